@@ -1,0 +1,16 @@
+/*
+ * Helpers shared by every connector (see connector.h).
+ */
+#include "connectors/connector.h"
+
+#include <stdlib.h>
+
+void cc_page_clear(struct cc_page *p)
+{
+	for (size_t i = 0; i < p->nitems; i++)
+		cc_observation_clear(&p->items[i]);
+	free(p->items);
+	p->items = NULL;
+	p->nitems = 0;
+	p->more = false;
+}

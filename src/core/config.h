@@ -1,0 +1,102 @@
+/*
+ * The engine's configuration, as plain data: canonical fields with their
+ * policies, connected systems with their mappings, routing rules and
+ * timing. The YAML loader (and the simulator) fill these structures; the
+ * engine only reads them.
+ *
+ * Ownership: every string and array reachable from a struct cc_config is
+ * owned by whoever built it and must outlive every engine object using it.
+ */
+#ifndef CC_CONFIG_H
+#define CC_CONFIG_H
+
+#include "core/types.h"
+
+struct cc_field_def {
+	const char *name;
+	enum cc_field_type type;
+	enum cc_policy policy;
+	int owner;                    /* system index, for CC_POLICY_OWNER */
+	enum cc_owner_mode owner_mode;
+	bool dedup_key;               /* used by the duplicate score */
+};
+
+/*
+ * One remote value and the set of canonical values it stands for.
+ * For a one-to-one value the set has one member. For a lossy value
+ * ("Sentinel Closed" = {resolved, closed, canceled}) the set has several,
+ * and dflt is the canonical value taken when the remote value changes the
+ * case (DESIGN section 6).
+ */
+struct cc_value_entry {
+	const char *remote;
+	const char *const *canonical; /* NULL-terminated */
+	const char *dflt;             /* NULL means canonical[0] */
+};
+
+enum cc_map_kind {
+	CC_MAP_IDENTITY = 0, /* values pass through (normalized) */
+	CC_MAP_TABLE,        /* values translated through entries */
+};
+
+struct cc_field_map {
+	bool mapped;           /* false: this system does not carry the field */
+	const char *remote_name;
+	enum cc_map_kind kind;
+	const struct cc_value_entry *entries;
+	size_t nentries;
+};
+
+/* Routing: a case goes to a system only if every rule for it holds. */
+enum cc_route_op { CC_ROUTE_EQ = 0, CC_ROUTE_NE };
+struct cc_route_rule {
+	int field;
+	enum cc_route_op op;
+	const char *value; /* canonical; an unset field compares as "" */
+};
+
+struct cc_system_def {
+	const char *name;
+	const char *kind;       /* connector kind: "servicenow", "sim-jira", ... */
+	int32_t rank;           /* tie-breaker, lower wins ties last */
+	struct cc_field_map map[CC_MAX_FIELDS];
+	const struct cc_route_rule *routes;
+	size_t nroutes;
+	bool comments;          /* mirror comments to and from this system */
+	int64_t poll_interval_ms;
+	int64_t poll_overlap_s;  /* overlap window of the poll cursor */
+	int64_t search_lag_ms;   /* upper bound on the search index lag */
+	size_t page_size;
+};
+
+struct cc_config {
+	struct cc_field_def fields[CC_MAX_FIELDS];
+	size_t nfields;
+	struct cc_system_def systems[CC_MAX_SYSTEMS];
+	size_t nsystems;
+	/* A new record waits this long for a near-simultaneous twin elsewhere. */
+	int64_t create_settle_ms;
+	/* Duplicate score thresholds, 0..100. */
+	int dedup_link_score;
+	int dedup_review_score;
+	int64_t dedup_window_ms;
+	int dedup_title_field;   /* canonical field compared as a title, -1 none */
+	int dedup_caller_field;  /* canonical field compared as the caller, -1 none */
+	/* Outbox timing. */
+	int64_t backoff_base_ms;
+	int64_t backoff_max_ms;
+	int64_t dead_letter_after_ms; /* a write retried this long is dead-lettered */
+	int breaker_failures;         /* consecutive failures that open the breaker */
+	int64_t breaker_open_ms;
+	/* The promise of DESIGN section 5, stated for users. */
+	int64_t clock_uncertainty_ms;
+};
+
+/* Fills cfg with defaults (no fields, no systems). */
+void cc_config_defaults(struct cc_config *cfg);
+/* Checks internal consistency; on error writes a message into err. */
+int cc_config_validate(const struct cc_config *cfg, char *err, size_t errlen);
+/* Index of a field by name, or -1. */
+int cc_config_field(const struct cc_config *cfg, const char *name);
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * The hub: the sync pipeline of DESIGN section 4, driven from outside.
+ *
+ *   observe (cc_hub_poll | cc_hub_ingest) -> journal -> diff against the
+ *   shadow -> merge -> project -> outbox (cc_hub_deliver) -> shadow, audit
+ *
+ * The hub does no I/O of its own: remote systems are reached through
+ * connectors, state lives in the store, time and randomness come from the
+ * environment below. The simulator and the daemon drive the same code.
+ *
+ * Every function returns 0, or a negative cc_error when the store failed
+ * (the caller must then stop intake: nothing acknowledged is lost, since
+ * the failed transaction was rolled back).
+ */
+#ifndef CC_HUB_H
+#define CC_HUB_H
+
+#include "connectors/connector.h"
+#include "core/config.h"
+#include "store/store.h"
+
+struct cc_hub_env {
+	int64_t (*now_ms)(void *ctx);        /* hub clock, milliseconds */
+	uint64_t (*random)(void *ctx);       /* for backoff jitter */
+	/* Optional: sees every audit entry after it was appended. */
+	void (*on_audit)(void *ctx, const struct cc_audit_entry *e);
+	void *ctx;
+};
+
+struct cc_hub_stats {
+	uint64_t observations;   /* observations ingested */
+	uint64_t duplicates;     /* same record, same remote version: dropped */
+	uint64_t stale;          /* older than what the hub already saw: dropped */
+	uint64_t changes;        /* fields that differed from the shadow */
+	uint64_t applied;
+	uint64_t writes;         /* update calls answered OK */
+	uint64_t creates;        /* create calls answered OK */
+	uint64_t comments;       /* comments mirrored */
+	uint64_t conflicts;      /* conditional writes refused */
+	uint64_t retries;        /* calls answered RETRY */
+	uint64_t dead_letters;
+	uint64_t polls;
+	uint64_t poll_failures;
+	uint64_t requests[CC_MAX_SYSTEMS]; /* API budget, every request counted */
+};
+
+struct cc_hub;
+
+/*
+ * Creates a hub. cfg, store and the connectors array (cfg->nsystems
+ * entries) are borrowed and must outlive the hub. Loads per-system state
+ * from the store.
+ */
+int cc_hub_create(struct cc_hub **out, const struct cc_config *cfg, struct cc_store *store,
+                  struct cc_connector *connectors, const struct cc_hub_env *env);
+void cc_hub_destroy(struct cc_hub *h);
+
+/* Ingests one observation (a webhook, for instance); obs is not kept. */
+int cc_hub_ingest(struct cc_hub *h, const struct cc_observation *obs);
+
+/* One incremental poll of a system: every page since its cursor. */
+int cc_hub_poll(struct cc_hub *h, int system);
+
+/* Delivers up to max outbox entries of a system that are due now. */
+int cc_hub_deliver(struct cc_hub *h, int system, int max, int *delivered);
+
+/* Earliest time something of this system is due (INT64_MAX when idle). */
+int64_t cc_hub_next_due(struct cc_hub *h, int system);
+
+const struct cc_hub_stats *cc_hub_stats(const struct cc_hub *h);
+const char *cc_hub_last_error(const struct cc_hub *h);
+
+#endif

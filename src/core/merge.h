@@ -1,0 +1,53 @@
+/*
+ * Merge and projection: the two pure decisions at the heart of the engine.
+ *
+ * cc_merge() takes one changed field of one observed record and decides,
+ * by the field's policy (DESIGN section 5) and the lossy-set rules
+ * (section 6), what becomes of the case. cc_project() computes what one
+ * system must be told so that it holds the projection of the case, in its
+ * own terms, compared with its shadow (equal: no write).
+ */
+#ifndef CC_MERGE_H
+#define CC_MERGE_H
+
+#include "core/case.h"
+#include "core/config.h"
+
+enum cc_merge_result {
+	CC_MERGE_APPLIED = 0, /* the change is now the case value */
+	CC_MERGE_COVERED,     /* a coarse value already standing for the case value */
+	CC_MERGE_LOST,        /* older than the case value: the system is brought back */
+	CC_MERGE_REFUSED,     /* not the system of record */
+	CC_MERGE_PARKED,      /* manual policy: a real conflict, parked */
+	CC_MERGE_UNMAPPED,    /* no mapping covers the value: parked with an alert */
+};
+
+struct cc_change {
+	int system;
+	int field;
+	const char *remote_value;  /* normalized, the system's terms */
+	const char *old_shadow;    /* what the hub knew the system held before, or NULL */
+	struct cc_version ver;
+	bool first_sight;          /* a person's new record seen for the first time */
+};
+
+/* Decides one change and updates the case. Returns CC_MERGE_* or CC_ENOMEM. */
+int cc_merge(const struct cc_config *cfg, struct cc_case *c, const struct cc_change *ch);
+
+/*
+ * What system `sys` must be written so that it holds the case: values[f]
+ * points at the remote value to write (borrowed from cfg or c), or NULL.
+ * Fields whose canonical value no mapping of `sys` covers are left out
+ * and reported in *unmapped. Returns the number of fields to write.
+ * A link in CC_LINK_CREATE state is projected against empty shadows.
+ */
+int cc_project(const struct cc_config *cfg, const struct cc_case *c, int sys,
+               const char *values[CC_MAX_FIELDS], uint32_t *unmapped);
+
+/* Number of comments the case still has to mirror into `sys`. */
+size_t cc_comments_to_mirror(const struct cc_config *cfg, const struct cc_case *c, int sys);
+
+/* True when every routing rule of `sys` holds for the case. */
+bool cc_route_allows(const struct cc_config *cfg, const struct cc_case *c, int sys);
+
+#endif

@@ -1,0 +1,1308 @@
+/*
+ * The oracle of the deterministic simulator: it judges one run from the true
+ * event log alone and says whether the integration kept the promise of
+ * DESIGN sections 5 to 7.
+ *
+ * It deliberately shares no code with the engine. It has its own value
+ * tables (a remote value stands for a set of canonical values), its own
+ * normalization of free text, and its own reading of the promise:
+ *
+ *   1. records are grouped by the integration's claims (union-find); a group
+ *      holding person-created records of two incidents is a merge;
+ *   2. every incident has a record in every system its routing asks for, and
+ *      at most one per system;
+ *   3. the records of an incident agree on every field, and the agreed value
+ *      is one the conflict rule allows (latest edit, within the stated clock
+ *      uncertainty; owner rules restrict which edits count);
+ *   4. every person comment is present exactly once on every record of its
+ *      incident;
+ *   5. the integration never writes a field of a record more often than
+ *      people changed that field somewhere in the incident (no loops);
+ *   6. the integration never pulls a state back to a value the record left
+ *      when no person touched the state meanwhile (no oscillation).
+ *
+ * Everything is computed over dense record indices built from the log, with
+ * compressed adjacency lists (offsets + values) for the relations; nothing
+ * here is quadratic in the size of the run except per-incident work.
+ */
+#include "oracle/oracle.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------------ */
+/* Value tables                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* The most canonical values one remote value can stand for (Sentinel Closed). */
+#define CSET_MAX 3
+
+/* One remote value and the canonical set it stands for (NULL-padded). */
+struct value_map {
+	const char *remote;
+	const char *canon[CSET_MAX];
+};
+
+enum field_type {
+	FT_NONE = 0, /* the kind does not carry the field */
+	FT_TEXT,     /* free text: title, description */
+	FT_USER,     /* identity: a login */
+	FT_ENUM,     /* a closed list of remote values, through a value_map */
+};
+
+struct field_spec {
+	enum field_type type;
+	const struct value_map *map; /* FT_ENUM */
+	size_t nmap;
+	const char *email_domain;    /* FT_USER: remote is "<login>@<domain>" */
+};
+
+static const struct value_map snow_state[] = {
+	{ "1", { "new" } },      { "2", { "in_progress" } }, { "3", { "on_hold" } },
+	{ "6", { "resolved" } }, { "7", { "closed" } },      { "8", { "canceled" } },
+};
+static const struct value_map snow_priority[] = {
+	{ "1", { "critical" } }, { "2", { "high" } },     { "3", { "moderate" } },
+	{ "4", { "low" } },      { "5", { "planning" } },
+};
+static const struct value_map snow_classification[] = {
+	{ "Undetermined", { "undetermined" } },
+	{ "True positive", { "true_positive" } },
+	{ "False positive", { "false_positive" } },
+	{ "Benign positive", { "benign_positive" } },
+};
+static const struct value_map snow_group[] = {
+	{ "Network", { "network" } },
+	{ "Service Desk", { "service_desk" } },
+	{ "Security", { "security" } },
+};
+
+static const struct value_map sentinel_state[] = {
+	{ "New", { "new" } },
+	{ "Active", { "in_progress", "on_hold" } },
+	{ "Closed", { "resolved", "closed", "canceled" } },
+};
+static const struct value_map sentinel_priority[] = {
+	{ "High", { "critical", "high" } },
+	{ "Medium", { "moderate" } },
+	{ "Low", { "low" } },
+	{ "Informational", { "planning" } },
+};
+static const struct value_map sentinel_classification[] = {
+	{ "Undetermined", { "undetermined" } },
+	{ "TruePositive", { "true_positive" } },
+	{ "FalsePositive", { "false_positive" } },
+	{ "BenignPositive", { "benign_positive" } },
+};
+
+static const struct value_map jira_state[] = {
+	{ "To Do", { "new" } },
+	{ "In Progress", { "in_progress" } },
+	{ "Waiting", { "on_hold" } },
+	{ "Done", { "resolved", "closed", "canceled" } },
+};
+static const struct value_map jira_priority[] = {
+	{ "Highest", { "critical" } }, { "High", { "high" } },
+	{ "Medium", { "moderate" } },  { "Low", { "low" } },
+	{ "Lowest", { "planning" } },
+};
+static const struct value_map jira_group[] = {
+	{ "Networking", { "network" } },
+	{ "Service Desk", { "service_desk" } },
+	{ "Security", { "security" } },
+};
+
+#define ENUM(table) { FT_ENUM, table, sizeof(table) / sizeof((table)[0]), NULL }
+#define TEXT { FT_TEXT, NULL, 0, NULL }
+#define USER { FT_USER, NULL, 0, NULL }
+#define NKINDS 3
+
+static const struct field_spec kind_fields[NKINDS][SF__COUNT] = {
+	[SIM_KIND_SNOW] = {
+		[SF_TITLE] = TEXT,
+		[SF_DESCRIPTION] = TEXT,
+		[SF_STATE] = ENUM(snow_state),
+		[SF_PRIORITY] = ENUM(snow_priority),
+		[SF_ASSIGNEE] = USER,
+		[SF_CALLER] = USER,
+		[SF_CLASSIFICATION] = ENUM(snow_classification),
+		[SF_GROUP] = ENUM(snow_group),
+	},
+	[SIM_KIND_SENTINEL] = {
+		[SF_TITLE] = TEXT,
+		[SF_DESCRIPTION] = TEXT,
+		[SF_STATE] = ENUM(sentinel_state),
+		[SF_PRIORITY] = ENUM(sentinel_priority),
+		[SF_ASSIGNEE] = { FT_USER, NULL, 0, "@corp.example" },
+		[SF_CLASSIFICATION] = ENUM(sentinel_classification),
+	},
+	[SIM_KIND_JIRA] = {
+		[SF_TITLE] = TEXT,
+		[SF_DESCRIPTION] = TEXT,
+		[SF_STATE] = ENUM(jira_state),
+		[SF_PRIORITY] = ENUM(jira_priority),
+		[SF_ASSIGNEE] = USER,
+		[SF_CALLER] = USER,
+		[SF_GROUP] = ENUM(jira_group),
+	},
+};
+
+static const char *const kind_names[NKINDS] = { "snow", "sentinel", "jira" };
+static const char *const field_names[SF__COUNT] = {
+	"title", "description", "state", "priority",
+	"assignee", "caller", "classification", "group",
+};
+
+/* The spec of a field in a kind, or NULL when the kind does not carry it. */
+static const struct field_spec *spec_of(int kind, int field)
+{
+	if (kind < 0 || kind >= NKINDS || field < 0 || field >= SF__COUNT)
+		return NULL;
+	const struct field_spec *s = &kind_fields[kind][field];
+	return s->type == FT_NONE ? NULL : s;
+}
+
+static bool carries(int kind, int field)
+{
+	return spec_of(kind, field) != NULL;
+}
+
+static const char *kind_name(int kind)
+{
+	return kind >= 0 && kind < NKINDS ? kind_names[kind] : "?";
+}
+
+static const char *field_name(int field)
+{
+	return field >= 0 && field < SF__COUNT ? field_names[field] : "?";
+}
+
+/* ------------------------------------------------------------------------ */
+/* Canonical sets                                                           */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The set of canonical values one remote value stands for. Members point
+ * into the static tables, or into `own` (normalized text, unknown values),
+ * which the set owns; cset_free releases it.
+ */
+struct cset {
+	size_t n;
+	const char *m[CSET_MAX];
+	char *own;
+};
+
+static void cset_free(struct cset *cs)
+{
+	free(cs->own);
+	cs->own = NULL;
+	cs->n = 0;
+}
+
+static bool cset_has(const struct cset *cs, const char *v)
+{
+	for (size_t i = 0; i < cs->n; i++)
+		if (strcmp(cs->m[i], v) == 0)
+			return true;
+	return false;
+}
+
+static bool cset_meets(const struct cset *a, const struct cset *b)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (cset_has(b, a->m[i]))
+			return true;
+	return false;
+}
+
+static bool cset_is_unset(const struct cset *cs)
+{
+	return cs->n == 1 && cs->m[0][0] == '\0';
+}
+
+/*
+ * Normalizes free text: CR LF and lone CR become LF, trailing spaces and
+ * tabs go from every line, trailing blanks (spaces, tabs, newlines) from the
+ * end, and, when strip_leading, leading spaces and tabs. Returns a new
+ * string the caller frees, or NULL when out of memory.
+ */
+static char *normalize_text(const char *s, bool strip_leading)
+{
+	char *out = malloc(strlen(s) + 1);
+	if (!out)
+		return NULL;
+	if (strip_leading)
+		while (*s == ' ' || *s == '\t')
+			s++;
+	size_t n = 0;
+	for (; *s; s++) {
+		char c = *s;
+		if (c == '\r') {
+			c = '\n';
+			if (s[1] == '\n')
+				s++;
+		}
+		if (c == '\n')
+			while (n > 0 && (out[n - 1] == ' ' || out[n - 1] == '\t'))
+				n--;
+		out[n++] = c;
+	}
+	while (n > 0 && (out[n - 1] == ' ' || out[n - 1] == '\t' || out[n - 1] == '\n'))
+		n--;
+	out[n] = '\0';
+	return out;
+}
+
+/* Makes cs the set {"?<v>"}: a value no table knows matches nothing else. */
+static int cset_unknown(struct cset *cs, const char *v)
+{
+	size_t len = strlen(v);
+	cs->own = malloc(len + 2);
+	if (!cs->own)
+		return -1;
+	cs->own[0] = '?';
+	memcpy(cs->own + 1, v, len + 1);
+	cs->m[0] = cs->own;
+	cs->n = 1;
+	return 0;
+}
+
+/*
+ * The canonical set a remote value of (kind, field) stands for. NULL and ""
+ * stand for {""} (unset). Fills *cs (release with cset_free); returns 0, or
+ * -1 when out of memory.
+ */
+static int canon(int kind, int field, const char *remote, struct cset *cs)
+{
+	memset(cs, 0, sizeof(*cs));
+	if (!remote)
+		remote = "";
+	const struct field_spec *spec = spec_of(kind, field);
+	if (!spec)
+		return cset_unknown(cs, remote);
+
+	switch (spec->type) {
+	case FT_TEXT:
+	case FT_USER: {
+		bool lead = spec->type == FT_USER || field == SF_TITLE;
+		char *norm = normalize_text(remote, lead);
+		if (!norm)
+			return -1;
+		if (spec->type == FT_USER && spec->email_domain && norm[0]) {
+			size_t len = strlen(norm), dl = strlen(spec->email_domain);
+			if (len > dl && strcmp(norm + len - dl, spec->email_domain) == 0) {
+				norm[len - dl] = '\0';
+			} else {
+				int rc = cset_unknown(cs, norm);
+				free(norm);
+				return rc;
+			}
+		}
+		cs->own = norm;
+		cs->m[0] = norm;
+		cs->n = 1;
+		return 0;
+	}
+	case FT_ENUM:
+		if (remote[0] == '\0') {
+			cs->m[0] = "";
+			cs->n = 1;
+			return 0;
+		}
+		for (size_t i = 0; i < spec->nmap; i++) {
+			if (strcmp(spec->map[i].remote, remote) != 0)
+				continue;
+			for (size_t k = 0; k < CSET_MAX && spec->map[i].canon[k]; k++)
+				cs->m[cs->n++] = spec->map[i].canon[k];
+			return 0;
+		}
+		return cset_unknown(cs, remote);
+	case FT_NONE:
+		break;
+	}
+	return cset_unknown(cs, remote);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Indices over the log                                                     */
+/* ------------------------------------------------------------------------ */
+
+struct record {
+	int system;
+	int record;
+	int kind;
+	bool person;          /* created by a person (carries a true incident) */
+	int64_t incident;     /* person records: the true incident */
+	size_t root;          /* union-find root of its claim group */
+	const struct sim_final_record *fin; /* its final state, or NULL */
+};
+
+/* Adjacency lists: the values of key k are val[off[k] .. off[k + 1]). */
+struct csr {
+	size_t *off;
+	size_t *val;
+};
+
+struct pair {
+	size_t a, b;
+};
+
+/* A claim: the integration says record `rec` belongs to group `key`. */
+struct claim {
+	uint64_t key;
+	size_t rec;
+};
+
+/* One applied request of the integration: (system, record, write_id). */
+struct write_key {
+	int system, record;
+	uint64_t write_id;
+};
+
+/* Everything one judgement needs; released by judge_free. */
+struct judge {
+	const struct sim_log *log;
+	struct oracle_result *res;
+	char first_other[sizeof(((struct oracle_result *)0)->first_problem)];
+
+	uint64_t *keys;        /* sorted (system, record) keys of all records */
+	struct record *rec;
+	size_t nrec;
+	long *ev_rec;          /* event index -> record index, or -1 */
+
+	struct csr rec_ev;     /* record -> its events, in log order */
+	struct csr comp;       /* root -> records of its claim group */
+	struct csr comp_inc;   /* root -> incidents of its claim group */
+	struct csr inc_recs;   /* incident -> its records, sorted */
+	int64_t *inc_id;       /* incident index -> true incident id */
+	size_t ninc;
+
+	/* Scratch, sized once. */
+	size_t *scratch_ev;    /* nev */
+	struct cset *scratch_cs; /* nrec */
+	size_t *mark;          /* nrec: stamp of the last visit */
+	size_t stamp;
+	int64_t *times;        /* (SF__COUNT + 1) * nev */
+};
+
+static uint64_t rec_key(int system, int record)
+{
+	return ((uint64_t)(uint32_t)system << 32) | (uint32_t)record;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	return (x > y) - (x < y);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+static int cmp_pair(const void *pa, const void *pb)
+{
+	const struct pair *x = pa, *y = pb;
+	if (x->a != y->a)
+		return (x->a > y->a) - (x->a < y->a);
+	return (x->b > y->b) - (x->b < y->b);
+}
+
+static int cmp_claim(const void *pa, const void *pb)
+{
+	const struct claim *x = pa, *y = pb;
+	if (x->key != y->key)
+		return (x->key > y->key) - (x->key < y->key);
+	return (x->rec > y->rec) - (x->rec < y->rec);
+}
+
+static int cmp_write_key(const void *pa, const void *pb)
+{
+	const struct write_key *x = pa, *y = pb;
+	if (x->system != y->system)
+		return (x->system > y->system) - (x->system < y->system);
+	if (x->record != y->record)
+		return (x->record > y->record) - (x->record < y->record);
+	return (x->write_id > y->write_id) - (x->write_id < y->write_id);
+}
+
+/* The record index of (system, record), or -1 when the log never names it. */
+static long find_record(const struct judge *j, int system, int record)
+{
+	uint64_t k = rec_key(system, record);
+	const uint64_t *hit = j->nrec ? bsearch(&k, j->keys, j->nrec, sizeof(k), cmp_u64) : NULL;
+	return hit ? (long)(hit - j->keys) : -1;
+}
+
+/*
+ * Builds adjacency lists from n pairs (key < nkeys, value), keeping the
+ * pairs' order within each key (a stable counting sort). Returns 0 or -1.
+ */
+static int csr_build(struct csr *c, size_t nkeys, const struct pair *p, size_t n)
+{
+	c->off = calloc(nkeys + 1, sizeof(size_t));
+	c->val = malloc((n ? n : 1) * sizeof(size_t));
+	if (!c->off || !c->val)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		c->off[p[i].a + 1]++;
+	for (size_t k = 0; k < nkeys; k++)
+		c->off[k + 1] += c->off[k];
+	size_t *fill = malloc((nkeys ? nkeys : 1) * sizeof(size_t));
+	if (!fill)
+		return -1;
+	memcpy(fill, c->off, nkeys * sizeof(size_t));
+	for (size_t i = 0; i < n; i++)
+		c->val[fill[p[i].a]++] = p[i].b;
+	free(fill);
+	return 0;
+}
+
+static void csr_free(struct csr *c)
+{
+	free(c->off);
+	free(c->val);
+}
+
+static size_t uf_find(size_t *parent, size_t x)
+{
+	while (parent[x] != x) {
+		parent[x] = parent[parent[x]];
+		x = parent[x];
+	}
+	return x;
+}
+
+static bool valid_system(const struct sim_log *log, int system)
+{
+	return system >= 0 && (size_t)system < log->nsystems && system < SIM_MAX_SYSTEMS;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reporting                                                                */
+/* ------------------------------------------------------------------------ */
+
+#if defined(__GNUC__)
+#define ORACLE_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define ORACLE_PRINTF(f, a)
+#endif
+
+static bool has_note(const struct judge *j, bool fatal)
+{
+	return fatal ? j->res->first_problem[0] != '\0' : j->first_other[0] != '\0';
+}
+
+/*
+ * Remembers the first problem of each class: fatal ones (the run did not
+ * converge) win over the others in first_problem. Control characters become
+ * spaces so that the description stays on one line.
+ */
+static void note(struct judge *j, bool fatal, const char *fmt, ...) ORACLE_PRINTF(3, 4);
+static void note(struct judge *j, bool fatal, const char *fmt, ...)
+{
+	char *dst = fatal ? j->res->first_problem : j->first_other;
+	if (*dst)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(dst, sizeof(j->first_other), fmt, ap);
+	va_end(ap);
+	for (char *p = dst; *p; p++)
+		if ((unsigned char)*p < 0x20)
+			*p = ' ';
+}
+
+/* Appends "sys S (kind) rec R = "value"" to buf, truncating values. */
+static void describe_value(char *buf, size_t size, const struct record *r, const char *v)
+{
+	size_t used = strlen(buf);
+	if (used + 1 >= size)
+		return;
+	snprintf(buf + used, size - used, "%s system %d (%s) record %d = \"%.60s\"",
+	         used ? ";" : "", r->system, kind_name(r->kind), r->record, v ? v : "(null)");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Building the indices                                                     */
+/* ------------------------------------------------------------------------ */
+
+static void judge_free(struct judge *j)
+{
+	free(j->keys);
+	free(j->rec);
+	free(j->ev_rec);
+	csr_free(&j->rec_ev);
+	csr_free(&j->comp);
+	csr_free(&j->comp_inc);
+	csr_free(&j->inc_recs);
+	free(j->inc_id);
+	free(j->scratch_ev);
+	free(j->scratch_cs);
+	free(j->mark);
+	free(j->times);
+}
+
+/* Dense record indices for every (system, record) the log names. */
+static int build_records(struct judge *j)
+{
+	const struct sim_log *log = j->log;
+	size_t cap = log->nev + log->nfin;
+	j->keys = malloc((cap ? cap : 1) * sizeof(uint64_t));
+	if (!j->keys)
+		return -1;
+	size_t n = 0;
+	for (size_t i = 0; i < log->nev; i++) {
+		if (!valid_system(log, log->ev[i].system))
+			continue;
+		/* Events of one record come in runs: skip the repeats before sorting. */
+		uint64_t k = rec_key(log->ev[i].system, log->ev[i].record);
+		if (n == 0 || j->keys[n - 1] != k)
+			j->keys[n++] = k;
+	}
+	for (size_t i = 0; i < log->nfin; i++)
+		if (valid_system(log, log->fin[i].system))
+			j->keys[n++] = rec_key(log->fin[i].system, log->fin[i].record);
+	qsort(j->keys, n, sizeof(uint64_t), cmp_u64);
+	size_t u = 0;
+	for (size_t i = 0; i < n; i++)
+		if (u == 0 || j->keys[u - 1] != j->keys[i])
+			j->keys[u++] = j->keys[i];
+	j->nrec = u;
+
+	j->rec = calloc(u ? u : 1, sizeof(struct record));
+	j->ev_rec = malloc((log->nev ? log->nev : 1) * sizeof(long));
+	if (!j->rec || !j->ev_rec)
+		return -1;
+	for (size_t r = 0; r < u; r++) {
+		j->rec[r].system = (int)(j->keys[r] >> 32);
+		j->rec[r].record = (int)(uint32_t)j->keys[r];
+		j->rec[r].kind = (int)log->kinds[j->rec[r].system];
+		j->rec[r].root = r;
+	}
+
+	/* Events per record, and who created each record. */
+	struct pair *p = malloc((log->nev ? log->nev : 1) * sizeof(*p));
+	if (!p)
+		return -1;
+	size_t np = 0;
+	bool *created = calloc(u ? u : 1, sizeof(bool));
+	if (!created) {
+		free(p);
+		return -1;
+	}
+	for (size_t i = 0; i < log->nev; i++) {
+		const struct sim_event *e = &log->ev[i];
+		j->ev_rec[i] = valid_system(log, e->system) ? find_record(j, e->system, e->record) : -1;
+		if (j->ev_rec[i] < 0)
+			continue;
+		size_t r = (size_t)j->ev_rec[i];
+		p[np++] = (struct pair){ r, i };
+		if ((e->kind == SIM_EV_PERSON_CREATE || e->kind == SIM_EV_HUB_CREATE) && !created[r]) {
+			created[r] = true;
+			if (e->kind == SIM_EV_PERSON_CREATE) {
+				j->rec[r].person = true;
+				/* A person create without an incident is an incident of its own. */
+				j->rec[r].incident = e->incident >= 0 ? e->incident : -1 - (int64_t)r;
+			}
+		}
+	}
+	free(created);
+	int rc = csr_build(&j->rec_ev, u, p, np);
+	free(p);
+	if (rc)
+		return -1;
+
+	for (size_t i = 0; i < log->nfin; i++) {
+		if (!valid_system(log, log->fin[i].system))
+			continue;
+		long r = find_record(j, log->fin[i].system, log->fin[i].record);
+		if (r >= 0 && !j->rec[r].fin)
+			j->rec[r].fin = &log->fin[i];
+	}
+	return 0;
+}
+
+/* Claim groups (union-find), and the incidents each group holds. */
+static int build_groups(struct judge *j)
+{
+	const struct sim_log *log = j->log;
+	size_t n = j->nrec;
+	struct claim *claims = malloc((log->nev ? log->nev : 1) * sizeof(*claims));
+	size_t *parent = malloc((n ? n : 1) * sizeof(size_t));
+	if (!claims || !parent) {
+		free(claims);
+		free(parent);
+		return -1;
+	}
+	for (size_t r = 0; r < n; r++)
+		parent[r] = r;
+	/* Records claimed with one key belong together: join neighbours by key. */
+	size_t nc = 0;
+	for (size_t i = 0; i < log->nev; i++)
+		if (log->ev[i].kind == SIM_EV_CLAIM && j->ev_rec[i] >= 0)
+			claims[nc++] = (struct claim){ log->ev[i].claim, (size_t)j->ev_rec[i] };
+	qsort(claims, nc, sizeof(*claims), cmp_claim);
+	for (size_t i = 1; i < nc; i++) {
+		if (claims[i].key != claims[i - 1].key)
+			continue;
+		size_t x = uf_find(parent, claims[i - 1].rec), y = uf_find(parent, claims[i].rec);
+		if (x < y)
+			parent[y] = x;
+		else if (y < x)
+			parent[x] = y;
+	}
+	for (size_t r = 0; r < n; r++)
+		j->rec[r].root = uf_find(parent, r);
+	free(claims);
+	free(parent);
+
+	/* root -> members */
+	struct pair *p = malloc((n ? n : 1) * sizeof(*p));
+	if (!p)
+		return -1;
+	for (size_t r = 0; r < n; r++)
+		p[r] = (struct pair){ j->rec[r].root, r };
+	int rc = csr_build(&j->comp, n, p, n);
+	if (rc) {
+		free(p);
+		return -1;
+	}
+
+	/* Incident ids, densely numbered in increasing order. */
+	j->inc_id = malloc((n ? n : 1) * sizeof(int64_t));
+	if (!j->inc_id) {
+		free(p);
+		return -1;
+	}
+	size_t ni = 0;
+	for (size_t r = 0; r < n; r++)
+		if (j->rec[r].person)
+			j->inc_id[ni++] = j->rec[r].incident;
+	qsort(j->inc_id, ni, sizeof(int64_t), cmp_i64);
+	size_t u = 0;
+	for (size_t i = 0; i < ni; i++)
+		if (u == 0 || j->inc_id[u - 1] != j->inc_id[i])
+			j->inc_id[u++] = j->inc_id[i];
+	j->ninc = u;
+
+	/* Unique (root, incident) pairs: both directions. */
+	size_t np = 0;
+	for (size_t r = 0; r < n; r++) {
+		if (!j->rec[r].person)
+			continue;
+		const int64_t *hit = bsearch(&j->rec[r].incident, j->inc_id, u, sizeof(int64_t), cmp_i64);
+		p[np++] = (struct pair){ j->rec[r].root, (size_t)(hit - j->inc_id) };
+	}
+	qsort(p, np, sizeof(*p), cmp_pair);
+	size_t nu = 0;
+	for (size_t i = 0; i < np; i++)
+		if (nu == 0 || cmp_pair(&p[nu - 1], &p[i]) != 0)
+			p[nu++] = p[i];
+	rc = csr_build(&j->comp_inc, n, p, nu);
+	if (rc) {
+		free(p);
+		return -1;
+	}
+
+	/* incident -> records: the members of every group holding the incident. */
+	struct csr inc_roots = { 0 };
+	for (size_t i = 0; i < nu; i++)
+		p[i] = (struct pair){ p[i].b, p[i].a };
+	rc = csr_build(&inc_roots, u, p, nu);
+	free(p);
+	if (rc) {
+		csr_free(&inc_roots);
+		return -1;
+	}
+	size_t total = 0;
+	for (size_t i = 0; i < u; i++)
+		for (size_t k = inc_roots.off[i]; k < inc_roots.off[i + 1]; k++) {
+			size_t root = inc_roots.val[k];
+			total += j->comp.off[root + 1] - j->comp.off[root];
+		}
+	j->inc_recs.off = calloc(u + 1, sizeof(size_t));
+	j->inc_recs.val = malloc((total ? total : 1) * sizeof(size_t));
+	if (!j->inc_recs.off || !j->inc_recs.val) {
+		csr_free(&inc_roots);
+		return -1;
+	}
+	size_t w = 0;
+	for (size_t i = 0; i < u; i++) {
+		j->inc_recs.off[i] = w;
+		for (size_t k = inc_roots.off[i]; k < inc_roots.off[i + 1]; k++) {
+			size_t root = inc_roots.val[k];
+			for (size_t m = j->comp.off[root]; m < j->comp.off[root + 1]; m++)
+				j->inc_recs.val[w++] = j->comp.val[m];
+		}
+		qsort(j->inc_recs.val + j->inc_recs.off[i], w - j->inc_recs.off[i],
+		      sizeof(size_t), cmp_size);
+	}
+	j->inc_recs.off[u] = w;
+	csr_free(&inc_roots);
+	return 0;
+}
+
+static int alloc_scratch(struct judge *j)
+{
+	size_t nev = j->log->nev ? j->log->nev : 1, nrec = j->nrec ? j->nrec : 1;
+	j->scratch_ev = malloc(nev * sizeof(size_t));
+	j->scratch_cs = calloc(nrec, sizeof(struct cset));
+	j->mark = calloc(nrec, sizeof(size_t));
+	j->times = malloc((SF__COUNT + 1) * nev * sizeof(int64_t));
+	return j->scratch_ev && j->scratch_cs && j->mark && j->times ? 0 : -1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* 1, 2: merges, duplicates, missing records                                */
+/* ------------------------------------------------------------------------ */
+
+static void check_merges(struct judge *j)
+{
+	for (size_t root = 0; root < j->nrec; root++) {
+		size_t lo = j->comp_inc.off[root], hi = j->comp_inc.off[root + 1];
+		if (hi - lo < 2)
+			continue;
+		j->res->merged_incidents++;
+		if (has_note(j, true))
+			continue;
+		/* Name one person record of each of the first two incidents. */
+		const struct record *a = NULL, *b = NULL;
+		int64_t ia = j->inc_id[j->comp_inc.val[lo]], ib = j->inc_id[j->comp_inc.val[lo + 1]];
+		for (size_t m = j->comp.off[root]; m < j->comp.off[root + 1]; m++) {
+			const struct record *r = &j->rec[j->comp.val[m]];
+			if (r->person && r->incident == ia && !a)
+				a = r;
+			if (r->person && r->incident == ib && !b)
+				b = r;
+		}
+		if (a && b)
+			note(j, true, "incidents %lld and %lld merged: system %d (%s) record %d and "
+			     "system %d (%s) record %d are claimed together",
+			     (long long)ia, (long long)ib, a->system, kind_name(a->kind), a->record,
+			     b->system, kind_name(b->kind), b->record);
+	}
+}
+
+/*
+ * The canonical value of `field` that routes incident i: from the earliest
+ * person create of the incident that carries the field. Fills *cs; an
+ * incident no create of which carries the field routes as unset ("").
+ */
+static int routing_value(struct judge *j, size_t i, int field, struct cset *cs)
+{
+	const struct sim_log *log = j->log;
+	const struct sim_event *best = NULL;
+	int best_kind = 0;
+	for (size_t k = j->inc_recs.off[i]; k < j->inc_recs.off[i + 1]; k++) {
+		const struct record *r = &j->rec[j->inc_recs.val[k]];
+		size_t ri = j->inc_recs.val[k];
+		for (size_t m = j->rec_ev.off[ri]; m < j->rec_ev.off[ri + 1]; m++) {
+			const struct sim_event *e = &log->ev[j->rec_ev.val[m]];
+			if (e->kind != SIM_EV_PERSON_CREATE || !e->values[field] || !carries(r->kind, field))
+				continue;
+			/* Log order breaks ties in time: events are appended in true time. */
+			if (!best || e->t_ms < best->t_ms || (e->t_ms == best->t_ms && e < best)) {
+				best = e;
+				best_kind = r->kind;
+			}
+		}
+	}
+	return canon(best_kind, field, best ? best->values[field] : "", cs);
+}
+
+static int check_presence(struct judge *j)
+{
+	const struct sim_log *log = j->log;
+	for (size_t i = 0; i < j->ninc; i++) {
+		size_t count[SIM_MAX_SYSTEMS] = { 0 };
+		for (size_t k = j->inc_recs.off[i]; k < j->inc_recs.off[i + 1]; k++)
+			count[j->rec[j->inc_recs.val[k]].system]++;
+		long long inc = (long long)j->inc_id[i];
+
+		for (size_t s = 0; s < log->nsystems && s < SIM_MAX_SYSTEMS; s++) {
+			if (count[s] > 1) {
+				j->res->duplicates += count[s] - 1;
+				note(j, false, "incident %lld has %zu records in system %zu (%s)",
+				     inc, count[s], s, kind_name((int)log->kinds[s]));
+			}
+			if (count[s] > 0)
+				continue;
+			int rf = log->route_field[s];
+			if (rf >= 0 && rf < SF__COUNT && log->route_unless[s]) {
+				struct cset cs;
+				if (routing_value(j, i, rf, &cs))
+					return -1;
+				/*
+				 * A coarse value standing for several canonical values
+				 * exempts the incident when any of them does: the oracle
+				 * cannot know which one the integration took.
+				 */
+				bool exempt = cset_has(&cs, log->route_unless[s]);
+				cset_free(&cs);
+				if (exempt)
+					continue;
+			}
+			j->res->missing_records++;
+			note(j, true, "incident %lld has no record in system %zu (%s)",
+			     inc, s, kind_name((int)log->kinds[s]));
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* 3: fields                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* The value a person event gives to `field`. */
+static const char *person_value(const struct sim_event *e, int field)
+{
+	return e->kind == SIM_EV_PERSON_CREATE ? e->values[field] : e->value;
+}
+
+static int check_field(struct judge *j, size_t i, int f)
+{
+	const struct sim_log *log = j->log;
+	const size_t *recs = j->inc_recs.val + j->inc_recs.off[i];
+	size_t nrecs = j->inc_recs.off[i + 1] - j->inc_recs.off[i];
+	enum sim_rule rule = log->rules[f];
+	int owner = log->owner[f];
+	long long inc = (long long)j->inc_id[i];
+
+	/* P: the person events that gave the field a value, in any record. */
+	size_t *P = j->scratch_ev, np = 0;
+	bool owner_has = false;
+	for (size_t k = 0; k < nrecs; k++) {
+		const struct record *r = &j->rec[recs[k]];
+		if (!carries(r->kind, f))
+			continue;
+		for (size_t m = j->rec_ev.off[recs[k]]; m < j->rec_ev.off[recs[k] + 1]; m++) {
+			const struct sim_event *e = &log->ev[j->rec_ev.val[m]];
+			bool in = (e->kind == SIM_EV_PERSON_CREATE && e->values[f]) ||
+			          (e->kind == SIM_EV_PERSON_EDIT && e->field == f);
+			if (!in)
+				continue;
+			P[np++] = j->rec_ev.val[m];
+			if (e->system == owner)
+				owner_has = true;
+		}
+	}
+	/* Owner rules: only the owner's events count; without any, the creates. */
+	if (rule != SIM_RULE_LWW) {
+		size_t w = 0;
+		for (size_t k = 0; k < np; k++) {
+			const struct sim_event *e = &log->ev[P[k]];
+			if (owner_has ? e->system == owner : e->kind == SIM_EV_PERSON_CREATE)
+				P[w++] = P[k];
+		}
+		np = w;
+	}
+
+	/* The final values to judge, in canonical terms. */
+	struct cset *fin = j->scratch_cs;
+	size_t nf = 0;
+	int rc = -1;
+	for (size_t k = 0; k < nrecs; k++) {
+		const struct record *r = &j->rec[recs[k]];
+		if (!r->fin || !carries(r->kind, f))
+			continue;
+		if (rule == SIM_RULE_OWNER_IGNORE && r->system != owner)
+			continue;
+		if (canon(r->kind, f, r->fin->values[f], &fin[nf]))
+			goto out;
+		nf++;
+	}
+	rc = 0;
+	if (nf == 0)
+		goto out;
+
+	/* Intersection of the final sets: members of the first in all others. */
+	struct cset inter = { 0 };
+	for (size_t a = 0; a < fin[0].n; a++) {
+		bool all = true;
+		for (size_t k = 1; k < nf && all; k++)
+			all = cset_has(&fin[k], fin[0].m[a]);
+		if (all)
+			inter.m[inter.n++] = fin[0].m[a];
+	}
+
+	bool divergent = inter.n == 0;
+	if (np == 0)
+		for (size_t k = 0; k < nf; k++)
+			if (!cset_is_unset(&fin[k]))
+				divergent = true;
+	if (divergent) {
+		j->res->divergent_fields++;
+		if (!has_note(j, true)) {
+			char vals[400] = "";
+			for (size_t k = 0; k < nrecs; k++) {
+				const struct record *r = &j->rec[recs[k]];
+				if (!r->fin || !carries(r->kind, f) ||
+				    (rule == SIM_RULE_OWNER_IGNORE && r->system != owner))
+					continue;
+				describe_value(vals, sizeof(vals), r, r->fin->values[f] ? r->fin->values[f] : "");
+			}
+			note(j, true, "incident %lld: field %s %s:%s", inc, field_name(f),
+			     np ? "diverges" : "was never set by a person but is not empty", vals);
+		}
+		goto out;
+	}
+	if (np == 0)
+		goto out;
+
+	/* The allowed values: the chosen events within the uncertainty of the latest. */
+	int64_t tmax = log->ev[P[0]].t_ms;
+	size_t latest = P[0];
+	for (size_t k = 1; k < np; k++)
+		if (log->ev[P[k]].t_ms >= tmax) {
+			tmax = log->ev[P[k]].t_ms;
+			latest = P[k];
+		}
+	bool allowed = false;
+	for (size_t k = 0; k < np && !allowed; k++) {
+		const struct sim_event *e = &log->ev[P[k]];
+		if (e->t_ms < tmax - log->uncertainty_ms)
+			continue;
+		struct cset cs;
+		if (canon((int)log->kinds[e->system], f, person_value(e, f), &cs)) {
+			rc = -1;
+			goto out;
+		}
+		allowed = cset_meets(&inter, &cs);
+		cset_free(&cs);
+	}
+	if (!allowed) {
+		j->res->lost_updates++;
+		if (!has_note(j, false)) {
+			const struct sim_event *e = &log->ev[latest];
+			const struct record *r0 = NULL;
+			for (size_t k = 0; k < nrecs && !r0; k++) {
+				const struct record *r = &j->rec[recs[k]];
+				if (r->fin && carries(r->kind, f) &&
+				    !(rule == SIM_RULE_OWNER_IGNORE && r->system != owner))
+					r0 = r;
+			}
+			note(j, false, "incident %lld: lost update of field %s: final value \"%.60s\" in "
+			     "system %d (%s) record %d, but the latest edit (t=%lld ms, system %d record %d) "
+			     "set \"%.60s\"",
+			     inc, field_name(f), r0 && r0->fin->values[f] ? r0->fin->values[f] : "",
+			     r0 ? r0->system : -1, r0 ? kind_name(r0->kind) : "?", r0 ? r0->record : -1,
+			     (long long)e->t_ms, e->system, e->record,
+			     person_value(e, f) ? person_value(e, f) : "");
+		}
+	}
+out:
+	for (size_t k = 0; k < nf; k++)
+		cset_free(&fin[k]);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* 4: comments                                                              */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Every person comment of the incident must be on every record of it
+ * exactly once (the original on its own record, a mirror elsewhere). Each
+ * final comment counts for the longest person body it contains, so that a
+ * body that happens to be a substring of another ("c1" in "c12") is not
+ * miscounted.
+ */
+static int check_comments(struct judge *j, size_t i)
+{
+	const struct sim_log *log = j->log;
+	const size_t *recs = j->inc_recs.val + j->inc_recs.off[i];
+	size_t nrecs = j->inc_recs.off[i + 1] - j->inc_recs.off[i];
+
+	size_t *bodies = j->scratch_ev, nb = 0;
+	for (size_t k = 0; k < nrecs; k++)
+		for (size_t m = j->rec_ev.off[recs[k]]; m < j->rec_ev.off[recs[k] + 1]; m++) {
+			const struct sim_event *e = &log->ev[j->rec_ev.val[m]];
+			if (e->kind == SIM_EV_PERSON_COMMENT && e->value && e->value[0])
+				bodies[nb++] = j->rec_ev.val[m];
+		}
+	if (nb == 0)
+		return 0;
+	size_t *count = malloc(nb * sizeof(size_t));
+	size_t *len = malloc(nb * sizeof(size_t));
+	if (!count || !len) {
+		free(count);
+		free(len);
+		return -1;
+	}
+	for (size_t b = 0; b < nb; b++)
+		len[b] = strlen(log->ev[bodies[b]].value);
+
+	for (size_t k = 0; k < nrecs; k++) {
+		const struct record *r = &j->rec[recs[k]];
+		if (!r->fin)
+			continue;
+		memset(count, 0, nb * sizeof(size_t));
+		for (size_t c = 0; c < r->fin->ncomments; c++) {
+			const char *text = r->fin->comments[c];
+			size_t best = nb;
+			for (size_t b = 0; text && b < nb; b++)
+				if ((best == nb || len[b] > len[best]) && strstr(text, log->ev[bodies[b]].value))
+					best = b;
+			if (best < nb)
+				count[best]++;
+		}
+		for (size_t b = 0; b < nb; b++) {
+			const struct sim_event *e = &log->ev[bodies[b]];
+			if (count[b] == 0) {
+				j->res->missing_comments++;
+				note(j, true, "incident %lld: comment \"%.60s\" (from system %d record %d) "
+				     "is missing in system %d (%s) record %d",
+				     (long long)j->inc_id[i], e->value, e->system, e->record,
+				     r->system, kind_name(r->kind), r->record);
+			} else if (count[b] > 1) {
+				j->res->duplicate_comments += count[b] - 1;
+				note(j, false, "incident %lld: comment \"%.60s\" (from system %d record %d) "
+				     "is %zu times in system %d (%s) record %d",
+				     (long long)j->inc_id[i], e->value, e->system, e->record, count[b],
+				     r->system, kind_name(r->kind), r->record);
+			}
+		}
+	}
+	free(count);
+	free(len);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* 5, 6: loop writes and oscillations                                       */
+/* ------------------------------------------------------------------------ */
+
+/* How many of the sorted times t[0..n) are <= x. */
+static size_t count_upto(const int64_t *t, size_t n, int64_t x)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t[mid] <= x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* A value a record held and the last time it changed away from it. */
+struct left_value {
+	const char *value;
+	int64_t t_left;
+};
+
+/* Records that `value` was left at time t. */
+static void leave(struct left_value *lv, size_t *n, const char *value, int64_t t)
+{
+	for (size_t k = 0; k < *n; k++)
+		if (strcmp(lv[k].value, value) == 0) {
+			lv[k].t_left = t;
+			return;
+		}
+	lv[*n].value = value;
+	lv[*n].t_left = t;
+	(*n)++;
+}
+
+/*
+ * Judges the integration's writes to the records of one claim group. The
+ * person events that justify them are those of every record of every
+ * incident the group holds (an unclaimed record justifies nothing).
+ */
+static int check_writes(struct judge *j, size_t root)
+{
+	const struct sim_log *log = j->log;
+	size_t nev = log->nev;
+	int64_t *times[SF__COUNT + 1];
+	size_t ntimes[SF__COUNT + 1] = { 0 };
+	for (int f = 0; f <= SF__COUNT; f++)
+		times[f] = j->times + (size_t)f * nev;
+	int64_t *state_touch = times[SF__COUNT]; /* any person event on a state */
+
+	/* Gather the person events of the related records, once each. */
+	j->stamp++;
+	for (size_t c = j->comp_inc.off[root]; c < j->comp_inc.off[root + 1]; c++) {
+		size_t i = j->comp_inc.val[c];
+		for (size_t k = j->inc_recs.off[i]; k < j->inc_recs.off[i + 1]; k++) {
+			size_t ri = j->inc_recs.val[k];
+			if (j->mark[ri] == j->stamp)
+				continue;
+			j->mark[ri] = j->stamp;
+			for (size_t m = j->rec_ev.off[ri]; m < j->rec_ev.off[ri + 1]; m++) {
+				const struct sim_event *e = &log->ev[j->rec_ev.val[m]];
+				if (e->kind == SIM_EV_PERSON_CREATE) {
+					for (int f = 0; f < SF__COUNT; f++)
+						if (e->values[f] && e->values[f][0])
+							times[f][ntimes[f]++] = e->t_ms;
+					if (e->values[SF_STATE])
+						state_touch[ntimes[SF__COUNT]++] = e->t_ms;
+				} else if (e->kind == SIM_EV_PERSON_EDIT && e->field >= 0 && e->field < SF__COUNT) {
+					times[e->field][ntimes[e->field]++] = e->t_ms;
+					if (e->field == SF_STATE)
+						state_touch[ntimes[SF__COUNT]++] = e->t_ms;
+				}
+			}
+		}
+	}
+	for (int f = 0; f <= SF__COUNT; f++)
+		qsort(times[f], ntimes[f], sizeof(int64_t), cmp_i64);
+
+	for (size_t c = j->comp.off[root]; c < j->comp.off[root + 1]; c++) {
+		size_t ri = j->comp.val[c];
+		const struct record *r = &j->rec[ri];
+		size_t lo = j->rec_ev.off[ri], hi = j->rec_ev.off[ri + 1];
+		size_t writes[SF__COUNT] = { 0 };
+		struct left_value *lv = malloc((hi - lo + 1) * sizeof(*lv));
+		if (!lv)
+			return -1;
+		size_t nlv = 0;
+		const char *state = NULL;
+
+		for (size_t m = lo; m < hi; m++) {
+			const struct sim_event *e = &log->ev[j->rec_ev.val[m]];
+			if (e->kind == SIM_EV_PERSON_CREATE || e->kind == SIM_EV_HUB_CREATE) {
+				state = e->values[SF_STATE];
+				continue;
+			}
+			if (e->kind != SIM_EV_PERSON_EDIT && e->kind != SIM_EV_HUB_WRITE)
+				continue;
+			if (e->field < 0 || e->field >= SF__COUNT)
+				continue;
+			bool hub = e->kind == SIM_EV_HUB_WRITE;
+			if (hub) {
+				size_t k = ++writes[e->field];
+				size_t justified = count_upto(times[e->field], ntimes[e->field], e->t_ms);
+				if (k > justified) {
+					j->res->loop_writes++;
+					note(j, false, "loop write: system %d (%s) record %d field %s written "
+					     "%zu times at t=%lld ms, but people changed it %zu times",
+					     r->system, kind_name(r->kind), r->record, field_name(e->field),
+					     k, (long long)e->t_ms, justified);
+				}
+			}
+			if (e->field != SF_STATE)
+				continue;
+
+			const char *old = state ? state : (e->old_value ? e->old_value : "");
+			const char *now = e->value ? e->value : "";
+			if (strcmp(old, now) == 0)
+				continue;
+			if (hub) {
+				for (size_t k = 0; k < nlv; k++) {
+					if (strcmp(lv[k].value, now) != 0)
+						continue;
+					size_t touched = count_upto(state_touch, ntimes[SF__COUNT], e->t_ms) -
+					                 count_upto(state_touch, ntimes[SF__COUNT], lv[k].t_left);
+					if (touched == 0) {
+						j->res->oscillations++;
+						note(j, false, "oscillation: system %d (%s) record %d state set back "
+						     "to \"%.40s\" at t=%lld ms (left at t=%lld ms, no person "
+						     "touched the state since)",
+						     r->system, kind_name(r->kind), r->record, now,
+						     (long long)e->t_ms, (long long)lv[k].t_left);
+					}
+					break;
+				}
+			}
+			leave(lv, &nlv, old, e->t_ms);
+			state = now;
+		}
+		free(lv);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* 7: cost                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static int count_cost(struct judge *j)
+{
+	const struct sim_log *log = j->log;
+	struct write_key *w = malloc((log->nev ? log->nev : 1) * sizeof(*w));
+	if (!w)
+		return -1;
+	size_t nw = 0;
+	for (size_t i = 0; i < log->nev; i++) {
+		const struct sim_event *e = &log->ev[i];
+		switch (e->kind) {
+		case SIM_EV_PERSON_CREATE:
+		case SIM_EV_PERSON_EDIT:
+		case SIM_EV_PERSON_COMMENT:
+			j->res->genuine_changes++;
+			break;
+		case SIM_EV_HUB_CREATE:
+		case SIM_EV_HUB_COMMENT:
+			j->res->hub_writes++;
+			break;
+		case SIM_EV_HUB_WRITE:
+			w[nw++] = (struct write_key){ e->system, e->record, e->write_id };
+			break;
+		case SIM_EV_CLAIM:
+			break;
+		}
+	}
+	/* One request is one write, however many fields it changed. */
+	qsort(w, nw, sizeof(*w), cmp_write_key);
+	for (size_t i = 0; i < nw; i++)
+		if (i == 0 || cmp_write_key(&w[i - 1], &w[i]) != 0)
+			j->res->hub_writes++;
+	free(w);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The judgement                                                            */
+/* ------------------------------------------------------------------------ */
+
+int oracle_check(const struct sim_log *log, struct oracle_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct judge j = { .log = log, .res = out };
+	int rc = -1;
+
+	if (build_records(&j) || build_groups(&j) || alloc_scratch(&j))
+		goto out;
+
+	check_merges(&j);
+	if (check_presence(&j))
+		goto out;
+	for (size_t i = 0; i < j.ninc; i++)
+		for (int f = 0; f < SF__COUNT; f++)
+			if (check_field(&j, i, f))
+				goto out;
+	for (size_t i = 0; i < j.ninc; i++)
+		if (check_comments(&j, i))
+			goto out;
+	for (size_t r = 0; r < j.nrec; r++)
+		if (j.rec[r].root == r && check_writes(&j, r))
+			goto out;
+	if (count_cost(&j))
+		goto out;
+
+	out->converged = out->merged_incidents == 0 && out->missing_records == 0 &&
+	                 out->divergent_fields == 0 && out->missing_comments == 0;
+	if (!out->first_problem[0])
+		memcpy(out->first_problem, j.first_other, sizeof(out->first_problem));
+	rc = 0;
+out:
+	judge_free(&j);
+	if (rc) {
+		memset(out, 0, sizeof(*out));
+		snprintf(out->first_problem, sizeof(out->first_problem), "oracle: out of memory");
+	}
+	return rc;
+}

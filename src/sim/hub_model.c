@@ -1,0 +1,254 @@
+/*
+ * The concord hub as a simulated integration: the real engine (src/core)
+ * with the memory store, reaching the virtual systems through the real
+ * connector interface. A crash destroys the hub object and rolls the store
+ * back to its last commit; a restart builds a new hub on the same store.
+ */
+#include "core/hub.h"
+#include "sim/scenario.h"
+#include "sim/sim.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct hub_model {
+	struct sim_world *w;
+	struct sim_integration *iface;
+	struct cc_config cfg;
+	struct cc_store store;
+	struct cc_hub *hub;
+	struct sim_rng rng;
+	int64_t poll_interval;
+	int64_t next_poll[CC_MAX_SYSTEMS];
+	bool down;
+	bool killed_in_call;
+};
+
+static int64_t env_now(void *ctx)
+{
+	return ((struct hub_model *)ctx)->w->now;
+}
+
+static uint64_t env_random(void *ctx)
+{
+	return sim_rng_next(&((struct hub_model *)ctx)->rng);
+}
+
+static uint64_t case_claim(uint64_t case_id)
+{
+	char corr[64];
+	cc_correlation_format(corr, sizeof(corr), case_id);
+	return sim_claim_key(corr);
+}
+
+/* People see which records the hub links; the oracle gets claims at the end. */
+static void env_audit(void *ctx, const struct cc_audit_entry *e)
+{
+	struct hub_model *m = ctx;
+	if (e->system < 0 || !e->remote_id)
+		return;
+	switch (e->decision) {
+	case CC_AUDIT_CASE_CREATED:
+	case CC_AUDIT_DEDUP_REVIEW:
+	case CC_AUDIT_LINKED:
+	case CC_AUDIT_DEDUP_LINKED:
+	case CC_AUDIT_CREATED_REMOTE:
+		sim_people_group(m->w, e->system, sim_find_record(m->w, e->system, e->remote_id),
+		                 case_claim(e->case_id));
+		break;
+	default:
+		break;
+	}
+}
+
+static void killed(void *ctx)
+{
+	struct hub_model *m = ctx;
+	m->killed_in_call = true;
+	cc_store_memory_crash(&m->store); /* nothing after this point commits */
+}
+
+static void hm_crash(void *self)
+{
+	struct hub_model *m = self;
+	if (m->down)
+		return;
+	cc_store_memory_crash(&m->store);
+	cc_hub_destroy(m->hub);
+	m->hub = NULL;
+	m->down = true;
+	m->killed_in_call = false;
+}
+
+static int start_hub(struct hub_model *m)
+{
+	struct cc_hub_env env = { .now_ms = env_now, .random = env_random, .on_audit = env_audit,
+		                  .ctx = m };
+	cc_store_memory_restart(&m->store);
+	if (cc_hub_create(&m->hub, &m->cfg, &m->store, m->w->conn, &env))
+		return -1;
+	for (size_t s = 0; s < m->cfg.nsystems; s++)
+		m->next_poll[s] = m->w->now; /* a first poll measures clocks */
+	m->down = false;
+	return 0;
+}
+
+static void hm_restart(void *self)
+{
+	struct hub_model *m = self;
+	if (m->down && start_hub(m))
+		snprintf(m->iface->error, sizeof(m->iface->error), "restart failed");
+}
+
+static bool hm_down(void *self)
+{
+	return ((struct hub_model *)self)->down;
+}
+
+/* After a hub call: a kill inside the call ends the process here. */
+static int settle(struct hub_model *m, int rc, const char *what)
+{
+	if (m->killed_in_call) {
+		hm_crash(m);
+		return 0;
+	}
+	if (rc) {
+		snprintf(m->iface->error, sizeof(m->iface->error), "%s: %d %s", what, rc,
+		         cc_hub_last_error(m->hub));
+		return -1;
+	}
+	return 0;
+}
+
+static int64_t hm_next_due(void *self, int64_t now)
+{
+	struct hub_model *m = self;
+	(void)now;
+	if (m->down)
+		return INT64_MAX;
+	int64_t t = INT64_MAX;
+	for (size_t s = 0; s < m->cfg.nsystems; s++) {
+		if (m->next_poll[s] < t)
+			t = m->next_poll[s];
+		int64_t d = cc_hub_next_due(m->hub, (int)s);
+		if (d < t)
+			t = d;
+	}
+	return t;
+}
+
+static int hm_run(void *self)
+{
+	struct hub_model *m = self;
+	for (size_t s = 0; s < m->cfg.nsystems && !m->down; s++) {
+		if (m->w->now >= m->next_poll[s]) {
+			m->next_poll[s] = m->w->now + m->poll_interval;
+			if (settle(m, cc_hub_poll(m->hub, (int)s), "poll"))
+				return -1;
+		}
+		if (m->down)
+			break;
+		int n;
+		if (settle(m, cc_hub_deliver(m->hub, (int)s, 64, &n), "deliver"))
+			return -1;
+	}
+	return 0;
+}
+
+static void hm_webhook(void *self, const struct cc_observation *o)
+{
+	struct hub_model *m = self;
+	if (m->down)
+		return;
+	settle(m, cc_hub_ingest(m->hub, o), "webhook");
+}
+
+struct claim_ctx {
+	struct hub_model *m;
+	int rc;
+};
+
+static int claim_visit(void *arg, const struct cc_case *c)
+{
+	struct claim_ctx *cx = arg;
+	struct sim_world *w = cx->m->w;
+	for (size_t s = 0; s < cx->m->cfg.nsystems; s++) {
+		const struct cc_link *l = &c->link[s];
+		if ((l->status != CC_LINK_LINKED && l->status != CC_LINK_PARKED) || !l->remote_id)
+			continue;
+		int rec = sim_find_record(w, (int)s, l->remote_id);
+		if (rec < 0)
+			continue;
+		struct sim_event e = { .kind = SIM_EV_CLAIM, .t_ms = w->now, .system = (int)s,
+			               .record = rec, .field = -1, .incident = -1,
+			               .claim = case_claim(c->id) };
+		if (sim_log_append(&w->log, &e))
+			cx->rc = -1;
+	}
+	return 0;
+}
+
+static int hm_finish(void *self)
+{
+	struct hub_model *m = self;
+	struct claim_ctx cx = { .m = m };
+	m->store.ops->case_scan_all(m->store.self, claim_visit, &cx);
+	return cx.rc;
+}
+
+static void hm_destroy(void *self)
+{
+	struct hub_model *m = self;
+	if (m->hub)
+		cc_hub_destroy(m->hub);
+	m->store.ops->destroy(m->store.self);
+	free(m);
+}
+
+int sim_hub_model_create(struct sim_integration *out, struct sim_world *w, uint64_t seed,
+                         int64_t poll_interval_ms)
+{
+	struct hub_model *m = calloc(1, sizeof(*m));
+	if (!m)
+		return -1;
+	m->w = w;
+	m->iface = out;
+	m->poll_interval = poll_interval_ms;
+	sim_rng_seed(&m->rng, seed * 0x94d049bb133111ebULL + 3);
+	enum sim_kind kinds[CC_MAX_SYSTEMS];
+	int64_t lags[CC_MAX_SYSTEMS];
+	for (size_t s = 0; s < w->nsys; s++) {
+		kinds[s] = w->sys[s].kind;
+		lags[s] = 20000; /* the stated bound on search lag, not the true lag */
+	}
+	sim_scenario_config(&m->cfg, w->nsys, kinds, lags, poll_interval_ms);
+	char err[200];
+	if (cc_config_validate(&m->cfg, err, sizeof(err))) {
+		snprintf(out->error, sizeof(out->error), "config: %s", err);
+		free(m);
+		return -1;
+	}
+	if (cc_store_memory_open(&m->store)) {
+		free(m);
+		return -1;
+	}
+	*out = (struct sim_integration){
+		.self = m,
+		.next_due = hm_next_due,
+		.run = hm_run,
+		.webhook = hm_webhook,
+		.crash = hm_crash,
+		.restart = hm_restart,
+		.down = hm_down,
+		.finish = hm_finish,
+		.destroy = hm_destroy,
+	};
+	w->on_crash = killed;
+	w->crash_ctx = m;
+	if (start_hub(m)) {
+		hm_destroy(m);
+		return -1;
+	}
+	return 0;
+}

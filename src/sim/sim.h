@@ -1,0 +1,83 @@
+/*
+ * The deterministic simulator: one run of a seeded world through one
+ * integration model (the concord hub, or a model of today's pairs of
+ * one-way pipelines), judged by the oracle.
+ */
+#ifndef SIM_SIM_H
+#define SIM_SIM_H
+
+#include "oracle/oracle.h"
+#include "sim/world.h"
+
+#include <stdio.h>
+
+enum sim_model { SIM_MODEL_HUB = 0, SIM_MODEL_DUAL };
+
+struct sim_options {
+	uint64_t seed;
+	size_t nsystems;
+	uint32_t faults;
+	enum sim_model model;
+	int64_t edit_ms;          /* people edit, faults strike (default 4 h) */
+	int64_t quiesce_ms;       /* faults stopped, no edits: time to converge (2 h) */
+	int64_t quiet_ms;         /* then this long must see zero writes (30 min) */
+	int64_t min_edit_gap_ms;  /* people's actions at least this far apart (0: free) */
+	int64_t mean_action_ms;   /* mean time between people's actions */
+	int64_t poll_interval_ms;
+	FILE *narrate;            /* readable story of the run, or NULL */
+};
+
+void sim_options_defaults(struct sim_options *o);
+
+struct sim_result {
+	struct oracle_result oracle;
+	uint64_t api_calls;
+	uint64_t quiet_writes;    /* writes during the quiet window */
+	uint64_t crashes;
+	uint64_t webhooks;
+	bool aborted;             /* the run could not complete (a bug): see oracle.first_problem */
+};
+
+/* Runs one seed. Returns 0, or -1 when out of memory. */
+int sim_run(const struct sim_options *opt, struct sim_result *out);
+
+/*
+ * An integration under test, driven by the simulator's clock.
+ */
+struct sim_integration {
+	void *self;
+	/* Earliest time it wants to run (INT64_MAX when idle). */
+	int64_t (*next_due)(void *self, int64_t now);
+	/* Does all that is due at w->now; returns 0 or -1 on an internal error. */
+	int (*run)(void *self);
+	/* A webhook reached it. */
+	void (*webhook)(void *self, const struct cc_observation *o);
+	/* The process is killed now / started again. */
+	void (*crash)(void *self);
+	void (*restart)(void *self);
+	/* True while it is down (between crash and restart). */
+	bool (*down)(void *self);
+	/* Appends its final claims (which records it holds together) to the log. */
+	int (*finish)(void *self);
+	void (*destroy)(void *self);
+	char error[256];
+};
+
+int sim_hub_model_create(struct sim_integration *out, struct sim_world *w, uint64_t seed,
+                         int64_t poll_interval_ms);
+int sim_dual_model_create(struct sim_integration *out, struct sim_world *w, uint64_t seed,
+                          int64_t poll_interval_ms);
+
+/* People: a workload that acts on the world. */
+struct sim_people;
+int sim_people_create(struct sim_people **out, struct sim_world *w, uint64_t seed,
+                      const struct sim_options *opt);
+void sim_people_destroy(struct sim_people *p);
+/* Next time someone acts (INT64_MAX when none before `until`). */
+int64_t sim_people_next(struct sim_people *p);
+/* Performs every action due at w->now. */
+int sim_people_act(struct sim_people *p);
+/* Tells the people which records the integration holds together. */
+void sim_people_group(struct sim_world *w, int sys, int rec, uint64_t group);
+
+#endif

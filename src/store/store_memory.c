@@ -1,0 +1,480 @@
+/*
+ * The in-memory store backend, for unit tests and the simulator.
+ *
+ * Transactions are kept with an undo log: every mutation inside begin() /
+ * commit() first records how to restore what it replaces, rollback()
+ * replays the log backwards. A simulated crash rolls back the open
+ * transaction and refuses all later writes until restart, which is what a
+ * killed process would leave behind.
+ *
+ * Lookups are linear scans: simple and deterministic, fine for the sizes
+ * the simulator uses. Scale is the SQLite backend's job.
+ */
+#include "store/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum undo_kind { UNDO_CASE, UNDO_OUTBOX, UNDO_STATE, UNDO_DEAD, UNDO_NEXT_ID, UNDO_SEQ, UNDO_AUDIT };
+
+struct undo {
+	enum undo_kind kind;
+	uint64_t id;
+	int system;
+	bool existed;
+	struct cc_case *old_case;          /* UNDO_CASE */
+	struct cc_outbox_entry old_entry;  /* UNDO_OUTBOX */
+	struct cc_system_state old_state;  /* UNDO_STATE */
+	uint64_t old_value;                /* NEXT_ID, SEQ, DEAD count, AUDIT decision */
+};
+
+struct mem {
+	struct cc_case **cases;  /* index id-1; NULL for an id never saved */
+	size_t ncases;
+	uint64_t next_id;
+	struct cc_outbox_entry *outbox;
+	size_t noutbox, capoutbox;
+	struct cc_dead_letter *dead;
+	size_t ndead, capdead;
+	struct cc_system_state state[CC_MAX_SYSTEMS];
+	uint64_t journal_seq;
+	uint64_t audit_count[CC_AUDIT__COUNT];
+	bool in_tx;
+	bool crashed;
+	struct undo *undo;
+	size_t nundo, capundo;
+};
+
+static int push_undo(struct mem *m, const struct undo *u)
+{
+	if (!m->in_tx)
+		return CC_EOK;
+	if (m->nundo == m->capundo) {
+		size_t cap = m->capundo ? m->capundo * 2 : 32;
+		struct undo *n = realloc(m->undo, cap * sizeof(*n));
+		if (!n)
+			return CC_ENOMEM;
+		m->undo = n;
+		m->capundo = cap;
+	}
+	m->undo[m->nundo++] = *u;
+	return CC_EOK;
+}
+
+static void free_case(struct cc_case *c)
+{
+	if (c) {
+		cc_case_clear(c);
+		free(c);
+	}
+}
+
+static long outbox_find(struct mem *m, uint64_t case_id, int system)
+{
+	for (size_t i = 0; i < m->noutbox; i++)
+		if (m->outbox[i].case_id == case_id && m->outbox[i].system == system)
+			return (long)i;
+	return -1;
+}
+
+static void outbox_delete_at(struct mem *m, size_t i)
+{
+	m->outbox[i] = m->outbox[--m->noutbox];
+}
+
+static int outbox_insert(struct mem *m, const struct cc_outbox_entry *e)
+{
+	long i = outbox_find(m, e->case_id, e->system);
+	if (i >= 0) {
+		m->outbox[i] = *e;
+		return CC_EOK;
+	}
+	if (m->noutbox == m->capoutbox) {
+		size_t cap = m->capoutbox ? m->capoutbox * 2 : 64;
+		struct cc_outbox_entry *n = realloc(m->outbox, cap * sizeof(*n));
+		if (!n)
+			return CC_ENOMEM;
+		m->outbox = n;
+		m->capoutbox = cap;
+	}
+	m->outbox[m->noutbox++] = *e;
+	return CC_EOK;
+}
+
+static void apply_undo(struct mem *m, struct undo *u)
+{
+	switch (u->kind) {
+	case UNDO_CASE:
+		free_case(m->cases[u->id - 1]);
+		m->cases[u->id - 1] = u->old_case;
+		u->old_case = NULL;
+		break;
+	case UNDO_OUTBOX: {
+		long i = outbox_find(m, u->id, u->system);
+		if (i >= 0)
+			outbox_delete_at(m, (size_t)i);
+		if (u->existed)
+			(void)outbox_insert(m, &u->old_entry); /* restores a slot just freed */
+		break;
+	}
+	case UNDO_STATE:
+		m->state[u->system] = u->old_state;
+		break;
+	case UNDO_DEAD:
+		m->ndead = (size_t)u->old_value;
+		break;
+	case UNDO_NEXT_ID:
+		m->next_id = u->old_value;
+		break;
+	case UNDO_SEQ:
+		m->journal_seq = u->old_value;
+		break;
+	case UNDO_AUDIT:
+		m->audit_count[u->old_value]--;
+		break;
+	}
+}
+
+static int mem_begin(void *self)
+{
+	struct mem *m = self;
+	if (m->crashed)
+		return CC_ESTORE;
+	if (m->in_tx)
+		return CC_EINVAL;
+	m->in_tx = true;
+	m->nundo = 0;
+	return CC_EOK;
+}
+
+static int mem_commit(void *self)
+{
+	struct mem *m = self;
+	if (m->crashed)
+		return CC_ESTORE;
+	for (size_t i = 0; i < m->nundo; i++)
+		free_case(m->undo[i].old_case);
+	m->nundo = 0;
+	m->in_tx = false;
+	return CC_EOK;
+}
+
+static int mem_rollback(void *self)
+{
+	struct mem *m = self;
+	while (m->nundo > 0)
+		apply_undo(m, &m->undo[--m->nundo]);
+	m->in_tx = false;
+	return CC_EOK;
+}
+
+static int writable(struct mem *m)
+{
+	return m->crashed ? CC_ESTORE : CC_EOK;
+}
+
+static int mem_case_new(void *self, uint64_t *out_id)
+{
+	struct mem *m = self;
+	if (writable(m))
+		return CC_ESTORE;
+	struct undo u = { .kind = UNDO_NEXT_ID, .old_value = m->next_id };
+	if (push_undo(m, &u))
+		return CC_ENOMEM;
+	*out_id = ++m->next_id;
+	return CC_EOK;
+}
+
+static int mem_case_load(void *self, uint64_t id, struct cc_case *out)
+{
+	struct mem *m = self;
+	if (id == 0 || id > m->ncases || !m->cases[id - 1])
+		return CC_ENOTFOUND;
+	return cc_case_copy(out, m->cases[id - 1]);
+}
+
+static int mem_case_save(void *self, const struct cc_case *c)
+{
+	struct mem *m = self;
+	if (writable(m))
+		return CC_ESTORE;
+	if (c->id == 0)
+		return CC_EINVAL;
+	if (c->id > m->ncases) {
+		size_t n = c->id + 64;
+		struct cc_case **nc = realloc(m->cases, n * sizeof(*nc));
+		if (!nc)
+			return CC_ENOMEM;
+		memset(nc + m->ncases, 0, (n - m->ncases) * sizeof(*nc));
+		m->cases = nc;
+		m->ncases = n;
+	}
+	struct cc_case *copy = malloc(sizeof(*copy));
+	if (!copy)
+		return CC_ENOMEM;
+	if (cc_case_copy(copy, c)) {
+		free(copy);
+		return CC_ENOMEM;
+	}
+	struct undo u = { .kind = UNDO_CASE, .id = c->id, .old_case = m->cases[c->id - 1] };
+	if (m->in_tx) {
+		if (push_undo(m, &u)) {
+			free_case(copy);
+			return CC_ENOMEM;
+		}
+	} else {
+		free_case(m->cases[c->id - 1]);
+	}
+	m->cases[c->id - 1] = copy;
+	return CC_EOK;
+}
+
+static int mem_link_find(void *self, int system, const char *remote_id, uint64_t *out_id)
+{
+	struct mem *m = self;
+	for (size_t i = 0; i < m->ncases; i++) {
+		const struct cc_case *c = m->cases[i];
+		if (!c)
+			continue;
+		const struct cc_link *l = &c->link[system];
+		if ((l->status == CC_LINK_LINKED || l->status == CC_LINK_PARKED) && l->remote_id &&
+		    strcmp(l->remote_id, remote_id) == 0) {
+			*out_id = c->id;
+			return CC_EOK;
+		}
+	}
+	return CC_ENOTFOUND;
+}
+
+static int mem_case_scan_recent(void *self, int64_t since_ms, cc_case_visit_fn fn, void *arg)
+{
+	struct mem *m = self;
+	for (size_t i = m->ncases; i-- > 0;) {
+		const struct cc_case *c = m->cases[i];
+		if (c && c->created_ms >= since_ms && fn(arg, c))
+			break;
+	}
+	return CC_EOK;
+}
+
+static int mem_case_scan_all(void *self, cc_case_visit_fn fn, void *arg)
+{
+	struct mem *m = self;
+	for (size_t i = 0; i < m->ncases; i++)
+		if (m->cases[i] && fn(arg, m->cases[i]))
+			break;
+	return CC_EOK;
+}
+
+static int mem_journal_append(void *self, int system, const char *remote_id, uint64_t rv,
+                              int64_t at_ms, uint64_t *out_seq)
+{
+	(void)system, (void)remote_id, (void)rv, (void)at_ms;
+	struct mem *m = self;
+	if (writable(m))
+		return CC_ESTORE;
+	struct undo u = { .kind = UNDO_SEQ, .old_value = m->journal_seq };
+	if (push_undo(m, &u))
+		return CC_ENOMEM;
+	*out_seq = ++m->journal_seq;
+	return CC_EOK;
+}
+
+static int mem_outbox_put(void *self, const struct cc_outbox_entry *e)
+{
+	struct mem *m = self;
+	if (writable(m))
+		return CC_ESTORE;
+	long i = outbox_find(m, e->case_id, e->system);
+	struct undo u = { .kind = UNDO_OUTBOX, .id = e->case_id, .system = e->system,
+	                  .existed = i >= 0 };
+	if (i >= 0)
+		u.old_entry = m->outbox[i];
+	if (push_undo(m, &u))
+		return CC_ENOMEM;
+	return outbox_insert(m, e);
+}
+
+static int mem_outbox_get(void *self, uint64_t case_id, int system, struct cc_outbox_entry *out)
+{
+	struct mem *m = self;
+	long i = outbox_find(m, case_id, system);
+	if (i < 0)
+		return CC_ENOTFOUND;
+	*out = m->outbox[i];
+	return CC_EOK;
+}
+
+static int mem_outbox_remove(void *self, uint64_t case_id, int system)
+{
+	struct mem *m = self;
+	if (writable(m))
+		return CC_ESTORE;
+	long i = outbox_find(m, case_id, system);
+	if (i < 0)
+		return CC_EOK;
+	struct undo u = { .kind = UNDO_OUTBOX, .id = case_id, .system = system, .existed = true,
+	                  .old_entry = m->outbox[i] };
+	if (push_undo(m, &u))
+		return CC_ENOMEM;
+	outbox_delete_at(m, (size_t)i);
+	return CC_EOK;
+}
+
+static int mem_outbox_next(void *self, int system, int64_t now_ms, struct cc_outbox_entry *out)
+{
+	struct mem *m = self;
+	const struct cc_outbox_entry *best = NULL;
+	for (size_t i = 0; i < m->noutbox; i++) {
+		const struct cc_outbox_entry *e = &m->outbox[i];
+		if (e->system != system || e->due_ms > now_ms)
+			continue;
+		if (!best || e->due_ms < best->due_ms ||
+		    (e->due_ms == best->due_ms && e->case_id < best->case_id))
+			best = e;
+	}
+	if (!best)
+		return CC_ENOTFOUND;
+	*out = *best;
+	return CC_EOK;
+}
+
+static int mem_outbox_stat(void *self, int system, size_t *count, int64_t *earliest_ms)
+{
+	struct mem *m = self;
+	size_t n = 0;
+	int64_t e = INT64_MAX;
+	for (size_t i = 0; i < m->noutbox; i++) {
+		if (m->outbox[i].system != system)
+			continue;
+		n++;
+		if (m->outbox[i].due_ms < e)
+			e = m->outbox[i].due_ms;
+	}
+	*count = n;
+	*earliest_ms = e;
+	return CC_EOK;
+}
+
+static int mem_dead_letter_put(void *self, const struct cc_dead_letter *d)
+{
+	struct mem *m = self;
+	if (writable(m))
+		return CC_ESTORE;
+	if (m->ndead == m->capdead) {
+		size_t cap = m->capdead ? m->capdead * 2 : 16;
+		struct cc_dead_letter *n = realloc(m->dead, cap * sizeof(*n));
+		if (!n)
+			return CC_ENOMEM;
+		m->dead = n;
+		m->capdead = cap;
+	}
+	struct undo u = { .kind = UNDO_DEAD, .old_value = m->ndead };
+	if (push_undo(m, &u))
+		return CC_ENOMEM;
+	m->dead[m->ndead++] = *d;
+	return CC_EOK;
+}
+
+static int mem_dead_letter_count(void *self, size_t *count)
+{
+	*count = ((struct mem *)self)->ndead;
+	return CC_EOK;
+}
+
+static int mem_state_load(void *self, int system, struct cc_system_state *out)
+{
+	*out = ((struct mem *)self)->state[system];
+	return CC_EOK;
+}
+
+static int mem_state_save(void *self, int system, const struct cc_system_state *st)
+{
+	struct mem *m = self;
+	if (writable(m))
+		return CC_ESTORE;
+	struct undo u = { .kind = UNDO_STATE, .system = system, .old_state = m->state[system] };
+	if (push_undo(m, &u))
+		return CC_ENOMEM;
+	m->state[system] = *st;
+	return CC_EOK;
+}
+
+static int mem_audit_append(void *self, const struct cc_audit_entry *e)
+{
+	struct mem *m = self;
+	if (writable(m))
+		return CC_ESTORE;
+	if ((int)e->decision < 0 || e->decision >= CC_AUDIT__COUNT)
+		return CC_EINVAL;
+	struct undo u = { .kind = UNDO_AUDIT, .old_value = (uint64_t)e->decision };
+	if (push_undo(m, &u))
+		return CC_ENOMEM;
+	m->audit_count[e->decision]++;
+	return CC_EOK;
+}
+
+static void mem_destroy(void *self)
+{
+	struct mem *m = self;
+	mem_rollback(m);
+	for (size_t i = 0; i < m->ncases; i++)
+		free_case(m->cases[i]);
+	free(m->cases);
+	free(m->outbox);
+	free(m->dead);
+	free(m->undo);
+	free(m);
+}
+
+static const struct cc_store_ops memory_ops = {
+	.version = CC_STORE_OPS_VERSION,
+	.name = "memory",
+	.begin = mem_begin,
+	.commit = mem_commit,
+	.rollback = mem_rollback,
+	.case_new = mem_case_new,
+	.case_load = mem_case_load,
+	.case_save = mem_case_save,
+	.link_find = mem_link_find,
+	.case_scan_recent = mem_case_scan_recent,
+	.case_scan_all = mem_case_scan_all,
+	.journal_append = mem_journal_append,
+	.outbox_put = mem_outbox_put,
+	.outbox_get = mem_outbox_get,
+	.outbox_remove = mem_outbox_remove,
+	.outbox_next = mem_outbox_next,
+	.outbox_stat = mem_outbox_stat,
+	.dead_letter_put = mem_dead_letter_put,
+	.dead_letter_count = mem_dead_letter_count,
+	.system_state_load = mem_state_load,
+	.system_state_save = mem_state_save,
+	.audit_append = mem_audit_append,
+	.destroy = mem_destroy,
+};
+
+int cc_store_memory_open(struct cc_store *out)
+{
+	struct mem *m = calloc(1, sizeof(*m));
+	if (!m)
+		return CC_ENOMEM;
+	for (int s = 0; s < CC_MAX_SYSTEMS; s++)
+		cc_offset_init(&m->state[s].offset);
+	out->ops = &memory_ops;
+	out->self = m;
+	return CC_EOK;
+}
+
+void cc_store_memory_crash(struct cc_store *st)
+{
+	struct mem *m = st->self;
+	mem_rollback(m);
+	m->crashed = true;
+}
+
+void cc_store_memory_restart(struct cc_store *st)
+{
+	struct mem *m = st->self;
+	m->crashed = false;
+	m->in_tx = false;
+}
