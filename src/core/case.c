@@ -61,6 +61,7 @@ static void comment_clear(struct cc_comment *cm)
 
 void cc_case_clear(struct cc_case *c)
 {
+	free(c->first_title);
 	for (int i = 0; i < CC_MAX_FIELDS; i++) {
 		free(c->f[i].value);
 		free(c->f[i].parked_value);
@@ -88,6 +89,7 @@ int cc_case_copy(struct cc_case *dst, const struct cc_case *src)
 	*dst = *src;
 	dst->comments = NULL;
 	dst->ncomments = 0;
+	dst->first_title = NULL;
 	for (int i = 0; i < CC_MAX_FIELDS; i++) {
 		dst->f[i].value = NULL;
 		dst->f[i].parked_value = NULL;
@@ -98,6 +100,7 @@ int cc_case_copy(struct cc_case *dst, const struct cc_case *src)
 		for (int i = 0; i < CC_MAX_FIELDS; i++)
 			l->shadow[i] = l->pending[i] = NULL;
 	}
+	rc |= dup_into(&dst->first_title, src->first_title);
 	for (int i = 0; i < CC_MAX_FIELDS && rc == CC_EOK; i++) {
 		rc |= dup_into(&dst->f[i].value, src->f[i].value);
 		rc |= dup_into(&dst->f[i].parked_value, src->f[i].parked_value);

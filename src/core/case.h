@@ -35,6 +35,7 @@ struct cc_link {
 	uint64_t rv;                       /* newest remote version seen */
 	bool hub_created;                  /* the hub created this record */
 	char *shadow[CC_MAX_FIELDS];       /* system's value, its terms; NULL unknown */
+	int64_t shadow_mtime_s[CC_MAX_FIELDS]; /* that value's remote change time, 0 unknown */
 	uint32_t pending_mask;             /* fields of a write of unknown outcome */
 	char *pending[CC_MAX_FIELDS];
 	bool needs_read;                   /* re-read before the next write */
@@ -60,6 +61,7 @@ struct cc_case {
 	int64_t created_ms;
 	int origin_system;
 	bool review;                       /* flagged as a possible duplicate */
+	char *first_title;                 /* title when first seen: twins match it too */
 	struct cc_field_state f[CC_MAX_FIELDS];
 	struct cc_link link[CC_MAX_SYSTEMS];
 	struct cc_comment *comments;

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define MAX_WORDS 32
+#define MAX_WORDS 256 /* a 512-byte title holds at most 256 words */
 #define MAX_TITLE 512
 
 static const char *skip_prefixes(const char *s)
@@ -79,11 +79,16 @@ size_t cc_edit_distance(const char *a, const char *b, size_t cap)
 	return prev[lb];
 }
 
-static size_t split_words(char *s, char *words[MAX_WORDS])
+/* Keeps the first MAX_WORDS words; returns how many there are in all. */
+static size_t split_words(char *s, char *words[MAX_WORDS], size_t *kept)
 {
 	size_t n = 0;
-	for (char *tok = strtok(s, " "); tok && n < MAX_WORDS; tok = strtok(NULL, " "))
-		words[n++] = tok;
+	*kept = 0;
+	for (char *tok = strtok(s, " "); tok; tok = strtok(NULL, " ")) {
+		if (n < MAX_WORDS)
+			words[(*kept)++] = tok;
+		n++;
+	}
 	return n;
 }
 
@@ -112,12 +117,13 @@ int cc_dedup_score(const char *title_a, const char *caller_a,
 	bool used[MAX_WORDS] = { false };
 	cc_dedup_normalize_title(title_a, na, sizeof(na));
 	cc_dedup_normalize_title(title_b, nb, sizeof(nb));
-	size_t ca = split_words(na, wa), cb = split_words(nb, wb);
+	size_t ka, kb;
+	size_t ca = split_words(na, wa, &ka), cb = split_words(nb, wb, &kb);
 	if (ca == 0 || cb == 0)
 		return 0;
 	size_t matched = 0;
-	for (size_t i = 0; i < ca; i++) {
-		for (size_t j = 0; j < cb; j++) {
+	for (size_t i = 0; i < ka; i++) {
+		for (size_t j = 0; j < kb; j++) {
 			if (!used[j] && words_match(wa[i], wb[j])) {
 				used[j] = true;
 				matched++;
@@ -125,8 +131,17 @@ int cc_dedup_score(const char *title_a, const char *caller_a,
 			}
 		}
 	}
-	size_t most = ca > cb ? ca : cb;
+	size_t fewest = ca < cb ? ca : cb, most = ca > cb ? ca : cb;
 	int score = (int)(matched * 100 / most);
+	/* A title refined by appending words still names the same incident:
+	 * the shorter one, of four words or more, begins the longer one. */
+	if (fewest >= 4 && fewest <= MAX_WORDS) {
+		size_t k = 0;
+		while (k < fewest && words_match(wa[k], wb[k]))
+			k++;
+		if (k == fewest)
+			score = 100;
+	}
 	if (caller_a && caller_b && caller_a[0] && caller_b[0] && strcmp(caller_a, caller_b) != 0)
 		score -= 40;
 	return score < 0 ? 0 : score;

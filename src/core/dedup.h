@@ -18,7 +18,10 @@ void cc_dedup_normalize_title(const char *title, char *out, size_t outlen);
 
 /*
  * Score of two records: title similarity word by word (a word of four or
- * more letters may differ by one edit; numbers must match exactly), minus
+ * more letters may differ by one edit; numbers must match exactly) out of
+ * the words of the longer title, or 100 when the shorter title (four words
+ * or more) begins the longer one word for word (a title refined by
+ * appending words); minus
  * a penalty when both callers are known and differ.
  * caller_a / caller_b may be NULL or "" when unknown.
  */

@@ -269,22 +269,33 @@ static int apply_observation(struct cc_hub *h, struct cc_case *c, const struct c
 		if (!h->cfg->systems[S].map[f].mapped || !of->present)
 			continue;
 		const char *v = of->value;
+		/* Equal to the shadow: nothing happened, or our own echo; unless
+		 * the field was set again since (A -> B -> A between two looks is
+		 * a change), which per-field modification times reveal. */
+		bool same = L->shadow[f] && strcmp(v, L->shadow[f]) == 0;
+		bool touched = same && of->mtime_s && L->shadow_mtime_s[f] &&
+		               of->mtime_s > L->shadow_mtime_s[f];
 		if (L->pending_mask & bit) {
 			if (cc_str_cmp(v, L->pending[f]) == 0) {
 				if (cc_str_set(&L->shadow[f], v))
 					return CC_ENOMEM;
+				L->shadow_mtime_s[f] = of->mtime_s;
 				L->pending_mask &= ~bit;
 				rc = audit(h, c, S, (int)f, CC_AUDIT_CONFIRMED, v, NULL, 0, NULL);
 				if (rc)
 					return rc;
 				continue;
 			}
-			if (L->shadow[f] && strcmp(v, L->shadow[f]) == 0)
+			if (same && !touched)
 				continue; /* not applied, or not visible yet */
 			L->pending_mask &= ~bit; /* superseded by someone else's change */
 		}
-		if (L->shadow[f] && strcmp(v, L->shadow[f]) == 0)
-			continue; /* nothing happened, or our own echo */
+		if (same && !touched) {
+			if (!L->shadow_mtime_s[f])
+				L->shadow_mtime_s[f] = of->mtime_s;
+			continue;
+		}
+		L->shadow_mtime_s[f] = of->mtime_s;
 		char *old = L->shadow[f];
 		L->shadow[f] = NULL;
 		if (cc_str_set(&L->shadow[f], v)) {
@@ -332,6 +343,11 @@ static int dedup_visit(void *arg, const struct cc_case *c)
 	const char *ctitle = c->f[cfg->dedup_title_field].value;
 	const char *ccaller = cfg->dedup_caller_field >= 0 ? c->f[cfg->dedup_caller_field].value : NULL;
 	int score = cc_dedup_score(ds->title, ds->caller, ctitle, ccaller);
+	if (c->first_title) {
+		int first = cc_dedup_score(ds->title, ds->caller, c->first_title, ccaller);
+		if (first > score)
+			score = first;
+	}
 	if (score > ds->best_score) {
 		ds->best_score = score;
 		ds->best_id = c->id;
@@ -397,6 +413,7 @@ static int new_case(struct cc_hub *h, const struct cc_observation *o, bool revie
 			continue;
 		if (cc_str_set(&L->shadow[f], of->value))
 			goto out;
+		L->shadow_mtime_s[f] = of->mtime_s;
 		const char *canon = NULL;
 		if (cc_map_inbound(&h->cfg->systems[S].map[f], of->value, "", &canon) ==
 		    CC_MAP_UNMAPPED) {
@@ -411,6 +428,11 @@ static int new_case(struct cc_hub *h, const struct cc_observation *o, bool revie
 			goto out;
 		c.f[f].ver = field_version(h, o, (int)f);
 		c.f[f].origin = S;
+	}
+	if (h->cfg->dedup_title_field >= 0 &&
+	    cc_str_set(&c.first_title, c.f[h->cfg->dedup_title_field].value)) {
+		rc = CC_ENOMEM;
+		goto out;
 	}
 	rc = audit(h, &c, S, -1, review ? CC_AUDIT_DEDUP_REVIEW : CC_AUDIT_CASE_CREATED,
 	           o->remote_id, NULL, score, NULL);
@@ -564,8 +586,10 @@ int cc_hub_poll(struct cc_hub *h, int system)
 	const struct cc_system_def *sd = &h->cfg->systems[system];
 	struct cc_connector *cn = &h->conn[system];
 	int64_t started = now(h);
-	int64_t since = rt->state.has_cursor ? rt->state.cursor_mtime_s - sd->poll_overlap_s : 0;
-	int64_t newest = rt->state.has_cursor ? rt->state.cursor_mtime_s : 0;
+	/* No cursor yet: everything the system holds (first start). */
+	int64_t since = rt->state.has_cursor ? rt->state.cursor_mtime_s - sd->poll_overlap_s
+	                                     : INT64_MIN;
+	int64_t newest = rt->state.has_cursor ? rt->state.cursor_mtime_s : INT64_MIN;
 	int64_t after_mtime = 0;
 	char *after_id = NULL;
 	int rc = CC_EOK;
@@ -608,8 +632,10 @@ int cc_hub_poll(struct cc_hub *h, int system)
 	free(after_id);
 	if (rc)
 		return rc;
-	rt->state.cursor_mtime_s = newest;
-	rt->state.has_cursor = true;
+	if (newest != INT64_MIN) {
+		rt->state.cursor_mtime_s = newest;
+		rt->state.has_cursor = true;
+	}
 	rt->state.last_poll_start_ms = started;
 	return save_state(h, system);
 }
@@ -1129,6 +1155,9 @@ static int deliver_update(struct cc_hub *h, struct cc_case *c, struct cc_outbox_
 				if (!w.values[f])
 					continue;
 				rc = cc_str_set(&L->shadow[f], w.values[f]);
+				L->shadow_mtime_s[f] = out.fields[f].present &&
+				                               cc_str_cmp(out.fields[f].value, w.values[f]) == 0
+				                       ? out.fields[f].mtime_s : 0;
 				if (rc == CC_EOK)
 					rc = audit(h, c, T, (int)f,
 					           is_revert(h->cfg, T, (int)f) ? CC_AUDIT_REVERTED

@@ -3,6 +3,7 @@
  */
 #include "core/types.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,8 +34,9 @@ int cc_correlation_parse(const char *s, uint64_t *case_id)
 	if (*p < '0' || *p > '9')
 		return CC_EINVAL;
 	char *end;
+	errno = 0;
 	unsigned long long v = strtoull(p, &end, 10);
-	if (*end != '\0' || v == 0)
+	if (*end != '\0' || v == 0 || errno == ERANGE)
 		return CC_EINVAL;
 	*case_id = v;
 	return CC_EOK;

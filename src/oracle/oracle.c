@@ -21,6 +21,23 @@
  *   6. the integration never pulls a state back to a value the record left
  *      when no person touched the state meanwhile (no oscillation).
  *
+ * Merges, missing records, divergent fields and missing comments mean the
+ * run did not converge; the other counters are reported without changing
+ * that verdict. first_problem names the first non-convergence found, else
+ * the first other problem.
+ *
+ * Readings of the scenario chosen here where it leaves room:
+ *   - a routing value standing for several canonical values (a coarse
+ *     value) exempts the incident when any of them is the exempt value;
+ *   - a final comment counts for the longest person body it contains, so
+ *     that a body that is a substring of another is not counted twice;
+ *   - the record holding the original comment must hold it exactly once
+ *     too (an echo back to the origin is a duplicate);
+ *   - one integration request is one (system, record, write_id);
+ *   - records the log names but gives no final state are not judged on
+ *     values or comments; records no claim ties to an incident justify no
+ *     write (every write to them is a loop write).
+ *
  * Everything is computed over dense record indices built from the log, with
  * compressed adjacency lists (offsets + values) for the relations; nothing
  * here is quadratic in the size of the run except per-incident work.
@@ -361,6 +378,12 @@ struct write_key {
 	uint64_t write_id;
 };
 
+/* A person event that touched the state of a record: when, and which. */
+struct touch {
+	int64_t t;
+	size_t ev;
+};
+
 /* Everything one judgement needs; released by judge_free. */
 struct judge {
 	const struct sim_log *log;
@@ -368,6 +391,9 @@ struct judge {
 	char first_other[sizeof(((struct oracle_result *)0)->first_problem)];
 
 	uint64_t *keys;        /* sorted (system, record) keys of all records */
+	long *slot;            /* direct (system, record) -> index table, or NULL */
+	size_t slot_off[SIM_MAX_SYSTEMS];
+	int slot_max[SIM_MAX_SYSTEMS];
 	struct record *rec;
 	size_t nrec;
 	long *ev_rec;          /* event index -> record index, or -1 */
@@ -384,7 +410,8 @@ struct judge {
 	struct cset *scratch_cs; /* nrec */
 	size_t *mark;          /* nrec: stamp of the last visit */
 	size_t stamp;
-	int64_t *times;        /* (SF__COUNT + 1) * nev */
+	int64_t *times;        /* SF__COUNT * nev */
+	struct touch *touches; /* nev */
 };
 
 static uint64_t rec_key(int system, int record)
@@ -439,6 +466,11 @@ static int cmp_write_key(const void *pa, const void *pb)
 /* The record index of (system, record), or -1 when the log never names it. */
 static long find_record(const struct judge *j, int system, int record)
 {
+	if (j->slot) {
+		if (system < 0 || system >= SIM_MAX_SYSTEMS || record < 0 || record > j->slot_max[system])
+			return -1;
+		return j->slot[j->slot_off[system] + (size_t)record];
+	}
 	uint64_t k = rec_key(system, record);
 	const uint64_t *hit = j->nrec ? bsearch(&k, j->keys, j->nrec, sizeof(k), cmp_u64) : NULL;
 	return hit ? (long)(hit - j->keys) : -1;
@@ -540,6 +572,7 @@ static void describe_value(char *buf, size_t size, const struct record *r, const
 static void judge_free(struct judge *j)
 {
 	free(j->keys);
+	free(j->slot);
 	free(j->rec);
 	free(j->ev_rec);
 	csr_free(&j->rec_ev);
@@ -551,34 +584,101 @@ static void judge_free(struct judge *j)
 	free(j->scratch_cs);
 	free(j->mark);
 	free(j->times);
+	free(j->touches);
 }
 
-/* Dense record indices for every (system, record) the log names. */
-static int build_records(struct judge *j)
+/* The record the i-th mention names: events first, then final states. */
+static void mention(const struct sim_log *log, size_t i, int *sys, int *rec)
+{
+	if (i < log->nev) {
+		*sys = log->ev[i].system;
+		*rec = log->ev[i].record;
+	} else {
+		*sys = log->fin[i - log->nev].system;
+		*rec = log->fin[i - log->nev].record;
+	}
+}
+
+/*
+ * Fills j->keys with the sorted, unique (system, record) keys of the log.
+ * Records are usually numbered densely from 0 in each system; then a direct
+ * table (j->slot) both sorts them and answers find_record in O(1). Otherwise
+ * the keys are sorted and looked up by binary search.
+ */
+static int index_records(struct judge *j)
 {
 	const struct sim_log *log = j->log;
 	size_t cap = log->nev + log->nfin;
 	j->keys = malloc((cap ? cap : 1) * sizeof(uint64_t));
 	if (!j->keys)
 		return -1;
-	size_t n = 0;
-	for (size_t i = 0; i < log->nev; i++) {
-		if (!valid_system(log, log->ev[i].system))
+
+	bool dense = true;
+	for (int s = 0; s < SIM_MAX_SYSTEMS; s++)
+		j->slot_max[s] = -1;
+	for (size_t i = 0; i < cap; i++) {
+		int sys, rec;
+		mention(log, i, &sys, &rec);
+		if (!valid_system(log, sys))
 			continue;
-		/* Events of one record come in runs: skip the repeats before sorting. */
-		uint64_t k = rec_key(log->ev[i].system, log->ev[i].record);
-		if (n == 0 || j->keys[n - 1] != k)
-			j->keys[n++] = k;
+		if (rec < 0)
+			dense = false;
+		else if (rec > j->slot_max[sys])
+			j->slot_max[sys] = rec;
 	}
-	for (size_t i = 0; i < log->nfin; i++)
-		if (valid_system(log, log->fin[i].system))
-			j->keys[n++] = rec_key(log->fin[i].system, log->fin[i].record);
+	size_t span = 0;
+	for (int s = 0; s < SIM_MAX_SYSTEMS; s++) {
+		j->slot_off[s] = span;
+		span += (size_t)(j->slot_max[s] + 1);
+	}
+	if (dense && span <= 4 * cap + 64) {
+		j->slot = malloc((span ? span : 1) * sizeof(long));
+		if (!j->slot)
+			return -1;
+		for (size_t k = 0; k < span; k++)
+			j->slot[k] = -1;
+		for (size_t i = 0; i < cap; i++) {
+			int sys, rec;
+			mention(log, i, &sys, &rec);
+			if (valid_system(log, sys))
+				j->slot[j->slot_off[sys] + (size_t)rec] = 0;
+		}
+		size_t u = 0;
+		for (int s = 0; s < SIM_MAX_SYSTEMS; s++)
+			for (int rec = 0; rec <= j->slot_max[s]; rec++) {
+				long *sl = &j->slot[j->slot_off[s] + (size_t)rec];
+				if (*sl < 0)
+					continue;
+				*sl = (long)u;
+				j->keys[u++] = rec_key(s, rec);
+			}
+		j->nrec = u;
+		return 0;
+	}
+
+	size_t n = 0;
+	for (size_t i = 0; i < cap; i++) {
+		int sys, rec;
+		mention(log, i, &sys, &rec);
+		if (valid_system(log, sys))
+			j->keys[n++] = rec_key(sys, rec);
+	}
 	qsort(j->keys, n, sizeof(uint64_t), cmp_u64);
 	size_t u = 0;
 	for (size_t i = 0; i < n; i++)
 		if (u == 0 || j->keys[u - 1] != j->keys[i])
 			j->keys[u++] = j->keys[i];
 	j->nrec = u;
+	return 0;
+}
+
+/* Dense record indices for every (system, record) the log names. */
+static int build_records(struct judge *j)
+{
+	const struct sim_log *log = j->log;
+	if (index_records(j))
+		return -1;
+	size_t u = j->nrec;
 
 	j->rec = calloc(u ? u : 1, sizeof(struct record));
 	j->ev_rec = malloc((log->nev ? log->nev : 1) * sizeof(long));
@@ -759,8 +859,9 @@ static int alloc_scratch(struct judge *j)
 	j->scratch_ev = malloc(nev * sizeof(size_t));
 	j->scratch_cs = calloc(nrec, sizeof(struct cset));
 	j->mark = calloc(nrec, sizeof(size_t));
-	j->times = malloc((SF__COUNT + 1) * nev * sizeof(int64_t));
-	return j->scratch_ev && j->scratch_cs && j->mark && j->times ? 0 : -1;
+	j->times = malloc(SF__COUNT * nev * sizeof(int64_t));
+	j->touches = malloc(nev * sizeof(*j->touches));
+	return j->scratch_ev && j->scratch_cs && j->mark && j->times && j->touches ? 0 : -1;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -883,30 +984,43 @@ static int check_field(struct judge *j, size_t i, int f)
 	/* P: the person events that gave the field a value, in any record. */
 	size_t *P = j->scratch_ev, np = 0;
 	bool owner_has = false;
+	int64_t owner_since = INT64_MAX; /* when the owner first held the incident */
 	for (size_t k = 0; k < nrecs; k++) {
 		const struct record *r = &j->rec[recs[k]];
-		if (!carries(r->kind, f))
-			continue;
 		for (size_t m = j->rec_ev.off[recs[k]]; m < j->rec_ev.off[recs[k] + 1]; m++) {
 			const struct sim_event *e = &log->ev[j->rec_ev.val[m]];
+			if (e->system == owner && e->t_ms < owner_since &&
+			    (e->kind == SIM_EV_PERSON_CREATE || e->kind == SIM_EV_HUB_CREATE))
+				owner_since = e->t_ms;
 			bool in = (e->kind == SIM_EV_PERSON_CREATE && e->values[f]) ||
 			          (e->kind == SIM_EV_PERSON_EDIT && e->field == f);
-			if (!in)
+			if (!in || !carries(r->kind, f))
 				continue;
 			P[np++] = j->rec_ev.val[m];
 			if (e->system == owner)
 				owner_has = true;
 		}
 	}
-	/* Owner rules: only the owner's events count; without any, the creates. */
+	/*
+	 * Owner rules: only the owner's events count. Without any, the value the
+	 * incident was given before the owner held a record of it: the creates,
+	 * and the edits made before the owner's record existed. The hub sees a
+	 * new record as one snapshot, so it cannot tell an edit made before it
+	 * first looked from the value the record was created with; every value
+	 * of that window is allowed, not only the latest.
+	 */
+	bool whole_window = false;
 	if (rule != SIM_RULE_LWW) {
 		size_t w = 0;
 		for (size_t k = 0; k < np; k++) {
 			const struct sim_event *e = &log->ev[P[k]];
-			if (owner_has ? e->system == owner : e->kind == SIM_EV_PERSON_CREATE)
+			bool keep = owner_has ? e->system == owner
+			                      : e->kind == SIM_EV_PERSON_CREATE || e->t_ms < owner_since;
+			if (keep)
 				P[w++] = P[k];
 		}
 		np = w;
+		whole_window = !owner_has;
 	}
 
 	/* The final values to judge, in canonical terms. */
@@ -972,7 +1086,7 @@ static int check_field(struct judge *j, size_t i, int f)
 	bool allowed = false;
 	for (size_t k = 0; k < np && !allowed; k++) {
 		const struct sim_event *e = &log->ev[P[k]];
-		if (e->t_ms < tmax - log->uncertainty_ms)
+		if (!whole_window && e->t_ms < tmax - log->uncertainty_ms)
 			continue;
 		struct cset cs;
 		if (canon((int)log->kinds[e->system], f, person_value(e, f), &cs)) {
@@ -994,8 +1108,8 @@ static int check_field(struct judge *j, size_t i, int f)
 					r0 = r;
 			}
 			note(j, false, "incident %lld: lost update of field %s: final value \"%.60s\" in "
-			     "system %d (%s) record %d, but the latest edit (t=%lld ms, system %d record %d) "
-			     "set \"%.60s\"",
+			     "system %d (%s) record %d, but the latest person change that counts "
+			     "(t=%lld ms, system %d record %d) set \"%.60s\"",
 			     inc, field_name(f), r0 && r0->fin->values[f] ? r0->fin->values[f] : "",
 			     r0 ? r0->system : -1, r0 ? kind_name(r0->kind) : "?", r0 ? r0->record : -1,
 			     (long long)e->t_ms, e->system, e->record,
@@ -1098,23 +1212,118 @@ static size_t count_upto(const int64_t *t, size_t n, int64_t x)
 	return lo;
 }
 
-/* A value a record held and the last time it changed away from it. */
+static int cmp_touch(const void *pa, const void *pb)
+{
+	const struct touch *x = pa, *y = pb;
+	if (x->t != y->t)
+		return (x->t > y->t) - (x->t < y->t);
+	return (x->ev > y->ev) - (x->ev < y->ev);
+}
+
+/* How many of the sorted touches p[0..n) happened at or before x. */
+static size_t touches_upto(const struct touch *p, size_t n, int64_t x)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (p[mid].t <= x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Whether the state a person event set meets `value` (a state in `kind`'s terms). */
+static int touch_meets(const struct judge *j, const struct touch *p, int kind, const char *value,
+                       bool *meets)
+{
+	const struct sim_event *e = &j->log->ev[p->ev];
+	struct cset a, b;
+	if (canon((int)j->log->kinds[e->system], SF_STATE, person_value(e, SF_STATE), &a))
+		return -1;
+	if (canon(kind, SF_STATE, value, &b)) {
+		cset_free(&a);
+		return -1;
+	}
+	*meets = cset_meets(&a, &b);
+	cset_free(&a);
+	cset_free(&b);
+	return 0;
+}
+
+/*
+ * When the person change that a hub write of state `value` carries was
+ * made: the latest person state event at or before t whose value meets it.
+ * Fills *cause with t when there is none.
+ */
+static int write_cause(const struct judge *j, const struct touch *p, size_t n, int kind,
+                       const char *value, int64_t t, int64_t *cause)
+{
+	*cause = t;
+	for (size_t q = touches_upto(p, n, t); q-- > 0;) {
+		bool meets;
+		if (touch_meets(j, &p[q], kind, value, &meets))
+			return -1;
+		if (meets) {
+			*cause = p[q].t;
+			break;
+		}
+	}
+	return 0;
+}
+
+/* Whether a person chose state `value` (in `kind`'s terms) in (from, to]. */
+static int chosen_between(const struct judge *j, const struct touch *p, size_t n, int kind,
+                          const char *value, int64_t from, int64_t to, bool *chosen)
+{
+	*chosen = false;
+	for (size_t q = touches_upto(p, n, from); q < n && p[q].t <= to && !*chosen; q++)
+		if (touch_meets(j, &p[q], kind, value, chosen))
+			return -1;
+	return 0;
+}
+
+/*
+ * A value a record held, the last time it changed away from it, and when
+ * the person change that the leaving carried was made (t_cause <= t_left).
+ */
 struct left_value {
 	const char *value;
 	int64_t t_left;
+	int64_t t_cause;
 };
 
-/* Records that `value` was left at time t. */
-static void leave(struct left_value *lv, size_t *n, const char *value, int64_t t)
+/* Records that `value` was left at time t, carrying a change made at cause. */
+static void leave(struct left_value *lv, size_t *n, const char *value, int64_t t, int64_t cause)
 {
-	for (size_t k = 0; k < *n; k++)
-		if (strcmp(lv[k].value, value) == 0) {
-			lv[k].t_left = t;
-			return;
-		}
-	lv[*n].value = value;
-	lv[*n].t_left = t;
-	(*n)++;
+	size_t k = 0;
+	while (k < *n && strcmp(lv[k].value, value) != 0)
+		k++;
+	if (k == *n)
+		(*n)++;
+	lv[k] = (struct left_value){ value, t, cause };
+}
+
+/*
+ * Whether a hub write at t that sets a record's state back to the value
+ * `left` describes is an oscillation. It is not when a person touched the
+ * state of the incident since the record left the value; nor when a person
+ * had chosen the value again after the change that the leaving carried
+ * (the leaving was outdated when made, a late delivery, and the return is
+ * its correction, not a flip).
+ */
+static int is_oscillation(const struct judge *j, const struct touch *p, size_t n, int kind,
+                          const struct left_value *left, int64_t t, bool *osc)
+{
+	*osc = false;
+	if (touches_upto(p, n, t) > touches_upto(p, n, left->t_left))
+		return 0;
+	bool chosen;
+	if (chosen_between(j, p, n, kind, left->value, left->t_cause, left->t_left, &chosen))
+		return -1;
+	*osc = !chosen;
+	return 0;
 }
 
 /*
@@ -1126,11 +1335,12 @@ static int check_writes(struct judge *j, size_t root)
 {
 	const struct sim_log *log = j->log;
 	size_t nev = log->nev;
-	int64_t *times[SF__COUNT + 1];
-	size_t ntimes[SF__COUNT + 1] = { 0 };
-	for (int f = 0; f <= SF__COUNT; f++)
+	int64_t *times[SF__COUNT];
+	size_t ntimes[SF__COUNT] = { 0 };
+	for (int f = 0; f < SF__COUNT; f++)
 		times[f] = j->times + (size_t)f * nev;
-	int64_t *state_touch = times[SF__COUNT]; /* any person event on a state */
+	struct touch *touch = j->touches; /* person events on a state */
+	size_t ntouch = 0;
 
 	/* Gather the person events of the related records, once each. */
 	j->stamp++;
@@ -1142,36 +1352,39 @@ static int check_writes(struct judge *j, size_t root)
 				continue;
 			j->mark[ri] = j->stamp;
 			for (size_t m = j->rec_ev.off[ri]; m < j->rec_ev.off[ri + 1]; m++) {
-				const struct sim_event *e = &log->ev[j->rec_ev.val[m]];
+				size_t ei = j->rec_ev.val[m];
+				const struct sim_event *e = &log->ev[ei];
 				if (e->kind == SIM_EV_PERSON_CREATE) {
 					for (int f = 0; f < SF__COUNT; f++)
 						if (e->values[f] && e->values[f][0])
 							times[f][ntimes[f]++] = e->t_ms;
 					if (e->values[SF_STATE])
-						state_touch[ntimes[SF__COUNT]++] = e->t_ms;
+						touch[ntouch++] = (struct touch){ e->t_ms, ei };
 				} else if (e->kind == SIM_EV_PERSON_EDIT && e->field >= 0 && e->field < SF__COUNT) {
 					times[e->field][ntimes[e->field]++] = e->t_ms;
 					if (e->field == SF_STATE)
-						state_touch[ntimes[SF__COUNT]++] = e->t_ms;
+						touch[ntouch++] = (struct touch){ e->t_ms, ei };
 				}
 			}
 		}
 	}
-	for (int f = 0; f <= SF__COUNT; f++)
+	for (int f = 0; f < SF__COUNT; f++)
 		qsort(times[f], ntimes[f], sizeof(int64_t), cmp_i64);
+	qsort(touch, ntouch, sizeof(*touch), cmp_touch);
 
 	for (size_t c = j->comp.off[root]; c < j->comp.off[root + 1]; c++) {
 		size_t ri = j->comp.val[c];
 		const struct record *r = &j->rec[ri];
 		size_t lo = j->rec_ev.off[ri], hi = j->rec_ev.off[ri + 1];
 		size_t writes[SF__COUNT] = { 0 };
-		struct left_value *lv = malloc((hi - lo + 1) * sizeof(*lv));
+		struct left_value *lv = calloc(hi - lo + 1, sizeof(*lv));
 		if (!lv)
 			return -1;
 		size_t nlv = 0;
 		const char *state = NULL;
+		int rc = 0;
 
-		for (size_t m = lo; m < hi; m++) {
+		for (size_t m = lo; m < hi && rc == 0; m++) {
 			const struct sim_event *e = &log->ev[j->rec_ev.val[m]];
 			if (e->kind == SIM_EV_PERSON_CREATE || e->kind == SIM_EV_HUB_CREATE) {
 				state = e->values[SF_STATE];
@@ -1200,13 +1413,14 @@ static int check_writes(struct judge *j, size_t root)
 			const char *now = e->value ? e->value : "";
 			if (strcmp(old, now) == 0)
 				continue;
+			int64_t cause = e->t_ms;
 			if (hub) {
 				for (size_t k = 0; k < nlv; k++) {
 					if (strcmp(lv[k].value, now) != 0)
 						continue;
-					size_t touched = count_upto(state_touch, ntimes[SF__COUNT], e->t_ms) -
-					                 count_upto(state_touch, ntimes[SF__COUNT], lv[k].t_left);
-					if (touched == 0) {
+					bool osc;
+					rc = is_oscillation(j, touch, ntouch, r->kind, &lv[k], e->t_ms, &osc);
+					if (rc == 0 && osc) {
 						j->res->oscillations++;
 						note(j, false, "oscillation: system %d (%s) record %d state set back "
 						     "to \"%.40s\" at t=%lld ms (left at t=%lld ms, no person "
@@ -1216,11 +1430,15 @@ static int check_writes(struct judge *j, size_t root)
 					}
 					break;
 				}
+				if (rc == 0)
+					rc = write_cause(j, touch, ntouch, r->kind, now, e->t_ms, &cause);
 			}
-			leave(lv, &nlv, old, e->t_ms);
+			leave(lv, &nlv, old, e->t_ms, cause);
 			state = now;
 		}
 		free(lv);
+		if (rc)
+			return -1;
 	}
 	return 0;
 }

@@ -90,6 +90,7 @@ int sim_run(const struct sim_options *opt, struct sim_result *out)
 	if (!w)
 		return -1;
 	sim_world_init(w, opt->seed, opt->nsystems, opt->faults);
+	w->narrate = opt->narrate;
 	sim_rng_seed(&frng, opt->seed * 0x2545f4914f6cdd1dULL + 11);
 	int mrc = opt->model == SIM_MODEL_HUB
 	                  ? sim_hub_model_create(&integ, w, opt->seed, opt->poll_interval_ms)

@@ -46,6 +46,32 @@ static uint64_t case_claim(uint64_t case_id)
 static void env_audit(void *ctx, const struct cc_audit_entry *e)
 {
 	struct hub_model *m = ctx;
+	if (m->w->narrate) {
+		switch (e->decision) {
+		case CC_AUDIT_CASE_CREATED:
+		case CC_AUDIT_DEDUP_LINKED:
+		case CC_AUDIT_DEDUP_REVIEW:
+		case CC_AUDIT_LINKED:
+		case CC_AUDIT_LOST_CONFLICT:
+		case CC_AUDIT_REFUSED:
+		case CC_AUDIT_PARKED:
+		case CC_AUDIT_UNMAPPED:
+		case CC_AUDIT_DEAD_LETTER:
+		case CC_AUDIT_ALERT: {
+			int64_t t = e->at_ms / 1000;
+			fprintf(m->w->narrate,
+			        "%02lld:%02lld:%02lld  hub        %-11s case %llu: %s%s%s%s%s\n",
+			        (long long)(t / 3600), (long long)(t / 60 % 60), (long long)(t % 60),
+			        e->remote_id ? e->remote_id : "", (unsigned long long)e->case_id,
+			        cc_decision_name(e->decision),
+			        e->field >= 0 ? " " : "", e->field >= 0 ? m->cfg.fields[e->field].name : "",
+			        e->detail ? ": " : "", e->detail ? e->detail : "");
+			break;
+		}
+		default:
+			break;
+		}
+	}
 	if (e->system < 0 || !e->remote_id)
 		return;
 	switch (e->decision) {

@@ -162,9 +162,14 @@ static bool new_value(struct sim_people *p, int sys, int rec, int f, char *buf, 
 	for (int tries = 0; tries < 8; tries++) {
 		switch (f) {
 		case SF_TITLE: {
-			char t[160];
-			make_title(p, t, sizeof(t));
-			snprintf(buf, len, "%s", t);
+			/* people refine a title, they rarely replace it */
+			char base[160];
+			snprintf(base, sizeof(base), "%s", cur);
+			char *dash = strstr(base, " - ");
+			if (dash)
+				*dash = '\0';
+			snprintf(buf, len, "%s - %s %s", base, pick(&p->rng, w_problem, NW(w_problem)),
+			         pick(&p->rng, w_extra, NW(w_extra)));
 			break;
 		}
 		case SF_DESCRIPTION:

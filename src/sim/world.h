@@ -13,6 +13,8 @@
 #include "sim/eventlog.h"
 #include "sim/rng.h"
 
+#include <stdio.h>
+
 enum sim_fault {
 	SIM_F_DELAY = 1u << 0,     /* webhooks delayed up to two minutes */
 	SIM_F_DUPLICATE = 1u << 1, /* webhooks delivered twice */
@@ -108,6 +110,7 @@ struct sim_world {
 	uint64_t hub_writes;              /* applied integration writes */
 	uint64_t oom;                     /* allocation failures (the run is void) */
 	const char *integration_user;
+	FILE *narrate;                    /* the story of the run, or NULL */
 };
 
 int sim_world_init(struct sim_world *w, uint64_t seed, size_t nsys, uint32_t faults);

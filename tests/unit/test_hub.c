@@ -1,0 +1,1369 @@
+/*
+ * Unit tests of src/core/hub.c: the sync pipeline (struct cc_hub) driven
+ * against small fake in-memory remote systems written here (records with a
+ * remote version, per-field values and modification times, comments and a
+ * correlation id; each has its own clock, reported through the Date of
+ * every call; results can be scripted: OK, RETRY with an unknown outcome
+ * after applying, CONFLICT on an expected_rv mismatch, RETRY with
+ * Retry-After), a fake hub clock and random source, and the memory store.
+ *
+ * Covered: create of a new record elsewhere behind the create gate, echo
+ * suppression, propagation of a person's change, older changes losing
+ * (with clock skew corrected), lossy states not oscillating, writes and
+ * creates of unknown outcome resolved without a second write, comments
+ * mirrored once each way, duplicate and stale observations, Retry-After,
+ * conditional-write conflicts, poll paging.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "connectors/connector.h"
+#include "core/hub.h"
+#include "store/store.h"
+
+enum { F_TITLE, F_STATE, F_PRIO, NF };
+enum { A, B, C, NSYS };
+
+#define T0 1700000000123LL
+#define SETTLE_MS 2000
+#define MAX_RECS 16
+#define MAX_CMS 8
+
+/* ---- the fake remote system ---------------------------------------------- */
+
+enum fake_act {
+	ACT_OK = 0,
+	ACT_UNKNOWN_APPLIED, /* applies the call, then answers RETRY, outcome unknown */
+	ACT_RETRY_AFTER,     /* does nothing, answers RETRY with retry_after_ms */
+};
+
+struct fake_script {
+	enum fake_act act;
+	int64_t retry_after_ms;
+};
+
+struct fake_comment {
+	char *id, *body, *author;
+	int64_t created_s;
+};
+
+struct fake_rec {
+	char *id;
+	uint64_t rv;
+	int64_t mtime_s;
+	char *corr;
+	char *val[NF];
+	int64_t fmtime[NF];
+	char *author[NF];
+	struct fake_comment cm[MAX_CMS];
+	size_t ncm;
+};
+
+struct fake {
+	int sys;
+	const char *prefix;
+	const int64_t *hub_now;
+	int64_t offset_ms; /* remote clock minus hub clock */
+	struct fake_rec rec[MAX_RECS];
+	size_t nrec;
+	uint64_t rv_counter;
+	int next_rec, next_cm;
+	bool check_rv;
+	/* when set: the hub process "dies" right after the next create or
+	 * update was applied remotely (the store refuses every later commit) */
+	struct cc_store *crash_after_write;
+	/* one-shot scripts, reset to ACT_OK after use */
+	struct fake_script next_update, next_create, next_comment;
+	int n_list, n_read, n_find, n_create, n_update, n_comment;
+};
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+static int64_t remote_now_s(const struct fake *f)
+{
+	return floor_div(*f->hub_now + f->offset_ms, 1000);
+}
+
+static char *xstrdup(const char *s)
+{
+	if (!s)
+		return NULL;
+	char *d = strdup(s);
+	assert_non_null(d);
+	return d;
+}
+
+static void xset(char **slot, const char *v)
+{
+	free(*slot);
+	*slot = xstrdup(v);
+}
+
+static void fill_call(const struct fake *f, struct cc_call *call, enum cc_result r)
+{
+	call->result = r;
+	call->requests = 1;
+	call->has_date = true;
+	call->date_s = remote_now_s(f);
+}
+
+static struct fake_rec *find_rec(struct fake *f, const char *id)
+{
+	for (size_t i = 0; i < f->nrec; i++)
+		if (id && strcmp(f->rec[i].id, id) == 0)
+			return &f->rec[i];
+	return NULL;
+}
+
+static void bump(struct fake *f, struct fake_rec *r)
+{
+	r->rv = ++f->rv_counter;
+	r->mtime_s = remote_now_s(f);
+}
+
+static void rec_to_obs(const struct fake *f, const struct fake_rec *r, struct cc_observation *o)
+{
+	cc_observation_init(o);
+	o->system = f->sys;
+	o->remote_id = xstrdup(r->id);
+	o->rv = r->rv;
+	o->mtime_s = r->mtime_s;
+	o->correlation_id = xstrdup(r->corr);
+	for (int i = 0; i < NF; i++)
+		assert_int_equal(cc_observation_set(o, i, r->val[i] ? r->val[i] : "", r->fmtime[i],
+		                                    r->author[i]), CC_EOK);
+	for (size_t i = 0; i < r->ncm; i++)
+		assert_int_equal(cc_observation_add_comment(o, r->cm[i].id, r->cm[i].body,
+		                                            r->cm[i].author, r->cm[i].created_s),
+		                 CC_EOK);
+}
+
+/* (mtime, id) order of the change feed */
+static int feed_cmp(const struct fake_rec *a, int64_t mt, const char *id)
+{
+	if (a->mtime_s != mt)
+		return a->mtime_s < mt ? -1 : 1;
+	return strcmp(a->id, id);
+}
+
+static enum cc_result fake_list(void *self, int64_t since_s, int64_t after_mtime_s,
+                                const char *after_id, size_t page_size, struct cc_page *out,
+                                struct cc_call *call)
+{
+	struct fake *f = self;
+	f->n_list++;
+	struct fake_rec *sel[MAX_RECS];
+	size_t n = 0;
+	for (size_t i = 0; i < f->nrec; i++) {
+		struct fake_rec *r = &f->rec[i];
+		if (r->mtime_s < since_s)
+			continue;
+		if (after_id && feed_cmp(r, after_mtime_s, after_id) <= 0)
+			continue;
+		/* insertion sort by (mtime, id) */
+		size_t j = n++;
+		while (j > 0 && feed_cmp(sel[j - 1], r->mtime_s, r->id) > 0) {
+			sel[j] = sel[j - 1];
+			j--;
+		}
+		sel[j] = r;
+	}
+	size_t take = n < page_size ? n : page_size;
+	out->items = take ? calloc(take, sizeof(*out->items)) : NULL;
+	out->nitems = take;
+	out->more = n > page_size;
+	for (size_t i = 0; i < take; i++)
+		rec_to_obs(f, sel[i], &out->items[i]);
+	fill_call(f, call, CC_OK);
+	return CC_OK;
+}
+
+static enum cc_result fake_read(void *self, const char *remote_id, struct cc_observation *out,
+                                struct cc_call *call)
+{
+	struct fake *f = self;
+	f->n_read++;
+	struct fake_rec *r = find_rec(f, remote_id);
+	if (!r) {
+		fill_call(f, call, CC_ERROR);
+		snprintf(call->reason, sizeof(call->reason), "no record %s", remote_id);
+		return CC_ERROR;
+	}
+	rec_to_obs(f, r, out);
+	fill_call(f, call, CC_OK);
+	return CC_OK;
+}
+
+static enum cc_result fake_find(void *self, const char *corr, struct cc_observation *out,
+                                bool *found, struct cc_call *call)
+{
+	struct fake *f = self;
+	f->n_find++;
+	*found = false;
+	for (size_t i = 0; i < f->nrec; i++) {
+		if (f->rec[i].corr && strcmp(f->rec[i].corr, corr) == 0) {
+			rec_to_obs(f, &f->rec[i], out);
+			*found = true;
+			break;
+		}
+	}
+	fill_call(f, call, CC_OK);
+	return CC_OK;
+}
+
+static struct fake_rec *new_rec(struct fake *f)
+{
+	assert_true(f->nrec < MAX_RECS);
+	struct fake_rec *r = &f->rec[f->nrec++];
+	memset(r, 0, sizeof(*r));
+	char id[32];
+	snprintf(id, sizeof(id), "%s-%d", f->prefix, ++f->next_rec);
+	r->id = xstrdup(id);
+	bump(f, r);
+	return r;
+}
+
+static enum cc_result script_answer(struct fake *f, struct fake_script *s, struct cc_call *call,
+                                    bool *apply)
+{
+	struct fake_script sc = *s;
+	*s = (struct fake_script){ ACT_OK, 0 };
+	*apply = sc.act != ACT_RETRY_AFTER;
+	switch (sc.act) {
+	case ACT_UNKNOWN_APPLIED:
+		fill_call(f, call, CC_RETRY);
+		call->outcome_unknown = true;
+		snprintf(call->reason, sizeof(call->reason), "timeout");
+		return CC_RETRY;
+	case ACT_RETRY_AFTER:
+		fill_call(f, call, CC_RETRY);
+		call->retry_after_ms = sc.retry_after_ms;
+		snprintf(call->reason, sizeof(call->reason), "429");
+		return CC_RETRY;
+	case ACT_OK:
+	default:
+		fill_call(f, call, CC_OK);
+		return CC_OK;
+	}
+}
+
+static enum cc_result fake_create(void *self, const struct cc_write *w, struct cc_observation *out,
+                                  struct cc_call *call)
+{
+	struct fake *f = self;
+	f->n_create++;
+	bool apply;
+	enum cc_result r = script_answer(f, &f->next_create, call, &apply);
+	if (!apply)
+		return r;
+	struct fake_rec *rec = new_rec(f);
+	rec->corr = xstrdup(w->correlation_id);
+	for (int i = 0; i < NF; i++) {
+		if (!w->values[i])
+			continue;
+		rec->val[i] = xstrdup(w->values[i]);
+		rec->fmtime[i] = rec->mtime_s;
+		rec->author[i] = xstrdup("concord");
+	}
+	if (r == CC_OK)
+		rec_to_obs(f, rec, out);
+	if (f->crash_after_write) {
+		cc_store_memory_crash(f->crash_after_write);
+		f->crash_after_write = NULL;
+	}
+	return r;
+}
+
+static enum cc_result fake_update(void *self, const struct cc_write *w, struct cc_observation *out,
+                                  struct cc_call *call)
+{
+	struct fake *f = self;
+	f->n_update++;
+	struct fake_rec *rec = find_rec(f, w->remote_id);
+	if (!rec) {
+		fill_call(f, call, CC_ERROR);
+		return CC_ERROR;
+	}
+	if (f->check_rv && w->expected_rv && w->expected_rv != rec->rv) {
+		fill_call(f, call, CC_CONFLICT);
+		return CC_CONFLICT;
+	}
+	bool apply;
+	enum cc_result r = script_answer(f, &f->next_update, call, &apply);
+	if (!apply)
+		return r;
+	bump(f, rec);
+	for (int i = 0; i < NF; i++) {
+		if (!w->values[i])
+			continue;
+		xset(&rec->val[i], w->values[i]);
+		rec->fmtime[i] = rec->mtime_s;
+		xset(&rec->author[i], "concord");
+	}
+	if (r == CC_OK)
+		rec_to_obs(f, rec, out);
+	if (f->crash_after_write) {
+		cc_store_memory_crash(f->crash_after_write);
+		f->crash_after_write = NULL;
+	}
+	return r;
+}
+
+static void add_rec_comment(struct fake *f, struct fake_rec *rec, const char *body,
+                            const char *author, char **out_id)
+{
+	assert_true(rec->ncm < MAX_CMS);
+	char id[32];
+	snprintf(id, sizeof(id), "%s-c%d", f->prefix, ++f->next_cm);
+	struct fake_comment *cm = &rec->cm[rec->ncm++];
+	cm->id = xstrdup(id);
+	cm->body = xstrdup(body);
+	cm->author = xstrdup(author);
+	cm->created_s = remote_now_s(f);
+	bump(f, rec);
+	if (out_id)
+		*out_id = xstrdup(id);
+}
+
+static enum cc_result fake_add_comment(void *self, const char *remote_id, const char *body,
+                                       char **out_id, struct cc_call *call)
+{
+	struct fake *f = self;
+	f->n_comment++;
+	struct fake_rec *rec = find_rec(f, remote_id);
+	if (!rec) {
+		fill_call(f, call, CC_ERROR);
+		return CC_ERROR;
+	}
+	bool apply;
+	enum cc_result r = script_answer(f, &f->next_comment, call, &apply);
+	if (!apply)
+		return r;
+	add_rec_comment(f, rec, body, "concord", r == CC_OK ? out_id : NULL);
+	return r;
+}
+
+static void fake_destroy(void *self)
+{
+	struct fake *f = self;
+	for (size_t i = 0; i < f->nrec; i++) {
+		struct fake_rec *r = &f->rec[i];
+		free(r->id);
+		free(r->corr);
+		for (int k = 0; k < NF; k++) {
+			free(r->val[k]);
+			free(r->author[k]);
+		}
+		for (size_t k = 0; k < r->ncm; k++) {
+			free(r->cm[k].id);
+			free(r->cm[k].body);
+			free(r->cm[k].author);
+		}
+	}
+	f->nrec = 0;
+}
+
+static const struct cc_connector_ops fake_ops = {
+	.version = CC_CONNECTOR_OPS_VERSION,
+	.kind = "fake",
+	.list_changes = fake_list,
+	.read = fake_read,
+	.find_by_correlation = fake_find,
+	.create = fake_create,
+	.update = fake_update,
+	.add_comment = fake_add_comment,
+	.destroy = fake_destroy,
+};
+
+/* A person's edits in a remote system. */
+static const char *person_new(struct fake *f, const char *title, const char *state,
+                              const char *prio)
+{
+	struct fake_rec *r = new_rec(f);
+	const char *v[NF] = { title, state, prio };
+	for (int i = 0; i < NF; i++) {
+		r->val[i] = xstrdup(v[i]);
+		r->fmtime[i] = r->mtime_s;
+		r->author[i] = xstrdup("person");
+	}
+	return r->id;
+}
+
+static void person_edit(struct fake *f, const char *id, int field, const char *value)
+{
+	struct fake_rec *r = find_rec(f, id);
+	assert_non_null(r);
+	bump(f, r);
+	xset(&r->val[field], value);
+	r->fmtime[field] = r->mtime_s;
+	xset(&r->author[field], "person");
+}
+
+/* An edit of a field the hub does not map: a new remote version only. */
+static void person_touch(struct fake *f, const char *id)
+{
+	struct fake_rec *r = find_rec(f, id);
+	assert_non_null(r);
+	bump(f, r);
+}
+
+static void person_comment(struct fake *f, const char *id, const char *body)
+{
+	struct fake_rec *r = find_rec(f, id);
+	assert_non_null(r);
+	add_rec_comment(f, r, body, "person", NULL);
+}
+
+static const char *val(struct fake *f, size_t rec, int field)
+{
+	assert_true(rec < f->nrec);
+	return f->rec[rec].val[field] ? f->rec[rec].val[field] : "";
+}
+
+/* ---- the world: config, store, fakes, hub --------------------------------- */
+
+static const char *const s_new[] = { "new", NULL };
+static const char *const s_active[] = { "in_progress", "on_hold", NULL };
+static const char *const s_closed[] = { "resolved", "closed", "canceled", NULL };
+static const struct cc_value_entry sentinel_state[] = {
+	{ "New", s_new, NULL },
+	{ "Active", s_active, NULL },
+	{ "Closed", s_closed, "resolved" },
+};
+static const char *const n_ip[] = { "in_progress", NULL };
+static const char *const n_oh[] = { "on_hold", NULL };
+static const char *const n_res[] = { "resolved", NULL };
+static const char *const n_clo[] = { "closed", NULL };
+static const char *const n_can[] = { "canceled", NULL };
+static const struct cc_value_entry snow_state[] = {
+	{ "New", s_new, NULL }, { "In Progress", n_ip, NULL }, { "On Hold", n_oh, NULL },
+	{ "Resolved", n_res, NULL }, { "Closed", n_clo, NULL }, { "Canceled", n_can, NULL },
+};
+static const struct cc_route_rule jira_routes[] = { { F_PRIO, CC_ROUTE_EQ, "critical" } };
+
+struct world {
+	int64_t now;
+	uint64_t rnd;
+	struct cc_config cfg;
+	struct cc_store st;
+	struct fake fk[NSYS];
+	struct cc_connector conn[NSYS];
+	struct cc_hub *hub;
+	int audits[CC_AUDIT__COUNT];
+};
+
+static int64_t env_now(void *ctx)
+{
+	return ((struct world *)ctx)->now;
+}
+
+static uint64_t env_random(void *ctx)
+{
+	struct world *w = ctx;
+	w->rnd = w->rnd * 6364136223846793005ull + 1442695040888963407ull;
+	return w->rnd >> 17;
+}
+
+static void env_audit(void *ctx, const struct cc_audit_entry *e)
+{
+	struct world *w = ctx;
+	assert_true(e->decision < CC_AUDIT__COUNT);
+	w->audits[e->decision]++;
+}
+
+static void build_config(struct cc_config *cfg)
+{
+	cc_config_defaults(cfg);
+	cfg->nfields = NF;
+	cfg->fields[F_TITLE] = (struct cc_field_def){ .name = "title", .type = CC_FT_STRING };
+	cfg->fields[F_STATE] = (struct cc_field_def){ .name = "state", .type = CC_FT_ENUM };
+	cfg->fields[F_PRIO] = (struct cc_field_def){ .name = "priority", .type = CC_FT_PRIORITY };
+	cfg->nsystems = NSYS;
+	const char *names[NSYS] = { "snow", "sentinel", "jira" };
+	for (int s = 0; s < NSYS; s++) {
+		struct cc_system_def *sd = &cfg->systems[s];
+		sd->name = names[s];
+		sd->kind = "fake";
+		sd->rank = s + 1;
+		for (int f = 0; f < NF; f++)
+			sd->map[f] = (struct cc_field_map){ .mapped = true, .kind = CC_MAP_IDENTITY };
+		sd->comments = s != C;
+		sd->poll_interval_ms = 1000;
+		sd->poll_overlap_s = 1;
+		sd->search_lag_ms = 0;
+		sd->page_size = 2;
+	}
+	cfg->systems[A].map[F_STATE] = (struct cc_field_map){
+		.mapped = true, .kind = CC_MAP_TABLE, .entries = snow_state, .nentries = 6 };
+	cfg->systems[B].map[F_STATE] = (struct cc_field_map){
+		.mapped = true, .kind = CC_MAP_TABLE, .entries = sentinel_state, .nentries = 3 };
+	cfg->systems[C].routes = jira_routes;
+	cfg->systems[C].nroutes = 1;
+	cfg->create_settle_ms = SETTLE_MS;
+	cfg->backoff_base_ms = 1000;
+	cfg->backoff_max_ms = 60000;
+}
+
+static int setup(void **state)
+{
+	struct world *w = calloc(1, sizeof(*w));
+	if (!w)
+		return -1;
+	w->now = T0;
+	w->rnd = 12345;
+	build_config(&w->cfg);
+	char err[200];
+	if (cc_config_validate(&w->cfg, err, sizeof(err)) != CC_EOK) {
+		print_error("config: %s\n", err);
+		free(w);
+		return -1;
+	}
+	if (cc_store_memory_open(&w->st)) {
+		free(w);
+		return -1;
+	}
+	const char *prefixes[NSYS] = { "A", "B", "C" };
+	const int64_t offsets[NSYS] = { 0, 37000, -12000 }; /* B is fast, C slow */
+	for (int s = 0; s < NSYS; s++) {
+		struct fake *f = &w->fk[s];
+		f->sys = s;
+		f->prefix = prefixes[s];
+		f->hub_now = &w->now;
+		f->offset_ms = offsets[s];
+		f->check_rv = true;
+		w->conn[s] = (struct cc_connector){ &fake_ops, f };
+	}
+	struct cc_hub_env env = { env_now, env_random, env_audit, w };
+	if (cc_hub_create(&w->hub, &w->cfg, &w->st, w->conn, &env)) {
+		w->st.ops->destroy(w->st.self);
+		free(w);
+		return -1;
+	}
+	*state = w;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct world *w = *state;
+	cc_hub_destroy(w->hub);
+	w->st.ops->destroy(w->st.self);
+	for (int s = 0; s < NSYS; s++)
+		w->conn[s].ops->destroy(w->conn[s].self);
+	free(w);
+	return 0;
+}
+
+static void advance(struct world *w, int64_t ms)
+{
+	w->now += ms;
+}
+
+static void poll(struct world *w, int s)
+{
+	int rc = cc_hub_poll(w->hub, s);
+	if (rc)
+		print_error("poll: %s\n", cc_hub_last_error(w->hub));
+	assert_int_equal(rc, CC_EOK);
+}
+
+static int deliver(struct world *w, int s)
+{
+	int n = -1;
+	int rc = cc_hub_deliver(w->hub, s, 20, &n);
+	if (rc)
+		print_error("deliver: %s\n", cc_hub_last_error(w->hub));
+	assert_int_equal(rc, CC_EOK);
+	return n;
+}
+
+static size_t outbox_count(struct world *w, int s)
+{
+	size_t n;
+	int64_t earliest;
+	assert_int_equal(w->st.ops->outbox_stat(w->st.self, s, &n, &earliest), CC_EOK);
+	return n;
+}
+
+static void assert_outbox_empty(struct world *w)
+{
+	for (int s = 0; s < NSYS; s++)
+		assert_int_equal(outbox_count(w, s), 0);
+}
+
+static void load_case(struct world *w, uint64_t id, struct cc_case *c)
+{
+	assert_int_equal(w->st.ops->case_load(w->st.self, id, c), CC_EOK);
+}
+
+static const struct cc_hub_stats *stats(struct world *w)
+{
+	return cc_hub_stats(w->hub);
+}
+
+/*
+ * A new record in A, polled; after the create gate B is polled and the
+ * case is delivered to B. Leaves case 1 linked to A-1 and B-1.
+ */
+static void establish(struct world *w)
+{
+	person_new(&w->fk[A], "Printer down", "New", "high");
+	poll(w, A);
+	advance(w, SETTLE_MS);
+	poll(w, B);
+	deliver(w, B);
+	assert_int_equal(w->fk[B].nrec, 1);
+	assert_int_equal(stats(w)->creates, 1);
+	assert_outbox_empty(w);
+	advance(w, 3000);
+}
+
+/* ---- tests ----------------------------------------------------------------- */
+
+static void test_new_record_creates_case_and_remote_after_gate(void **state)
+{
+	struct world *w = *state;
+	struct cc_case c;
+	const char *rid = person_new(&w->fk[A], "Printer down", "New", "high");
+	assert_string_equal(rid, "A-1");
+	poll(w, A);
+	assert_int_equal(stats(w)->observations, 1);
+
+	load_case(w, 1, &c);
+	assert_string_equal(c.f[F_TITLE].value, "Printer down");
+	assert_string_equal(c.f[F_STATE].value, "new");
+	assert_string_equal(c.f[F_PRIO].value, "high");
+	assert_int_equal(c.f[F_TITLE].origin, A);
+	assert_int_equal(c.origin_system, A);
+	assert_int_equal(c.link[A].status, CC_LINK_LINKED);
+	assert_string_equal(c.link[A].remote_id, "A-1");
+	assert_int_equal(c.link[B].status, CC_LINK_CREATE);
+	assert_true(c.link[B].create_not_before_ms == T0 + SETTLE_MS);
+	assert_int_equal(c.link[C].status, CC_LINK_NONE); /* routing: only critical */
+	cc_case_clear(&c);
+	assert_int_equal(w->audits[CC_AUDIT_CASE_CREATED], 1);
+	assert_int_equal(outbox_count(w, A), 0);
+	assert_int_equal(outbox_count(w, B), 1);
+	assert_int_equal(outbox_count(w, C), 0);
+
+	/* before the gate: nothing */
+	poll(w, B);
+	deliver(w, B);
+	assert_int_equal(w->fk[B].n_create, 0);
+	/* after the gate, but B was not polled since: still nothing */
+	advance(w, SETTLE_MS);
+	deliver(w, B);
+	assert_int_equal(w->fk[B].n_create, 0);
+	assert_int_equal(outbox_count(w, B), 1);
+	/* B polled after the gate time: the create goes out */
+	poll(w, B);
+	advance(w, 1000);
+	deliver(w, B);
+	assert_int_equal(w->fk[B].n_create, 1);
+	assert_int_equal(w->fk[B].nrec, 1);
+	assert_string_equal(w->fk[B].rec[0].corr, "concord-1");
+	assert_string_equal(val(&w->fk[B], 0, F_TITLE), "Printer down");
+	assert_string_equal(val(&w->fk[B], 0, F_STATE), "New");
+	assert_string_equal(val(&w->fk[B], 0, F_PRIO), "high");
+	assert_int_equal(stats(w)->creates, 1);
+	assert_int_equal(w->audits[CC_AUDIT_CREATED_REMOTE], 1);
+	assert_outbox_empty(w);
+
+	load_case(w, 1, &c);
+	assert_int_equal(c.link[B].status, CC_LINK_LINKED);
+	assert_string_equal(c.link[B].remote_id, "B-1");
+	assert_true(c.link[B].hub_created);
+	assert_false(c.link[B].create_unknown);
+	assert_int_equal(c.link[B].pending_mask, 0);
+	assert_string_equal(c.link[B].shadow[F_STATE], "New");
+	cc_case_clear(&c);
+	assert_int_equal(w->fk[C].n_create, 0);
+	assert_int_equal(w->fk[A].n_update, 0);
+}
+
+static void test_echo_suppressed(void **state)
+{
+	struct world *w = *state;
+	establish(w);
+	uint64_t changes = stats(w)->changes;
+	/* the record the hub created is seen by the next polls: nothing to do */
+	for (int i = 0; i < 3; i++) {
+		poll(w, A);
+		poll(w, B);
+		deliver(w, A);
+		deliver(w, B);
+		advance(w, 1000);
+	}
+	assert_int_equal(stats(w)->writes, 0);
+	assert_int_equal(stats(w)->creates, 1);
+	assert_int_equal(stats(w)->changes, changes);
+	assert_outbox_empty(w);
+
+	/* a person's change goes out once ... */
+	person_edit(&w->fk[A], "A-1", F_TITLE, "Printer down on floor 3");
+	poll(w, A);
+	deliver(w, B);
+	assert_int_equal(stats(w)->writes, 1);
+	assert_string_equal(val(&w->fk[B], 0, F_TITLE), "Printer down on floor 3");
+	changes = stats(w)->changes;
+	/* ... and our own write seen back, even under a new remote version
+	 * (an edit of an unmapped field), is no change */
+	advance(w, 1000);
+	person_touch(&w->fk[B], "B-1");
+	poll(w, B);
+	poll(w, A);
+	deliver(w, A);
+	deliver(w, B);
+	assert_int_equal(stats(w)->changes, changes);
+	assert_int_equal(stats(w)->writes, 1);
+	assert_int_equal(w->fk[A].n_update, 0);
+	assert_int_equal(w->fk[B].n_update, 1);
+	assert_outbox_empty(w);
+}
+
+static void test_person_change_on_b_propagates_to_a(void **state)
+{
+	struct world *w = *state;
+	struct cc_case c;
+	establish(w);
+	person_edit(&w->fk[B], "B-1", F_STATE, "Active");
+	person_edit(&w->fk[B], "B-1", F_TITLE, "Printer down again");
+	poll(w, B);
+	load_case(w, 1, &c);
+	assert_string_equal(c.f[F_STATE].value, "in_progress");
+	assert_string_equal(c.f[F_TITLE].value, "Printer down again");
+	assert_int_equal(c.f[F_STATE].origin, B);
+	cc_case_clear(&c);
+	assert_int_equal(outbox_count(w, A), 1);
+	assert_int_equal(outbox_count(w, B), 0);
+	deliver(w, A);
+	assert_string_equal(val(&w->fk[A], 0, F_STATE), "In Progress");
+	assert_string_equal(val(&w->fk[A], 0, F_TITLE), "Printer down again");
+	assert_int_equal(w->fk[A].n_update, 1); /* one coalesced write */
+	assert_int_equal(stats(w)->writes, 1);
+	/* A's echo goes nowhere */
+	advance(w, 1000);
+	poll(w, A);
+	poll(w, B);
+	deliver(w, A);
+	deliver(w, B);
+	assert_int_equal(w->fk[B].n_update, 0);
+	assert_int_equal(w->fk[A].n_update, 1);
+	assert_outbox_empty(w);
+}
+
+/*
+ * B's clock is 37 s fast. B's edit is 5 s older in real time than A's,
+ * although its raw modification time is later: after correction, A's wins,
+ * whichever system is polled first, and B is brought back.
+ */
+static void older_change_loses(struct world *w, bool poll_newer_first)
+{
+	struct cc_case c;
+	establish(w);
+	person_edit(&w->fk[B], "B-1", F_TITLE, "from B");
+	advance(w, 5000);
+	person_edit(&w->fk[A], "A-1", F_TITLE, "from A");
+	assert_true(w->fk[B].rec[0].fmtime[F_TITLE] > w->fk[A].rec[0].fmtime[F_TITLE]);
+	if (poll_newer_first) {
+		poll(w, A);
+		poll(w, B);
+		assert_int_equal(w->audits[CC_AUDIT_LOST_CONFLICT], 1);
+	} else {
+		poll(w, B);
+		poll(w, A);
+		assert_int_equal(w->audits[CC_AUDIT_LOST_CONFLICT], 0);
+	}
+	load_case(w, 1, &c);
+	assert_string_equal(c.f[F_TITLE].value, "from A");
+	assert_int_equal(c.f[F_TITLE].origin, A);
+	cc_case_clear(&c);
+	deliver(w, A);
+	deliver(w, B);
+	assert_string_equal(val(&w->fk[B], 0, F_TITLE), "from A");
+	assert_string_equal(val(&w->fk[A], 0, F_TITLE), "from A");
+	assert_int_equal(w->fk[A].n_update, 0); /* never given the loser */
+	assert_int_equal(w->fk[B].n_update, 1);
+	advance(w, 1000);
+	poll(w, A);
+	poll(w, B);
+	deliver(w, A);
+	deliver(w, B);
+	assert_outbox_empty(w);
+	assert_int_equal(w->fk[B].n_update, 1);
+}
+
+static void test_older_change_loses_newer_polled_first(void **state)
+{
+	older_change_loses(*state, true);
+}
+
+static void test_older_change_loses_older_polled_first(void **state)
+{
+	older_change_loses(*state, false);
+}
+
+static void test_lossy_state_does_not_oscillate(void **state)
+{
+	struct world *w = *state;
+	struct cc_case c;
+	establish(w);
+	static const struct {
+		const char *a_state, *canonical;
+		int b_updates;
+		const char *b_state;
+	} steps[] = {
+		{ "In Progress", "in_progress", 1, "Active" },
+		{ "On Hold", "on_hold", 1, "Active" },   /* Active covers on_hold */
+		{ "Resolved", "resolved", 2, "Closed" },
+		{ "Closed", "closed", 2, "Closed" },     /* Closed covers closed */
+		{ "Canceled", "canceled", 2, "Closed" },
+	};
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		person_edit(&w->fk[A], "A-1", F_STATE, steps[i].a_state);
+		poll(w, A);
+		deliver(w, B);
+		advance(w, 1000);
+		poll(w, B); /* B's state never pulls the case back */
+		deliver(w, A);
+		load_case(w, 1, &c);
+		assert_string_equal(c.f[F_STATE].value, steps[i].canonical);
+		cc_case_clear(&c);
+		assert_int_equal(w->fk[B].n_update, steps[i].b_updates);
+		assert_string_equal(val(&w->fk[B], 0, F_STATE), steps[i].b_state);
+		assert_string_equal(val(&w->fk[A], 0, F_STATE), steps[i].a_state);
+		assert_int_equal(w->fk[A].n_update, 0);
+		assert_outbox_empty(w);
+		advance(w, 2000);
+	}
+}
+
+static void test_write_of_unknown_outcome_confirmed_by_read(void **state)
+{
+	struct world *w = *state;
+	struct cc_case c;
+	establish(w);
+	int confirmed0 = w->audits[CC_AUDIT_CONFIRMED]; /* the create's fields */
+	assert_int_equal(confirmed0, 3);
+	person_edit(&w->fk[A], "A-1", F_TITLE, "new title");
+	poll(w, A);
+	w->fk[B].next_update = (struct fake_script){ ACT_UNKNOWN_APPLIED, 0 };
+	deliver(w, B);
+	assert_int_equal(w->fk[B].n_update, 1);
+	assert_string_equal(val(&w->fk[B], 0, F_TITLE), "new title"); /* it did apply */
+	assert_int_equal(stats(w)->writes, 0);
+	assert_int_equal(stats(w)->retries, 1);
+	load_case(w, 1, &c);
+	assert_int_equal(c.link[B].pending_mask, 1u << F_TITLE);
+	assert_string_equal(c.link[B].pending[F_TITLE], "new title");
+	assert_true(c.link[B].needs_read);
+	cc_case_clear(&c);
+	assert_int_equal(outbox_count(w, B), 1);
+	assert_true(cc_hub_next_due(w->hub, B) > w->now);
+
+	advance(w, 5000);
+	deliver(w, B);
+	assert_int_equal(w->fk[B].n_read, 1);
+	assert_int_equal(w->fk[B].n_update, 1); /* not written twice */
+	assert_int_equal(w->audits[CC_AUDIT_CONFIRMED], confirmed0 + 1);
+	load_case(w, 1, &c);
+	assert_int_equal(c.link[B].pending_mask, 0);
+	assert_false(c.link[B].needs_read);
+	assert_string_equal(c.link[B].shadow[F_TITLE], "new title");
+	cc_case_clear(&c);
+	assert_outbox_empty(w);
+	/* and the next poll of B is an echo */
+	uint64_t changes = stats(w)->changes;
+	poll(w, B);
+	deliver(w, A);
+	deliver(w, B);
+	assert_int_equal(stats(w)->changes, changes);
+	assert_int_equal(w->fk[A].n_update, 0);
+	assert_int_equal(w->fk[B].n_update, 1);
+}
+
+static void test_write_of_unknown_outcome_confirmed_by_poll(void **state)
+{
+	struct world *w = *state;
+	establish(w);
+	int confirmed0 = w->audits[CC_AUDIT_CONFIRMED];
+	person_edit(&w->fk[A], "A-1", F_PRIO, "low");
+	poll(w, A);
+	w->fk[B].next_update = (struct fake_script){ ACT_UNKNOWN_APPLIED, 0 };
+	deliver(w, B);
+	assert_int_equal(w->fk[B].n_update, 1);
+	uint64_t changes = stats(w)->changes;
+	poll(w, B); /* sees the pending value: a confirmation, not a change */
+	assert_int_equal(w->audits[CC_AUDIT_CONFIRMED], confirmed0 + 1);
+	assert_int_equal(stats(w)->changes, changes);
+	advance(w, 5000);
+	deliver(w, B);
+	deliver(w, A);
+	assert_int_equal(w->fk[B].n_update, 1);
+	assert_int_equal(w->fk[A].n_update, 0);
+	assert_string_equal(val(&w->fk[B], 0, F_PRIO), "low");
+	assert_outbox_empty(w);
+}
+
+static void test_create_of_unknown_outcome_found_by_correlation(void **state)
+{
+	struct world *w = *state;
+	struct cc_case c;
+	person_new(&w->fk[A], "Disk full on db01", "In Progress", "high");
+	poll(w, A);
+	advance(w, SETTLE_MS);
+	poll(w, B);
+	w->fk[B].next_create = (struct fake_script){ ACT_UNKNOWN_APPLIED, 0 };
+	deliver(w, B);
+	assert_int_equal(w->fk[B].n_create, 1);
+	assert_int_equal(w->fk[B].nrec, 1); /* it was created ... */
+	assert_int_equal(stats(w)->creates, 0); /* ... but the hub does not know */
+	load_case(w, 1, &c);
+	assert_int_equal(c.link[B].status, CC_LINK_CREATE);
+	assert_true(c.link[B].create_unknown);
+	cc_case_clear(&c);
+
+	advance(w, 5000);
+	deliver(w, B);
+	assert_int_equal(w->fk[B].n_find, 1);
+	assert_int_equal(w->fk[B].n_create, 1); /* not created twice */
+	assert_int_equal(w->fk[B].nrec, 1);
+	load_case(w, 1, &c);
+	assert_int_equal(c.link[B].status, CC_LINK_LINKED);
+	assert_string_equal(c.link[B].remote_id, "B-1");
+	assert_true(c.link[B].hub_created);
+	assert_false(c.link[B].create_unknown);
+	assert_int_equal(c.link[B].pending_mask, 0);
+	cc_case_clear(&c);
+	assert_outbox_empty(w);
+
+	/* later polls neither make a second case nor write */
+	advance(w, 1000);
+	poll(w, B);
+	poll(w, A);
+	deliver(w, A);
+	deliver(w, B);
+	assert_int_equal(w->st.ops->case_load(w->st.self, 2, &c), CC_ENOTFOUND);
+	assert_int_equal(w->fk[B].n_create, 1);
+	assert_int_equal(w->fk[B].n_update, 0);
+	assert_int_equal(w->fk[A].n_update, 0);
+	assert_int_equal(w->fk[A].n_create, 0);
+}
+
+static void test_comments_mirrored_once_each_way(void **state)
+{
+	struct world *w = *state;
+	struct cc_case c;
+	establish(w);
+	person_comment(&w->fk[A], "A-1", "Please reboot");
+	poll(w, A);
+	deliver(w, B);
+	assert_int_equal(w->fk[B].n_comment, 1);
+	assert_int_equal(w->fk[B].rec[0].ncm, 1);
+	assert_string_equal(w->fk[B].rec[0].cm[0].body, "[concord:1:0:A-c1] Please reboot");
+	assert_int_equal(stats(w)->comments, 1);
+
+	/* the mirror seen in B is not a new comment */
+	advance(w, 1000);
+	poll(w, B);
+	deliver(w, A);
+	assert_int_equal(w->fk[A].n_comment, 0);
+	load_case(w, 1, &c);
+	assert_int_equal(c.ncomments, 1);
+	assert_string_equal(c.comments[0].mirror_id[B], "B-c1");
+	cc_case_clear(&c);
+
+	/* a person's comment in B goes to A, once */
+	person_comment(&w->fk[B], "B-1", "Rebooted, works");
+	poll(w, B);
+	deliver(w, A);
+	assert_int_equal(w->fk[A].n_comment, 1);
+	assert_int_equal(w->fk[A].rec[0].ncm, 2);
+	assert_string_equal(w->fk[A].rec[0].cm[1].body, "[concord:1:1:B-c2] Rebooted, works");
+	advance(w, 1000);
+	for (int i = 0; i < 2; i++) {
+		poll(w, A);
+		poll(w, B);
+		deliver(w, A);
+		deliver(w, B);
+		advance(w, 1000);
+	}
+	assert_int_equal(w->fk[A].n_comment, 1);
+	assert_int_equal(w->fk[B].n_comment, 1);
+	assert_int_equal(w->fk[A].rec[0].ncm, 2);
+	assert_int_equal(w->fk[B].rec[0].ncm, 2);
+	assert_int_equal(stats(w)->comments, 2);
+	load_case(w, 1, &c);
+	assert_int_equal(c.ncomments, 2);
+	assert_int_equal(c.comments[1].origin_system, B);
+	assert_string_equal(c.comments[1].mirror_id[A], "A-c2");
+	cc_case_clear(&c);
+	assert_int_equal(w->fk[A].n_update + w->fk[B].n_update, 0);
+	assert_outbox_empty(w);
+}
+
+static void test_comment_of_unknown_outcome_not_mirrored_twice(void **state)
+{
+	struct world *w = *state;
+	struct cc_case c;
+	establish(w);
+	person_comment(&w->fk[A], "A-1", "Please reboot");
+	poll(w, A);
+	w->fk[B].next_comment = (struct fake_script){ ACT_UNKNOWN_APPLIED, 0 };
+	deliver(w, B);
+	assert_int_equal(w->fk[B].n_comment, 1);
+	assert_int_equal(w->fk[B].rec[0].ncm, 1);
+	assert_int_equal(stats(w)->comments, 0);
+	advance(w, 5000);
+	deliver(w, B);
+	assert_int_equal(w->fk[B].n_read, 1);
+	assert_int_equal(w->fk[B].n_comment, 1);
+	assert_int_equal(w->fk[B].rec[0].ncm, 1);
+	load_case(w, 1, &c);
+	assert_int_equal(c.ncomments, 1);
+	assert_string_equal(c.comments[0].mirror_id[B], "B-c1");
+	assert_int_equal(c.comments[0].unknown_mask, 0);
+	cc_case_clear(&c);
+	assert_outbox_empty(w);
+}
+
+static void test_duplicate_observation_dropped(void **state)
+{
+	struct world *w = *state;
+	establish(w);
+	person_edit(&w->fk[B], "B-1", F_PRIO, "low");
+	struct cc_observation o;
+	rec_to_obs(&w->fk[B], &w->fk[B].rec[0], &o);
+	uint64_t obs0 = stats(w)->observations, changes0 = stats(w)->changes;
+	assert_int_equal(cc_hub_ingest(w->hub, &o), CC_EOK);
+	assert_int_equal(stats(w)->changes, changes0 + 1);
+	assert_int_equal(stats(w)->duplicates, 0);
+	assert_int_equal(cc_hub_ingest(w->hub, &o), CC_EOK); /* a webhook delivered twice */
+	assert_int_equal(stats(w)->observations, obs0 + 2);
+	assert_int_equal(stats(w)->duplicates, 1);
+	assert_int_equal(stats(w)->changes, changes0 + 1);
+	cc_observation_clear(&o);
+	deliver(w, A);
+	assert_int_equal(w->fk[A].n_update, 1);
+	assert_string_equal(val(&w->fk[A], 0, F_PRIO), "low");
+	poll(w, B); /* the same record version once more */
+	assert_int_equal(stats(w)->duplicates, 2);
+	deliver(w, A);
+	assert_int_equal(w->fk[A].n_update, 1);
+}
+
+static void test_stale_observation_dropped(void **state)
+{
+	struct world *w = *state;
+	struct cc_case c;
+	establish(w);
+	struct cc_observation old;
+	rec_to_obs(&w->fk[B], &w->fk[B].rec[0], &old);
+	person_edit(&w->fk[B], "B-1", F_TITLE, "newer title");
+	poll(w, B);
+	deliver(w, A);
+	assert_string_equal(val(&w->fk[A], 0, F_TITLE), "newer title");
+	/* a webhook from before arrives late, with a lower remote version */
+	assert_int_equal(cc_observation_set(&old, F_TITLE, "stale title",
+	                                    w->fk[B].rec[0].mtime_s + 100, "person"), CC_EOK);
+	uint64_t changes = stats(w)->changes;
+	assert_int_equal(cc_hub_ingest(w->hub, &old), CC_EOK);
+	cc_observation_clear(&old);
+	assert_int_equal(stats(w)->stale, 1);
+	assert_int_equal(w->audits[CC_AUDIT_STALE], 1);
+	assert_int_equal(stats(w)->changes, changes);
+	load_case(w, 1, &c);
+	assert_string_equal(c.f[F_TITLE].value, "newer title");
+	assert_string_equal(c.link[B].shadow[F_TITLE], "newer title");
+	cc_case_clear(&c);
+	assert_outbox_empty(w);
+	assert_int_equal(w->fk[A].n_update, 1);
+}
+
+static void test_retry_after_sets_delay(void **state)
+{
+	struct world *w = *state;
+	establish(w);
+	person_edit(&w->fk[A], "A-1", F_TITLE, "rate limited");
+	poll(w, A);
+	w->fk[B].next_update = (struct fake_script){ ACT_RETRY_AFTER, 30000 };
+	int64_t t = w->now;
+	deliver(w, B);
+	assert_int_equal(w->fk[B].n_update, 1);
+	assert_string_equal(val(&w->fk[B], 0, F_TITLE), "Printer down");
+	assert_int_equal(stats(w)->retries, 1);
+	assert_true(cc_hub_next_due(w->hub, B) == t + 30000);
+	advance(w, 29000);
+	assert_int_equal(deliver(w, B), 0);
+	assert_int_equal(w->fk[B].n_update, 1);
+	advance(w, 1000);
+	assert_int_equal(deliver(w, B), 1);
+	assert_int_equal(w->fk[B].n_update, 2);
+	assert_string_equal(val(&w->fk[B], 0, F_TITLE), "rate limited");
+	assert_int_equal(stats(w)->writes, 1);
+	assert_outbox_empty(w);
+	assert_true(cc_hub_next_due(w->hub, B) == INT64_MAX);
+}
+
+static void test_conflict_rereads_then_writes(void **state)
+{
+	struct world *w = *state;
+	establish(w);
+	person_edit(&w->fk[A], "A-1", F_TITLE, "title from A");
+	poll(w, A);
+	advance(w, 2000);
+	person_edit(&w->fk[B], "B-1", F_PRIO, "low"); /* not seen by the hub yet */
+	deliver(w, B);
+	assert_int_equal(stats(w)->conflicts, 1);
+	assert_int_equal(w->fk[B].n_read, 1);
+	assert_int_equal(w->fk[B].n_update, 2);
+	assert_string_equal(val(&w->fk[B], 0, F_TITLE), "title from A");
+	assert_string_equal(val(&w->fk[B], 0, F_PRIO), "low"); /* the person's edit kept */
+	deliver(w, A);
+	assert_string_equal(val(&w->fk[A], 0, F_PRIO), "low");
+	assert_string_equal(val(&w->fk[A], 0, F_TITLE), "title from A");
+	assert_int_equal(w->fk[A].n_update, 1);
+	assert_int_equal(stats(w)->writes, 2);
+	assert_outbox_empty(w);
+}
+
+static void test_poll_pages(void **state)
+{
+	struct world *w = *state;
+	for (int i = 0; i < 5; i++) {
+		char title[32];
+		snprintf(title, sizeof(title), "Incident number %d", i);
+		person_new(&w->fk[A], title, "New", "low");
+	}
+	poll(w, A); /* page size 2: three pages */
+	assert_int_equal(w->fk[A].n_list, 3);
+	assert_int_equal(stats(w)->observations, 5);
+	for (uint64_t id = 1; id <= 5; id++) {
+		struct cc_case c;
+		load_case(w, id, &c);
+		assert_string_equal(c.link[A].remote_id, w->fk[A].rec[id - 1].id);
+		cc_case_clear(&c);
+	}
+	struct cc_case c;
+	assert_int_equal(w->st.ops->case_load(w->st.self, 6, &c), CC_ENOTFOUND);
+	/* the overlap window shows them again: duplicates, no new cases */
+	poll(w, A);
+	assert_int_equal(stats(w)->duplicates, 5);
+	assert_int_equal(w->st.ops->case_load(w->st.self, 6, &c), CC_ENOTFOUND);
+	assert_int_equal(outbox_count(w, B), 5);
+}
+
+static void test_ingest_without_offset_reads_first(void **state)
+{
+	struct world *w = *state;
+	struct cc_case c;
+	person_new(&w->fk[C], "Critical outage", "open", "critical");
+	struct cc_observation o;
+	rec_to_obs(&w->fk[C], &w->fk[C].rec[0], &o);
+	assert_int_equal(cc_hub_ingest(w->hub, &o), CC_EOK);
+	cc_observation_clear(&o);
+	assert_int_equal(w->fk[C].n_read, 1); /* measures C's clock */
+	load_case(w, 1, &c);
+	assert_string_equal(c.f[F_TITLE].value, "Critical outage");
+	assert_int_equal(c.link[C].status, CC_LINK_LINKED);
+	/* A has a table map for state: "open" is no value of it; created anyway */
+	assert_int_equal(c.link[A].status, CC_LINK_CREATE);
+	assert_int_equal(c.link[B].status, CC_LINK_CREATE);
+	cc_case_clear(&c);
+	/* an observation of an unknown system is refused */
+	cc_observation_init(&o);
+	o.system = 7;
+	o.remote_id = xstrdup("x");
+	assert_int_equal(cc_hub_ingest(w->hub, &o), CC_EINVAL);
+	cc_observation_clear(&o);
+}
+
+/* The process dies after the remote applied a write, before the outcome was
+ * committed: after a restart the write is confirmed, not repeated. */
+static void restart_hub(struct world *w)
+{
+	cc_store_memory_restart(&w->st);
+	cc_hub_destroy(w->hub);
+	w->hub = NULL;
+	struct cc_hub_env env = { env_now, env_random, env_audit, w };
+	assert_int_equal(cc_hub_create(&w->hub, &w->cfg, &w->st, w->conn, &env), CC_EOK);
+}
+
+static void test_crash_after_remote_update(void **state)
+{
+	struct world *w = *state;
+	establish(w);
+	person_edit(&w->fk[A], "A-1", F_TITLE, "written before the crash");
+	poll(w, A);
+	w->fk[B].crash_after_write = &w->st;
+	int n;
+	assert_int_equal(cc_hub_deliver(w->hub, B, 20, &n), CC_ESTORE);
+	assert_int_equal(w->fk[B].n_update, 1);
+	assert_string_equal(val(&w->fk[B], 0, F_TITLE), "written before the crash");
+	restart_hub(w);
+	advance(w, 1000);
+	deliver(w, B);
+	deliver(w, A);
+	assert_int_equal(w->fk[B].n_read, 1);
+	assert_int_equal(w->fk[B].n_update, 1); /* not written twice */
+	assert_int_equal(w->fk[A].n_update, 0);
+	assert_outbox_empty(w);
+	struct cc_case c;
+	load_case(w, 1, &c);
+	assert_int_equal(c.link[B].pending_mask, 0);
+	assert_string_equal(c.link[B].shadow[F_TITLE], "written before the crash");
+	cc_case_clear(&c);
+}
+
+static void test_crash_after_remote_create(void **state)
+{
+	struct world *w = *state;
+	person_new(&w->fk[A], "Mail queue stuck", "New", "high");
+	poll(w, A);
+	advance(w, SETTLE_MS);
+	poll(w, B);
+	w->fk[B].crash_after_write = &w->st;
+	int n;
+	assert_int_equal(cc_hub_deliver(w->hub, B, 20, &n), CC_ESTORE);
+	assert_int_equal(w->fk[B].nrec, 1);
+	restart_hub(w);
+	advance(w, 5000);
+	deliver(w, B);
+	assert_int_equal(w->fk[B].n_find, 1);
+	assert_int_equal(w->fk[B].n_create, 1); /* one case, one record */
+	assert_int_equal(w->fk[B].nrec, 1);
+	struct cc_case c;
+	load_case(w, 1, &c);
+	assert_int_equal(c.link[B].status, CC_LINK_LINKED);
+	assert_string_equal(c.link[B].remote_id, "B-1");
+	cc_case_clear(&c);
+	assert_outbox_empty(w);
+}
+
+static void test_unmapped_value_parked_not_defaulted(void **state)
+{
+	struct world *w = *state;
+	struct cc_case c;
+	establish(w);
+	person_edit(&w->fk[B], "B-1", F_STATE, "Bogus");
+	poll(w, B);
+	assert_int_equal(w->audits[CC_AUDIT_UNMAPPED], 1);
+	load_case(w, 1, &c);
+	assert_string_equal(c.f[F_STATE].value, "new");
+	assert_int_equal(c.link[B].unmapped_mask, 1u << F_STATE);
+	cc_case_clear(&c);
+	/* neither propagated nor overwritten with a default */
+	deliver(w, A);
+	deliver(w, B);
+	assert_int_equal(w->fk[A].n_update, 0);
+	assert_int_equal(w->fk[B].n_update, 0);
+	assert_string_equal(val(&w->fk[B], 0, F_STATE), "Bogus");
+	assert_outbox_empty(w);
+	/* a mapped value again: back to normal */
+	advance(w, 1000);
+	person_edit(&w->fk[B], "B-1", F_STATE, "Closed");
+	poll(w, B);
+	deliver(w, A);
+	assert_string_equal(val(&w->fk[A], 0, F_STATE), "Resolved");
+	load_case(w, 1, &c);
+	assert_int_equal(c.link[B].unmapped_mask, 0);
+	cc_case_clear(&c);
+}
+
+static void test_removed_correlation_id_parks_link(void **state)
+{
+	struct world *w = *state;
+	struct cc_case c;
+	establish(w);
+	struct fake_rec *r = &w->fk[B].rec[0];
+	free(r->corr);
+	r->corr = NULL; /* someone removed it */
+	person_edit(&w->fk[B], "B-1", F_TITLE, "edited after the removal");
+	poll(w, B);
+	assert_int_equal(w->audits[CC_AUDIT_ALERT], 1);
+	load_case(w, 1, &c);
+	assert_int_equal(c.link[B].status, CC_LINK_PARKED);
+	assert_string_equal(c.f[F_TITLE].value, "Printer down");
+	cc_case_clear(&c);
+	/* the parked record is no longer written */
+	person_edit(&w->fk[A], "A-1", F_TITLE, "A moves on");
+	poll(w, A);
+	deliver(w, B);
+	deliver(w, A);
+	assert_int_equal(w->fk[B].n_update, 0);
+	assert_int_equal(w->fk[B].n_create, 1);
+	assert_int_equal(w->fk[A].n_update, 0);
+	assert_outbox_empty(w);
+}
+
+static void test_comment_marker(void **state)
+{
+	(void)state;
+	char buf[128], id[16];
+	uint64_t cid = 0;
+	int sys = -1;
+	cc_comment_marker(buf, sizeof(buf), 42, 3, "INC-7:c9");
+	assert_string_equal(buf, "[concord:42:3:INC-7:c9]");
+	assert_true(cc_comment_marker_parse("[concord:42:3:INC-7:c9] body", &cid, &sys, id,
+	                                    sizeof(id)));
+	assert_int_equal(cid, 42);
+	assert_int_equal(sys, 3);
+	assert_string_equal(id, "INC-7:c9");
+	static const char *const bad[] = {
+		"concord:1:0:a]", "[concord::0:a]", "[concord:1::a]", "[concord:1:0:]",
+		"[concord:1:0:abc", "[concord:1:8:a]", "[concord:1:-1:a]", "[concord:x:0:a]",
+		" [concord:1:0:a]", "",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (cc_comment_marker_parse(bad[i], &cid, &sys, id, sizeof(id)))
+			print_error("accepted bad marker \"%s\"\n", bad[i]);
+		assert_false(cc_comment_marker_parse(bad[i], &cid, &sys, id, sizeof(id)));
+	}
+	/* an id that does not fit is refused, not truncated */
+	assert_false(cc_comment_marker_parse("[concord:1:0:0123456789abcdef]", &cid, &sys, id,
+	                                     sizeof(id)));
+	assert_true(cc_comment_marker_parse("[concord:1:0:0123456789abcde]", &cid, &sys, id,
+	                                    sizeof(id)));
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_new_record_creates_case_and_remote_after_gate),
+		T(test_echo_suppressed),
+		T(test_person_change_on_b_propagates_to_a),
+		T(test_older_change_loses_newer_polled_first),
+		T(test_older_change_loses_older_polled_first),
+		T(test_lossy_state_does_not_oscillate),
+		T(test_write_of_unknown_outcome_confirmed_by_read),
+		T(test_write_of_unknown_outcome_confirmed_by_poll),
+		T(test_create_of_unknown_outcome_found_by_correlation),
+		T(test_comments_mirrored_once_each_way),
+		T(test_comment_of_unknown_outcome_not_mirrored_twice),
+		T(test_duplicate_observation_dropped),
+		T(test_stale_observation_dropped),
+		T(test_retry_after_sets_delay),
+		T(test_conflict_rereads_then_writes),
+		T(test_poll_pages),
+		T(test_ingest_without_offset_reads_first),
+		T(test_crash_after_remote_update),
+		T(test_crash_after_remote_create),
+		T(test_unmapped_value_parked_not_defaulted),
+		T(test_removed_correlation_id_parks_link),
+		cmocka_unit_test(test_comment_marker),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
