@@ -847,11 +847,13 @@ static int deliver_create(struct cc_hub *h, struct cc_case *c, struct cc_outbox_
 	const char *values[CC_MAX_FIELDS];
 	uint32_t unmapped;
 	cc_project(h->cfg, c, T, values, &unmapped);
+	/* Every mapped field is pending, the empty ones too: the new record's
+	 * values are ours, not a person's change, until it is seen. */
 	L->pending_mask = 0;
 	for (size_t f = 0; f < h->cfg->nfields; f++) {
-		if (!values[f])
+		if (!h->cfg->systems[T].map[f].mapped || c->f[f].parked)
 			continue;
-		if (cc_str_set(&L->pending[f], values[f])) {
+		if (cc_str_set(&L->pending[f], values[f] ? values[f] : "")) {
 			ST(h)->rollback(SS(h));
 			cc_case_clear(c);
 			return CC_ENOMEM;
@@ -866,8 +868,7 @@ static int deliver_create(struct cc_hub *h, struct cc_case *c, struct cc_outbox_
 	rc = cc_case_copy(&intent, c);
 	if (rc == CC_EOK) {
 		for (size_t f = 0; f < CC_MAX_FIELDS; f++)
-			w.values[f] = intent.link[T].pending_mask & (1u << f) ?
-			                      intent.link[T].pending[f] : NULL;
+			w.values[f] = values[f] ? intent.link[T].pending[f] : NULL;
 		rc = tx_save(h, c); /* clears c */
 	} else {
 		ST(h)->rollback(SS(h));

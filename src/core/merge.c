@@ -58,8 +58,18 @@ int cc_merge(const struct cc_config *cfg, struct cc_case *c, const struct cc_cha
 	}
 	link->unmapped_mask &= ~bit;
 	link->ignored_mask &= ~bit;
-	if (m == CC_MAP_SAME)
+	if (m == CC_MAP_SAME) {
+		/* The system re-asserted the case value (or a coarse value standing
+		 * for it): the value stays, but it now dates from this change, so
+		 * that an older change observed later still loses to it. */
+		bool may_write = fd->policy != CC_POLICY_OWNER || ch->system == fd->owner ||
+		                 (ch->first_sight && fs->origin != fd->owner);
+		if (may_write && cc_version_cmp(&ch->ver, &fs->ver) > 0) {
+			fs->ver = ch->ver;
+			fs->origin = ch->system;
+		}
 		return CC_MERGE_COVERED;
+	}
 
 	switch (fd->policy) {
 	case CC_POLICY_OWNER:

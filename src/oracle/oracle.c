@@ -984,14 +984,13 @@ static int check_field(struct judge *j, size_t i, int f)
 	/* P: the person events that gave the field a value, in any record. */
 	size_t *P = j->scratch_ev, np = 0;
 	bool owner_has = false;
-	int64_t owner_since = INT64_MAX; /* when the owner first held the incident */
+	int64_t first_mirror = INT64_MAX; /* the integration's first create for it */
 	for (size_t k = 0; k < nrecs; k++) {
 		const struct record *r = &j->rec[recs[k]];
 		for (size_t m = j->rec_ev.off[recs[k]]; m < j->rec_ev.off[recs[k] + 1]; m++) {
 			const struct sim_event *e = &log->ev[j->rec_ev.val[m]];
-			if (e->system == owner && e->t_ms < owner_since &&
-			    (e->kind == SIM_EV_PERSON_CREATE || e->kind == SIM_EV_HUB_CREATE))
-				owner_since = e->t_ms;
+			if (e->kind == SIM_EV_HUB_CREATE && e->t_ms < first_mirror)
+				first_mirror = e->t_ms;
 			bool in = (e->kind == SIM_EV_PERSON_CREATE && e->values[f]) ||
 			          (e->kind == SIM_EV_PERSON_EDIT && e->field == f);
 			if (!in || !carries(r->kind, f))
@@ -1003,11 +1002,11 @@ static int check_field(struct judge *j, size_t i, int f)
 	}
 	/*
 	 * Owner rules: only the owner's events count. Without any, the value the
-	 * incident was given before the owner held a record of it: the creates,
-	 * and the edits made before the owner's record existed. The hub sees a
-	 * new record as one snapshot, so it cannot tell an edit made before it
-	 * first looked from the value the record was created with; every value
-	 * of that window is allowed, not only the latest.
+	 * incident was raised with: the creates, and the edits made before the
+	 * integration first mirrored the incident anywhere. The integration
+	 * sees a new record as one snapshot, so it cannot tell an edit made
+	 * before it first looked from the value the record was raised with;
+	 * every value of that window is allowed, not only the latest.
 	 */
 	bool whole_window = false;
 	if (rule != SIM_RULE_LWW) {
@@ -1015,7 +1014,7 @@ static int check_field(struct judge *j, size_t i, int f)
 		for (size_t k = 0; k < np; k++) {
 			const struct sim_event *e = &log->ev[P[k]];
 			bool keep = owner_has ? e->system == owner
-			                      : e->kind == SIM_EV_PERSON_CREATE || e->t_ms < owner_since;
+			                      : e->kind == SIM_EV_PERSON_CREATE || e->t_ms < first_mirror;
 			if (keep)
 				P[w++] = P[k];
 		}
@@ -1308,10 +1307,12 @@ static void leave(struct left_value *lv, size_t *n, const char *value, int64_t t
 /*
  * Whether a hub write at t that sets a record's state back to the value
  * `left` describes is an oscillation. It is not when a person touched the
- * state of the incident since the record left the value; nor when a person
- * had chosen the value again after the change that the leaving carried
- * (the leaving was outdated when made, a late delivery, and the return is
- * its correction, not a flip).
+ * state of the incident since the record left the value. Nor is it when a
+ * person had chosen the value again no earlier than the clock uncertainty
+ * before the change that the leaving carried: either the leaving was
+ * already outdated when made (a late delivery) and the return corrects it,
+ * or the two choices were concurrent and the return is the conflict being
+ * decided, which the promise allows either way.
  */
 static int is_oscillation(const struct judge *j, const struct touch *p, size_t n, int kind,
                           const struct left_value *left, int64_t t, bool *osc)
@@ -1320,7 +1321,8 @@ static int is_oscillation(const struct judge *j, const struct touch *p, size_t n
 	if (touches_upto(p, n, t) > touches_upto(p, n, left->t_left))
 		return 0;
 	bool chosen;
-	if (chosen_between(j, p, n, kind, left->value, left->t_cause, left->t_left, &chosen))
+	int64_t from = left->t_cause - j->log->uncertainty_ms - 1;
+	if (chosen_between(j, p, n, kind, left->value, from, left->t_left, &chosen))
 		return -1;
 	*osc = !chosen;
 	return 0;

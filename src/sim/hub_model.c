@@ -23,6 +23,7 @@ struct hub_model {
 	int64_t next_poll[CC_MAX_SYSTEMS];
 	bool down;
 	bool killed_in_call;
+	bool trace;          /* narrate every audit decision (CONCORD_SIM_TRACE) */
 };
 
 static int64_t env_now(void *ctx)
@@ -47,7 +48,7 @@ static void env_audit(void *ctx, const struct cc_audit_entry *e)
 {
 	struct hub_model *m = ctx;
 	if (m->w->narrate) {
-		switch (e->decision) {
+		switch (m->trace ? CC_AUDIT_ALERT : e->decision) {
 		case CC_AUDIT_CASE_CREATED:
 		case CC_AUDIT_DEDUP_LINKED:
 		case CC_AUDIT_DEDUP_REVIEW:
@@ -60,11 +61,12 @@ static void env_audit(void *ctx, const struct cc_audit_entry *e)
 		case CC_AUDIT_ALERT: {
 			int64_t t = e->at_ms / 1000;
 			fprintf(m->w->narrate,
-			        "%02lld:%02lld:%02lld  hub        %-11s case %llu: %s%s%s%s%s\n",
+			        "%02lld:%02lld:%02lld  hub        %-11s case %llu: %s%s%s%s%s%s%s\n",
 			        (long long)(t / 3600), (long long)(t / 60 % 60), (long long)(t % 60),
 			        e->remote_id ? e->remote_id : "", (unsigned long long)e->case_id,
 			        cc_decision_name(e->decision),
 			        e->field >= 0 ? " " : "", e->field >= 0 ? m->cfg.fields[e->field].name : "",
+			        e->value ? " = " : "", e->value ? e->value : "",
 			        e->detail ? ": " : "", e->detail ? e->detail : "");
 			break;
 		}
@@ -240,6 +242,7 @@ int sim_hub_model_create(struct sim_integration *out, struct sim_world *w, uint6
 		return -1;
 	m->w = w;
 	m->iface = out;
+	m->trace = getenv("CONCORD_SIM_TRACE") != NULL;
 	m->poll_interval = poll_interval_ms;
 	sim_rng_seed(&m->rng, seed * 0x94d049bb133111ebULL + 3);
 	enum sim_kind kinds[CC_MAX_SYSTEMS];

@@ -525,18 +525,18 @@ static void test_oscillation(void)
 	claim(&log, 1000, 0, 0, 3);
 	hub_create(&log, 1100, 1, 0, "title=T|state=To Do");
 	claim(&log, 1100, 1, 0, 3);
-	edit(&log, 2000, 0, 0, SF_STATE, "2");
-	hub_write(&log, 2100, 1, 0, SF_STATE, "In Progress", 1);
-	hub_write(&log, 2200, 0, 0, SF_STATE, "1", 2);   /* back to New: oscillation 1 */
-	hub_write(&log, 2300, 1, 0, SF_STATE, "To Do", 3); /* oscillation 2 */
-	hub_write(&log, 2400, 0, 0, SF_STATE, "2", 4);   /* restores the person's choice */
+	edit(&log, 5000, 0, 0, SF_STATE, "2");
+	hub_write(&log, 5100, 1, 0, SF_STATE, "In Progress", 1);
+	hub_write(&log, 5200, 0, 0, SF_STATE, "1", 2);   /* back to New: oscillation 1 */
+	hub_write(&log, 5300, 1, 0, SF_STATE, "To Do", 3); /* oscillation 2 */
+	hub_write(&log, 5400, 0, 0, SF_STATE, "2", 4);   /* restores the person's choice */
 	/* Third write to Jira's state for two person changes: a loop write. */
-	hub_write(&log, 2500, 1, 0, SF_STATE, "In Progress", 5);
-	hub_write(&log, 2600, 0, 0, SF_STATE, "1", 6);   /* oscillation 3, loop write */
+	hub_write(&log, 5500, 1, 0, SF_STATE, "In Progress", 5);
+	hub_write(&log, 5600, 0, 0, SF_STATE, "1", 6);   /* oscillation 3, loop write */
 	finalize(&log);
 	judge(&log, &r);
 	show("oscillation, flapping", &r);
-	CHECK(r.converged);
+	CHECK(!r.converged);
 	CHECK_EQ(r.oscillations, 3);
 	CHECK_EQ(r.loop_writes, 2);
 	CHECK_EQ(r.divergent_fields, 1); /* SNOW ends at New, Jira at In Progress */
@@ -562,6 +562,30 @@ static void test_oscillation(void)
 	show("oscillation, late delivery", &r);
 	CHECK(clean(&r));
 	sim_log_clear(&log);
+
+	/*
+	 * Concurrent edits (150 ms apart, uncertainty 1 s): SNOW closes, a
+	 * Sentinel user reopens; the hub lets SNOW's Closed win and brings
+	 * Sentinel back. Allowed. A second apart more, it is a flip.
+	 */
+	for (int apart = 150; apart <= 1150; apart += 1000) {
+		setup(&log, 2, snow_sentinel, 1000);
+		person_create(&log, 1000, 0, 0, 1, "title=T|state=2");
+		claim(&log, 1000, 0, 0, 3);
+		hub_create(&log, 1100, 1, 0, "title=T|state=Active");
+		claim(&log, 1100, 1, 0, 3);
+		edit(&log, 10000, 0, 0, SF_STATE, "7");
+		hub_write(&log, 10050, 1, 0, SF_STATE, "Closed", 1);
+		edit(&log, 10000 + apart, 1, 0, SF_STATE, "New");
+		hub_write(&log, 12000, 1, 0, SF_STATE, "Closed", 2);
+		finalize(&log);
+		judge(&log, &r);
+		show("oscillation, concurrent", &r);
+		CHECK_EQ(r.oscillations, apart < 1000 ? 0 : 1);
+		CHECK_EQ(r.lost_updates, apart < 1000 ? 0 : 1);
+		CHECK(r.converged);
+		sim_log_clear(&log);
+	}
 
 	/* Without the person's second Closed, the same return is a flip. */
 	setup(&log, 2, sentinel_jira, 1000);
@@ -877,8 +901,9 @@ static void test_owner(void)
 	sim_log_clear(&log);
 
 	/*
-	 * Edits made before the owner held the incident: the hub saw the new
-	 * record once, as a snapshot, so any value of that window may stand.
+	 * Edits made before the integration first mirrored the incident: it saw
+	 * the new record once, as a snapshot, so any value of that window may
+	 * stand (the owner's record is created from it).
 	 */
 	for (int variant = 0; variant < 3; variant++) {
 		static const char *const snow_value[] = { "2", "3", "4" };
@@ -901,6 +926,30 @@ static void test_owner(void)
 		CHECK(clean(&r));
 		sim_log_clear(&log);
 	}
+
+	/*
+	 * Raised in Jira (no classification), mirrored to SNOW, classified in
+	 * SNOW, and only then mirrored to Sentinel, which owns classification
+	 * (ignore): SNOW's change does not count, Sentinel stays unset.
+	 */
+	setup(&log, 3, three, 1000);
+	log.rules[SF_CLASSIFICATION] = SIM_RULE_OWNER_IGNORE;
+	log.owner[SF_CLASSIFICATION] = 1;
+	person_create(&log, 1000, 2, 0, 1, "title=Late owner");
+	claim(&log, 1000, 2, 0, 1);
+	hub_create(&log, 2000, 0, 0, "title=Late owner");
+	claim(&log, 2000, 0, 0, 1);
+	edit(&log, 3000, 0, 0, SF_CLASSIFICATION, "True positive");
+	hub_create(&log, 4000, 1, 0, "title=Late owner");
+	claim(&log, 4000, 1, 0, 1);
+	finalize(&log);
+	judge(&log, &r);
+	show("owner ignore, late owner", &r);
+	CHECK(clean(&r));
+	set_final(&log, 1, 0, SF_CLASSIFICATION, "TruePositive");
+	judge(&log, &r);
+	CHECK_EQ(r.divergent_fields, 1); /* nobody who counts set it */
+	sim_log_clear(&log);
 
 	/* Once the owner holds it, a later edit elsewhere must not win. */
 	setup(&log, 2, snow_jira, 1000);

@@ -373,12 +373,19 @@ static void test_covered_lossy(void **state)
 	struct cc_case c;
 	new_case(&c);
 	set_field(&c, F_STATE, "closed", SNOW, V(5000, 1, 9));
-	/* Sentinel says Closed: stands for the case value, changes nothing,
-	 * whatever its version */
-	assert_int_equal(merge(&c, SENT, F_STATE, "Closed", "Active", V(9000, 2, 3)), CC_MERGE_COVERED);
+	/* Sentinel says Closed: stands for the case value, so the value stays;
+	 * an older re-assertion changes nothing at all */
+	assert_int_equal(merge(&c, SENT, F_STATE, "Closed", "Active", V(4000, 2, 3)), CC_MERGE_COVERED);
 	assert_string_equal(c.f[F_STATE].value, "closed");
 	assert_int_equal(c.f[F_STATE].origin, SNOW);
 	assert_int_equal(c.f[F_STATE].ver.t_ms, 5000);
+	/* a newer one dates the value from then: an older change seen later loses */
+	assert_int_equal(merge(&c, SENT, F_STATE, "Closed", "Active", V(9000, 2, 3)), CC_MERGE_COVERED);
+	assert_string_equal(c.f[F_STATE].value, "closed");
+	assert_int_equal(c.f[F_STATE].origin, SENT);
+	assert_int_equal(c.f[F_STATE].ver.t_ms, 9000);
+	assert_int_equal(merge(&c, SNOW, F_STATE, "In Progress", "Closed", V(8000, 1, 11)), CC_MERGE_LOST);
+	assert_string_equal(c.f[F_STATE].value, "closed");
 
 	/* Sentinel Active on an on_hold case: covered */
 	set_field(&c, F_STATE, "on_hold", SNOW, V(6000, 1, 10));
@@ -386,7 +393,7 @@ static void test_covered_lossy(void **state)
 	assert_string_equal(c.f[F_STATE].value, "on_hold");
 
 	/* outside the set: the default, by version */
-	assert_int_equal(merge(&c, SENT, F_STATE, "Closed", "Active", V(7000, 2, 5)), CC_MERGE_APPLIED);
+	assert_int_equal(merge(&c, SENT, F_STATE, "Closed", "Active", V(9500, 2, 5)), CC_MERGE_APPLIED);
 	assert_string_equal(c.f[F_STATE].value, "resolved");
 	assert_int_equal(c.f[F_STATE].origin, SENT);
 	assert_int_equal(merge(&c, SENT, F_STATE, "New", "Closed", V(6500, 2, 6)), CC_MERGE_LOST);
