@@ -33,6 +33,14 @@
  *     that a body that is a substring of another is not counted twice;
  *   - the record holding the original comment must hold it exactly once
  *     too (an echo back to the origin is a duplicate);
+ *   - owner rules, when the owner system has no person event of the field:
+ *     the values the incident was raised with count, and so do edits made
+ *     before the integration first mirrored the incident anywhere (it saw
+ *     the new record as one snapshot); any value of that window may stand;
+ *   - oscillations: a return to a value is not charged when a person had
+ *     chosen that value again no earlier than the clock uncertainty before
+ *     the change that made the record leave it (a late delivery corrected,
+ *     or a conflict between concurrent edits being decided);
  *   - one integration request is one (system, record, write_id);
  *   - records the log names but gives no final state are not judged on
  *     values or comments; records no claim ties to an incident justify no
