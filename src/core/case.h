@@ -60,6 +60,7 @@ struct cc_case {
 	uint64_t id;
 	int64_t created_ms;
 	int origin_system;
+	int64_t mirrored_ms;               /* first create in another system (0: not yet) */
 	bool review;                       /* flagged as a possible duplicate */
 	char *first_title;                 /* title when first seen: twins match it too */
 	struct cc_field_state f[CC_MAX_FIELDS];

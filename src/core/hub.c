@@ -492,10 +492,14 @@ static int ingest_locked(struct cc_hub *h, const struct cc_observation *o)
 		ds.title = inbound_value(h, o, h->cfg->dedup_title_field);
 		ds.caller = inbound_value(h, o, h->cfg->dedup_caller_field);
 		if (ds.title && ds.title[0]) {
+			/* Recent cases, and older ones still waiting to be created
+			 * here (the system may have been out of reach for hours). */
 			rc = ST(h)->case_scan_recent(SS(h), now(h) - h->cfg->dedup_window_ms,
 			                             dedup_visit, &ds);
+			if (rc == CC_EOK)
+				rc = ST(h)->case_scan_creating(SS(h), o->system, dedup_visit, &ds);
 			if (rc)
-				return fail(h, rc, "case_scan_recent");
+				return fail(h, rc, "case scan");
 		}
 	}
 	if (ds.best_score >= h->cfg->dedup_link_score) {
@@ -862,6 +866,8 @@ static int deliver_create(struct cc_hub *h, struct cc_case *c, struct cc_outbox_
 	}
 	L->create_unknown = true;
 	L->create_attempt_ms = t;
+	if (!c->mirrored_ms)
+		c->mirrored_ms = t;
 	struct cc_write w = { .correlation_id = corr };
 	uint64_t id = c->id;
 	struct cc_case intent; /* keeps the values alive across the call */

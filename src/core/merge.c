@@ -17,6 +17,12 @@ static int apply(struct cc_case *c, const struct cc_change *ch, const char *cano
 	return CC_MERGE_APPLIED;
 }
 
+/* A value a person's new record carried before the case was first mirrored. */
+static bool raised_value(const struct cc_case *c, const struct cc_change *ch)
+{
+	return ch->first_sight && (!c->mirrored_ms || ch->ver.t_ms <= c->mirrored_ms);
+}
+
 static int merge_manual(const struct cc_config *cfg, struct cc_case *c,
                         const struct cc_change *ch, const char *canonical)
 {
@@ -63,7 +69,7 @@ int cc_merge(const struct cc_config *cfg, struct cc_case *c, const struct cc_cha
 		 * for it): the value stays, but it now dates from this change, so
 		 * that an older change observed later still loses to it. */
 		bool may_write = fd->policy != CC_POLICY_OWNER || ch->system == fd->owner ||
-		                 (ch->first_sight && fs->origin != fd->owner);
+		                 (raised_value(c, ch) && fs->origin != fd->owner);
 		if (may_write && cc_version_cmp(&ch->ver, &fs->ver) > 0) {
 			fs->ver = ch->ver;
 			fs->origin = ch->system;
@@ -76,9 +82,10 @@ int cc_merge(const struct cc_config *cfg, struct cc_case *c, const struct cc_cha
 		if (ch->system == fd->owner)
 			return apply(c, ch, canonical);
 		/* Until the owner has spoken, the records people raised (twins of
-		 * one incident) settle the value by last writer wins; any later
-		 * change outside the owner is refused. */
-		if (ch->first_sight && fs->origin != fd->owner)
+		 * one incident) settle the value by last writer wins, as they stood
+		 * before the case was first mirrored; any later change outside the
+		 * owner is refused. */
+		if (raised_value(c, ch) && fs->origin != fd->owner)
 			return cc_version_cmp(&ch->ver, &fs->ver) > 0 ? apply(c, ch, canonical)
 			                                              : CC_MERGE_LOST;
 		if (fd->owner_mode == CC_OWNER_IGNORE) {

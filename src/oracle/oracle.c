@@ -1103,6 +1103,17 @@ static int check_field(struct judge *j, size_t i, int f)
 		allowed = cset_meets(&inter, &cs);
 		cset_free(&cs);
 	}
+	/* Under an owner rule the owner never spoke to: an incident raised in a
+	 * system without the field may keep it unset. */
+	if (!allowed && whole_window && cset_has(&inter, "")) {
+		for (size_t k = 0; k < nrecs && !allowed; k++) {
+			for (size_t m = j->rec_ev.off[recs[k]]; m < j->rec_ev.off[recs[k] + 1]; m++) {
+				const struct sim_event *e = &log->ev[j->rec_ev.val[m]];
+				if (e->kind == SIM_EV_PERSON_CREATE && !e->values[f])
+					allowed = true;
+			}
+		}
+	}
 	if (!allowed) {
 		j->res->lost_updates++;
 		if (!has_note(j, false)) {

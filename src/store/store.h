@@ -61,6 +61,8 @@ struct cc_store_ops {
 	int (*link_find)(void *self, int system, const char *remote_id, uint64_t *out_id);
 	/* Visits cases created at or after since_ms, newest first. */
 	int (*case_scan_recent)(void *self, int64_t since_ms, cc_case_visit_fn fn, void *arg);
+	/* Visits cases still waiting for their create in `system`, by id. */
+	int (*case_scan_creating)(void *self, int system, cc_case_visit_fn fn, void *arg);
 	/* Visits every case, by id. */
 	int (*case_scan_all)(void *self, cc_case_visit_fn fn, void *arg);
 

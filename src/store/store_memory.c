@@ -257,6 +257,17 @@ static int mem_case_scan_recent(void *self, int64_t since_ms, cc_case_visit_fn f
 	return CC_EOK;
 }
 
+static int mem_case_scan_creating(void *self, int system, cc_case_visit_fn fn, void *arg)
+{
+	struct mem *m = self;
+	for (size_t i = 0; i < m->ncases; i++) {
+		const struct cc_case *c = m->cases[i];
+		if (c && c->link[system].status == CC_LINK_CREATE && fn(arg, c))
+			break;
+	}
+	return CC_EOK;
+}
+
 static int mem_case_scan_all(void *self, cc_case_visit_fn fn, void *arg)
 {
 	struct mem *m = self;
@@ -438,6 +449,7 @@ static const struct cc_store_ops memory_ops = {
 	.case_save = mem_case_save,
 	.link_find = mem_link_find,
 	.case_scan_recent = mem_case_scan_recent,
+	.case_scan_creating = mem_case_scan_creating,
 	.case_scan_all = mem_case_scan_all,
 	.journal_append = mem_journal_append,
 	.outbox_put = mem_outbox_put,
