@@ -61,6 +61,7 @@ struct cc_case {
 	int64_t created_ms;
 	int origin_system;
 	int64_t mirrored_ms;               /* first create in another system (0: not yet) */
+	int64_t raised_ms;                 /* oldest field change of the first record (hub time) */
 	bool review;                       /* flagged as a possible duplicate */
 	char *first_title;                 /* title when first seen: twins match it too */
 	struct cc_field_state f[CC_MAX_FIELDS];

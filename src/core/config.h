@@ -79,7 +79,11 @@ struct cc_config {
 	/* Duplicate score thresholds, 0..100. */
 	int dedup_link_score;
 	int dedup_review_score;
+	/* Records raised further apart than this are never linked automatically. */
 	int64_t dedup_window_ms;
+	/* Raised this close together, titles that begin alike (four words or
+	 * more, each refined since) are linked. */
+	int64_t dedup_close_ms;
 	int dedup_title_field;   /* canonical field compared as a title, -1 none */
 	int dedup_caller_field;  /* canonical field compared as the caller, -1 none */
 	/* Outbox timing. */

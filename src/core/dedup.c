@@ -146,3 +146,18 @@ int cc_dedup_score(const char *title_a, const char *caller_a,
 		score -= 40;
 	return score < 0 ? 0 : score;
 }
+
+size_t cc_dedup_common_prefix(const char *title_a, const char *title_b)
+{
+	char na[MAX_TITLE], nb[MAX_TITLE];
+	char *wa[MAX_WORDS], *wb[MAX_WORDS];
+	size_t ka, kb;
+	cc_dedup_normalize_title(title_a, na, sizeof(na));
+	cc_dedup_normalize_title(title_b, nb, sizeof(nb));
+	split_words(na, wa, &ka);
+	split_words(nb, wb, &kb);
+	size_t k = 0;
+	while (k < ka && k < kb && words_match(wa[k], wb[k]))
+		k++;
+	return k;
+}

@@ -28,6 +28,9 @@ void cc_dedup_normalize_title(const char *title, char *out, size_t outlen);
 int cc_dedup_score(const char *title_a, const char *caller_a,
                    const char *title_b, const char *caller_b);
 
+/* How many leading words two titles share (normalized, typo-tolerant). */
+size_t cc_dedup_common_prefix(const char *title_a, const char *title_b);
+
 /* Edit distance of two strings, capped at cap+1 (cheap early exit). */
 size_t cc_edit_distance(const char *a, const char *b, size_t cap);
 

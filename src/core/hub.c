@@ -327,6 +327,7 @@ static int apply_observation(struct cc_hub *h, struct cc_case *c, const struct c
 struct dedup_search {
 	struct cc_hub *h;
 	int system;
+	int64_t raised_ms;
 	const char *title;
 	const char *caller;
 	int best_score;
@@ -348,6 +349,18 @@ static int dedup_visit(void *arg, const struct cc_case *c)
 		if (first > score)
 			score = first;
 	}
+	int64_t apart = ds->raised_ms - c->raised_ms;
+	apart = apart < 0 ? -apart : apart;
+	/* Raised within a minute or two, by titles that begin alike: both
+	 * refined since, but the same incident. */
+	if (apart <= cfg->dedup_close_ms && score < cfg->dedup_link_score &&
+	    (cc_dedup_common_prefix(ds->title, ctitle) >= 4 ||
+	     (c->first_title && cc_dedup_common_prefix(ds->title, c->first_title) >= 4)))
+		score = cfg->dedup_link_score;
+	/* Raised far apart: the same words, perhaps not the same incident.
+	 * Never linked automatically; at most flagged for review. */
+	if (apart > cfg->dedup_window_ms && score >= cfg->dedup_link_score)
+		score = cfg->dedup_link_score - 1;
 	if (score > ds->best_score) {
 		ds->best_score = score;
 		ds->best_id = c->id;
@@ -365,6 +378,20 @@ static const char *inbound_value(struct cc_hub *h, const struct cc_observation *
 	    CC_MAP_UNMAPPED)
 		return NULL;
 	return out;
+}
+
+/* When a record was raised, as far as its oldest field change tells. */
+static int64_t raised_at(struct cc_hub *h, const struct cc_observation *o)
+{
+	int64_t t = INT64_MAX;
+	for (size_t f = 0; f < h->cfg->nfields; f++) {
+		if (!o->fields[f].present || !h->cfg->systems[o->system].map[f].mapped)
+			continue;
+		struct cc_version v = field_version(h, o, (int)f);
+		if (v.t_ms < t)
+			t = v.t_ms;
+	}
+	return t == INT64_MAX ? now(h) : t;
 }
 
 static int attach(struct cc_hub *h, struct cc_case *c, const struct cc_observation *o,
@@ -399,6 +426,7 @@ static int new_case(struct cc_hub *h, const struct cc_observation *o, bool revie
 		goto out;
 	}
 	c.created_ms = now(h);
+	c.raised_ms = raised_at(h, o);
 	c.origin_system = S;
 	c.review = review;
 	struct cc_link *L = &c.link[S];
@@ -487,14 +515,16 @@ static int ingest_locked(struct cc_hub *h, const struct cc_observation *o)
 	}
 
 	/* A new record: the same incident raised elsewhere, or a new case. */
-	struct dedup_search ds = { .h = h, .system = o->system, .best_score = -1 };
+	struct dedup_search ds = { .h = h, .system = o->system, .best_score = -1,
+		                   .raised_ms = raised_at(h, o) };
 	if (h->cfg->dedup_title_field >= 0) {
 		ds.title = inbound_value(h, o, h->cfg->dedup_title_field);
 		ds.caller = inbound_value(h, o, h->cfg->dedup_caller_field);
 		if (ds.title && ds.title[0]) {
-			/* Recent cases, and older ones still waiting to be created
-			 * here (the system may have been out of reach for hours). */
-			rc = ST(h)->case_scan_recent(SS(h), now(h) - h->cfg->dedup_window_ms,
+			/* Cases raised about when this record was (a case is made
+			 * after its first record was raised), and older ones still
+			 * waiting to be created here. */
+			rc = ST(h)->case_scan_recent(SS(h), ds.raised_ms - h->cfg->dedup_window_ms,
 			                             dedup_visit, &ds);
 			if (rc == CC_EOK)
 				rc = ST(h)->case_scan_creating(SS(h), o->system, dedup_visit, &ds);

@@ -349,7 +349,7 @@ static bool last_change_ours(const struct dual_model *m, const struct cc_observa
 	return ours;
 }
 
-/* True when a person changed the record at or after since_s (for the story). */
+/* True when a person changed the record at or after since_s (for the story only). */
 static bool person_change_since(const struct dual_model *m, const struct cc_observation *o,
                                 int64_t since_s)
 {
@@ -365,7 +365,7 @@ static bool person_change_since(const struct dual_model *m, const struct cc_obse
 	return false;
 }
 
-/* After a failed call: the run stops; a crash inside the call kills the process. */
+/* After a failed call: the run stops (a crash inside the call is handled by dm_run). */
 static enum step stopped(struct dual_model *m, struct dual_pipe *p, const char *id,
                          const char *what, const struct cc_call *call)
 {
@@ -504,6 +504,12 @@ static enum step update_b(struct dual_model *m, struct dual_pipe *p,
 		}
 	}
 	if (st == STEP_OK && any_b) {
+		char names[128] = "";
+		for (int f = 0; f < SF__COUNT; f++)
+			if (wb.values[f])
+				snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+				         names[0] ? ", " : "", m->cfg.fields[f].name);
+		narrate(m, p, a->remote_id, "updates %s blindly: %s", bid, names);
 		struct cc_observation out;
 		struct cc_call c2 = { 0 };
 		enum cc_result r = cb->ops->update(cb->self, &wb, &out, &c2);
@@ -528,10 +534,11 @@ static enum step update_b(struct dual_model *m, struct dual_pipe *p,
 }
 
 static enum step sync_record(struct dual_model *m, struct dual_pipe *p,
-                             const struct cc_observation *a, int64_t since_s)
+                             const struct cc_observation *a)
 {
 	if (last_change_ours(m, a)) {
-		if (person_change_since(m, a, since_s))
+		/* A person's change newer than the last good run is now lost here. */
+		if (person_change_since(m, a, p->has_cursor ? p->cursor_ms / 1000 : INT64_MIN))
 			narrate(m, p, a->remote_id,
 			        "skipped: last change by the integration user hides a person's change");
 		return STEP_OK;
@@ -584,7 +591,7 @@ static enum step run_pipe(struct dual_model *m, struct dual_pipe *p)
 			break;
 		}
 		for (size_t i = 0; i < page.nitems && st == STEP_OK; i++)
-			st = sync_record(m, p, &page.items[i], since);
+			st = sync_record(m, p, &page.items[i]);
 		if (st == STEP_OK && page.nitems) {
 			const struct cc_observation *last = &page.items[page.nitems - 1];
 			char *id = strdup(last->remote_id);

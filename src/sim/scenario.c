@@ -256,6 +256,7 @@ void sim_scenario_config(struct cc_config *cfg, size_t n, const enum sim_kind *k
 	cfg->dedup_caller_field = SF_CALLER;
 	cfg->clock_uncertainty_ms = SIM_CLOCK_UNCERTAINTY_MS;
 	cfg->create_settle_ms = 90 * 1000;
+	cfg->dedup_window_ms = 30 * 60 * 1000;
 	cfg->backoff_base_ms = 2000;
 	cfg->backoff_max_ms = 5 * 60 * 1000;
 	cfg->breaker_failures = 5;
