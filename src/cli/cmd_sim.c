@@ -148,8 +148,13 @@ int cc_cmd_sim(int argc, char **argv)
 		}
 	}
 
-	char faults[160];
+	char faults[160], extra[96] = "";
 	faults_string(opt.faults, faults, sizeof(faults));
+	if (opt.min_edit_gap_ms)
+		snprintf(extra, sizeof(extra), " --min-edit-gap %" PRId64, opt.min_edit_gap_ms / 1000);
+	if (opt.edit_ms != 4LL * 3600 * 1000)
+		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), " --hours %" PRId64,
+		         opt.edit_ms / 3600000);
 	const char *model = opt.model == SIM_MODEL_HUB ? "hub" : "dual";
 	uint64_t first = opt.seed;
 	uint64_t converged = 0, lost = 0, dups = 0, dupc = 0, osc = 0, loops = 0, quiet = 0;
@@ -194,7 +199,7 @@ int cc_cmd_sim(int argc, char **argv)
 			       opt.seed, o->converged && !res.aborted ? "yes" : "no", o->lost_updates,
 			       o->duplicates + o->duplicate_comments, o->oscillations, o->loop_writes,
 			       res.quiet_writes, o->first_problem, opt.seed, opt.nsystems, faults, model,
-			       opt.min_edit_gap_ms ? " --min-edit-gap N" : "");
+			       extra);
 		} else if (narrate || runs <= 10) {
 			printf("seed %" PRIu64 " ok: %" PRIu64 " changes, %" PRIu64 " writes, %" PRIu64
 			       " API calls, %" PRIu64 " crashes\n",

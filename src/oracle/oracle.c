@@ -880,6 +880,19 @@ static void check_merges(struct judge *j)
 {
 	for (size_t root = 0; root < j->nrec; root++) {
 		size_t lo = j->comp_inc.off[root], hi = j->comp_inc.off[root + 1];
+		if (hi == lo && j->rec[root].root == root) {
+			/* Records the integration made that no incident claims: copies
+			 * of something (a create retried blindly, say). Each one is a
+			 * duplicate. */
+			size_t n = j->comp.off[root + 1] - j->comp.off[root];
+			j->res->duplicates += n;
+			if (n && !has_note(j, false)) {
+				const struct record *r = &j->rec[j->comp.val[j->comp.off[root]]];
+				note(j, false, "system %d (%s) record %d was made by the integration "
+				     "but belongs to no incident", r->system, kind_name(r->kind), r->record);
+			}
+			continue;
+		}
 		if (hi - lo < 2)
 			continue;
 		j->res->merged_incidents++;

@@ -34,6 +34,21 @@ static int64_t min64(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
+/* Prints at most max characters of a value on one line (\n shown as such). */
+static void put_value(FILE *f, const char *v, int max)
+{
+	fputc('"', f);
+	for (int i = 0; v && v[i] && i < max; i++) {
+		if (v[i] == '\n')
+			fputs("\\n", f);
+		else if (v[i] == '\r')
+			fputs("\\r", f);
+		else
+			fputc(v[i], f);
+	}
+	fputc('"', f);
+}
+
 static void narrate_event(FILE *f, const struct sim_world *w, const struct sim_event *e)
 {
 	static const char *const fields[SF__COUNT] = { "title", "description", "state", "priority",
@@ -46,30 +61,37 @@ static void narrate_event(FILE *f, const struct sim_world *w, const struct sim_e
 	        (t / 60) % 60, t % 60, sim_kind_name(s->kind), id);
 	switch (e->kind) {
 	case SIM_EV_PERSON_CREATE:
-		fprintf(f, "person raises \"%s\"%s\n", e->values[SF_TITLE] ? e->values[SF_TITLE] : "",
-		        e->incident > 0 ? "" : "");
+		fputs("person raises ", f);
+		put_value(f, e->values[SF_TITLE], 80);
 		break;
 	case SIM_EV_PERSON_EDIT:
-		fprintf(f, "person sets %s: \"%.40s\" -> \"%.40s\"\n", fields[e->field],
-		        e->old_value, e->value);
+		fprintf(f, "person sets %s: ", fields[e->field]);
+		put_value(f, e->old_value, 40);
+		fputs(" -> ", f);
+		put_value(f, e->value, 40);
 		break;
 	case SIM_EV_PERSON_COMMENT:
-		fprintf(f, "person comments \"%s\"\n", e->value);
+		fputs("person comments ", f);
+		put_value(f, e->value, 80);
 		break;
 	case SIM_EV_HUB_CREATE:
-		fprintf(f, "hub creates the record for \"%s\"\n",
-		        e->values[SF_TITLE] ? e->values[SF_TITLE] : "");
+		fputs("hub creates the record for ", f);
+		put_value(f, e->values[SF_TITLE], 80);
 		break;
 	case SIM_EV_HUB_WRITE:
-		fprintf(f, "hub writes %s: \"%.40s\" -> \"%.40s\"\n", fields[e->field],
-		        e->old_value, e->value);
+		fprintf(f, "hub writes %s: ", fields[e->field]);
+		put_value(f, e->old_value, 40);
+		fputs(" -> ", f);
+		put_value(f, e->value, 40);
 		break;
 	case SIM_EV_HUB_COMMENT:
-		fprintf(f, "hub mirrors comment \"%.60s\"\n", e->value);
+		fputs("hub mirrors comment ", f);
+		put_value(f, e->value, 80);
 		break;
 	case SIM_EV_CLAIM:
 		break;
 	}
+	fputc('\n', f);
 }
 
 struct partition {
@@ -176,6 +198,8 @@ int sim_run(const struct sim_options *opt, struct sim_result *out)
 		if (t >= next_crash && !integ.down(integ.self)) {
 			integ.crash(integ.self);
 			out->crashes++;
+			if (opt->narrate)
+				fprintf(opt->narrate, "-- hub killed\n");
 			next_crash = t + sim_rng_exp(&frng, 45 * 60 * 1000);
 		}
 		if (integ.down(integ.self) && restart_at == INT64_MAX)

@@ -60,14 +60,28 @@ static void env_audit(void *ctx, const struct cc_audit_entry *e)
 		case CC_AUDIT_DEAD_LETTER:
 		case CC_AUDIT_ALERT: {
 			int64_t t = e->at_ms / 1000;
+			char value[64] = "";
+			if (e->value) {
+				/* one line: a newline in a value shows as \n */
+				size_t o = 0;
+				for (const char *p = e->value; *p && o + 3 < sizeof(value); p++) {
+					if (*p == '\n' || *p == '\r') {
+						value[o++] = '\\';
+						value[o++] = *p == '\n' ? 'n' : 'r';
+					} else {
+						value[o++] = *p;
+					}
+				}
+				value[o] = '\0';
+			}
 			fprintf(m->w->narrate,
-			        "%02lld:%02lld:%02lld  hub        %-11s case %llu: %s%s%s%s%s%s%s\n",
+			        "%02lld:%02lld:%02lld  hub        %-11s case %llu: %s%s%s%s%s%s%s%s\n",
 			        (long long)(t / 3600), (long long)(t / 60 % 60), (long long)(t % 60),
 			        e->remote_id ? e->remote_id : "", (unsigned long long)e->case_id,
 			        cc_decision_name(e->decision),
 			        e->field >= 0 ? " " : "", e->field >= 0 ? m->cfg.fields[e->field].name : "",
-			        e->value ? " = " : "", e->value ? e->value : "",
-			        e->detail ? ": " : "", e->detail ? e->detail : "");
+			        e->value ? " = \"" : "", value, e->value ? "\"" : "",
+			        e->detail ? " -- " : "", e->detail ? e->detail : "");
 			break;
 		}
 		default:
