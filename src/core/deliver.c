@@ -1,0 +1,682 @@
+/*
+ * Deliver: the outbox, the only place retries happen. An entry says "this
+ * record of this system needs sync"; what to write is computed at delivery
+ * from the case and the shadow, so pending changes to one record always
+ * coalesce into one request. The intent (pending values, or the create
+ * with its correlation id) commits before the remote call and the outcome
+ * after it; a write of unknown outcome is resolved by reading the record
+ * (or looking the correlation id up) before anything is written again.
+ * Backoff with jitter, Retry-After, a circuit breaker per system and dead
+ * letters act on each call's OK / RETRY / ERROR / CONFLICT.
+ */
+#include "core/hub_internal.h"
+
+#include "core/merge.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONFLICTS_BEFORE_BACKOFF 3
+
+
+static int64_t backoff_delay(struct cc_hub *h, uint32_t attempts, int64_t retry_after)
+{
+	int64_t d = h->cfg->backoff_base_ms;
+	for (uint32_t i = 0; i < attempts && d < h->cfg->backoff_max_ms; i++)
+		d *= 2;
+	if (d > h->cfg->backoff_max_ms)
+		d = h->cfg->backoff_max_ms;
+	/* "equal jitter": half fixed, half random, so retries spread out */
+	int64_t half = d / 2;
+	d = half + (half > 0 ? (int64_t)(h->env.random(h->env.ctx) % (uint64_t)(half + 1)) : 0);
+	return d > retry_after ? d : retry_after;
+}
+
+/* Records a failed call on an outbox entry: backoff, breaker, dead letter. */
+static int delivery_failed(struct cc_hub *h, struct cc_outbox_entry *e,
+                           const struct cc_call *call)
+{
+	struct sys_runtime *rt = &h->sys[e->system];
+	int64_t t = cc_hub_now(h);
+	h->stats.retries++;
+	if (call->retry_after_ms > 0) {
+		rt->not_before_ms = t + call->retry_after_ms; /* asked to wait: not a failure */
+	} else if (++rt->failures >= h->cfg->breaker_failures) {
+		rt->open_until_ms = t + h->cfg->breaker_open_ms;
+	}
+	if (call->result == CC_ERROR || t - e->first_ms > h->cfg->dead_letter_after_ms) {
+		struct cc_dead_letter d = { .case_id = e->case_id, .system = e->system, .at_ms = t };
+		snprintf(d.reason, sizeof(d.reason), "%s",
+		         call->reason[0] ? call->reason : "retried too long");
+		int rc = ST(h)->dead_letter_put(SS(h), &d);
+		if (rc == CC_EOK)
+			rc = ST(h)->outbox_remove(SS(h), e->case_id, e->system);
+		if (rc)
+			return cc_hub_fail(h, rc, "dead_letter_put");
+		h->stats.dead_letters++;
+		struct cc_audit_entry a = { .at_ms = t, .case_id = e->case_id, .system = e->system,
+		                            .field = -1, .decision = CC_AUDIT_DEAD_LETTER,
+		                            .detail = d.reason, .ver = CC_VERSION_UNSET };
+		rc = ST(h)->audit_append(SS(h), &a);
+		if (rc)
+			return cc_hub_fail(h, rc, "audit");
+		if (h->env.on_audit)
+			h->env.on_audit(h->env.ctx, &a);
+		return CC_EOK;
+	}
+	e->due_ms = t + backoff_delay(h, e->attempts, call->retry_after_ms);
+	e->attempts++;
+	int rc = ST(h)->outbox_put(SS(h), e);
+	return rc ? cc_hub_fail(h, rc, "outbox_put") : CC_EOK;
+}
+
+static void delivery_succeeded(struct cc_hub *h, int system)
+{
+	h->sys[system].failures = 0;
+	h->sys[system].open_until_ms = 0;
+}
+
+/* Opens a transaction and loads the entry's case; CC_ENOTFOUND if gone. */
+static int tx_load(struct cc_hub *h, uint64_t id, struct cc_case *c)
+{
+	int rc = ST(h)->begin(SS(h));
+	if (rc)
+		return cc_hub_fail(h, rc, "begin");
+	rc = ST(h)->case_load(SS(h), id, c);
+	if (rc) {
+		ST(h)->rollback(SS(h));
+		return rc == CC_ENOTFOUND ? rc : cc_hub_fail(h, rc, "case_load");
+	}
+	return CC_EOK;
+}
+
+/* Saves the case, reschedules it, commits. Always clears c. */
+static int tx_save(struct cc_hub *h, struct cc_case *c)
+{
+	int rc = cc_hub_schedule(h, c);
+	if (rc == CC_EOK) {
+		rc = ST(h)->case_save(SS(h), c);
+		if (rc)
+			rc = cc_hub_fail(h, rc, "case_save");
+	}
+	if (rc == CC_EOK) {
+		rc = ST(h)->commit(SS(h));
+		if (rc)
+			rc = cc_hub_fail(h, rc, "commit");
+	} else {
+		ST(h)->rollback(SS(h));
+	}
+	cc_case_clear(c);
+	return rc;
+}
+
+static int tx_fail(struct cc_hub *h, struct cc_outbox_entry *e, const struct cc_call *call)
+{
+	int rc = ST(h)->begin(SS(h));
+	if (rc)
+		return cc_hub_fail(h, rc, "begin");
+	rc = delivery_failed(h, e, call);
+	if (rc) {
+		ST(h)->rollback(SS(h));
+		return rc;
+	}
+	return ST(h)->commit(SS(h)) ? cc_hub_fail(h, CC_ESTORE, "commit") : CC_EOK;
+}
+
+static int tx_put(struct cc_hub *h, const struct cc_outbox_entry *e, bool remove)
+{
+	int rc = ST(h)->begin(SS(h));
+	if (rc)
+		return cc_hub_fail(h, rc, "begin");
+	rc = remove ? ST(h)->outbox_remove(SS(h), e->case_id, e->system)
+	            : ST(h)->outbox_put(SS(h), e);
+	if (rc) {
+		ST(h)->rollback(SS(h));
+		return cc_hub_fail(h, rc, "outbox");
+	}
+	return ST(h)->commit(SS(h)) ? cc_hub_fail(h, CC_ESTORE, "commit") : CC_EOK;
+}
+
+/* After a read of a record whose last write had an unknown outcome. */
+static int resolve_unknown(struct cc_hub *h, uint64_t id, int sys, const struct cc_observation *o)
+{
+	struct cc_case c;
+	int rc = tx_load(h, id, &c);
+	if (rc)
+		return rc == CC_ENOTFOUND ? CC_EOK : rc;
+	rc = cc_hub_apply_observation(h, &c, o);
+	if (rc == CC_EOK) {
+		/* The read shows the record as it is: whatever is still pending
+		 * was not applied and will be computed again. */
+		struct cc_link *L = &c.link[sys];
+		L->pending_mask = 0;
+		L->needs_read = false;
+		for (size_t i = 0; i < c.ncomments; i++)
+			c.comments[i].unknown_mask &= ~(1u << sys);
+	} else {
+		ST(h)->rollback(SS(h));
+		cc_case_clear(&c);
+		return rc;
+	}
+	return tx_save(h, &c);
+}
+
+static int deliver_create(struct cc_hub *h, struct cc_case *c, struct cc_outbox_entry *e)
+{
+	int T = e->system;
+	struct cc_link *L = &c->link[T];
+	struct cc_connector *cn = &h->conn[T];
+	int64_t t = cc_hub_now(h);
+	char corr[64];
+	int rc;
+	cc_correlation_format(corr, sizeof(corr), c->id);
+
+	/* Wait for a poll of T that would have shown a twin raised there. */
+	if (t < L->create_not_before_ms ||
+	    h->sys[T].state.last_poll_start_ms < L->create_not_before_ms) {
+		int64_t due = L->create_not_before_ms;
+		int64_t next_poll = t + h->cfg->systems[T].poll_interval_ms;
+		e->due_ms = due > t ? due : next_poll;
+		ST(h)->rollback(SS(h));
+		cc_case_clear(c);
+		return tx_put(h, e, false);
+	}
+	if (L->create_unknown) {
+		int64_t ready = L->create_attempt_ms + h->cfg->systems[T].search_lag_ms + 1000;
+		if (t < ready) {
+			e->due_ms = ready;
+			ST(h)->rollback(SS(h));
+			cc_case_clear(c);
+			return tx_put(h, e, false);
+		}
+		ST(h)->rollback(SS(h));
+		struct cc_observation found_obs;
+		bool found = false;
+		struct cc_call call;
+		cc_observation_init(&found_obs);
+		cc_hub_call_init(h, &call);
+		enum cc_result r = cn->ops->find_by_correlation(cn->self, corr, &found_obs, &found, &call);
+		call.recv_ms = cc_hub_now(h);
+		cc_hub_count_call(h, T, &call);
+		uint64_t id = c->id;
+		cc_case_clear(c);
+		if (r != CC_OK) {
+			cc_observation_clear(&found_obs);
+			return tx_fail(h, e, &call);
+		}
+		if (found) {
+			found_obs.system = T;
+			rc = cc_hub_ingest_normalized(h, &found_obs);
+			cc_observation_clear(&found_obs);
+			return rc;
+		}
+		cc_observation_clear(&found_obs);
+		rc = tx_load(h, id, c);
+		if (rc)
+			return rc == CC_ENOTFOUND ? CC_EOK : rc;
+		L = &c->link[T];
+		if (L->status != CC_LINK_CREATE) {
+			return tx_save(h, c);
+		}
+	}
+
+	/* Intent first: durable before the remote call. */
+	const char *values[CC_MAX_FIELDS];
+	uint32_t unmapped;
+	cc_project(h->cfg, c, T, values, &unmapped);
+	/* Every mapped field is pending, the empty ones too: the new record's
+	 * values are ours, not a person's change, until it is seen. */
+	L->pending_mask = 0;
+	for (size_t f = 0; f < h->cfg->nfields; f++) {
+		if (!h->cfg->systems[T].map[f].mapped || c->f[f].parked)
+			continue;
+		if (cc_str_set(&L->pending[f], values[f] ? values[f] : "")) {
+			ST(h)->rollback(SS(h));
+			cc_case_clear(c);
+			return CC_ENOMEM;
+		}
+		L->pending_mask |= 1u << f;
+	}
+	L->create_unknown = true;
+	L->create_attempt_ms = t;
+	if (!c->mirrored_ms)
+		c->mirrored_ms = t;
+	struct cc_write w = { .correlation_id = corr };
+	uint64_t id = c->id;
+	struct cc_case intent; /* keeps the values alive across the call */
+	rc = cc_case_copy(&intent, c);
+	if (rc == CC_EOK) {
+		for (size_t f = 0; f < CC_MAX_FIELDS; f++)
+			w.values[f] = values[f] ? intent.link[T].pending[f] : NULL;
+		rc = tx_save(h, c); /* clears c */
+	} else {
+		ST(h)->rollback(SS(h));
+		cc_case_clear(c);
+	}
+	if (rc) {
+		cc_case_clear(&intent);
+		return rc;
+	}
+
+	struct cc_observation out;
+	struct cc_call call;
+	cc_observation_init(&out);
+	cc_hub_call_init(h, &call);
+	enum cc_result r = cn->ops->create(cn->self, &w, &out, &call);
+	call.recv_ms = cc_hub_now(h);
+	cc_hub_count_call(h, T, &call);
+	cc_case_clear(&intent);
+
+	if (r == CC_OK) {
+		h->stats.creates++;
+		delivery_succeeded(h, T);
+		rc = tx_load(h, id, c);
+		if (rc) {
+			cc_observation_clear(&out);
+			return rc == CC_ENOTFOUND ? CC_EOK : rc;
+		}
+		L = &c->link[T];
+		L->hub_created = true;
+		out.system = T;
+		if (L->status == CC_LINK_CREATE) {
+			rc = cc_hub_attach(h, c, &out, CC_AUDIT_CREATED_REMOTE, 0);
+		} else {
+			rc = cc_hub_audit(h, c, T, -1, CC_AUDIT_ALERT, out.remote_id, NULL, 0,
+			           "create answered after the case was linked otherwise");
+		}
+		cc_observation_clear(&out);
+		if (rc == CC_EOK)
+			rc = ST(h)->outbox_remove(SS(h), id, T);
+		if (rc) {
+			ST(h)->rollback(SS(h));
+			cc_case_clear(c);
+			return rc;
+		}
+		return tx_save(h, c);
+	}
+	cc_observation_clear(&out);
+	if (!call.outcome_unknown) {
+		rc = tx_load(h, id, c);
+		if (rc == CC_EOK) {
+			c->link[T].create_unknown = false;
+			c->link[T].pending_mask = 0;
+			rc = tx_save(h, c);
+		}
+		if (rc && rc != CC_ENOTFOUND)
+			return rc;
+	}
+	return tx_fail(h, e, &call);
+}
+
+static int deliver_comments(struct cc_hub *h, uint64_t id, struct cc_outbox_entry *e)
+{
+	int T = e->system;
+	struct cc_connector *cn = &h->conn[T];
+	for (;;) {
+		struct cc_case c;
+		int rc = tx_load(h, id, &c);
+		if (rc)
+			return rc == CC_ENOTFOUND ? CC_EOK : rc;
+		struct cc_link *L = &c.link[T];
+		long idx = -1;
+		if (L->status == CC_LINK_LINKED && h->cfg->systems[T].comments)
+			for (size_t i = 0; i < c.ncomments && idx < 0; i++)
+				if (!c.comments[i].mirror_id[T])
+					idx = (long)i;
+		if (idx < 0) {
+			ST(h)->rollback(SS(h));
+			cc_case_clear(&c);
+			return CC_EOK;
+		}
+		struct cc_comment *cm = &c.comments[idx];
+		char marker[200];
+		cc_comment_marker(marker, sizeof(marker), c.id, cm->origin_system, cm->origin_id);
+		size_t blen = strlen(marker) + 1 + strlen(cm->body) + 1;
+		char *body = malloc(blen);
+		char *remote_id = strdup(L->remote_id);
+		if (!body || !remote_id) {
+			free(body);
+			free(remote_id);
+			ST(h)->rollback(SS(h));
+			cc_case_clear(&c);
+			return CC_ENOMEM;
+		}
+		snprintf(body, blen, "%s %s", marker, cm->body);
+		cm->unknown_mask |= 1u << T;
+		L->needs_read = true; /* until the outcome is known */
+		rc = ST(h)->case_save(SS(h), &c);
+		rc = rc ? rc : ST(h)->commit(SS(h));
+		if (rc) {
+			ST(h)->rollback(SS(h));
+			cc_case_clear(&c);
+			free(body);
+			free(remote_id);
+			return cc_hub_fail(h, rc, "comment intent");
+		}
+		cc_case_clear(&c);
+
+		char *new_id = NULL;
+		struct cc_call call;
+		cc_hub_call_init(h, &call);
+		enum cc_result r = cn->ops->add_comment(cn->self, remote_id, body, &new_id, &call);
+		call.recv_ms = cc_hub_now(h);
+		cc_hub_count_call(h, T, &call);
+		free(body);
+		free(remote_id);
+
+		rc = tx_load(h, id, &c);
+		if (rc) {
+			free(new_id);
+			return rc == CC_ENOTFOUND ? CC_EOK : rc;
+		}
+		L = &c.link[T];
+		cm = &c.comments[idx];
+		if (r == CC_OK) {
+			h->stats.comments++;
+			delivery_succeeded(h, T);
+			cm->unknown_mask &= ~(1u << T);
+			L->needs_read = false;
+			rc = cc_str_set(&cm->mirror_id[T], new_id);
+			if (rc == CC_EOK)
+				rc = cc_hub_audit(h, &c, T, -1, CC_AUDIT_COMMENT_MIRRORED, new_id, NULL, 0, NULL);
+			free(new_id);
+			if (rc) {
+				ST(h)->rollback(SS(h));
+				cc_case_clear(&c);
+				return rc;
+			}
+			rc = tx_save(h, &c);
+			if (rc)
+				return rc;
+			continue;
+		}
+		free(new_id);
+		if (!call.outcome_unknown) {
+			cm->unknown_mask &= ~(1u << T);
+			L->needs_read = false;
+		}
+		rc = ST(h)->case_save(SS(h), &c);
+		if (rc == CC_EOK)
+			rc = delivery_failed(h, e, &call);
+		cc_case_clear(&c);
+		if (rc) {
+			ST(h)->rollback(SS(h));
+			return rc;
+		}
+		rc = ST(h)->commit(SS(h));
+		return rc ? cc_hub_fail(h, rc, "commit") : CC_ERETRY_LATER;
+	}
+}
+
+static bool is_revert(const struct cc_config *cfg, int sys, int f)
+{
+	const struct cc_field_def *fd = &cfg->fields[f];
+	return fd->policy == CC_POLICY_OWNER && fd->owner != sys;
+}
+
+static int deliver_update(struct cc_hub *h, struct cc_case *c, struct cc_outbox_entry *e)
+{
+	int T = e->system;
+	struct cc_link *L = &c->link[T];
+	struct cc_connector *cn = &h->conn[T];
+	uint64_t id = c->id;
+	int rc;
+
+	if (L->needs_read || L->pending_mask) {
+		char *rid = strdup(L->remote_id);
+		ST(h)->rollback(SS(h));
+		cc_case_clear(c);
+		if (!rid)
+			return CC_ENOMEM;
+		struct cc_observation o;
+		struct cc_call call;
+		cc_observation_init(&o);
+		cc_hub_call_init(h, &call);
+		enum cc_result r = cn->ops->read(cn->self, rid, &o, &call);
+		call.recv_ms = cc_hub_now(h);
+		cc_hub_count_call(h, T, &call);
+		free(rid);
+		if (r != CC_OK) {
+			cc_observation_clear(&o);
+			return tx_fail(h, e, &call);
+		}
+		o.system = T;
+		struct cc_observation n;
+		rc = cc_hub_normalize(h, &n, &o);
+		cc_observation_clear(&o);
+		if (rc)
+			return rc;
+		rc = resolve_unknown(h, id, T, &n);
+		cc_observation_clear(&n);
+		if (rc)
+			return rc;
+		rc = tx_load(h, id, c);
+		if (rc)
+			return rc == CC_ENOTFOUND ? CC_EOK : rc;
+		L = &c->link[T];
+		if (L->status != CC_LINK_LINKED)
+			return tx_save(h, c);
+	}
+
+	const char *values[CC_MAX_FIELDS];
+	uint32_t unmapped;
+	int n = cc_project(h->cfg, c, T, values, &unmapped);
+	for (size_t f = 0; f < h->cfg->nfields; f++) {
+		if (!(unmapped & (1u << f)))
+			continue;
+		rc = cc_hub_audit(h, c, T, (int)f, CC_AUDIT_UNMAPPED, c->f[f].value, NULL, 0,
+		           "no mapping for the case value: not written");
+		if (rc) {
+			ST(h)->rollback(SS(h));
+			cc_case_clear(c);
+			return rc;
+		}
+	}
+	if (n > 0) {
+		L->pending_mask = 0;
+		for (size_t f = 0; f < h->cfg->nfields; f++) {
+			if (!values[f])
+				continue;
+			if (cc_str_set(&L->pending[f], values[f])) {
+				ST(h)->rollback(SS(h));
+				cc_case_clear(c);
+				return CC_ENOMEM;
+			}
+			L->pending_mask |= 1u << f;
+		}
+		struct cc_write w = { .remote_id = NULL, .expected_rv = L->rv };
+		char *rid = strdup(L->remote_id);
+		if (!rid) {
+			ST(h)->rollback(SS(h));
+			cc_case_clear(c);
+			return CC_ENOMEM;
+		}
+		w.remote_id = rid;
+		struct cc_case intent;
+		rc = cc_case_copy(&intent, c);
+		if (rc == CC_EOK) {
+			for (size_t f = 0; f < CC_MAX_FIELDS; f++)
+				w.values[f] = intent.link[T].pending_mask & (1u << f) ?
+				                      intent.link[T].pending[f] : NULL;
+			rc = ST(h)->case_save(SS(h), c);
+			rc = rc ? rc : ST(h)->commit(SS(h));
+			if (rc)
+				ST(h)->rollback(SS(h));
+		} else {
+			ST(h)->rollback(SS(h));
+		}
+		cc_case_clear(c);
+		if (rc) {
+			cc_case_clear(&intent);
+			free(rid);
+			return rc == CC_ENOMEM ? rc : cc_hub_fail(h, rc, "write intent");
+		}
+
+		struct cc_observation out;
+		struct cc_call call;
+		cc_observation_init(&out);
+		cc_hub_call_init(h, &call);
+		enum cc_result r = cn->ops->update(cn->self, &w, &out, &call);
+		call.recv_ms = cc_hub_now(h);
+		cc_hub_count_call(h, T, &call);
+		free(rid);
+
+		rc = tx_load(h, id, c);
+		if (rc) {
+			cc_case_clear(&intent);
+			cc_observation_clear(&out);
+			return rc == CC_ENOTFOUND ? CC_EOK : rc;
+		}
+		L = &c->link[T];
+		if (r == CC_OK) {
+			h->stats.writes++;
+			delivery_succeeded(h, T);
+			for (size_t f = 0; f < h->cfg->nfields && rc == CC_EOK; f++) {
+				if (!w.values[f])
+					continue;
+				rc = cc_str_set(&L->shadow[f], w.values[f]);
+				L->shadow_mtime_s[f] = out.fields[f].present &&
+				                               cc_str_cmp(out.fields[f].value, w.values[f]) == 0
+				                       ? out.fields[f].mtime_s : 0;
+				if (rc == CC_EOK)
+					rc = cc_hub_audit(h, c, T, (int)f,
+					           is_revert(h->cfg, T, (int)f) ? CC_AUDIT_REVERTED
+					                                        : CC_AUDIT_WRITTEN,
+					           w.values[f], &c->f[f].ver, 0, NULL);
+			}
+			L->pending_mask = 0;
+			if (out.rv > L->rv)
+				L->rv = out.rv;
+			e->attempts = 0;
+		} else if (r == CC_CONFLICT) {
+			h->stats.conflicts++;
+			L->pending_mask = 0;
+			L->needs_read = true;
+		} else {
+			if (call.outcome_unknown)
+				L->needs_read = true;
+			else
+				L->pending_mask = 0;
+		}
+		cc_case_clear(&intent);
+		cc_observation_clear(&out);
+		if (rc) {
+			ST(h)->rollback(SS(h));
+			cc_case_clear(c);
+			return rc;
+		}
+		if (r == CC_CONFLICT) {
+			/* re-read now; back off only if the record keeps changing */
+			e->due_ms = cc_hub_now(h);
+			if (++e->attempts > CONFLICTS_BEFORE_BACKOFF)
+				e->due_ms += backoff_delay(h, e->attempts - CONFLICTS_BEFORE_BACKOFF, 0);
+			rc = ST(h)->outbox_put(SS(h), e);
+			if (rc == CC_EOK)
+				rc = ST(h)->case_save(SS(h), c);
+			cc_case_clear(c);
+			if (rc) {
+				ST(h)->rollback(SS(h));
+				return cc_hub_fail(h, rc, "conflict");
+			}
+			rc = ST(h)->commit(SS(h));
+			return rc ? cc_hub_fail(h, rc, "commit") : CC_ERETRY_LATER;
+		}
+		if (r != CC_OK) {
+			rc = ST(h)->case_save(SS(h), c);
+			if (rc == CC_EOK)
+				rc = delivery_failed(h, e, &call);
+			cc_case_clear(c);
+			if (rc) {
+				ST(h)->rollback(SS(h));
+				return rc;
+			}
+			rc = ST(h)->commit(SS(h));
+			return rc ? cc_hub_fail(h, rc, "commit") : CC_ERETRY_LATER;
+		}
+		rc = ST(h)->outbox_put(SS(h), e);
+		if (rc) {
+			ST(h)->rollback(SS(h));
+			cc_case_clear(c);
+			return cc_hub_fail(h, rc, "outbox_put");
+		}
+		rc = tx_save(h, c);
+		if (rc)
+			return rc;
+	} else {
+		ST(h)->rollback(SS(h));
+		cc_case_clear(c);
+	}
+	return deliver_comments(h, id, e);
+}
+
+static int deliver_one(struct cc_hub *h, struct cc_outbox_entry *e)
+{
+	struct cc_case c;
+	int rc = tx_load(h, e->case_id, &c);
+	if (rc == CC_ENOTFOUND)
+		return tx_put(h, e, true);
+	if (rc)
+		return rc;
+	switch (c.link[e->system].status) {
+	case CC_LINK_CREATE:
+		rc = deliver_create(h, &c, e);
+		break;
+	case CC_LINK_LINKED:
+		rc = deliver_update(h, &c, e);
+		break;
+	default:
+		ST(h)->rollback(SS(h));
+		cc_case_clear(&c);
+		return tx_put(h, e, true);
+	}
+	if (rc == CC_ERETRY_LATER)
+		return CC_EOK;
+	if (rc)
+		return rc;
+	/* Done with this entry unless something is still left to deliver. */
+	rc = tx_load(h, e->case_id, &c);
+	if (rc == CC_ENOTFOUND)
+		return CC_EOK;
+	if (rc)
+		return rc;
+	struct cc_outbox_entry cur;
+	bool left = cc_hub_needs_delivery(h, &c, e->system);
+	bool exists = ST(h)->outbox_get(SS(h), e->case_id, e->system, &cur) == CC_EOK;
+	if (!left && exists)
+		rc = ST(h)->outbox_remove(SS(h), e->case_id, e->system);
+	cc_case_clear(&c);
+	if (rc) {
+		ST(h)->rollback(SS(h));
+		return cc_hub_fail(h, rc, "outbox_remove");
+	}
+	return ST(h)->commit(SS(h)) ? cc_hub_fail(h, CC_ESTORE, "commit") : CC_EOK;
+}
+
+int cc_hub_deliver(struct cc_hub *h, int system, int max, int *delivered)
+{
+	struct sys_runtime *rt = &h->sys[system];
+	int done = 0;
+	if (delivered)
+		*delivered = 0;
+	while (done < max) {
+		int64_t t = cc_hub_now(h);
+		if (t < rt->not_before_ms || t < rt->open_until_ms)
+			break;
+		struct cc_outbox_entry e;
+		int rc = ST(h)->outbox_next(SS(h), system, t, &e);
+		if (rc == CC_ENOTFOUND)
+			break;
+		if (rc)
+			return cc_hub_fail(h, rc, "outbox_next");
+		rc = deliver_one(h, &e);
+		if (rc)
+			return rc;
+		done++;
+	}
+	if (delivered)
+		*delivered = done;
+	return CC_EOK;
+}
+
+

@@ -1,0 +1,63 @@
+/*
+ * Internals of the hub shared by its files: hub.c (life cycle, shared
+ * helpers, scheduling), ingest.c (observations into cases), poll.c
+ * (incremental polls) and deliver.c (the outbox). Not part of the API.
+ */
+#ifndef CC_HUB_INTERNAL_H
+#define CC_HUB_INTERNAL_H
+
+#include "core/hub.h"
+
+/* Internal: the entry was rescheduled, nothing more to do now. */
+#define CC_ERETRY_LATER 1
+
+struct sys_runtime {
+	struct cc_system_state state;
+	int failures;          /* consecutive failed calls */
+	int64_t open_until_ms; /* circuit breaker */
+	int64_t not_before_ms; /* rate limit: Retry-After */
+};
+
+struct cc_hub {
+	const struct cc_config *cfg;
+	struct cc_store *st;
+	struct cc_connector *conn;
+	struct cc_hub_env env;
+	struct sys_runtime sys[CC_MAX_SYSTEMS];
+	struct cc_hub_stats stats;
+	char err[256];
+};
+
+#define ST(h) ((h)->st->ops)
+#define SS(h) ((h)->st->self)
+
+/* The hub's clock. */
+int64_t cc_hub_now(struct cc_hub *h);
+/* Records a store failure in the last error; returns rc. */
+int cc_hub_fail(struct cc_hub *h, int rc, const char *what);
+/* Appends an audit entry (value, ver and detail may be NULL). */
+int cc_hub_audit(struct cc_hub *h, const struct cc_case *c, int system, int field,
+                 enum cc_decision d, const char *value, const struct cc_version *ver,
+                 int score, const char *detail);
+/* Counts a call in the API budget and feeds its Date to the clock offset. */
+void cc_hub_count_call(struct cc_hub *h, int system, const struct cc_call *call);
+void cc_hub_call_init(struct cc_hub *h, struct cc_call *call);
+/* Deep copy of src with every field value normalized (dst owned by caller). */
+int cc_hub_normalize(struct cc_hub *h, struct cc_observation *dst,
+                     const struct cc_observation *src);
+/* The version of field f of an observation. */
+struct cc_version cc_hub_field_version(struct cc_hub *h, const struct cc_observation *o, int f);
+/* True when the case has something to deliver to sys. */
+bool cc_hub_needs_delivery(struct cc_hub *h, const struct cc_case *c, int sys);
+/* Outbox entries for every system that has something to receive. */
+int cc_hub_schedule(struct cc_hub *h, struct cc_case *c);
+
+/* ingest.c */
+int cc_hub_apply_observation(struct cc_hub *h, struct cc_case *c,
+                             const struct cc_observation *o);
+int cc_hub_attach(struct cc_hub *h, struct cc_case *c, const struct cc_observation *o,
+                  enum cc_decision why, int score);
+/* Normalizes and ingests one observation in its own transaction. */
+int cc_hub_ingest_normalized(struct cc_hub *h, const struct cc_observation *raw);
+
+#endif

@@ -1,0 +1,86 @@
+/*
+ * Poll: one incremental poll of a system. The cursor is the newest remote
+ * modification time seen, polled again with an overlap window (for
+ * same-second changes and a lagging search index); pages follow keyset
+ * order (mtime, id). The cursor advances only after every page's
+ * observations were committed.
+ */
+#include "core/hub_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_PAGES_PER_POLL 1000
+
+
+static int save_state(struct cc_hub *h, int system)
+{
+	int rc = ST(h)->begin(SS(h));
+	if (rc == CC_EOK)
+		rc = ST(h)->system_state_save(SS(h), system, &h->sys[system].state);
+	if (rc == CC_EOK)
+		return ST(h)->commit(SS(h)) ? cc_hub_fail(h, CC_ESTORE, "commit") : CC_EOK;
+	ST(h)->rollback(SS(h));
+	return cc_hub_fail(h, rc, "system_state_save");
+}
+
+int cc_hub_poll(struct cc_hub *h, int system)
+{
+	struct sys_runtime *rt = &h->sys[system];
+	const struct cc_system_def *sd = &h->cfg->systems[system];
+	struct cc_connector *cn = &h->conn[system];
+	int64_t started = cc_hub_now(h);
+	/* No cursor yet: everything the system holds (first start). */
+	int64_t since = rt->state.has_cursor ? rt->state.cursor_mtime_s - sd->poll_overlap_s
+	                                     : INT64_MIN;
+	int64_t newest = rt->state.has_cursor ? rt->state.cursor_mtime_s : INT64_MIN;
+	int64_t after_mtime = 0;
+	char *after_id = NULL;
+	int rc = CC_EOK;
+	size_t page_size = sd->page_size ? sd->page_size : 100;
+
+	h->stats.polls++;
+	for (int page = 0; page < MAX_PAGES_PER_POLL; page++) {
+		struct cc_page pg = { 0 };
+		struct cc_call call;
+		cc_hub_call_init(h, &call);
+		enum cc_result r = cn->ops->list_changes(cn->self, since, after_mtime, after_id,
+		                                         page_size, &pg, &call);
+		call.recv_ms = cc_hub_now(h);
+		cc_hub_count_call(h, system, &call);
+		if (r != CC_OK) {
+			h->stats.poll_failures++;
+			cc_page_clear(&pg);
+			free(after_id);
+			return CC_EOK; /* cursor unchanged: the next poll covers it */
+		}
+		for (size_t i = 0; i < pg.nitems && rc == CC_EOK; i++) {
+			pg.items[i].system = system;
+			rc = cc_hub_ingest_normalized(h, &pg.items[i]);
+			if (pg.items[i].mtime_s > newest)
+				newest = pg.items[i].mtime_s;
+		}
+		bool more = pg.more && pg.nitems > 0;
+		if (more) {
+			struct cc_observation *last = &pg.items[pg.nitems - 1];
+			free(after_id);
+			after_id = strdup(last->remote_id);
+			after_mtime = last->mtime_s;
+			if (!after_id)
+				rc = CC_ENOMEM;
+		}
+		cc_page_clear(&pg);
+		if (rc || !more)
+			break;
+	}
+	free(after_id);
+	if (rc)
+		return rc;
+	if (newest != INT64_MIN) {
+		rt->state.cursor_mtime_s = newest;
+		rt->state.has_cursor = true;
+	}
+	rt->state.last_poll_start_ms = started;
+	return save_state(h, system);
+}
+
