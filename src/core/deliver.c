@@ -549,6 +549,7 @@ static int deliver_update(struct cc_hub *h, struct cc_case *c, struct cc_outbox_
 			if (out.rv > L->rv)
 				L->rv = out.rv;
 			e->attempts = 0;
+			e->first_ms = cc_hub_now(h); /* dead-letter age counts failures in a row */
 		} else if (r == CC_CONFLICT) {
 			h->stats.conflicts++;
 			L->pending_mask = 0;

@@ -227,10 +227,10 @@ int cc_hub_attach(struct cc_hub *h, struct cc_case *c, const struct cc_observati
 	struct cc_link *L = &c->link[o->system];
 	if (cc_str_set(&L->remote_id, o->remote_id))
 		return CC_ENOMEM;
-	if (L->status == CC_LINK_CREATE && L->create_unknown)
-		L->hub_created = true;
-	if (why == CC_AUDIT_LINKED && o->correlation_id)
-		L->hub_created = true;
+	/* Ours when it carries our correlation id or answered our create;
+	 * a person's twin found by the duplicate score is not. */
+	L->hub_created = (why == CC_AUDIT_LINKED && o->correlation_id) ||
+	                 why == CC_AUDIT_CREATED_REMOTE;
 	L->status = CC_LINK_LINKED;
 	L->create_unknown = false;
 	L->rv = 0;

@@ -20,7 +20,7 @@ enum sim_fault {
 	SIM_F_DUPLICATE = 1u << 1, /* webhooks delivered twice */
 	SIM_F_REORDER = 1u << 2,   /* webhooks overtake each other */
 	SIM_F_DROP = 1u << 3,      /* webhooks lost */
-	SIM_F_OVERLAP = 1u << 4,   /* poll pages repeat records across pages */
+	SIM_F_OVERLAP = 1u << 4,   /* a poll page holds one record twice */
 	SIM_F_RATELIMIT = 1u << 5, /* 429 with Retry-After */
 	SIM_F_5XX = 1u << 6,       /* server errors, nothing applied */
 	SIM_F_TIMEOUT = 1u << 7,   /* writes applied, answer lost */
