@@ -14,6 +14,7 @@ void cc_config_defaults(struct cc_config *cfg)
 	cfg->dedup_review_score = 70;
 	cfg->dedup_window_ms = 2 * 3600 * 1000;
 	cfg->dedup_close_ms = 2 * 60 * 1000;
+	cfg->dedup_close_words = 5;
 	cfg->dedup_title_field = -1;
 	cfg->dedup_caller_field = -1;
 	cfg->backoff_base_ms = 1000;

@@ -81,9 +81,10 @@ struct cc_config {
 	int dedup_review_score;
 	/* Records raised further apart than this are never linked automatically. */
 	int64_t dedup_window_ms;
-	/* Raised this close together, titles that begin alike (four words or
-	 * more, each refined since) are linked. */
+	/* Raised this close together, titles that begin with the same
+	 * dedup_close_words words (each refined since) are linked. */
 	int64_t dedup_close_ms;
+	int dedup_close_words;
 	int dedup_title_field;   /* canonical field compared as a title, -1 none */
 	int dedup_caller_field;  /* canonical field compared as the caller, -1 none */
 	/* Outbox timing. */

@@ -263,7 +263,9 @@ static int deliver_create(struct cc_hub *h, struct cc_case *c, struct cc_outbox_
 	struct cc_call call;
 	cc_observation_init(&out);
 	cc_hub_call_init(h, &call);
+	cc_hub_crash_point(h, "deliver-intent-committed");
 	enum cc_result r = cn->ops->create(cn->self, &w, &out, &call);
+	cc_hub_crash_point(h, "deliver-after-create");
 	call.recv_ms = cc_hub_now(h);
 	cc_hub_count_call(h, T, &call);
 	cc_case_clear(&intent);
@@ -360,6 +362,7 @@ static int deliver_comments(struct cc_hub *h, uint64_t id, struct cc_outbox_entr
 		struct cc_call call;
 		cc_hub_call_init(h, &call);
 		enum cc_result r = cn->ops->add_comment(cn->self, remote_id, body, &new_id, &call);
+		cc_hub_crash_point(h, "comment-after-remote");
 		call.recv_ms = cc_hub_now(h);
 		cc_hub_count_call(h, T, &call);
 		free(body);
@@ -517,7 +520,9 @@ static int deliver_update(struct cc_hub *h, struct cc_case *c, struct cc_outbox_
 		struct cc_call call;
 		cc_observation_init(&out);
 		cc_hub_call_init(h, &call);
+		cc_hub_crash_point(h, "deliver-intent-committed");
 		enum cc_result r = cn->ops->update(cn->self, &w, &out, &call);
+		cc_hub_crash_point(h, "deliver-after-remote-write");
 		call.recv_ms = cc_hub_now(h);
 		cc_hub_count_call(h, T, &call);
 		free(rid);

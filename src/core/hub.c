@@ -14,6 +14,12 @@
 
 /* ---- small helpers ---------------------------------------------------- */
 
+void cc_hub_crash_point(struct cc_hub *h, const char *name)
+{
+	if (h->env.crash_point)
+		h->env.crash_point(h->env.ctx, name);
+}
+
 int64_t cc_hub_now(struct cc_hub *h)
 {
 	return h->env.now_ms(h->env.ctx);

@@ -24,6 +24,15 @@ struct cc_hub_env {
 	uint64_t (*random)(void *ctx);       /* for backoff jitter */
 	/* Optional: sees every audit entry after it was appended. */
 	void (*on_audit)(void *ctx, const struct cc_audit_entry *e);
+	/*
+	 * Optional: called at each named crash point (see docs/storage.md), so
+	 * that a test can kill the process exactly there. Names:
+	 * "ingest-journaled", "ingest-before-commit", "batch-middle",
+	 * "poll-before-cursor", "deliver-intent-committed",
+	 * "deliver-after-remote-write", "deliver-after-create",
+	 * "comment-after-remote".
+	 */
+	void (*crash_point)(void *ctx, const char *name);
 	void *ctx;
 };
 
@@ -57,6 +66,13 @@ void cc_hub_destroy(struct cc_hub *h);
 
 /* Ingests one observation (a webhook, for instance); obs is not kept. */
 int cc_hub_ingest(struct cc_hub *h, const struct cc_observation *obs);
+
+/*
+ * Ingests n observations in one transaction (group commit): all of them or
+ * none. Observations of a system whose clock offset is not known yet are
+ * ingested one by one through cc_hub_ingest instead.
+ */
+int cc_hub_ingest_batch(struct cc_hub *h, const struct cc_observation *obs, size_t n);
 
 /* One incremental poll of a system: every page since its cursor. */
 int cc_hub_poll(struct cc_hub *h, int system);

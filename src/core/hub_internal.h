@@ -31,6 +31,8 @@ struct cc_hub {
 #define ST(h) ((h)->st->ops)
 #define SS(h) ((h)->st->self)
 
+/* Gives a test the chance to kill the process at a named point. */
+void cc_hub_crash_point(struct cc_hub *h, const char *name);
 /* The hub's clock. */
 int64_t cc_hub_now(struct cc_hub *h);
 /* Records a store failure in the last error; returns rc. */

@@ -89,6 +89,7 @@ int cc_hub_apply_observation(struct cc_hub *h, struct cc_case *c, const struct c
 	rc = ST(h)->journal_append(SS(h), S, o->remote_id, o->rv, cc_hub_now(h), &seq);
 	if (rc)
 		return cc_hub_fail(h, rc, "journal_append");
+	cc_hub_crash_point(h, "ingest-journaled");
 
 	for (size_t f = 0; f < h->cfg->nfields; f++) {
 		const struct cc_obs_field *of = &o->fields[f];
@@ -181,8 +182,9 @@ static int dedup_visit(void *arg, const struct cc_case *c)
 	/* Raised within a minute or two, by titles that begin alike: both
 	 * refined since, but the same incident. */
 	if (apart <= cfg->dedup_close_ms && score < cfg->dedup_link_score &&
-	    (cc_dedup_common_prefix(ds->title, ctitle) >= 4 ||
-	     (c->first_title && cc_dedup_common_prefix(ds->title, c->first_title) >= 4)))
+	    (cc_dedup_common_prefix(ds->title, ctitle) >= (size_t)cfg->dedup_close_words ||
+	     (c->first_title && cc_dedup_common_prefix(ds->title, c->first_title) >=
+	                                (size_t)cfg->dedup_close_words)))
 		score = cfg->dedup_link_score;
 	/* Raised far apart: the same words, perhaps not the same incident.
 	 * Never linked automatically; at most flagged for review. */
@@ -387,6 +389,7 @@ static int in_transaction(struct cc_hub *h, const struct cc_observation *o)
 		return cc_hub_fail(h, rc, "begin");
 	rc = ingest_locked(h, o);
 	if (rc == CC_EOK) {
+		cc_hub_crash_point(h, "ingest-before-commit");
 		rc = ST(h)->commit(SS(h));
 		if (rc)
 			return cc_hub_fail(h, rc, "commit");
@@ -428,3 +431,56 @@ int cc_hub_ingest(struct cc_hub *h, const struct cc_observation *obs)
 	return rc; /* otherwise dropped: polling is the safety net */
 }
 
+int cc_hub_ingest_batch(struct cc_hub *h, const struct cc_observation *obs, size_t n)
+{
+	struct cc_observation *norm = calloc(n ? n : 1, sizeof(*norm));
+	bool *batched = calloc(n ? n : 1, sizeof(*batched));
+	size_t nnorm = 0;
+	int rc = CC_EOK;
+	if (!norm || !batched) {
+		rc = CC_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n && rc == CC_EOK; i++) {
+		const struct cc_observation *o = &obs[i];
+		if (o->system < 0 || (size_t)o->system >= h->cfg->nsystems || !o->remote_id ||
+		    !cc_offset_known(&h->sys[o->system].state.offset))
+			continue;
+		rc = cc_hub_normalize(h, &norm[nnorm++], o);
+		batched[i] = true;
+	}
+	if (rc)
+		goto out;
+	if (nnorm) {
+		rc = ST(h)->begin(SS(h));
+		if (rc) {
+			rc = cc_hub_fail(h, rc, "begin");
+			goto out;
+		}
+		for (size_t i = 0; i < nnorm && rc == CC_EOK; i++) {
+			if (i == nnorm / 2)
+				cc_hub_crash_point(h, "batch-middle");
+			rc = ingest_locked(h, &norm[i]);
+		}
+		if (rc == CC_EOK) {
+			cc_hub_crash_point(h, "ingest-before-commit");
+			rc = ST(h)->commit(SS(h));
+			if (rc)
+				rc = cc_hub_fail(h, rc, "commit");
+		}
+		if (rc) {
+			ST(h)->rollback(SS(h));
+			goto out;
+		}
+	}
+	/* Systems whose clock is not measured yet: one by one, read first. */
+	for (size_t i = 0; i < n && rc == CC_EOK; i++)
+		if (!batched[i])
+			rc = cc_hub_ingest(h, &obs[i]);
+out:
+	for (size_t i = 0; i < nnorm; i++)
+		cc_observation_clear(&norm[i]);
+	free(norm);
+	free(batched);
+	return rc;
+}

@@ -54,12 +54,13 @@ int cc_hub_poll(struct cc_hub *h, int system)
 			free(after_id);
 			return CC_EOK; /* cursor unchanged: the next poll covers it */
 		}
-		for (size_t i = 0; i < pg.nitems && rc == CC_EOK; i++) {
+		/* One page, one transaction (group commit). */
+		for (size_t i = 0; i < pg.nitems; i++) {
 			pg.items[i].system = system;
-			rc = cc_hub_ingest_normalized(h, &pg.items[i]);
 			if (pg.items[i].mtime_s > newest)
 				newest = pg.items[i].mtime_s;
 		}
+		rc = cc_hub_ingest_batch(h, pg.items, pg.nitems);
 		bool more = pg.more && pg.nitems > 0;
 		if (more) {
 			struct cc_observation *last = &pg.items[pg.nitems - 1];
@@ -76,6 +77,7 @@ int cc_hub_poll(struct cc_hub *h, int system)
 	free(after_id);
 	if (rc)
 		return rc;
+	cc_hub_crash_point(h, "poll-before-cursor");
 	if (newest != INT64_MIN) {
 		rt->state.cursor_mtime_s = newest;
 		rt->state.has_cursor = true;

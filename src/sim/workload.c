@@ -38,6 +38,7 @@ struct sim_people {
 	uint64_t next_update;
 	struct pending *q;
 	size_t nq, capq;
+	uint8_t used_titles[12 * 12 * 12 * 12 / 8]; /* titles given to incidents so far */
 };
 
 static const char *const w_service[] = { "VPN", "Mail", "Printer", "Payroll", "Wiki", "Badge",
@@ -65,11 +66,25 @@ static size_t count(const char *const *list)
 	return n;
 }
 
+/*
+ * A new incident's title. Different incidents never share one in a run:
+ * two incidents nobody could tell apart would make any duplicate detection
+ * a coin toss, which is not what the simulator sets out to measure.
+ */
 static void make_title(struct sim_people *p, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s %s in %s %s", pick(&p->rng, w_service, NW(w_service)),
-	         pick(&p->rng, w_problem, NW(w_problem)), pick(&p->rng, w_place, NW(w_place)),
-	         pick(&p->rng, w_extra, NW(w_extra)));
+	for (;;) {
+		size_t a = (size_t)sim_rng_below(&p->rng, NW(w_service));
+		size_t b = (size_t)sim_rng_below(&p->rng, NW(w_problem));
+		size_t c = (size_t)sim_rng_below(&p->rng, NW(w_place));
+		size_t d = (size_t)sim_rng_below(&p->rng, NW(w_extra));
+		size_t key = ((a * NW(w_problem) + b) * NW(w_place) + c) * NW(w_extra) + d;
+		if (p->used_titles[key / 8] & (1u << (key % 8)))
+			continue;
+		p->used_titles[key / 8] |= (uint8_t)(1u << (key % 8));
+		snprintf(buf, len, "%s %s in %s %s", w_service[a], w_problem[b], w_place[c], w_extra[d]);
+		return;
+	}
 }
 
 /* The same title as another person would type it. */

@@ -544,7 +544,7 @@ static int setup(void **state)
 		f->check_rv = true;
 		w->conn[s] = (struct cc_connector){ &fake_ops, f };
 	}
-	struct cc_hub_env env = { env_now, env_random, env_audit, w };
+	struct cc_hub_env env = { .now_ms = env_now, .random = env_random, .on_audit = env_audit, .ctx = w };
 	if (cc_hub_create(&w->hub, &w->cfg, &w->st, w->conn, &env)) {
 		w->st.ops->destroy(w->st.self);
 		free(w);
@@ -1196,7 +1196,7 @@ static void restart_hub(struct world *w)
 	cc_store_memory_restart(&w->st);
 	cc_hub_destroy(w->hub);
 	w->hub = NULL;
-	struct cc_hub_env env = { env_now, env_random, env_audit, w };
+	struct cc_hub_env env = { .now_ms = env_now, .random = env_random, .on_audit = env_audit, .ctx = w };
 	assert_int_equal(cc_hub_create(&w->hub, &w->cfg, &w->st, w->conn, &env), CC_EOK);
 }
 
