@@ -5,5 +5,10 @@
 #define CC_CLI_H
 
 int cc_cmd_sim(int argc, char **argv);
+int cc_cmd_audit(int argc, char **argv);
+int cc_cmd_explain(int argc, char **argv);
+int cc_cmd_deadletters(int argc, char **argv);
+int cc_cmd_store(int argc, char **argv);
+int cc_cmd_bench(int argc, char **argv);
 
 #endif

@@ -30,6 +30,8 @@ static void help(FILE *f)
 	        "  --model M         hub (concord) or dual (two one-way pipelines per pair)\n"
 	        "  --min-edit-gap S  people's actions at least S seconds apart (default 0)\n"
 	        "  --hours H         hours of edits (default 4)\n"
+	        "  --store URL       the hub's store: memory (default) or sqlite:PATH; each\n"
+	        "                    run starts from an empty store at PATH\n"
 	        "  --narrate         tell the story of each run\n"
 	        "  --json            end with one JSON object on the last line\n"
 	        "  --help            this text\n");
@@ -137,6 +139,13 @@ int cc_cmd_sim(int argc, char **argv)
 			i++;
 		} else if (!strcmp(a, "--min-edit-gap") && parse_u64(val, &v)) {
 			opt.min_edit_gap_ms = (int64_t)v * 1000;
+			i++;
+		} else if (!strcmp(a, "--store") && val) {
+			if (strncmp(val, "sqlite:", 7) != 0 && strcmp(val, "memory") != 0) {
+				fprintf(stderr, "concord sim: --store takes memory or sqlite:PATH\n");
+				return 2;
+			}
+			opt.store_url = val;
 			i++;
 		} else if (!strcmp(a, "--hours") && parse_u64(val, &v) && v > 0 && v <= 48) {
 			opt.edit_ms = (int64_t)v * 3600 * 1000;

@@ -12,8 +12,16 @@ static void usage(FILE *f)
 	        "usage: concord COMMAND [OPTIONS]\n"
 	        "\n"
 	        "commands:\n"
-	        "  sim        run the deterministic simulator (concord sim --help)\n"
-	        "  version    print the version\n");
+	        "  sim          run the deterministic simulator (concord sim --help)\n"
+	        "  audit        every decision about a case (concord audit CASE)\n"
+	        "  explain      why a field has its value (concord explain CASE FIELD)\n"
+	        "  deadletters  list, retry or drop deliveries given up on\n"
+	        "  store        migrate or back up the store\n"
+	        "  bench        measure the store: observations/s, growth, memory\n"
+	        "\n"
+	        "Commands that open a store take --store URL (sqlite:PATH or memory);\n"
+	        "the default is $CONCORD_STORE, else sqlite:concord.db.\n"
+	        "  version      print the version\n");
 }
 
 int main(int argc, char **argv)
@@ -25,6 +33,16 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "sim") == 0)
 		return cc_cmd_sim(argc - 1, argv + 1);
+	if (strcmp(cmd, "audit") == 0)
+		return cc_cmd_audit(argc - 1, argv + 1);
+	if (strcmp(cmd, "explain") == 0)
+		return cc_cmd_explain(argc - 1, argv + 1);
+	if (strcmp(cmd, "deadletters") == 0)
+		return cc_cmd_deadletters(argc - 1, argv + 1);
+	if (strcmp(cmd, "store") == 0)
+		return cc_cmd_store(argc - 1, argv + 1);
+	if (strcmp(cmd, "bench") == 0)
+		return cc_cmd_bench(argc - 1, argv + 1);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("concord 0.1.0\n");
 		return 0;

@@ -41,6 +41,8 @@ struct cc_audit_entry {
 	struct cc_version ver;
 	int score;                /* duplicate score, when relevant */
 	const char *detail;       /* borrowed */
+	const char *system_name;  /* borrowed; NULL when system is -1 */
+	const char *field_name;   /* borrowed; NULL when field is -1 */
 };
 
 const char *cc_decision_name(enum cc_decision d);

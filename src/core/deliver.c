@@ -57,7 +57,8 @@ static int delivery_failed(struct cc_hub *h, struct cc_outbox_entry *e,
 		h->stats.dead_letters++;
 		struct cc_audit_entry a = { .at_ms = t, .case_id = e->case_id, .system = e->system,
 		                            .field = -1, .decision = CC_AUDIT_DEAD_LETTER,
-		                            .detail = d.reason, .ver = CC_VERSION_UNSET };
+		                            .detail = d.reason, .ver = CC_VERSION_UNSET,
+		                            .system_name = h->cfg->systems[e->system].name };
 		rc = ST(h)->audit_append(SS(h), &a);
 		if (rc)
 			return cc_hub_fail(h, rc, "audit");

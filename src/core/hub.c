@@ -46,6 +46,8 @@ int cc_hub_audit(struct cc_hub *h, const struct cc_case *c, int system, int fiel
 		.ver = ver ? *ver : CC_VERSION_UNSET,
 		.score = score,
 		.detail = detail,
+		.system_name = system >= 0 ? h->cfg->systems[system].name : NULL,
+		.field_name = field >= 0 ? h->cfg->fields[field].name : NULL,
 	};
 	int rc = ST(h)->audit_append(SS(h), &e);
 	if (rc)

@@ -115,7 +115,8 @@ int sim_run(const struct sim_options *opt, struct sim_result *out)
 	w->narrate = opt->narrate;
 	sim_rng_seed(&frng, opt->seed * 0x2545f4914f6cdd1dULL + 11);
 	int mrc = opt->model == SIM_MODEL_HUB
-	                  ? sim_hub_model_create(&integ, w, opt->seed, opt->poll_interval_ms)
+	                  ? sim_hub_model_create(&integ, w, opt->seed, opt->poll_interval_ms,
+	                                         opt->store_url ? opt->store_url : "memory")
 	                  : sim_dual_model_create(&integ, w, opt->seed, opt->poll_interval_ms);
 	if (mrc) {
 		snprintf(out->oracle.first_problem, sizeof(out->oracle.first_problem),

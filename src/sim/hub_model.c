@@ -5,6 +5,7 @@
  * back to its last commit; a restart builds a new hub on the same store.
  */
 #include "core/hub.h"
+#include "sim/crashable_store.h"
 #include "sim/scenario.h"
 #include "sim/sim.h"
 
@@ -108,7 +109,7 @@ static void killed(void *ctx)
 {
 	struct hub_model *m = ctx;
 	m->killed_in_call = true;
-	cc_store_memory_crash(&m->store); /* nothing after this point commits */
+	sim_crashable_store_crash(&m->store); /* nothing after this point commits */
 }
 
 static void hm_crash(void *self)
@@ -116,7 +117,7 @@ static void hm_crash(void *self)
 	struct hub_model *m = self;
 	if (m->down)
 		return;
-	cc_store_memory_crash(&m->store);
+	sim_crashable_store_crash(&m->store);
 	cc_hub_destroy(m->hub);
 	m->hub = NULL;
 	m->down = true;
@@ -127,7 +128,11 @@ static int start_hub(struct hub_model *m)
 {
 	struct cc_hub_env env = { .now_ms = env_now, .random = env_random, .on_audit = env_audit,
 		                  .ctx = m };
-	cc_store_memory_restart(&m->store);
+	char err[200];
+	if (sim_crashable_store_restart(&m->store, err, sizeof(err))) {
+		snprintf(m->iface->error, sizeof(m->iface->error), "store: %s", err);
+		return -1;
+	}
 	if (cc_hub_create(&m->hub, &m->cfg, &m->store, m->w->conn, &env))
 		return -1;
 	for (size_t s = 0; s < m->cfg.nsystems; s++)
@@ -156,8 +161,8 @@ static int settle(struct hub_model *m, int rc, const char *what)
 		return 0;
 	}
 	if (rc) {
-		snprintf(m->iface->error, sizeof(m->iface->error), "%s: %d %s", what, rc,
-		         cc_hub_last_error(m->hub));
+		snprintf(m->iface->error, sizeof(m->iface->error), "%s: %d %s (%s)", what, rc,
+		         cc_hub_last_error(m->hub), m->store.ops->last_error(m->store.self));
 		return -1;
 	}
 	return 0;
@@ -249,7 +254,7 @@ static void hm_destroy(void *self)
 }
 
 int sim_hub_model_create(struct sim_integration *out, struct sim_world *w, uint64_t seed,
-                         int64_t poll_interval_ms)
+                         int64_t poll_interval_ms, const char *store_url)
 {
 	struct hub_model *m = calloc(1, sizeof(*m));
 	if (!m)
@@ -272,7 +277,8 @@ int sim_hub_model_create(struct sim_integration *out, struct sim_world *w, uint6
 		free(m);
 		return -1;
 	}
-	if (cc_store_memory_open(&m->store)) {
+	if (sim_crashable_store_open(&m->store, store_url, err, sizeof(err))) {
+		snprintf(out->error, sizeof(out->error), "store: %s", err);
 		free(m);
 		return -1;
 	}

@@ -24,6 +24,7 @@ struct sim_options {
 	int64_t min_edit_gap_ms;  /* people's actions at least this far apart (0: free) */
 	int64_t mean_action_ms;   /* mean time between people's actions */
 	int64_t poll_interval_ms;
+	const char *store_url;    /* the hub's store: "memory" (default) or "sqlite:PATH" */
 	FILE *narrate;            /* readable story of the run, or NULL */
 };
 
@@ -64,7 +65,7 @@ struct sim_integration {
 };
 
 int sim_hub_model_create(struct sim_integration *out, struct sim_world *w, uint64_t seed,
-                         int64_t poll_interval_ms);
+                         int64_t poll_interval_ms, const char *store_url);
 int sim_dual_model_create(struct sim_integration *out, struct sim_world *w, uint64_t seed,
                           int64_t poll_interval_ms);
 

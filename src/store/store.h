@@ -16,6 +16,8 @@
 #include "core/case.h"
 #include "core/clock.h"
 
+#include <stddef.h>
+
 #define CC_STORE_OPS_VERSION 1
 
 /* Per-system state that survives restarts. */
@@ -36,14 +38,38 @@ struct cc_outbox_entry {
 };
 
 struct cc_dead_letter {
+	uint64_t id;        /* given by the store on put (ignored there); > 0 */
 	uint64_t case_id;
 	int system;
 	int64_t at_ms;
 	char reason[160];
 };
 
-/* Callback for case candidates: return non-zero to stop. */
+/*
+ * Counters of a store, for metrics and `concord status`. journal_rows and
+ * audit_rows are the sequence of the newest row (both are append-only, so
+ * this is their number of rows).
+ */
+struct cc_store_stats {
+	uint64_t rows_written;  /* rows inserted, updated or deleted since open,
+	                           rolled-back ones included */
+	uint64_t cases;
+	uint64_t journal_rows;
+	uint64_t audit_rows;
+	uint64_t outbox_rows;
+	uint64_t dead_letters;
+};
+
+/*
+ * Callbacks of the scans: return non-zero to stop. The visited object is
+ * borrowed for the call only. A callback may call other store operations,
+ * but not start another scan of the same kind (that scan returns
+ * CC_EINVAL).
+ */
 typedef int (*cc_case_visit_fn)(void *arg, const struct cc_case *c);
+/* seq orders the audit: it grows with every entry appended. */
+typedef int (*cc_audit_visit_fn)(void *arg, const struct cc_audit_entry *e, uint64_t seq);
+typedef int (*cc_dead_letter_visit_fn)(void *arg, const struct cc_dead_letter *d);
 
 struct cc_store_ops {
 	int version; /* CC_STORE_OPS_VERSION */
@@ -79,13 +105,27 @@ struct cc_store_ops {
 	/* Number of entries for a system, and the earliest due time (INT64_MAX if none). */
 	int (*outbox_stat)(void *self, int system, size_t *count, int64_t *earliest_ms);
 
+	/* Dead letters; put gives the letter the next id (d->id is ignored). */
 	int (*dead_letter_put)(void *self, const struct cc_dead_letter *d);
 	int (*dead_letter_count)(void *self, size_t *count);
+	/* Visits every dead letter, oldest (lowest id) first. */
+	int (*dead_letter_scan)(void *self, cc_dead_letter_visit_fn fn, void *arg);
+	/* Removes one dead letter: CC_ENOTFOUND when no letter has this id. */
+	int (*dead_letter_remove)(void *self, uint64_t id);
 
 	int (*system_state_load)(void *self, int system, struct cc_system_state *out);
 	int (*system_state_save)(void *self, int system, const struct cc_system_state *st);
 
+	/* The audit; the entry's strings are copied, NULL kept as NULL. */
 	int (*audit_append)(void *self, const struct cc_audit_entry *e);
+	/* Visits the audit entries of one case (every entry when case_id is 0),
+	 * oldest first. */
+	int (*audit_scan)(void *self, uint64_t case_id, cc_audit_visit_fn fn, void *arg);
+
+	/* A readable message for the last failure, "" if none. Borrowed: valid
+	 * until the next call on this store. */
+	const char *(*last_error)(void *self);
+	int (*stats)(void *self, struct cc_store_stats *out);
 
 	void (*destroy)(void *self);
 };
@@ -95,8 +135,38 @@ struct cc_store {
 	void *self;
 };
 
+/*
+ * Opens a store named by a URL: "memory" or "memory:" (the memory backend),
+ * "sqlite:PATH" (SQLite at PATH, created when missing, default options).
+ * On failure returns a negative cc_error (CC_EINVAL for a URL of another
+ * form) and writes a message into err (errlen bytes, may be 0). The caller
+ * releases the store with out->ops->destroy(out->self).
+ */
+int cc_store_open(struct cc_store *out, const char *url, char *err, size_t errlen);
+
 /* The in-memory backend. Returns CC_ENOMEM on failure. */
 int cc_store_memory_open(struct cc_store *out);
+
+/* Options of the SQLite backend; a NULL options pointer means the defaults. */
+struct cc_sqlite_options {
+	bool synchronous_full; /* fsync every commit (default: NORMAL, which in WAL
+	                          mode may lose the last commits on power loss,
+	                          never consistency) */
+	int cache_mb;          /* page cache, MB (0: 64) */
+	int busy_timeout_ms;   /* wait for another process's lock (0: 5000) */
+	uint32_t max_pages;    /* cap the file at this many pages, 4 KiB each
+	                          (0: no cap); a quota, and how tests fill a disk */
+};
+
+/*
+ * Opens (creating when missing) the SQLite store at path, migrating an
+ * older schema forward in one transaction. On failure returns CC_ESTORE
+ * (CC_ENOMEM, CC_EINVAL) with a message in err naming the path: locked,
+ * corrupt, not a concord store, unwritable, or a schema newer than this
+ * build. See store_sqlite.h for backup and migration.
+ */
+int cc_store_sqlite_open(struct cc_store *out, const char *path,
+                         const struct cc_sqlite_options *opt, char *err, size_t errlen);
 
 /*
  * Simulated crash for the memory backend: rolls back the open transaction

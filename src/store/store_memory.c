@@ -8,14 +8,25 @@
  * killed process would leave behind.
  *
  * Lookups are linear scans: simple and deterministic, fine for the sizes
- * the simulator uses. Scale is the SQLite backend's job.
+ * the simulator uses. Scale is the SQLite backend's job. The journal is a
+ * counter only; audit entries and dead letters are kept (with copies of
+ * their strings) so that both can be read back as from any store.
  */
 #include "store/store.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-enum undo_kind { UNDO_CASE, UNDO_OUTBOX, UNDO_STATE, UNDO_DEAD, UNDO_NEXT_ID, UNDO_SEQ, UNDO_AUDIT };
+enum undo_kind {
+	UNDO_CASE, UNDO_OUTBOX, UNDO_STATE, UNDO_DEAD_PUT, UNDO_DEAD_REMOVE, UNDO_NEXT_ID,
+	UNDO_SEQ, UNDO_AUDIT
+};
+
+/* An audit entry that owns its strings. */
+struct mem_audit {
+	struct cc_audit_entry e; /* value, remote_id, detail: owned copies */
+	uint64_t seq;
+};
 
 struct undo {
 	enum undo_kind kind;
@@ -25,7 +36,9 @@ struct undo {
 	struct cc_case *old_case;          /* UNDO_CASE */
 	struct cc_outbox_entry old_entry;  /* UNDO_OUTBOX */
 	struct cc_system_state old_state;  /* UNDO_STATE */
-	uint64_t old_value;                /* NEXT_ID, SEQ, DEAD count, AUDIT decision */
+	struct cc_dead_letter old_dead;    /* UNDO_DEAD_REMOVE: the letter removed ... */
+	size_t dead_index;                 /* ... and where it was */
+	uint64_t old_value;                /* NEXT_ID, SEQ, DEAD_PUT: the next dead id */
 };
 
 struct mem {
@@ -34,11 +47,14 @@ struct mem {
 	uint64_t next_id;
 	struct cc_outbox_entry *outbox;
 	size_t noutbox, capoutbox;
-	struct cc_dead_letter *dead;
+	struct cc_dead_letter *dead;       /* by id */
 	size_t ndead, capdead;
+	uint64_t next_dead_id;
 	struct cc_system_state state[CC_MAX_SYSTEMS];
 	uint64_t journal_seq;
-	uint64_t audit_count[CC_AUDIT__COUNT];
+	struct mem_audit *audit;           /* by seq; seq = index + 1 */
+	size_t naudit, capaudit;
+	uint64_t rows_written;
 	bool in_tx;
 	bool crashed;
 	struct undo *undo;
@@ -59,6 +75,15 @@ static int push_undo(struct mem *m, const struct undo *u)
 	}
 	m->undo[m->nundo++] = *u;
 	return CC_EOK;
+}
+
+static void audit_free(struct mem_audit *a)
+{
+	free((char *)a->e.value);
+	free((char *)a->e.remote_id);
+	free((char *)a->e.detail);
+	free((char *)a->e.system_name);
+	free((char *)a->e.field_name);
 }
 
 static void free_case(struct cc_case *c)
@@ -120,8 +145,15 @@ static void apply_undo(struct mem *m, struct undo *u)
 	case UNDO_STATE:
 		m->state[u->system] = u->old_state;
 		break;
-	case UNDO_DEAD:
-		m->ndead = (size_t)u->old_value;
+	case UNDO_DEAD_PUT:
+		m->ndead--;
+		m->next_dead_id = u->old_value;
+		break;
+	case UNDO_DEAD_REMOVE: /* the slot was freed by the removal: no allocation */
+		memmove(&m->dead[u->dead_index + 1], &m->dead[u->dead_index],
+		        (m->ndead - u->dead_index) * sizeof(*m->dead));
+		m->dead[u->dead_index] = u->old_dead;
+		m->ndead++;
 		break;
 	case UNDO_NEXT_ID:
 		m->next_id = u->old_value;
@@ -130,7 +162,7 @@ static void apply_undo(struct mem *m, struct undo *u)
 		m->journal_seq = u->old_value;
 		break;
 	case UNDO_AUDIT:
-		m->audit_count[u->old_value]--;
+		audit_free(&m->audit[--m->naudit]);
 		break;
 	}
 }
@@ -182,6 +214,7 @@ static int mem_case_new(void *self, uint64_t *out_id)
 	if (push_undo(m, &u))
 		return CC_ENOMEM;
 	*out_id = ++m->next_id;
+	m->rows_written++;
 	return CC_EOK;
 }
 
@@ -226,6 +259,7 @@ static int mem_case_save(void *self, const struct cc_case *c)
 		free_case(m->cases[c->id - 1]);
 	}
 	m->cases[c->id - 1] = copy;
+	m->rows_written++;
 	return CC_EOK;
 }
 
@@ -288,6 +322,7 @@ static int mem_journal_append(void *self, int system, const char *remote_id, uin
 	if (push_undo(m, &u))
 		return CC_ENOMEM;
 	*out_seq = ++m->journal_seq;
+	m->rows_written++;
 	return CC_EOK;
 }
 
@@ -303,6 +338,7 @@ static int mem_outbox_put(void *self, const struct cc_outbox_entry *e)
 		u.old_entry = m->outbox[i];
 	if (push_undo(m, &u))
 		return CC_ENOMEM;
+	m->rows_written++;
 	return outbox_insert(m, e);
 }
 
@@ -329,6 +365,7 @@ static int mem_outbox_remove(void *self, uint64_t case_id, int system)
 	if (push_undo(m, &u))
 		return CC_ENOMEM;
 	outbox_delete_at(m, (size_t)i);
+	m->rows_written++;
 	return CC_EOK;
 }
 
@@ -380,16 +417,50 @@ static int mem_dead_letter_put(void *self, const struct cc_dead_letter *d)
 		m->dead = n;
 		m->capdead = cap;
 	}
-	struct undo u = { .kind = UNDO_DEAD, .old_value = m->ndead };
+	struct undo u = { .kind = UNDO_DEAD_PUT, .old_value = m->next_dead_id };
 	if (push_undo(m, &u))
 		return CC_ENOMEM;
-	m->dead[m->ndead++] = *d;
+	struct cc_dead_letter *n = &m->dead[m->ndead++];
+	*n = *d;
+	n->id = ++m->next_dead_id;
+	n->reason[sizeof(n->reason) - 1] = '\0';
+	m->rows_written++;
 	return CC_EOK;
 }
 
 static int mem_dead_letter_count(void *self, size_t *count)
 {
 	*count = ((struct mem *)self)->ndead;
+	return CC_EOK;
+}
+
+static int mem_dead_letter_scan(void *self, cc_dead_letter_visit_fn fn, void *arg)
+{
+	struct mem *m = self;
+	for (size_t i = 0; i < m->ndead; i++) {
+		struct cc_dead_letter d = m->dead[i]; /* the callback may remove it */
+		if (fn(arg, &d))
+			break;
+	}
+	return CC_EOK;
+}
+
+static int mem_dead_letter_remove(void *self, uint64_t id)
+{
+	struct mem *m = self;
+	if (writable(m))
+		return CC_ESTORE;
+	size_t i = 0;
+	while (i < m->ndead && m->dead[i].id != id)
+		i++;
+	if (i == m->ndead)
+		return CC_ENOTFOUND;
+	struct undo u = { .kind = UNDO_DEAD_REMOVE, .old_dead = m->dead[i], .dead_index = i };
+	if (push_undo(m, &u))
+		return CC_ENOMEM;
+	memmove(&m->dead[i], &m->dead[i + 1], (m->ndead - i - 1) * sizeof(*m->dead));
+	m->ndead--;
+	m->rows_written++;
 	return CC_EOK;
 }
 
@@ -408,6 +479,7 @@ static int mem_state_save(void *self, int system, const struct cc_system_state *
 	if (push_undo(m, &u))
 		return CC_ENOMEM;
 	m->state[system] = *st;
+	m->rows_written++;
 	return CC_EOK;
 }
 
@@ -418,10 +490,64 @@ static int mem_audit_append(void *self, const struct cc_audit_entry *e)
 		return CC_ESTORE;
 	if ((int)e->decision < 0 || e->decision >= CC_AUDIT__COUNT)
 		return CC_EINVAL;
-	struct undo u = { .kind = UNDO_AUDIT, .old_value = (uint64_t)e->decision };
-	if (push_undo(m, &u))
+	if (m->naudit == m->capaudit) {
+		size_t cap = m->capaudit ? m->capaudit * 2 : 64;
+		struct mem_audit *n = realloc(m->audit, cap * sizeof(*n));
+		if (!n)
+			return CC_ENOMEM;
+		m->audit = n;
+		m->capaudit = cap;
+	}
+	struct mem_audit a = { .e = *e, .seq = m->naudit + 1 };
+	a.e.value = a.e.remote_id = a.e.detail = a.e.system_name = a.e.field_name = NULL;
+	if ((e->value && !(a.e.value = strdup(e->value))) ||
+	    (e->remote_id && !(a.e.remote_id = strdup(e->remote_id))) ||
+	    (e->detail && !(a.e.detail = strdup(e->detail))) ||
+	    (e->system_name && !(a.e.system_name = strdup(e->system_name))) ||
+	    (e->field_name && !(a.e.field_name = strdup(e->field_name)))) {
+		audit_free(&a);
 		return CC_ENOMEM;
-	m->audit_count[e->decision]++;
+	}
+	struct undo u = { .kind = UNDO_AUDIT };
+	if (push_undo(m, &u)) {
+		audit_free(&a);
+		return CC_ENOMEM;
+	}
+	m->audit[m->naudit++] = a;
+	m->rows_written++;
+	return CC_EOK;
+}
+
+static int mem_audit_scan(void *self, uint64_t case_id, cc_audit_visit_fn fn, void *arg)
+{
+	struct mem *m = self;
+	/* by index, not pointer: the callback may append and move the array */
+	for (size_t i = 0; i < m->naudit; i++) {
+		if (case_id && m->audit[i].e.case_id != case_id)
+			continue;
+		if (fn(arg, &m->audit[i].e, m->audit[i].seq))
+			break;
+	}
+	return CC_EOK;
+}
+
+static const char *mem_last_error(void *self)
+{
+	(void)self;
+	return "";
+}
+
+static int mem_stats(void *self, struct cc_store_stats *out)
+{
+	struct mem *m = self;
+	memset(out, 0, sizeof(*out));
+	out->rows_written = m->rows_written;
+	for (size_t i = 0; i < m->ncases; i++)
+		out->cases += m->cases[i] != NULL;
+	out->journal_rows = m->journal_seq;
+	out->audit_rows = m->naudit;
+	out->outbox_rows = m->noutbox;
+	out->dead_letters = m->ndead;
 	return CC_EOK;
 }
 
@@ -434,6 +560,9 @@ static void mem_destroy(void *self)
 	free(m->cases);
 	free(m->outbox);
 	free(m->dead);
+	for (size_t i = 0; i < m->naudit; i++)
+		audit_free(&m->audit[i]);
+	free(m->audit);
 	free(m->undo);
 	free(m);
 }
@@ -459,9 +588,14 @@ static const struct cc_store_ops memory_ops = {
 	.outbox_stat = mem_outbox_stat,
 	.dead_letter_put = mem_dead_letter_put,
 	.dead_letter_count = mem_dead_letter_count,
+	.dead_letter_scan = mem_dead_letter_scan,
+	.dead_letter_remove = mem_dead_letter_remove,
 	.system_state_load = mem_state_load,
 	.system_state_save = mem_state_save,
 	.audit_append = mem_audit_append,
+	.audit_scan = mem_audit_scan,
+	.last_error = mem_last_error,
+	.stats = mem_stats,
 	.destroy = mem_destroy,
 };
 
