@@ -283,6 +283,26 @@ void cc_bench_defaults(struct cc_bench_options *o)
 	o->batch = 500;
 }
 
+int cc_bench_one(const struct cc_bench_options *o, struct cc_bench_result *r)
+{
+	char path[4096];
+	struct cc_sqlite_options normal = { .synchronous_full = false };
+	struct measure m;
+	memset(r, 0, sizeof(*r));
+	r->batch = o->batch;
+	snprintf(path, sizeof(path), "%s/concord-bench-%d.db", o->dir, (int)getpid());
+	int rc = measure(path, &normal, o->only_cases, o->observations, o->batch, o->progress, &m);
+	if (rc)
+		return rc;
+	r->observations_per_sec = (double)m.observations / m.seconds;
+	r->changes_per_sec = (double)m.changes / m.seconds;
+	r->changes_per_observation = (double)m.changes / (double)m.observations;
+	r->us_per_change_100k = m.seconds * 1e6 / (double)m.changes;
+	r->rows_per_observation = (double)m.rows / (double)m.observations;
+	r->peak_rss_mb = peak_rss_mb();
+	return 0;
+}
+
 int cc_bench_run(const struct cc_bench_options *o, struct cc_bench_result *r)
 {
 	char path[4096];

@@ -17,6 +17,7 @@ struct cc_bench_options {
 	size_t observations;      /* measured observations per size */
 	size_t batch;             /* observations per transaction (group commit) */
 	bool ten_million;         /* also measure 10M cases */
+	uint64_t only_cases;      /* measure this many cases only (0: the full set) */
 	FILE *progress;           /* progress lines, or NULL */
 };
 
@@ -39,6 +40,8 @@ struct cc_bench_result {
 };
 
 void cc_bench_defaults(struct cc_bench_options *o);
+/* Measures one size only: fills us_per_change_100k and observations_per_sec. */
+int cc_bench_one(const struct cc_bench_options *o, struct cc_bench_result *r);
 /* Runs the benchmark; returns 0, or non-zero with a message on stderr. */
 int cc_bench_run(const struct cc_bench_options *o, struct cc_bench_result *r);
 

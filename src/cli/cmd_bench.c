@@ -27,11 +27,13 @@ int cc_cmd_bench(int argc, char **argv)
 			o.observations = strtoull(argv[++i], NULL, 10);
 		} else if (!strcmp(argv[i], "--batch") && i + 1 < argc) {
 			o.batch = strtoull(argv[++i], NULL, 10);
+		} else if (!strcmp(argv[i], "--cases") && i + 1 < argc) {
+			o.only_cases = strtoull(argv[++i], NULL, 10);
 		} else if (!strcmp(argv[i], "--quiet")) {
 			o.progress = NULL;
 		} else {
 			printf("usage: concord bench [--json] [--10m] [--dir DIR] [--observations N]\n"
-			       "                     [--batch N] [--quiet]\n"
+			       "                     [--batch N] [--cases N] [--quiet]\n"
 			       "Measures ingest + merge + outbox on the SQLite store (WAL) at 10k,\n"
 			       "100k and 1M cases (10M with --10m), and raw SQLite inserts with the\n"
 			       "same settings. Needs a few GB of free space in DIR (default /tmp).\n");
@@ -41,6 +43,15 @@ int cc_cmd_bench(int argc, char **argv)
 	if (o.observations < 1000 || o.batch < 1) {
 		fprintf(stderr, "concord bench: --observations at least 1000, --batch at least 1\n");
 		return 2;
+	}
+	if (o.only_cases) {
+		if (cc_bench_one(&o, &r))
+			return 1;
+		printf("%llu cases: %.0f observations/s, %.2f us per change, %.2f rows per "
+		       "observation, peak RSS %.1f MB\n", (unsigned long long)o.only_cases,
+		       r.observations_per_sec, r.us_per_change_100k, r.rows_per_observation,
+		       r.peak_rss_mb);
+		return 0;
 	}
 	if (cc_bench_run(&o, &r))
 		return 1;

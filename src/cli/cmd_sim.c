@@ -27,7 +27,9 @@ static void help(FILE *f)
 	        "  --faults LIST     all, none, or a comma list of: delay, duplicate, reorder,\n"
 	        "                    drop, overlap, ratelimit, 5xx, timeout, crash, partition,\n"
 	        "                    skew, lag (default all)\n"
-	        "  --model M         hub (concord) or dual (two one-way pipelines per pair)\n"
+	        "  --model M         hub (concord), dual (two one-way pipelines per pair), or\n"
+	        "                    process (the hub in a child process over SQLite, killed\n"
+	        "                    with SIGKILL at crash points and at random: fault crash)\n"
 	        "  --min-edit-gap S  people's actions at least S seconds apart (default 0)\n"
 	        "  --hours H         hours of edits (default 4)\n"
 	        "  --store URL       the hub's store: memory (default) or sqlite:PATH; each\n"
@@ -134,8 +136,11 @@ int cc_cmd_sim(int argc, char **argv)
 			if (parse_faults(val, &opt.faults))
 				return 2;
 			i++;
-		} else if (!strcmp(a, "--model") && val && (!strcmp(val, "hub") || !strcmp(val, "dual"))) {
-			opt.model = !strcmp(val, "hub") ? SIM_MODEL_HUB : SIM_MODEL_DUAL;
+		} else if (!strcmp(a, "--model") && val &&
+		           (!strcmp(val, "hub") || !strcmp(val, "dual") || !strcmp(val, "process"))) {
+			opt.model = !strcmp(val, "hub")    ? SIM_MODEL_HUB
+			            : !strcmp(val, "dual") ? SIM_MODEL_DUAL
+			                                   : SIM_MODEL_PROCESS;
 			i++;
 		} else if (!strcmp(a, "--min-edit-gap") && parse_u64(val, &v)) {
 			opt.min_edit_gap_ms = (int64_t)v * 1000;
@@ -157,14 +162,20 @@ int cc_cmd_sim(int argc, char **argv)
 		}
 	}
 
-	char faults[160], extra[96] = "";
+	char faults[160], extra[96 + 4096] = "";
 	faults_string(opt.faults, faults, sizeof(faults));
 	if (opt.min_edit_gap_ms)
 		snprintf(extra, sizeof(extra), " --min-edit-gap %" PRId64, opt.min_edit_gap_ms / 1000);
 	if (opt.edit_ms != 4LL * 3600 * 1000)
 		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), " --hours %" PRId64,
 		         opt.edit_ms / 3600000);
-	const char *model = opt.model == SIM_MODEL_HUB ? "hub" : "dual";
+	if (opt.store_url)
+		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), " --store %s",
+		         opt.store_url);
+	const char *model = opt.model == SIM_MODEL_HUB    ? "hub"
+	                    : opt.model == SIM_MODEL_DUAL ? "dual"
+	                                                  : "process";
+	uint64_t kills[SIM_KILL_POINTS] = { 0 }, kills_total = 0;
 	uint64_t first = opt.seed;
 	uint64_t converged = 0, lost = 0, dups = 0, dupc = 0, osc = 0, loops = 0, quiet = 0;
 	uint64_t writes = 0, genuine = 0, api = 0, crashes = 0;
@@ -199,6 +210,10 @@ int cc_cmd_sim(int argc, char **argv)
 		genuine += o->genuine_changes;
 		api += res.api_calls;
 		crashes += res.crashes;
+		for (int k = 0; k < SIM_KILL_POINTS; k++) {
+			kills[k] += res.kills[k];
+			kills_total += res.kills[k];
+		}
 		if (run_failed(&res)) {
 			failed[nfailed++] = opt.seed;
 			printf("seed %" PRIu64 " FAILED: converged=%s lost=%" PRIu64 " duplicates=%" PRIu64
@@ -224,6 +239,12 @@ int cc_cmd_sim(int argc, char **argv)
 	printf("  %" PRIu64 " genuine changes, %" PRIu64 " writes (%.3f per change), %" PRIu64
 	       " API calls (%.3f per change), %" PRIu64 " crashes\n",
 	       genuine, writes, ratio(writes, genuine), api, ratio(api, genuine), crashes);
+	if (opt.model == SIM_MODEL_PROCESS) {
+		printf("  %" PRIu64 " kills of the hub process:", kills_total);
+		for (int k = 0; k < SIM_KILL_POINTS; k++)
+			printf("%s %s %" PRIu64, k ? "," : "", sim_kill_point_name(k), kills[k]);
+		printf("\n");
+	}
 	if (json) {
 		printf("{\"model\":\"%s\",\"systems\":%zu,\"faults\":\"%s\",\"seed\":%" PRIu64
 		       ",\"runs\":%" PRIu64 ",\"converged\":%" PRIu64 ",\"lost_updates\":%" PRIu64
@@ -232,13 +253,20 @@ int cc_cmd_sim(int argc, char **argv)
 		       ",\"quiet_writes\":%" PRIu64 ",\"writes\":%" PRIu64
 		       ",\"genuine_changes\":%" PRIu64 ",\"writes_per_change\":%.4f"
 		       ",\"api_calls\":%" PRIu64 ",\"api_calls_per_change\":%.4f"
-		       ",\"crashes\":%" PRIu64 ",\"failed_seeds\":[",
+		       ",\"crashes\":%" PRIu64,
 		       model, opt.nsystems, faults, first, runs, converged, lost, dups, dupc, osc, loops,
 		       quiet, writes, genuine, ratio(writes, genuine), api, ratio(api, genuine), crashes);
+		if (opt.model == SIM_MODEL_PROCESS) {
+			printf(",\"kills_total\":%" PRIu64 ",\"kills\":{", kills_total);
+			for (int k = 0; k < SIM_KILL_POINTS; k++)
+				printf("%s\"%s\":%" PRIu64, k ? "," : "", sim_kill_point_name(k), kills[k]);
+			printf("}");
+		}
+		printf(",\"failed_seeds\":[");
 		for (size_t i = 0; i < nfailed; i++)
 			printf("%s%" PRIu64, i ? "," : "", failed[i]);
 		printf("]}\n");
 	}
 	free(failed);
-	return nfailed && opt.model == SIM_MODEL_HUB ? 1 : 0;
+	return nfailed && opt.model != SIM_MODEL_DUAL ? 1 : 0;
 }

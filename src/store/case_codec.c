@@ -148,12 +148,17 @@ static bool link_is_default(const struct cc_link *l)
 	return true;
 }
 
-static void put_link(struct wr *w, const struct cc_link *l)
+/* Shadows equal to the case value (the common case with one-to-one maps)
+ * are written as a bit, not a second copy of the string. */
+static void put_link(struct wr *w, const struct cc_case *c, const struct cc_link *l)
 {
-	uint32_t shadows = 0, mtimes = 0, pendings = 0, ivers = 0;
+	uint32_t shadows = 0, sames = 0, mtimes = 0, pendings = 0, ivers = 0;
 	for (int i = 0; i < CC_MAX_FIELDS; i++) {
-		if (l->shadow[i])
+		if (l->shadow[i]) {
 			shadows |= 1u << i;
+			if (c->f[i].value && strcmp(l->shadow[i], c->f[i].value) == 0)
+				sames |= 1u << i;
+		}
 		if (l->shadow_mtime_s[i])
 			mtimes |= 1u << i;
 		if (l->pending[i])
@@ -168,8 +173,9 @@ static void put_link(struct wr *w, const struct cc_link *l)
 	put_str(w, l->remote_id);
 	put_u(w, l->rv);
 	put_u(w, shadows);
+	put_u(w, sames);
 	for (int i = 0; i < CC_MAX_FIELDS; i++)
-		if (shadows & (1u << i))
+		if ((shadows & (1u << i)) && !(sames & (1u << i)))
 			put_str(w, l->shadow[i]);
 	put_u(w, mtimes);
 	for (int i = 0; i < CC_MAX_FIELDS; i++)
@@ -235,7 +241,7 @@ int cc_case_encode(struct cc_buf *buf, const struct cc_case *c)
 	put_u(&w, lmask);
 	for (int s = 0; s < CC_MAX_SYSTEMS; s++)
 		if (lmask & (1u << s))
-			put_link(&w, &c->link[s]);
+			put_link(&w, c, &c->link[s]);
 
 	put_u(&w, c->ncomments);
 	for (size_t i = 0; i < c->ncomments; i++) {
@@ -357,7 +363,7 @@ static void get_ver(struct rd *r, struct cc_version *v)
 	v->rv = get_u(r);
 }
 
-static void get_link(struct rd *r, struct cc_link *l)
+static void get_link(struct rd *r, const struct cc_case *c, struct cc_link *l)
 {
 	l->status = (enum cc_link_status)get_u(r);
 	if (l->status > CC_LINK_PARKED)
@@ -371,12 +377,20 @@ static void get_link(struct rd *r, struct cc_link *l)
 	get_str(r, &l->remote_id);
 	l->rv = get_u(r);
 	uint32_t m = get_mask(r, CC_MAX_FIELDS);
-	for (int i = 0; i < CC_MAX_FIELDS && !r->err; i++)
-		if (m & (1u << i)) {
+	uint32_t same = get_mask(r, CC_MAX_FIELDS);
+	if (same & ~m)
+		bad(r, CC_EINVAL);
+	for (int i = 0; i < CC_MAX_FIELDS && !r->err; i++) {
+		if (same & (1u << i)) {
+			l->shadow[i] = strdup(c->f[i].value ? c->f[i].value : "");
+			if (!l->shadow[i])
+				bad(r, CC_ENOMEM);
+		} else if (m & (1u << i)) {
 			get_str(r, &l->shadow[i]);
 			if (!l->shadow[i])
 				bad(r, CC_EINVAL); /* the mask said it was there */
 		}
+	}
 	m = get_mask(r, CC_MAX_FIELDS);
 	for (int i = 0; i < CC_MAX_FIELDS; i++)
 		if (m & (1u << i))
@@ -458,7 +472,7 @@ int cc_case_decode(struct cc_case *out, const void *data, size_t len)
 	uint32_t lmask = get_mask(&r, CC_MAX_SYSTEMS);
 	for (int s = 0; s < CC_MAX_SYSTEMS && !r.err; s++)
 		if (lmask & (1u << s))
-			get_link(&r, &out->link[s]);
+			get_link(&r, out, &out->link[s]);
 
 	uint64_t n = get_u(&r);
 	if (!r.err && n > (uint64_t)(r.end - r.p) / MIN_COMMENT_BYTES)
