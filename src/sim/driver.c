@@ -117,6 +117,9 @@ int sim_run(const struct sim_options *opt, struct sim_result *out)
 	int mrc = opt->model == SIM_MODEL_HUB
 	                  ? sim_hub_model_create(&integ, w, opt->seed, opt->poll_interval_ms,
 	                                         opt->store_url ? opt->store_url : "memory")
+	          : opt->model == SIM_MODEL_PROCESS
+	                  ? sim_process_model_create(&integ, w, opt->seed, opt->poll_interval_ms,
+	                                             opt->store_url)
 	                  : sim_dual_model_create(&integ, w, opt->seed, opt->poll_interval_ms);
 	if (mrc) {
 		snprintf(out->oracle.first_problem, sizeof(out->oracle.first_problem),
@@ -266,6 +269,7 @@ int sim_run(const struct sim_options *opt, struct sim_result *out)
 	rc = 0;
 out:
 	sim_people_destroy(people);
+	memcpy(out->kills, integ.kills, sizeof(out->kills));
 	if (integ.destroy)
 		integ.destroy(integ.self);
 	sim_world_clear(w);

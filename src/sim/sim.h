@@ -11,7 +11,17 @@
 
 #include <stdio.h>
 
-enum sim_model { SIM_MODEL_HUB = 0, SIM_MODEL_DUAL };
+enum sim_model { SIM_MODEL_HUB = 0, SIM_MODEL_DUAL, SIM_MODEL_PROCESS };
+
+/*
+ * Kills of the hub process (model process, hub_process.c), by point: the
+ * engine's named crash points first (SIM_KILL_NAMED of them), then
+ * "random", "scheduled" and "write-applied". sim_kill_point_name(i) names
+ * them (NULL past the end).
+ */
+#define SIM_KILL_NAMED 8
+#define SIM_KILL_POINTS 11
+const char *sim_kill_point_name(int i);
 
 struct sim_options {
 	uint64_t seed;
@@ -37,6 +47,7 @@ struct sim_result {
 	uint64_t crashes;
 	uint64_t webhooks;
 	bool aborted;             /* the run could not complete (a bug): see oracle.first_problem */
+	uint64_t kills[SIM_KILL_POINTS]; /* model process: kills per point */
 };
 
 /* Runs one seed. Returns 0, or -1 when out of memory. */
@@ -62,12 +73,17 @@ struct sim_integration {
 	int (*finish)(void *self);
 	void (*destroy)(void *self);
 	char error[256];
+	uint64_t kills[SIM_KILL_POINTS]; /* kills per point, when it counts them */
 };
 
 int sim_hub_model_create(struct sim_integration *out, struct sim_world *w, uint64_t seed,
                          int64_t poll_interval_ms, const char *store_url);
 int sim_dual_model_create(struct sim_integration *out, struct sim_world *w, uint64_t seed,
                           int64_t poll_interval_ms);
+/* The hub in a child process killed with SIGKILL; store_url "sqlite:PATH"
+ * (NULL: a temporary file). */
+int sim_process_model_create(struct sim_integration *out, struct sim_world *w, uint64_t seed,
+                             int64_t poll_interval_ms, const char *store_url);
 
 /* People: a workload that acts on the world. */
 struct sim_people;
