@@ -63,6 +63,10 @@ struct cc_system_def {
 	const struct cc_route_rule *routes;
 	size_t nroutes;
 	bool comments;          /* mirror comments to and from this system */
+	/* The account concord writes as in this system (NULL: unknown). A
+	 * second signal only: a value equal to a pending write confirms it only
+	 * when the system says this account made the change. */
+	const char *integration_user;
 	int64_t poll_interval_ms;
 	int64_t poll_overlap_s;  /* overlap window of the poll cursor */
 	int64_t search_lag_ms;   /* upper bound on the search index lag */

@@ -112,6 +112,7 @@ static int tx_save(struct cc_hub *h, struct cc_case *c)
 	return rc;
 }
 
+/* Records a failed call in its own transaction; returns CC_ERETRY_LATER. */
 static int tx_fail(struct cc_hub *h, struct cc_outbox_entry *e, const struct cc_call *call)
 {
 	int rc = ST(h)->begin(SS(h));
@@ -122,7 +123,8 @@ static int tx_fail(struct cc_hub *h, struct cc_outbox_entry *e, const struct cc_
 		ST(h)->rollback(SS(h));
 		return rc;
 	}
-	return ST(h)->commit(SS(h)) ? cc_hub_fail(h, CC_ESTORE, "commit") : CC_EOK;
+	/* The entry was rescheduled (or dead-lettered): the caller stops here. */
+	return ST(h)->commit(SS(h)) ? cc_hub_fail(h, CC_ESTORE, "commit") : CC_ERETRY_LATER;
 }
 
 static int tx_put(struct cc_hub *h, const struct cc_outbox_entry *e, bool remove)

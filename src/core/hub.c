@@ -119,7 +119,8 @@ bool cc_hub_needs_delivery(struct cc_hub *h, const struct cc_case *c, int sys)
 		return true;
 	if (l->status != CC_LINK_LINKED)
 		return false;
-	if (l->needs_read)
+	/* A write of unknown outcome is resolved by the next delivery. */
+	if (l->needs_read || l->pending_mask)
 		return true;
 	const char *values[CC_MAX_FIELDS];
 	uint32_t unmapped;

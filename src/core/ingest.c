@@ -104,7 +104,11 @@ int cc_hub_apply_observation(struct cc_hub *h, struct cc_case *c, const struct c
 		bool touched = same && of->mtime_s && L->shadow_mtime_s[f] &&
 		               of->mtime_s > L->shadow_mtime_s[f];
 		if (L->pending_mask & bit) {
-			if (cc_str_cmp(v, L->pending[f]) == 0) {
+			/* A person may set the very value a stale write of ours
+			 * carried: that is their change, not our confirmation. */
+			const char *iu = h->cfg->systems[S].integration_user;
+			bool ours = !iu || !of->author || strcmp(of->author, iu) == 0;
+			if (ours && cc_str_cmp(v, L->pending[f]) == 0) {
 				if (cc_str_set(&L->shadow[f], v))
 					return CC_ENOMEM;
 				L->shadow_mtime_s[f] = of->mtime_s;

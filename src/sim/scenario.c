@@ -270,6 +270,7 @@ void sim_scenario_config(struct cc_config *cfg, size_t n, const enum sim_kind *k
 		sd->kind = sim_kind_name(kinds[s]);
 		sd->rank = (int32_t)s + 1;
 		sd->comments = true;
+		sd->integration_user = "concord";
 		sd->poll_interval_ms = poll_interval_ms;
 		sd->poll_overlap_s = 30;
 		sd->search_lag_ms = search_lag_ms[s];
