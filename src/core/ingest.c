@@ -213,9 +213,12 @@ static const char *inbound_value(struct cc_hub *h, const struct cc_observation *
 	return out;
 }
 
-/* When a record was raised, as far as its oldest field change tells. */
+/* When a record was raised: its creation time, or else as far as its
+ * oldest field change tells. */
 static int64_t raised_at(struct cc_hub *h, const struct cc_observation *o)
 {
+	if (o->created_s)
+		return cc_offset_correct(&h->sys[o->system].state.offset, o->created_s);
 	int64_t t = INT64_MAX;
 	for (size_t f = 0; f < h->cfg->nfields; f++) {
 		if (!o->fields[f].present || !h->cfg->systems[o->system].map[f].mapped)

@@ -48,6 +48,7 @@ int cc_observation_copy(struct cc_observation *dst, const struct cc_observation 
 	dst->system = src->system;
 	dst->rv = src->rv;
 	dst->mtime_s = src->mtime_s;
+	dst->created_s = src->created_s;
 	dst->deleted = src->deleted;
 	dst->remote_id = dup_or_null(src->remote_id, &oom);
 	dst->correlation_id = dup_or_null(src->correlation_id, &oom);

@@ -30,6 +30,7 @@ struct cc_observation {
 	char *remote_id;
 	uint64_t rv;          /* remote version: grows with every change */
 	int64_t mtime_s;      /* record modification time, remote clock */
+	int64_t created_s;    /* record creation time, remote clock (0: unknown) */
 	char *correlation_id; /* correlation id carried by the record, or NULL */
 	bool deleted;
 	struct cc_obs_field fields[CC_MAX_FIELDS];

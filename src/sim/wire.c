@@ -106,6 +106,7 @@ void wire_put_obs(struct wire_buf *b, const struct cc_observation *o)
 	wire_put_str(b, o->remote_id);
 	wire_put_u64(b, o->rv);
 	wire_put_i64(b, o->mtime_s);
+	wire_put_i64(b, o->created_s);
 	wire_put_str(b, o->correlation_id);
 	wire_put_u8(b, o->deleted);
 	for (int f = 0; f < CC_MAX_FIELDS; f++) {
@@ -302,6 +303,7 @@ int wire_get_obs(struct wire_reader *r, struct cc_observation *out)
 	out->remote_id = wire_get_str(r);
 	out->rv = wire_get_u64(r);
 	out->mtime_s = wire_get_i64(r);
+	out->created_s = wire_get_i64(r);
 	out->correlation_id = wire_get_str(r);
 	out->deleted = wire_get_bool(r);
 	for (int f = 0; f < CC_MAX_FIELDS && !r->bad; f++) {

@@ -90,6 +90,7 @@ int sim_record_observe(const struct sim_world *w, int sys, int rec, struct cc_ob
 	out->system = sys;
 	out->rv = r->rv;
 	out->mtime_s = r->mtime_s;
+	out->created_s = r->created_s;
 	out->remote_id = strdup(r->id);
 	out->correlation_id = r->corr ? strdup(r->corr) : NULL;
 	if (!out->remote_id || (r->corr && !out->correlation_id))
@@ -193,6 +194,7 @@ static int new_record(struct sim_world *w, int sys)
 	static const char *const prefix[] = { "INC", "SEN", "JRA" };
 	snprintf(r->id, sizeof(r->id), "%s%07zu", prefix[s->kind], s->nrecs + 1);
 	r->incident = -1;
+	r->created_s = clock_s(w, sys);
 	return (int)s->nrecs++;
 }
 

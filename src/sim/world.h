@@ -51,6 +51,7 @@ struct sim_record {
 	char id[24];
 	uint64_t rv;
 	int64_t mtime_s;                  /* system clock */
+	int64_t created_s;                /* system clock */
 	char *val[SF__COUNT];
 	int64_t fmtime_s[SF__COUNT];
 	char *fauthor[SF__COUNT];
