@@ -4,6 +4,7 @@
 #include "core/config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void cc_config_defaults(struct cc_config *cfg)
@@ -70,6 +71,35 @@ int cc_config_validate(const struct cc_config *cfg, char *err, size_t errlen)
 		}
 		for (size_t f = 0; f < cfg->nfields; f++) {
 			const struct cc_field_map *m = &sd->map[f];
+			if (m->mapped && m->kind == CC_MAP_RANGE) {
+				for (size_t i = 0; i < m->nranges; i++) {
+					const struct cc_value_range *r = &m->ranges[i];
+					char *end;
+					long d = r->dflt ? strtol(r->dflt, &end, 10) : 0;
+					if (r->from > r->to || !r->canonical || !r->dflt || *end ||
+					    d < r->from || d > r->to) {
+						snprintf(err, errlen, "system %s field %s: range %ld..%ld needs "
+						         "a canonical value and a default inside it",
+						         sd->name, cfg->fields[f].name, r->from, r->to);
+						return CC_EINVAL;
+					}
+					for (size_t j = 0; j < i; j++) {
+						const struct cc_value_range *q = &m->ranges[j];
+						if (r->from <= q->to && q->from <= r->to) {
+							snprintf(err, errlen, "system %s field %s: ranges %ld..%ld "
+							         "and %ld..%ld overlap", sd->name,
+							         cfg->fields[f].name, q->from, q->to, r->from, r->to);
+							return CC_EINVAL;
+						}
+						if (strcmp(q->canonical, r->canonical) == 0) {
+							snprintf(err, errlen, "system %s field %s: %s has two ranges",
+							         sd->name, cfg->fields[f].name, r->canonical);
+							return CC_EINVAL;
+						}
+					}
+				}
+				continue;
+			}
 			if (!m->mapped || m->kind != CC_MAP_TABLE)
 				continue;
 			/* Each canonical value may stand in one entry only, so that

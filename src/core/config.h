@@ -34,9 +34,21 @@ struct cc_value_entry {
 	const char *dflt;             /* NULL means canonical[0] */
 };
 
+/*
+ * A range of remote numbers standing for one canonical value (RT's priority
+ * 20..39 is "normal"): a number inside the range is left alone, any other
+ * is written as dflt.
+ */
+struct cc_value_range {
+	long from, to;        /* inclusive */
+	const char *canonical;
+	const char *dflt;     /* the remote number written for this value */
+};
+
 enum cc_map_kind {
 	CC_MAP_IDENTITY = 0, /* values pass through (normalized) */
 	CC_MAP_TABLE,        /* values translated through entries */
+	CC_MAP_RANGE,        /* remote numbers by ranges */
 };
 
 struct cc_field_map {
@@ -45,6 +57,8 @@ struct cc_field_map {
 	enum cc_map_kind kind;
 	const struct cc_value_entry *entries;
 	size_t nentries;
+	const struct cc_value_range *ranges;  /* CC_MAP_RANGE */
+	size_t nranges;
 };
 
 /* Routing: a case goes to a system only if every rule for it holds. */

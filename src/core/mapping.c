@@ -3,6 +3,7 @@
  */
 #include "core/mapping.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,9 +33,37 @@ static const struct cc_value_entry *entry_for_canonical(const struct cc_field_ma
 	return NULL;
 }
 
+/* The range a remote number falls in, or NULL (not a number, no range). */
+static const struct cc_value_range *range_for_remote(const struct cc_field_map *map,
+                                                    const char *remote)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(remote, &end, 10);
+	if (end == remote || *end != '\0' || errno == ERANGE)
+		return NULL;
+	for (size_t i = 0; i < map->nranges; i++)
+		if (v >= map->ranges[i].from && v <= map->ranges[i].to)
+			return &map->ranges[i];
+	return NULL;
+}
+
+static const struct cc_value_range *range_for_canonical(const struct cc_field_map *map,
+                                                       const char *canonical)
+{
+	for (size_t i = 0; i < map->nranges; i++)
+		if (strcmp(map->ranges[i].canonical, canonical) == 0)
+			return &map->ranges[i];
+	return NULL;
+}
+
 bool cc_map_covers(const struct cc_field_map *map, const char *remote,
                    const char *canonical)
 {
+	if (map->kind == CC_MAP_RANGE && remote[0] && canonical[0]) {
+		const struct cc_value_range *r = range_for_remote(map, remote);
+		return r && strcmp(r->canonical, canonical) == 0;
+	}
 	if (map->kind == CC_MAP_IDENTITY || remote[0] == '\0' || canonical[0] == '\0')
 		return strcmp(remote, canonical) == 0;
 	const struct cc_value_entry *e = entry_for_remote(map, remote);
@@ -48,6 +77,15 @@ enum cc_map_outcome cc_map_inbound(const struct cc_field_map *map,
 	if (map->kind == CC_MAP_IDENTITY || remote[0] == '\0') {
 		*out = remote;
 		return strcmp(remote, current) == 0 ? CC_MAP_SAME : CC_MAP_CHANGE;
+	}
+	if (map->kind == CC_MAP_RANGE) {
+		const struct cc_value_range *r = range_for_remote(map, remote);
+		if (!r)
+			return CC_MAP_UNMAPPED;
+		if (strcmp(r->canonical, current) == 0)
+			return CC_MAP_SAME;
+		*out = r->canonical;
+		return CC_MAP_CHANGE;
 	}
 	const struct cc_value_entry *e = entry_for_remote(map, remote);
 	if (!e)
@@ -65,6 +103,16 @@ enum cc_map_outcome cc_map_outbound(const struct cc_field_map *map,
 	if (map->kind == CC_MAP_IDENTITY || canonical[0] == '\0') {
 		*out = canonical;
 		return strcmp(canonical, shadow) == 0 ? CC_MAP_SAME : CC_MAP_CHANGE;
+	}
+	if (map->kind == CC_MAP_RANGE) {
+		const struct cc_value_range *now = shadow[0] ? range_for_remote(map, shadow) : NULL;
+		if (now && strcmp(now->canonical, canonical) == 0)
+			return CC_MAP_SAME; /* a number inside its level's range is left alone */
+		const struct cc_value_range *r = range_for_canonical(map, canonical);
+		if (!r)
+			return CC_MAP_UNMAPPED;
+		*out = r->dflt;
+		return CC_MAP_CHANGE;
 	}
 	const struct cc_value_entry *cur = shadow[0] ? entry_for_remote(map, shadow) : NULL;
 	if (cur && entry_contains(cur, canonical))

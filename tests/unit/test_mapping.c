@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -345,6 +346,76 @@ static void test_property_normalize_idempotent(void **state)
 	}
 }
 
+/* RT priority numbers by ranges: a number inside its level's range is left
+ * alone; any other number is written as the level's default. */
+static const struct cc_value_range rt_priority[] = {
+	{ 0, 19, "low", "10" },     { 20, 39, "normal", "30" }, { 40, 59, "high", "50" },
+	{ 60, 79, "urgent", "70" }, { 80, 100, "immediate", "90" },
+};
+
+static void test_range_map(void **state)
+{
+	(void)state;
+	struct cc_field_map m = { .mapped = true, .kind = CC_MAP_RANGE, .ranges = rt_priority,
+		                  .nranges = 5 };
+	const char *out = NULL;
+	/* inbound: a number becomes its level */
+	assert_int_equal(cc_map_inbound(&m, "37", "low", &out), CC_MAP_CHANGE);
+	assert_string_equal(out, "normal");
+	assert_int_equal(cc_map_inbound(&m, "37", "normal", &out), CC_MAP_SAME);
+	assert_int_equal(cc_map_inbound(&m, "101", "normal", &out), CC_MAP_UNMAPPED);
+	assert_int_equal(cc_map_inbound(&m, "high", "normal", &out), CC_MAP_UNMAPPED);
+	assert_int_equal(cc_map_inbound(&m, "", "", &out), CC_MAP_SAME);
+	/* outbound: 37 already stands for normal, nothing is written */
+	assert_int_equal(cc_map_outbound(&m, "normal", "37", &out), CC_MAP_SAME);
+	assert_int_equal(cc_map_outbound(&m, "high", "37", &out), CC_MAP_CHANGE);
+	assert_string_equal(out, "50");
+	assert_int_equal(cc_map_outbound(&m, "urgent", "", &out), CC_MAP_CHANGE);
+	assert_string_equal(out, "70");
+	assert_int_equal(cc_map_outbound(&m, "unknown", "37", &out), CC_MAP_UNMAPPED);
+	assert_true(cc_map_covers(&m, "85", "immediate"));
+	assert_false(cc_map_covers(&m, "85", "urgent"));
+	/* round trip: project(inject(r)) leaves every remote number alone */
+	for (long v = 0; v <= 100; v++) {
+		char r[8];
+		snprintf(r, sizeof(r), "%ld", v);
+		const char *canon = NULL, *back = NULL;
+		assert_int_equal(cc_map_inbound(&m, r, "", &canon), CC_MAP_CHANGE);
+		assert_int_equal(cc_map_outbound(&m, canon, r, &back), CC_MAP_SAME);
+	}
+}
+
+static void test_range_validation(void **state)
+{
+	(void)state;
+	static const struct cc_value_range overlap[] = {
+		{ 0, 20, "low", "10" }, { 20, 39, "normal", "30" },
+	};
+	static const struct cc_value_range outside[] = { { 0, 19, "low", "25" } };
+	struct cc_config cfg;
+	char err[256];
+	cc_config_defaults(&cfg);
+	cfg.nfields = 1;
+	cfg.fields[0] = (struct cc_field_def){ .name = "priority", .type = CC_FT_PRIORITY };
+	cfg.nsystems = 2;
+	for (int s = 0; s < 2; s++) {
+		cfg.systems[s].name = s ? "redmine" : "rt";
+		cfg.systems[s].rank = s + 1;
+		cfg.systems[s].map[0] = (struct cc_field_map){ .mapped = true };
+	}
+	cfg.systems[0].map[0] = (struct cc_field_map){ .mapped = true, .kind = CC_MAP_RANGE,
+		                                       .ranges = rt_priority, .nranges = 5 };
+	assert_int_equal(cc_config_validate(&cfg, err, sizeof(err)), CC_EOK);
+	cfg.systems[0].map[0].ranges = overlap;
+	cfg.systems[0].map[0].nranges = 2;
+	assert_int_equal(cc_config_validate(&cfg, err, sizeof(err)), CC_EINVAL);
+	assert_non_null(strstr(err, "overlap"));
+	cfg.systems[0].map[0].ranges = outside;
+	cfg.systems[0].map[0].nranges = 1;
+	assert_int_equal(cc_config_validate(&cfg, err, sizeof(err)), CC_EINVAL);
+	assert_non_null(strstr(err, "default inside"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -361,6 +432,8 @@ int main(void)
 		cmocka_unit_test(test_normalize),
 		cmocka_unit_test(test_property_round_trip),
 		cmocka_unit_test(test_property_normalize_idempotent),
+		cmocka_unit_test(test_range_map),
+		cmocka_unit_test(test_range_validation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
