@@ -1,6 +1,8 @@
 # concord: the two commands a new user needs, and the build behind them.
 #   make        builds build/concord
-#   make demo   the main job: a narrated simulation of three systems
+#   make demo   the main job: a live sync between real Request Tracker and
+#               Redmine servers on loopback (installs them the first time)
+#   make sim-demo  a narrated simulation of three systems
 #   make test   everything CI runs; ends with "N passed, N failed"
 # Each target installs the Debian packages it needs when they are missing.
 
@@ -8,7 +10,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 MESON_OPTS ?= -Dwerror=true
 
-.PHONY: all deps demo test clean
+.PHONY: all deps demo sim-demo test clean
 
 all: $(BUILD)/concord
 
@@ -25,6 +27,9 @@ $(ASAN_BUILD)/build.ninja: | deps
 	meson setup $(ASAN_BUILD) $(MESON_OPTS) -Db_sanitize=address,undefined -Db_lundef=false
 
 demo: $(BUILD)/concord
+	./scripts/demo.sh
+
+sim-demo: $(BUILD)/concord
 	./$(BUILD)/concord sim --seed 7 --runs 1 --systems 3 --faults all --hours 1 --narrate
 
 test: deps $(BUILD)/build.ninja $(ASAN_BUILD)/build.ninja

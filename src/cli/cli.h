@@ -10,5 +10,8 @@ int cc_cmd_explain(int argc, char **argv);
 int cc_cmd_deadletters(int argc, char **argv);
 int cc_cmd_store(int argc, char **argv);
 int cc_cmd_bench(int argc, char **argv);
+int cc_cmd_serve(int argc, char **argv);
+int cc_cmd_sync(int argc, char **argv);
+int cc_cmd_check(int argc, char **argv);
 
 #endif

@@ -18,6 +18,9 @@ static void usage(FILE *f)
 	        "  deadletters  list, retry or drop deliveries given up on\n"
 	        "  store        migrate or back up the store\n"
 	        "  bench        measure the store: observations/s, growth, memory\n"
+	        "  serve        run the daemon (concord serve -c FILE)\n"
+	        "  sync         one full cycle and exit (concord sync --once -c FILE)\n"
+	        "  check        check a configuration file (concord check -c FILE)\n"
 	        "\n"
 	        "Commands that open a store take --store URL (sqlite:PATH or memory);\n"
 	        "the default is $CONCORD_STORE, else sqlite:concord.db.\n"
@@ -43,6 +46,12 @@ int main(int argc, char **argv)
 		return cc_cmd_store(argc - 1, argv + 1);
 	if (strcmp(cmd, "bench") == 0)
 		return cc_cmd_bench(argc - 1, argv + 1);
+	if (strcmp(cmd, "serve") == 0)
+		return cc_cmd_serve(argc - 1, argv + 1);
+	if (strcmp(cmd, "sync") == 0)
+		return cc_cmd_sync(argc - 1, argv + 1);
+	if (strcmp(cmd, "check") == 0)
+		return cc_cmd_check(argc - 1, argv + 1);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("concord 0.1.0\n");
 		return 0;

@@ -39,6 +39,7 @@ struct cc_link {
 	uint32_t pending_mask;             /* fields of a write of unknown outcome */
 	char *pending[CC_MAX_FIELDS];
 	bool needs_read;                   /* re-read before the next write */
+	bool needs_stamp;                  /* write the correlation id into the record */
 	uint32_t unmapped_mask;            /* fields holding a value no mapping covers */
 	uint32_t ignored_mask;             /* owner/ignore: divergence accepted ... */
 	struct cc_version ignored_ver[CC_MAX_FIELDS]; /* ... at this case version */

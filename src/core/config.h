@@ -81,6 +81,9 @@ struct cc_system_def {
 	 * second signal only: a value equal to a pending write confirms it only
 	 * when the system says this account made the change. */
 	const char *integration_user;
+	/* Write the case's correlation id into records people raised here too,
+	 * not only into the records concord creates. */
+	bool stamp_correlation;
 	int64_t poll_interval_ms;
 	int64_t poll_overlap_s;  /* overlap window of the poll cursor */
 	int64_t search_lag_ms;   /* upper bound on the search index lag */

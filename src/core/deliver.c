@@ -173,7 +173,7 @@ static int deliver_create(struct cc_hub *h, struct cc_case *c, struct cc_outbox_
 	int64_t t = cc_hub_now(h);
 	char corr[64];
 	int rc;
-	cc_correlation_format(corr, sizeof(corr), c->id);
+	cc_hub_correlation(h, c->id, corr, sizeof(corr));
 
 	/* Wait for a poll of T that would have shown a twin raised there. */
 	if (t < L->create_not_before_ms ||
@@ -468,6 +468,9 @@ static int deliver_update(struct cc_hub *h, struct cc_case *c, struct cc_outbox_
 	const char *values[CC_MAX_FIELDS];
 	uint32_t unmapped;
 	int n = cc_project(h->cfg, c, T, values, &unmapped);
+	bool stamp = L->needs_stamp;
+	char corr[64];
+	cc_hub_correlation(h, c->id, corr, sizeof(corr));
 	for (size_t f = 0; f < h->cfg->nfields; f++) {
 		if (!(unmapped & (1u << f)))
 			continue;
@@ -479,7 +482,7 @@ static int deliver_update(struct cc_hub *h, struct cc_case *c, struct cc_outbox_
 			return rc;
 		}
 	}
-	if (n > 0) {
+	if (n > 0 || stamp) {
 		L->pending_mask = 0;
 		for (size_t f = 0; f < h->cfg->nfields; f++) {
 			if (!values[f])
@@ -491,7 +494,8 @@ static int deliver_update(struct cc_hub *h, struct cc_case *c, struct cc_outbox_
 			}
 			L->pending_mask |= 1u << f;
 		}
-		struct cc_write w = { .remote_id = NULL, .expected_rv = L->rv };
+		struct cc_write w = { .remote_id = NULL, .expected_rv = L->rv,
+		                      .correlation_id = stamp ? corr : NULL };
 		char *rid = strdup(L->remote_id);
 		if (!rid) {
 			ST(h)->rollback(SS(h));
@@ -554,6 +558,8 @@ static int deliver_update(struct cc_hub *h, struct cc_case *c, struct cc_outbox_
 					           w.values[f], &c->f[f].ver, 0, NULL);
 			}
 			L->pending_mask = 0;
+			if (stamp)
+				L->needs_stamp = false;
 			if (out.rv > L->rv)
 				L->rv = out.rv;
 			e->attempts = 0;

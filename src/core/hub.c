@@ -14,6 +14,16 @@
 
 /* ---- small helpers ---------------------------------------------------- */
 
+void cc_hub_correlation(struct cc_hub *h, uint64_t case_id, char *buf, size_t len)
+{
+	cc_correlation_format_in(buf, len, h->instance, case_id);
+}
+
+int cc_hub_correlation_parse(struct cc_hub *h, const char *s, uint64_t *case_id)
+{
+	return cc_correlation_parse_in(s, h->instance, case_id);
+}
+
 void cc_hub_crash_point(struct cc_hub *h, const char *name)
 {
 	if (h->env.crash_point)
@@ -60,6 +70,11 @@ int cc_hub_audit(struct cc_hub *h, const struct cc_case *c, int system, int fiel
 void cc_hub_count_call(struct cc_hub *h, int system, const struct cc_call *call)
 {
 	h->stats.requests[system] += (uint64_t)(call->requests > 0 ? call->requests : 1);
+	if (call->result == CC_OK)
+		h->sys[system].last_failure[0] = '\0';
+	else
+		snprintf(h->sys[system].last_failure, sizeof(h->sys[system].last_failure), "%s",
+		         call->reason[0] ? call->reason : "failed");
 	if (call->has_date)
 		cc_offset_sample(&h->sys[system].state.offset, call->date_s, call->sent_ms,
 		                 call->recv_ms);
@@ -120,7 +135,7 @@ bool cc_hub_needs_delivery(struct cc_hub *h, const struct cc_case *c, int sys)
 	if (l->status != CC_LINK_LINKED)
 		return false;
 	/* A write of unknown outcome is resolved by the next delivery. */
-	if (l->needs_read || l->pending_mask)
+	if (l->needs_read || l->pending_mask || l->needs_stamp)
 		return true;
 	const char *values[CC_MAX_FIELDS];
 	uint32_t unmapped;
@@ -191,6 +206,11 @@ int cc_hub_create(struct cc_hub **out, const struct cc_config *cfg, struct cc_st
 	h->st = store;
 	h->conn = connectors;
 	h->env = *env;
+	int irc = store->ops->instance(store->self, &h->instance);
+	if (irc) {
+		free(h);
+		return irc;
+	}
 	for (size_t s = 0; s < cfg->nsystems; s++) {
 		int rc = store->ops->system_state_load(store->self, (int)s, &h->sys[s].state);
 		if (rc) {
@@ -210,6 +230,11 @@ void cc_hub_destroy(struct cc_hub *h)
 const struct cc_hub_stats *cc_hub_stats(const struct cc_hub *h)
 {
 	return &h->stats;
+}
+
+const char *cc_hub_last_failure(const struct cc_hub *h, int system)
+{
+	return h->sys[system].last_failure;
 }
 
 const char *cc_hub_last_error(const struct cc_hub *h)

@@ -85,5 +85,7 @@ int64_t cc_hub_next_due(struct cc_hub *h, int system);
 
 const struct cc_hub_stats *cc_hub_stats(const struct cc_hub *h);
 const char *cc_hub_last_error(const struct cc_hub *h);
+/* The reason of the last failed call to a system ("" after a success). */
+const char *cc_hub_last_failure(const struct cc_hub *h, int system);
 
 #endif

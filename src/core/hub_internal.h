@@ -16,6 +16,7 @@ struct sys_runtime {
 	int failures;          /* consecutive failed calls */
 	int64_t open_until_ms; /* circuit breaker */
 	int64_t not_before_ms; /* rate limit: Retry-After */
+	char last_failure[160]; /* reason of the last failed call, "" after a success */
 };
 
 struct cc_hub {
@@ -25,12 +26,17 @@ struct cc_hub {
 	struct cc_hub_env env;
 	struct sys_runtime sys[CC_MAX_SYSTEMS];
 	struct cc_hub_stats stats;
+	uint32_t instance;     /* the store's, in every correlation id */
 	char err[256];
 };
 
 #define ST(h) ((h)->st->ops)
 #define SS(h) ((h)->st->self)
 
+/* The correlation id of a case, in this store's instance. */
+void cc_hub_correlation(struct cc_hub *h, uint64_t case_id, char *buf, size_t len);
+/* Parses a correlation id of this store's instance. */
+int cc_hub_correlation_parse(struct cc_hub *h, const char *s, uint64_t *case_id);
 /* Gives a test the chance to kill the process at a named point. */
 void cc_hub_crash_point(struct cc_hub *h, const char *name);
 /* The hub's clock. */

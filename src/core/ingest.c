@@ -85,6 +85,11 @@ int cc_hub_apply_observation(struct cc_hub *h, struct cc_case *c, const struct c
 		                        : "correlation id removed");
 	}
 	bool first_sight = L->rv == 0 && !L->hub_created;
+	if (L->needs_stamp && o->correlation_id) {
+		uint64_t cid;
+		if (cc_hub_correlation_parse(h, o->correlation_id, &cid) == CC_EOK && cid == c->id)
+			L->needs_stamp = false;
+	}
 	uint64_t seq;
 	rc = ST(h)->journal_append(SS(h), S, o->remote_id, o->rv, cc_hub_now(h), &seq);
 	if (rc)
@@ -240,6 +245,7 @@ int cc_hub_attach(struct cc_hub *h, struct cc_case *c, const struct cc_observati
 	 * a person's twin found by the duplicate score is not. */
 	L->hub_created = (why == CC_AUDIT_LINKED && o->correlation_id) ||
 	                 why == CC_AUDIT_CREATED_REMOTE;
+	L->needs_stamp = h->cfg->systems[o->system].stamp_correlation && !o->correlation_id;
 	L->status = CC_LINK_LINKED;
 	L->create_unknown = false;
 	L->rv = 0;
@@ -271,6 +277,7 @@ static int new_case(struct cc_hub *h, const struct cc_observation *o, bool revie
 		goto out;
 	L->status = CC_LINK_LINKED;
 	L->rv = o->rv;
+	L->needs_stamp = h->cfg->systems[S].stamp_correlation && !o->correlation_id;
 	for (size_t f = 0; f < h->cfg->nfields; f++) {
 		const struct cc_obs_field *of = &o->fields[f];
 		if (!h->cfg->systems[S].map[f].mapped || !of->present)
@@ -337,7 +344,7 @@ static int ingest_locked(struct cc_hub *h, const struct cc_observation *o)
 
 	/* A record the hub created (perhaps with an unknown outcome). */
 	uint64_t cid;
-	if (o->correlation_id && cc_correlation_parse(o->correlation_id, &cid) == CC_EOK &&
+	if (o->correlation_id && cc_hub_correlation_parse(h, o->correlation_id, &cid) == CC_EOK &&
 	    ST(h)->case_load(SS(h), cid, &c) == CC_EOK) {
 		if (c.link[o->system].status == CC_LINK_LINKED ||
 		    c.link[o->system].status == CC_LINK_PARKED) {

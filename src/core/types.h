@@ -78,5 +78,12 @@ int cc_version_cmp(const struct cc_version *a, const struct cc_version *b);
 void cc_correlation_format(char *buf, size_t len, uint64_t case_id);
 /* Parses a correlation id; returns 0 and sets *case_id, or CC_EINVAL. */
 int cc_correlation_parse(const char *s, uint64_t *case_id);
+/*
+ * The same for a store with an instance id (instance 0: the forms above):
+ * "concord-<instance, 8 hex digits>-<id>", so that two stores never claim
+ * each other's records. Parsing refuses another instance's ids.
+ */
+void cc_correlation_format_in(char *buf, size_t len, uint32_t instance, uint64_t case_id);
+int cc_correlation_parse_in(const char *s, uint32_t instance, uint64_t *case_id);
 
 #endif

@@ -41,3 +41,26 @@ int cc_correlation_parse(const char *s, uint64_t *case_id)
 	*case_id = v;
 	return CC_EOK;
 }
+
+void cc_correlation_format_in(char *buf, size_t len, uint32_t instance, uint64_t case_id)
+{
+	if (!instance)
+		cc_correlation_format(buf, len, case_id);
+	else
+		snprintf(buf, len, "concord-%08" PRIx32 "-%" PRIu64, instance, case_id);
+}
+
+int cc_correlation_parse_in(const char *s, uint32_t instance, uint64_t *case_id)
+{
+	if (!instance)
+		return cc_correlation_parse(s, case_id);
+	char prefix[32];
+	snprintf(prefix, sizeof(prefix), "concord-%08" PRIx32 "-", instance);
+	size_t n = strlen(prefix);
+	if (!s || strncmp(s, prefix, n) != 0)
+		return CC_EINVAL;
+	char tmp[64];
+	if (snprintf(tmp, sizeof(tmp), "concord-%s", s + n) >= (int)sizeof(tmp))
+		return CC_EINVAL;
+	return cc_correlation_parse(tmp, case_id);
+}

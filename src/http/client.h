@@ -49,8 +49,10 @@ void cc_http_client_destroy(struct cc_http_client *c);
  * Fills *resp (release with cc_http_response_clear) and *call: result,
  * reason, retry_after_ms, has_date/date_s, requests. Mapping: 2xx OK;
  * 409 and 412 CONFLICT; 429 and 503 RETRY with Retry-After (seconds or an
- * HTTP date); other 5xx RETRY; a timeout or a dropped connection RETRY, with
- * outcome_unknown set for anything but GET; other 4xx ERROR (the reason
+ * HTTP date); other 5xx RETRY, with outcome_unknown set for anything but GET
+ * (a gateway's 502 or 504 may follow an applied write); a timeout or a
+ * dropped connection RETRY, with outcome_unknown set for anything but GET
+ * once the request may have left; other 4xx ERROR (the reason
  * quotes the status and the start of the body).
  * The rate limiter may make the call wait (never longer than the limiter's
  * own delay); when a Retry-After is in force it answers RETRY at once

@@ -209,6 +209,13 @@ static int w_stats(void *self, struct cc_store_stats *out)
 	return INNER(c)->stats(ISELF(c), out);
 }
 
+static int w_instance(void *self, uint32_t *out)
+{
+	struct crashable *c = self;
+	DOWN(c);
+	return INNER(c)->instance(ISELF(c), out);
+}
+
 static void w_destroy(void *self)
 {
 	struct crashable *c = self;
@@ -247,6 +254,7 @@ static const struct cc_store_ops crashable_ops = {
 	.audit_scan = w_audit_scan,
 	.last_error = w_last_error,
 	.stats = w_stats,
+	.instance = w_instance,
 	.destroy = w_destroy,
 };
 

@@ -25,6 +25,7 @@ struct hub_model {
 	bool down;
 	bool killed_in_call;
 	bool trace;          /* narrate every audit decision (CONCORD_SIM_TRACE) */
+	uint32_t instance;   /* the store's, part of every correlation id */
 };
 
 static int64_t env_now(void *ctx)
@@ -37,10 +38,10 @@ static uint64_t env_random(void *ctx)
 	return sim_rng_next(&((struct hub_model *)ctx)->rng);
 }
 
-static uint64_t case_claim(uint64_t case_id)
+static uint64_t case_claim(const struct hub_model *m, uint64_t case_id)
 {
 	char corr[64];
-	cc_correlation_format(corr, sizeof(corr), case_id);
+	cc_correlation_format_in(corr, sizeof(corr), m->instance, case_id);
 	return sim_claim_key(corr);
 }
 
@@ -98,7 +99,7 @@ static void env_audit(void *ctx, const struct cc_audit_entry *e)
 	case CC_AUDIT_DEDUP_LINKED:
 	case CC_AUDIT_CREATED_REMOTE:
 		sim_people_group(m->w, e->system, sim_find_record(m->w, e->system, e->remote_id),
-		                 case_claim(e->case_id));
+		                 case_claim(m, e->case_id));
 		break;
 	default:
 		break;
@@ -229,7 +230,7 @@ static int claim_visit(void *arg, const struct cc_case *c)
 			continue;
 		struct sim_event e = { .kind = SIM_EV_CLAIM, .t_ms = w->now, .system = (int)s,
 			               .record = rec, .field = -1, .incident = -1,
-			               .claim = case_claim(c->id) };
+			               .claim = case_claim(cx->m, c->id) };
 		if (sim_log_append(&w->log, &e))
 			cx->rc = -1;
 	}
@@ -279,6 +280,12 @@ int sim_hub_model_create(struct sim_integration *out, struct sim_world *w, uint6
 	}
 	if (sim_crashable_store_open(&m->store, store_url, err, sizeof(err))) {
 		snprintf(out->error, sizeof(out->error), "store: %s", err);
+		free(m);
+		return -1;
+	}
+	if (m->store.ops->instance(m->store.self, &m->instance)) {
+		snprintf(out->error, sizeof(out->error), "store: no instance id");
+		m->store.ops->destroy(m->store.self);
 		free(m);
 		return -1;
 	}

@@ -110,6 +110,8 @@ enum call_kind { K_LIST = 1, K_READ, K_FIND, K_CREATE, K_UPDATE, K_COMMENT };
 /* ---- the parent's side ------------------------------------------------ */
 
 struct proc_model {
+	uint32_t instance;       /* the store's, read once from the file */
+	bool instance_known;
 	struct sim_world *w;
 	struct sim_integration *iface;
 	struct cc_config cfg;
@@ -388,10 +390,21 @@ static int serve_call(struct proc_model *m, struct wire_reader *r)
 	return rc;
 }
 
-static uint64_t case_claim(uint64_t case_id)
+/* The claim key of a case: its correlation id, which names the store's
+ * instance; the parent reads the instance from the file once. */
+static uint64_t case_claim(struct proc_model *m, uint64_t case_id)
 {
 	char corr[64];
-	cc_correlation_format(corr, sizeof(corr), case_id);
+	if (!m->instance_known) {
+		struct cc_store st;
+		char err[200];
+		if (cc_store_open(&st, m->url, err, sizeof(err)) == CC_EOK) {
+			if (st.ops->instance(st.self, &m->instance) == CC_EOK)
+				m->instance_known = true;
+			st.ops->destroy(st.self);
+		}
+	}
+	cc_correlation_format_in(corr, sizeof(corr), m->instance, case_id);
 	return sim_claim_key(corr);
 }
 
@@ -458,7 +471,7 @@ static int handle_audit(struct proc_model *m, struct wire_reader *r)
 	case CC_AUDIT_LINKED:
 	case CC_AUDIT_DEDUP_LINKED:
 	case CC_AUDIT_CREATED_REMOTE:
-		sim_people_group(m->w, sys, sim_find_record(m->w, sys, rid), case_claim(case_id));
+		sim_people_group(m->w, sys, sim_find_record(m->w, sys, rid), case_claim(m, case_id));
 		break;
 	default:
 		break;
@@ -483,7 +496,7 @@ static int handle_claim(struct proc_model *m, struct wire_reader *r)
 		if (rec >= 0) {
 			struct sim_event e = { .kind = SIM_EV_CLAIM, .t_ms = m->w->now, .system = (int)s,
 				               .record = rec, .field = -1, .incident = -1,
-				               .claim = case_claim(case_id) };
+				               .claim = case_claim(m, case_id) };
 			if (sim_log_append(&m->w->log, &e))
 				rc = fail(m, "out of memory logging a claim");
 		}

@@ -126,6 +126,9 @@ struct cc_store_ops {
 	 * until the next call on this store. */
 	const char *(*last_error)(void *self);
 	int (*stats)(void *self, struct cc_store_stats *out);
+	/* This store's instance id, part of every correlation id it gives out
+	 * (0: none, the memory store). Made once, when the store is created. */
+	int (*instance)(void *self, uint32_t *out);
 
 	void (*destroy)(void *self);
 };

@@ -551,6 +551,13 @@ static int mem_stats(void *self, struct cc_store_stats *out)
 	return CC_EOK;
 }
 
+static int mem_instance(void *self, uint32_t *out)
+{
+	(void)self;
+	*out = 0; /* a memory store lives one process: no other store to tell apart */
+	return CC_EOK;
+}
+
 static void mem_destroy(void *self)
 {
 	struct mem *m = self;
@@ -596,6 +603,7 @@ static const struct cc_store_ops memory_ops = {
 	.audit_scan = mem_audit_scan,
 	.last_error = mem_last_error,
 	.stats = mem_stats,
+	.instance = mem_instance,
 	.destroy = mem_destroy,
 };
 

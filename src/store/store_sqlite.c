@@ -1120,6 +1120,40 @@ static const char *sq_last_error(void *self)
 	return ((struct sq *)self)->err;
 }
 
+/* The instance id: made at the first call from /dev/urandom, then kept in meta. */
+static int sq_instance(void *self, uint32_t *out)
+{
+	struct sq *s = self;
+	int64_t v = 0;
+	sqlite3_bind_text(s->q[Q_META_GET], 1, "instance", -1, SQLITE_STATIC);
+	int rc = scalar(s, Q_META_GET, "instance", &v);
+	if (rc == CC_EOK && v > 0 && v <= UINT32_MAX) {
+		*out = (uint32_t)v;
+		return CC_EOK;
+	}
+	if (rc && rc != CC_ENOTFOUND)
+		return rc;
+	uint32_t r = 0;
+	FILE *f = fopen("/dev/urandom", "rb");
+	if (f) {
+		if (fread(&r, sizeof(r), 1, f) != 1)
+			r = 0;
+		fclose(f);
+	}
+	if (!r)
+		r = (uint32_t)time(NULL) ^ 0x5bd1e995u;
+	if (!r)
+		r = 1;
+	sqlite3_stmt *q = s->q[Q_META_SET];
+	sqlite3_bind_text(q, 1, "instance", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, (int64_t)r);
+	rc = run(s, Q_META_SET, "instance");
+	if (rc)
+		return rc;
+	*out = r;
+	return CC_EOK;
+}
+
 static int sq_stats(void *self, struct cc_store_stats *out)
 {
 	struct sq *s = self;
@@ -1195,6 +1229,7 @@ static const struct cc_store_ops sqlite_ops = {
 	.audit_scan = sq_audit_scan,
 	.last_error = sq_last_error,
 	.stats = sq_stats,
+	.instance = sq_instance,
 	.destroy = sq_destroy,
 };
 

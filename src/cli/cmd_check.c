@@ -1,0 +1,194 @@
+/*
+ * `concord check -c FILE`: loads and checks a configuration file, then
+ * prints a short summary (systems, fields, policies). Secrets are never
+ * printed: only where they come from. Exit 0 when the file is sound, 2
+ * with "FILE:LINE:COLUMN: message" on stderr when it is not.
+ */
+#include "cli/cli.h"
+#include "config/config_file.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: concord check -c FILE\n"
+	           "Loads the configuration FILE, checks it (keys, types, names, secrets,\n"
+	           "mappings) and prints a summary without secrets. Exit 0 when it is\n"
+	           "sound, 2 with FILE:LINE:COLUMN: message when it is not.\n");
+}
+
+/* Formats ms as the largest units that divide it: 90000 -> "1m30s". */
+static const char *fmt_duration(char *buf, size_t len, int64_t ms)
+{
+	static const struct { int64_t ms; const char *unit; } units[] = {
+		{ 3600 * 1000, "h" }, { 60 * 1000, "m" }, { 1000, "s" }, { 1, "ms" },
+	};
+	size_t used = 0;
+	buf[0] = '\0';
+	if (ms == 0) {
+		snprintf(buf, len, "0");
+		return buf;
+	}
+	for (size_t i = 0; i < 4 && ms > 0 && used < len; i++) {
+		if (ms >= units[i].ms) {
+			int n = snprintf(buf + used, len - used, "%" PRId64 "%s", ms / units[i].ms,
+			                 units[i].unit);
+			if (n < 0)
+				break;
+			used += (size_t)n;
+			ms %= units[i].ms;
+		}
+	}
+	return buf;
+}
+
+static const char *source_word(enum cc_value_source s)
+{
+	switch (s) {
+	case CC_SRC_ENV:
+		return "env";
+	case CC_SRC_FILE:
+		return "file";
+	default:
+		return "inline";
+	}
+}
+
+/* A URL without user:password@, which may hide a credential. */
+static void print_url(const struct cc_sourced *u)
+{
+	const char *v = u->value;
+	const char *scheme = strstr(v, "://");
+	const char *host = scheme ? scheme + 3 : v;
+	const char *slash = strchr(host, '/');
+	const char *at = strchr(host, '@');
+	if (at && (!slash || at < slash))
+		printf("%.*s***@%s", (int)(host - v), v, at + 1);
+	else
+		printf("%s", v);
+	if (u->source != CC_SRC_INLINE)
+		printf(" (%s %s)", source_word(u->source), u->from);
+}
+
+static void print_secret(const char *label, const struct cc_sourced *s)
+{
+	if (s->source == CC_SRC_NONE)
+		printf("%s: not set", label);
+	else
+		printf("%s: set (%s %s)", label, source_word(s->source), s->from);
+}
+
+static const char *const type_word[] = { "string", "text", "enum", "user", "priority",
+	                                 "timestamp" };
+
+int cc_cmd_check(int argc, char **argv)
+{
+	const char *path = NULL;
+	for (int i = 1; i < argc; i++) {
+		if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) && i + 1 < argc) {
+			path = argv[++i];
+		} else if (!strncmp(argv[i], "--config=", 9)) {
+			path = argv[i] + 9;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 0;
+		} else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!path) {
+		usage(stderr);
+		return 2;
+	}
+	struct cc_file_config *c;
+	char err[1024];
+	if (cc_config_file_load(&c, path, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
+	const struct cc_config *cfg = &c->engine;
+	char d1[32], d2[32], d3[32];
+
+	printf("%s: OK\n", path);
+	printf("store: %s\n", c->store ? c->store : "(not set: --store or the default)");
+	printf("listen: %s\n", c->listen);
+	print_secret("admin_token", &c->admin_token);
+	printf("\n");
+
+	printf("systems (%zu):\n", cfg->nsystems);
+	for (size_t s = 0; s < cfg->nsystems; s++) {
+		const struct cc_system_def *sd = &cfg->systems[s];
+		const struct cc_system_file *sf = &c->system[s];
+		printf("  %s: kind %s, rank %d, poll every %s (overlap %s, search lag %s), "
+		       "page %zu, comments %s\n",
+		       sd->name, sd->kind, (int)sd->rank, fmt_duration(d1, sizeof(d1), sd->poll_interval_ms),
+		       fmt_duration(d2, sizeof(d2), sd->poll_overlap_s * 1000),
+		       fmt_duration(d3, sizeof(d3), sd->search_lag_ms), sd->page_size,
+		       sd->comments ? "yes" : "no");
+		printf("    url: ");
+		if (sf->url.value)
+			print_url(&sf->url);
+		else
+			printf("not set");
+		printf("; ");
+		print_secret("token", &sf->token);
+		printf("; writes as %s\n", sd->integration_user ? sd->integration_user : "(unknown)");
+		if (sf->nsettings) {
+			printf("    settings:");
+			for (size_t i = 0; i < sf->nsettings; i++) {
+				const struct cc_setting *st = &sf->settings[i];
+				if (st->source == CC_SRC_INLINE)
+					printf(" %s=%s", st->key, st->value);
+				else
+					printf(" %s=(%s %s)", st->key, source_word(st->source), st->from);
+			}
+			printf("\n");
+		}
+		if (sf->nusers)
+			printf("    users: %zu mapped\n", sf->nusers);
+		for (size_t r = 0; r < sd->nroutes; r++)
+			printf("    route: %s %s '%s'\n", cfg->fields[sd->routes[r].field].name,
+			       sd->routes[r].op == CC_ROUTE_NE ? "ne" : "eq", sd->routes[r].value);
+		for (size_t f = 0; f < cfg->nfields; f++) {
+			const struct cc_field_map *m = &sd->map[f];
+			if (!m->mapped) {
+				printf("    %-12s (not carried)\n", cfg->fields[f].name);
+				continue;
+			}
+			printf("    %-12s <-> %s", cfg->fields[f].name, m->remote_name);
+			if (m->kind == CC_MAP_RANGE)
+				printf(" (%zu ranges)", m->nranges);
+			else if (m->kind == CC_MAP_TABLE && sf->nusers &&
+			         m->entries[0].remote == sf->users[0].person)
+				printf(" (users map)");
+			else if (m->kind == CC_MAP_TABLE)
+				printf(" (%zu values)", m->nentries);
+			printf("\n");
+		}
+	}
+	printf("\nfields (%zu):\n", cfg->nfields);
+	for (size_t f = 0; f < cfg->nfields; f++) {
+		const struct cc_field_def *fd = &cfg->fields[f];
+		printf("  %-12s %-9s ", fd->name, type_word[fd->type]);
+		switch (fd->policy) {
+		case CC_POLICY_LWW:
+			printf("lww");
+			break;
+		case CC_POLICY_MANUAL:
+			printf("manual");
+			break;
+		case CC_POLICY_OWNER:
+			printf("owner %s (%s)", cfg->systems[fd->owner].name,
+			       fd->owner_mode == CC_OWNER_REVERT ? "revert" : "ignore");
+			break;
+		}
+		if (fd->dedup_key)
+			printf(", duplicate check");
+		printf("\n");
+	}
+	cc_config_file_free(c);
+	return 0;
+}

@@ -1,0 +1,96 @@
+/*
+ * The configuration file: a YAML document (docs/configuration.md) turned
+ * into the engine's configuration (struct cc_config, core/config.h) plus
+ * what the connectors and the daemon need beside it (addresses, resolved
+ * secrets, connector settings, user maps). Numeric ranges (`ranges:`) are
+ * in the engine's map: engine.systems[s].map[f] of kind CC_MAP_RANGE.
+ *
+ * Everything reachable from a struct cc_file_config lives in one arena that
+ * the struct owns: it stays valid until cc_config_file_free(), which wipes
+ * the memory (secrets included) before releasing it. The engine borrows
+ * `engine` for as long as the struct lives.
+ *
+ * Secrets (`admin_token`, each system's `token`) are never written inline
+ * in the file: they are `{env: NAME}` or `{file: PATH}`. Their values are
+ * held here for the connectors and never appear in any message.
+ */
+#ifndef CC_CONFIG_FILE_H
+#define CC_CONFIG_FILE_H
+
+#include "core/config.h"
+
+/* One line of a system's `users:` map: its account name -> a person. */
+struct cc_user_entry {
+	const char *remote;
+	const char *person;
+};
+
+/* Where a string value came from, for summaries that must not leak it. */
+enum cc_value_source {
+	CC_SRC_NONE = 0,   /* absent */
+	CC_SRC_INLINE,     /* written in the file */
+	CC_SRC_ENV,        /* {env: NAME} */
+	CC_SRC_FILE,       /* {file: PATH} */
+};
+
+struct cc_sourced {
+	const char *value;         /* NULL when absent */
+	enum cc_value_source source;
+	const char *from;          /* the variable name or the path; NULL inline */
+};
+
+/* One connector-specific setting (`settings:`), a string. */
+struct cc_setting {
+	const char *key;
+	const char *value;
+	enum cc_value_source source; /* inline, env or file */
+	const char *from;            /* the variable or the path; NULL inline */
+};
+
+/* Per system, what its connector needs beside the engine's cc_system_def. */
+struct cc_system_file {
+	struct cc_sourced url;
+	struct cc_sourced token;   /* a secret: never print token.value */
+	const struct cc_setting *settings;
+	size_t nsettings;
+	const struct cc_user_entry *users;
+	size_t nusers;
+};
+
+struct cc_file_config {
+	/* The engine's configuration; systems[i] pairs with system[i] below. */
+	struct cc_config engine;
+	struct cc_system_file system[CC_MAX_SYSTEMS];
+	const char *path;          /* the file loaded, as given */
+	const char *store;         /* store URL, NULL when the file names none */
+	const char *listen;        /* host:port, default "127.0.0.1:8484" */
+	struct cc_sourced admin_token; /* a secret: never print its value */
+	struct cc_arena *arena;    /* owns everything above */
+};
+
+#define CC_DEFAULT_LISTEN "127.0.0.1:8484"
+
+/*
+ * Loads and checks the file at `path`. On success returns 0 and sets *out
+ * to a configuration the caller releases with cc_config_file_free(). On
+ * failure returns a negative cc_error, sets *out to NULL and writes
+ * "PATH:LINE:COLUMN: what is wrong" into err (never a secret's value).
+ */
+int cc_config_file_load(struct cc_file_config **out, const char *path, char *err,
+                        size_t errlen);
+
+/* Wipes and releases c and everything it owns. NULL is allowed. */
+void cc_config_file_free(struct cc_file_config *c);
+
+/* The value of setting `key` of system `system`, or NULL (borrowed). */
+const char *cc_config_file_setting(const struct cc_file_config *c, size_t system,
+                                   const char *key);
+
+/* Index of a system by name, or -1. */
+int cc_config_file_system(const struct cc_file_config *c, const char *name);
+
+/* The person that account `remote` of system `system` is, or NULL. */
+const char *cc_config_file_person(const struct cc_file_config *c, size_t system,
+                                  const char *remote);
+
+#endif

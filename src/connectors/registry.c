@@ -1,0 +1,238 @@
+/*
+ * The connector factory (see registry.h) and the helpers the HTTP
+ * connectors share: settings, the user map, remote times, JSON scalars,
+ * keyset order, and a small growable string.
+ */
+#include "connectors/registry.h"
+
+#include "connectors/redmine/redmine.h"
+#include "connectors/rt/rt.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int cc_connector_create(struct cc_connector *out, const char *kind,
+                        const struct cc_connector_setup *setup, char *err, size_t errlen)
+{
+	out->ops = NULL;
+	out->self = NULL;
+	if (!kind || !setup || !setup->cfg || setup->system < 0 ||
+	    (size_t)setup->system >= setup->cfg->nsystems) {
+		snprintf(err, errlen, "connector: no kind, configuration or system index");
+		return CC_EINVAL;
+	}
+	if (!setup->base_url || !setup->base_url[0]) {
+		snprintf(err, errlen, "connector %s: no base url", kind);
+		return CC_EINVAL;
+	}
+	if (strcmp(kind, "rt") == 0)
+		return cc_rt_create(out, setup, err, errlen);
+	if (strcmp(kind, "redmine") == 0)
+		return cc_redmine_create(out, setup, err, errlen);
+	snprintf(err, errlen, "connector kind '%s' is unknown (known: rt, redmine)", kind);
+	return CC_EINVAL;
+}
+
+const char *cc_setup_setting(const struct cc_connector_setup *s, const char *key,
+                             const char *dflt)
+{
+	for (size_t i = 0; i < s->nsettings; i++)
+		if (s->settings[i].key && strcmp(s->settings[i].key, key) == 0 &&
+		    s->settings[i].value)
+			return s->settings[i].value;
+	return dflt;
+}
+
+int cc_usermap_init(struct cc_usermap *m, const struct cc_connector_setup *s)
+{
+	memset(m, 0, sizeof(*m));
+	if (!s->nusers)
+		return 0;
+	m->remote = calloc(s->nusers, sizeof(*m->remote));
+	m->person = calloc(s->nusers, sizeof(*m->person));
+	if (!m->remote || !m->person)
+		goto oom;
+	for (size_t i = 0; i < s->nusers; i++) {
+		if (!s->users[i].remote || !s->users[i].person)
+			continue;
+		m->remote[m->n] = strdup(s->users[i].remote);
+		m->person[m->n] = strdup(s->users[i].person);
+		m->n++;
+		if (!m->remote[m->n - 1] || !m->person[m->n - 1])
+			goto oom;
+	}
+	return 0;
+oom:
+	cc_usermap_clear(m);
+	return CC_ENOMEM;
+}
+
+void cc_usermap_clear(struct cc_usermap *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->remote[i]);
+		free(m->person[i]);
+	}
+	free(m->remote);
+	free(m->person);
+	memset(m, 0, sizeof(*m));
+}
+
+const char *cc_usermap_person(const struct cc_usermap *m, const char *remote)
+{
+	if (!remote)
+		return NULL;
+	for (size_t i = 0; i < m->n; i++)
+		if (strcmp(m->remote[i], remote) == 0)
+			return m->person[i];
+	return remote;
+}
+
+const char *cc_usermap_remote(const struct cc_usermap *m, const char *person)
+{
+	if (!person)
+		return NULL;
+	for (size_t i = 0; i < m->n; i++)
+		if (strcmp(m->person[i], person) == 0)
+			return m->remote[i];
+	return person;
+}
+
+int64_t cc_parse_iso8601(const char *s)
+{
+	int Y, M, D, h, mi, sec;
+	int n = 0;
+	if (!s || sscanf(s, "%d-%d-%d%*[T ]%d:%d:%d%n", &Y, &M, &D, &h, &mi, &sec, &n) != 6)
+		return 0;
+	struct tm tm = { .tm_year = Y - 1900, .tm_mon = M - 1, .tm_mday = D,
+		         .tm_hour = h, .tm_min = mi, .tm_sec = sec };
+	int64_t t = (int64_t)timegm(&tm);
+	const char *p = s + n;
+	if (*p == '.')
+		while (*++p >= '0' && *p <= '9')
+			;
+	if (*p == '+' || *p == '-') {
+		int oh = 0, om = 0;
+		if (sscanf(p + 1, "%d:%d", &oh, &om) >= 1) {
+			int64_t off = (int64_t)oh * 3600 + (int64_t)om * 60;
+			t += *p == '+' ? -off : off;
+		}
+	}
+	return t < 0 ? 0 : t;
+}
+
+void cc_format_utc(char *buf, size_t len, int64_t t, bool iso)
+{
+	time_t tt = (time_t)(t < 0 ? 0 : t);
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	strftime(buf, len, iso ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+const char *cc_json_str(json_t *v, char *buf, size_t len)
+{
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (json_is_integer(v)) {
+		snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return buf;
+	}
+	if (json_is_real(v)) {
+		snprintf(buf, len, "%g", json_real_value(v));
+		return buf;
+	}
+	if (json_is_true(v))
+		return "true";
+	if (json_is_false(v))
+		return "false";
+	return NULL;
+}
+
+enum cc_result cc_call_fail(struct cc_call *call, enum cc_result r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(call->reason, sizeof(call->reason), fmt, ap);
+	va_end(ap);
+	call->result = r;
+	return r;
+}
+
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+int cc_keyset_cmp(int64_t am, const char *aid, int64_t bm, const char *bid)
+{
+	if (am != bm)
+		return am < bm ? -1 : 1;
+	if (all_digits(aid) && all_digits(bid)) {
+		size_t la = strlen(aid), lb = strlen(bid);
+		if (la != lb)
+			return la < lb ? -1 : 1;
+	}
+	return strcmp(aid, bid);
+}
+
+void cc_buf_add(struct cc_buf *b, const char *s)
+{
+	size_t n = strlen(s);
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		char *p = realloc(b->p, cap);
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n + 1);
+	b->len += n;
+}
+
+void cc_buf_addf(struct cc_buf *b, const char *fmt, ...)
+{
+	char small[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->oom = true;
+		return;
+	}
+	if ((size_t)n < sizeof(small)) {
+		cc_buf_add(b, small);
+		return;
+	}
+	char *big = malloc((size_t)n + 1);
+	if (!big) {
+		b->oom = true;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	cc_buf_add(b, big);
+	free(big);
+}
+
+void cc_buf_clear(struct cc_buf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}

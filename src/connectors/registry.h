@@ -1,0 +1,112 @@
+/*
+ * The connector factory: makes a connector of a given kind ("rt",
+ * "redmine") from what the configuration says about one system, and the
+ * small helpers the HTTP connectors share (settings, the user map, remote
+ * times, JSON values, the observation of a mapped field).
+ *
+ * The factory creates the connector's HTTP client (src/http/client.h) from
+ * base_url and the secret; the connector owns it and destroys it in its
+ * destroy(). Nothing in a setup is borrowed after cc_connector_create()
+ * returns, except cfg, which must outlive the connector (the engine's
+ * configuration does).
+ */
+#ifndef CC_CONNECTORS_REGISTRY_H
+#define CC_CONNECTORS_REGISTRY_H
+
+#include "connectors/connector.h"
+#include "core/config.h"
+
+#include <stdio.h>
+
+struct cc_http_client;
+struct json_t;
+
+/* One connector-specific setting, as written in the configuration. */
+struct cc_connector_setting {
+	const char *key;
+	const char *value;
+};
+
+/* One line of the user map: the system's account name and the person it is. */
+struct cc_connector_user {
+	const char *remote;  /* RT user Name, Redmine login */
+	const char *person;  /* canonical person */
+};
+
+struct cc_connector_setup {
+	/*
+	 * The API root: RT "http://host:port/REST/2.0", Redmine
+	 * "http://host:port" (no trailing slash; a trailing one is removed).
+	 */
+	const char *base_url;
+	const char *secret;            /* RT auth token, Redmine API key; never logged */
+	const char *integration_user;  /* the account concord writes as (RT Name, Redmine login) */
+	const struct cc_config *cfg;   /* the engine's configuration (borrowed, must outlive) */
+	int system;                    /* index of this system in cfg->systems */
+	/* RT: queue, correlation_field; Redmine: project, correlation_field. */
+	const struct cc_connector_setting *settings;
+	size_t nsettings;
+	const struct cc_connector_user *users;
+	size_t nusers;
+	/* HTTP tuning, 0 for the defaults of src/http/client.h. */
+	long timeout_ms;
+	double rate_per_sec;
+	const char *ca_file;
+};
+
+/*
+ * Makes a connector of `kind` into *out. Returns 0, or a negative cc_error
+ * with a message in err (never the secret). Kinds: "rt", "redmine".
+ * Release with out->ops->destroy(out->self).
+ */
+int cc_connector_create(struct cc_connector *out, const char *kind,
+                        const struct cc_connector_setup *setup, char *err, size_t errlen);
+
+/* ---- helpers shared by the HTTP connectors (not for the engine) ---- */
+
+/* The value of a setting, or dflt. */
+const char *cc_setup_setting(const struct cc_connector_setup *s, const char *key,
+                             const char *dflt);
+
+/*
+ * A copy of the user map, owned by a connector: remote account <-> person.
+ * cc_usermap_person: the person an account is, or the account itself when
+ * the map does not know it (the engine then parks a value no mapping
+ * covers). cc_usermap_remote: the account a person is, or the value itself.
+ */
+struct cc_usermap {
+	char **remote;
+	char **person;
+	size_t n;
+};
+int cc_usermap_init(struct cc_usermap *m, const struct cc_connector_setup *s);
+void cc_usermap_clear(struct cc_usermap *m);
+const char *cc_usermap_person(const struct cc_usermap *m, const char *remote);
+const char *cc_usermap_remote(const struct cc_usermap *m, const char *person);
+
+/* "2026-11-27T21:22:02Z" (or with a +hh:mm offset) to seconds; 0 when unparsable. */
+int64_t cc_parse_iso8601(const char *s);
+/* Seconds to "YYYY-MM-DD HH:MM:SS" (UTC) or "YYYY-MM-DDTHH:MM:SSZ" (iso true). */
+void cc_format_utc(char *buf, size_t len, int64_t t, bool iso);
+
+/* A JSON scalar as a string (a number printed, null and objects as NULL). */
+const char *cc_json_str(struct json_t *v, char *buf, size_t len);
+
+/* A call answered by the connector itself (bad answer, unknown value). */
+enum cc_result cc_call_fail(struct cc_call *call, enum cc_result r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Keyset order of (mtime, remote id): ids compare as numbers when both are. */
+int cc_keyset_cmp(int64_t am, const char *aid, int64_t bm, const char *bid);
+
+/* A growable string. */
+struct cc_buf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+void cc_buf_add(struct cc_buf *b, const char *s);
+void cc_buf_addf(struct cc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cc_buf_clear(struct cc_buf *b);
+
+#endif

@@ -1,0 +1,1047 @@
+/*
+ * The Request Tracker 5 connector: REST2 (/REST/2.0) over the HTTP client.
+ *
+ * A record is a ticket of one queue. Its observation is built from three
+ * answers: the ticket itself (current values, queue, status, custom
+ * fields), its history (who changed which field when, the newest
+ * transaction id as the remote version, comment transactions) and, only
+ * when the history holds comments, its attachments (the comment bodies).
+ * Polls search tickets of the queue by LastUpdated, plus the transactions
+ * that took a ticket away (deleted, or moved to another queue), so that a
+ * departure is seen as a deleted observation. docs/connectors/rt.md says
+ * which API facts this relies on and what RT's scrips do on each write.
+ */
+#include "connectors/rt/rt.h"
+
+#include "http/client.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_LIST_PAGES 50     /* ticket search pages per list call (100 each) */
+#define MAX_HISTORY_PAGES 100 /* 10000 transactions per ticket */
+#define MAX_ATTACH_PAGES 50
+#define PER_PAGE 100
+
+struct rt {
+	struct cc_http_client *http;
+	const struct cc_config *cfg;
+	int system;
+	char *queue;            /* queue name */
+	char *cf;               /* correlation custom field name */
+	char *iuser;            /* integration user, may be NULL */
+	char queue_id[32];      /* resolved once */
+	struct cc_usermap users;
+};
+
+/* ---- requests ---------------------------------------------------------- */
+
+static char *strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *strf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = NULL;
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+/*
+ * One request; on OK with a body, *out is its JSON (caller decrefs).
+ * *status is the HTTP status (0 without an answer).
+ */
+static enum cc_result req(struct rt *r, const char *op, const char *method, const char *path,
+                          json_t *body, json_t **out, long *status, struct cc_call *call)
+{
+	if (out)
+		*out = NULL;
+	if (status)
+		*status = 0;
+	if (!path)
+		return cc_call_fail(call, CC_RETRY, "rt: out of memory");
+	char *b = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	if (body && !b)
+		return cc_call_fail(call, CC_RETRY, "rt: out of memory");
+	struct cc_http_response resp;
+	enum cc_result res = cc_http_request(r->http, op, method, path, b, &resp, call);
+	free(b);
+	if (status)
+		*status = resp.status;
+	if (res == CC_OK && out && resp.body && resp.len) {
+		json_error_t je;
+		*out = json_loadb(resp.body, resp.len, 0, &je);
+		if (!*out)
+			res = cc_call_fail(call, CC_RETRY, "rt %s: answer is not JSON: %s", op, je.text);
+	}
+	cc_http_response_clear(&resp);
+	return res;
+}
+
+static const char *jstr(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+/* A user reference {"id": "root", ...} or a plain string. */
+static const char *juser(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+	if (json_is_object(v))
+		return json_string_value(json_object_get(v, "id"));
+	return json_string_value(v);
+}
+
+/* A numeric id given as a string or a number. */
+static uint64_t jid(json_t *v)
+{
+	if (json_is_integer(v))
+		return (uint64_t)json_integer_value(v);
+	const char *s = json_string_value(v);
+	return s ? strtoull(s, NULL, 10) : 0;
+}
+
+/* TicketSQL string literals: quotes and backslashes are refused, not escaped. */
+static bool sql_safe(const char *s)
+{
+	return s && !strpbrk(s, "'\\");
+}
+
+static enum cc_result ensure_queue(struct rt *r, struct cc_call *call)
+{
+	if (r->queue_id[0])
+		return CC_OK;
+	char *q = cc_http_escape(r->queue);
+	char *path = q ? strf("/queue/%s", q) : NULL;
+	free(q);
+	json_t *j;
+	enum cc_result res = req(r, "read", "GET", path, NULL, &j, NULL, call);
+	free(path);
+	if (res != CC_OK)
+		return res;
+	uint64_t id = jid(json_object_get(j, "id"));
+	json_decref(j);
+	if (!id)
+		return cc_call_fail(call, CC_ERROR, "rt: queue '%s' has no id", r->queue);
+	snprintf(r->queue_id, sizeof(r->queue_id), "%" PRIu64, id);
+	return CC_OK;
+}
+
+/* ---- values ------------------------------------------------------------ */
+
+static const char *remote_name(const struct rt *r, int f)
+{
+	const struct cc_field_map *m = &r->cfg->systems[r->system].map[f];
+	return m->mapped && m->remote_name ? m->remote_name : NULL;
+}
+
+static bool is_user(const struct rt *r, int f)
+{
+	return r->cfg->fields[f].type == CC_FT_USER;
+}
+
+/* "CF.{Name}" or "CF.Name" -> Name into buf; NULL when not a custom field. */
+static const char *cf_of(const char *rn, char *buf, size_t len)
+{
+	if (strncasecmp(rn, "CF.", 3) != 0)
+		return NULL;
+	const char *n = rn + 3;
+	size_t l = strlen(n);
+	if (l >= 2 && n[0] == '{' && n[l - 1] == '}') {
+		n++;
+		l -= 2;
+	}
+	if (l >= len)
+		l = len - 1;
+	memcpy(buf, n, l);
+	buf[l] = '\0';
+	return buf;
+}
+
+static json_t *cf_entry(json_t *ticket, const char *name)
+{
+	size_t i;
+	json_t *c;
+	json_array_foreach(json_object_get(ticket, "CustomFields"), i, c)
+		if (jstr(c, "name") && strcmp(jstr(c, "name"), name) == 0)
+			return c;
+	return NULL;
+}
+
+/* The first value of a custom field, NULL when the ticket has none. */
+static const char *cf_value(json_t *ticket, const char *name)
+{
+	json_t *c = cf_entry(ticket, name);
+	return c ? json_string_value(json_array_get(json_object_get(c, "values"), 0)) : NULL;
+}
+
+/*
+ * The value of one mapped field in remote terms (a user field in the
+ * person's terms through the user map); *present false when the ticket
+ * has no such field. Returns a new string or NULL (absent or no memory).
+ */
+static char *ticket_value(const struct rt *r, json_t *t, int f, const char *rn, bool *present)
+{
+	char nbuf[128], num[64];
+	const char *cfn = cf_of(rn, nbuf, sizeof(nbuf));
+	*present = false;
+	if (cfn) {
+		json_t *c = cf_entry(t, cfn);
+		if (!c)
+			return NULL;
+		*present = true;
+		const char *v = json_string_value(json_array_get(json_object_get(c, "values"), 0));
+		return strdup(v ? v : "");
+	}
+	json_t *v = json_object_get(t, rn);
+	if (!v)
+		return NULL;
+	*present = true;
+	struct cc_buf b = { 0 };
+	if (json_is_object(v)) {
+		cc_buf_add(&b, juser(t, rn) ? juser(t, rn) : "");
+	} else if (json_is_array(v)) {
+		size_t i;
+		json_t *e;
+		json_array_foreach(v, i, e) {
+			const char *s = json_is_object(e) ? jstr(e, "id") : cc_json_str(e, num, sizeof(num));
+			if (!s)
+				continue;
+			if (b.len)
+				cc_buf_add(&b, ",");
+			cc_buf_add(&b, s);
+		}
+	} else {
+		const char *s = cc_json_str(v, num, sizeof(num));
+		/* RT's "not set" date */
+		if (s && strcmp(s, "1970-01-01T00:00:00Z") != 0)
+			cc_buf_add(&b, s);
+	}
+	if (b.oom) {
+		cc_buf_clear(&b);
+		return NULL;
+	}
+	char *out = b.p ? b.p : strdup("");
+	if (is_user(r, f)) {
+		const char *p = (strcmp(out, "Nobody") == 0) ? "" : cc_usermap_person(&r->users, out);
+		char *m = strdup(p);
+		free(out);
+		out = m;
+	}
+	return out;
+}
+
+/* ---- observation ------------------------------------------------------- */
+
+struct comment_txn {
+	char *id;
+	char *author;
+	int64_t created_s;
+	char *body;
+	bool plain;
+};
+
+struct txns {
+	struct comment_txn *c;
+	size_t n, cap;
+};
+
+static void txns_clear(struct txns *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->c[i].id);
+		free(t->c[i].author);
+		free(t->c[i].body);
+	}
+	free(t->c);
+	memset(t, 0, sizeof(*t));
+}
+
+static int txns_add(struct txns *t, uint64_t id, const char *author, int64_t created)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 8;
+		void *p = realloc(t->c, cap * sizeof(*t->c));
+		if (!p)
+			return CC_ENOMEM;
+		t->c = p;
+		t->cap = cap;
+	}
+	struct comment_txn *c = &t->c[t->n];
+	memset(c, 0, sizeof(*c));
+	c->id = strf("%" PRIu64, id);
+	c->author = author ? strdup(author) : NULL;
+	c->created_s = created;
+	t->n++;
+	return c->id ? 0 : CC_ENOMEM;
+}
+
+/* Reads the comment bodies of the comment transactions in *tx. */
+static enum cc_result read_bodies(struct rt *r, const char *id, struct txns *tx,
+                                  struct cc_call *call)
+{
+	for (int page = 1; page <= MAX_ATTACH_PAGES; page++) {
+		char *path = strf("/ticket/%s/attachments?fields=TransactionId,ContentType,Content"
+		                  "&orderby=id&order=ASC&per_page=%d&page=%d", id, PER_PAGE, page);
+		json_t *j;
+		enum cc_result res = req(r, "read", "GET", path, NULL, &j, NULL, call);
+		free(path);
+		if (res != CC_OK)
+			return res;
+		size_t i;
+		json_t *a;
+		json_array_foreach(json_object_get(j, "items"), i, a) {
+			uint64_t txid = jid(json_object_get(a, "TransactionId"));
+			const char *ct = jstr(a, "ContentType");
+			const char *content = jstr(a, "Content");
+			if (!ct || !content)
+				continue;
+			bool plain = strcasecmp(ct, "text/plain") == 0;
+			if (!plain && strcasecmp(ct, "text/html") != 0)
+				continue;
+			for (size_t k = 0; k < tx->n; k++) {
+				struct comment_txn *c = &tx->c[k];
+				if (strtoull(c->id, NULL, 10) != txid || (c->body && (c->plain || !plain)))
+					continue;
+				char *d = strdup(content);
+				if (!d) {
+					json_decref(j);
+					return cc_call_fail(call, CC_RETRY, "rt: out of memory");
+				}
+				free(c->body);
+				c->body = d;
+				c->plain = plain;
+			}
+		}
+		int64_t pages = json_integer_value(json_object_get(j, "pages"));
+		json_decref(j);
+		if (page >= pages)
+			break;
+	}
+	return CC_OK;
+}
+
+/*
+ * The observation of ticket `id` as it is now. A ticket that is gone (404),
+ * deleted, merged into another or moved out of the queue is an observation
+ * with deleted set.
+ */
+static enum cc_result observe(struct rt *r, const char *id, const char *op,
+                              struct cc_observation *out, struct cc_call *call)
+{
+	cc_observation_init(out);
+	enum cc_result res = ensure_queue(r, call);
+	if (res != CC_OK)
+		return res;
+	char *path = strf("/ticket/%s", id);
+	json_t *t = NULL;
+	long status;
+	struct txns tx = { 0 };
+	res = req(r, op, "GET", path, NULL, &t, &status, call);
+	free(path);
+	out->remote_id = strdup(id);
+	if (!out->remote_id) {
+		res = cc_call_fail(call, CC_RETRY, "rt: out of memory");
+		goto out;
+	}
+	if (res != CC_OK && status == 404) {
+		/* gone for good (shredded): newer than any version seen */
+		out->deleted = true;
+		out->rv = UINT64_MAX;
+		call->result = res = CC_OK;
+		call->reason[0] = '\0';
+		goto out;
+	}
+	if (res != CC_OK)
+		goto out;
+	if (!json_is_object(t)) {
+		res = cc_call_fail(call, CC_RETRY, "rt: ticket %s: empty answer", id);
+		goto out;
+	}
+	out->mtime_s = cc_parse_iso8601(jstr(t, "LastUpdated"));
+	out->created_s = cc_parse_iso8601(jstr(t, "Created"));
+	const char *corr = cf_value(t, r->cf);
+	if (corr && corr[0] && !(out->correlation_id = strdup(corr))) {
+		res = cc_call_fail(call, CC_RETRY, "rt: out of memory");
+		goto out;
+	}
+	const char *st = jstr(t, "Status");
+	const char *qid = juser(t, "Queue");
+	uint64_t eff = jid(json_object_get(json_object_get(t, "EffectiveId"), "id"));
+	out->deleted = (st && strcmp(st, "deleted") == 0) || !qid ||
+	               strcmp(qid, r->queue_id) != 0 || (eff && eff != strtoull(id, NULL, 10));
+	const char *creator = juser(t, "Creator");
+	/* per field: the custom field id its history uses, when it is one */
+	char cfid[CC_MAX_FIELDS][24];
+	for (int f = 0; f < CC_MAX_FIELDS; f++) {
+		cfid[f][0] = '\0';
+		const char *rn = remote_name(r, f);
+		if (!rn)
+			continue;
+		bool present;
+		char *v = ticket_value(r, t, f, rn, &present);
+		if (!present)
+			continue;
+		if (!v || cc_observation_set(out, f, v, out->created_s, creator)) {
+			free(v);
+			res = cc_call_fail(call, CC_RETRY, "rt: out of memory");
+			goto out;
+		}
+		free(v);
+		char nbuf[128];
+		const char *cfn = cf_of(rn, nbuf, sizeof(nbuf));
+		json_t *ce = cfn ? cf_entry(t, cfn) : NULL;
+		if (ce)
+			snprintf(cfid[f], sizeof(cfid[f]), "%" PRIu64, jid(json_object_get(ce, "id")));
+	}
+	/* history: field times and authors, the newest transaction, comments */
+	for (int page = 1; page <= MAX_HISTORY_PAGES; page++) {
+		path = strf("/ticket/%s/history?fields=Type,Field,Creator,Created"
+		            "&orderby=id&order=ASC&per_page=%d&page=%d", id, PER_PAGE, page);
+		json_t *h;
+		res = req(r, op, "GET", path, NULL, &h, NULL, call);
+		free(path);
+		if (res != CC_OK)
+			goto out;
+		size_t i;
+		json_t *x;
+		json_array_foreach(json_object_get(h, "items"), i, x) {
+			uint64_t xid = jid(json_object_get(x, "id"));
+			const char *type = jstr(x, "Type");
+			const char *field = jstr(x, "Field");
+			const char *who = juser(x, "Creator");
+			int64_t when = cc_parse_iso8601(jstr(x, "Created"));
+			if (xid > out->rv)
+				out->rv = xid;
+			if (!type)
+				continue;
+			if (strcmp(type, "Comment") == 0 || strcmp(type, "Correspond") == 0) {
+				if (txns_add(&tx, xid, who, when)) {
+					json_decref(h);
+					res = cc_call_fail(call, CC_RETRY, "rt: out of memory");
+					goto out;
+				}
+				continue;
+			}
+			if (!field || !field[0] || strcmp(type, "Create") == 0)
+				continue;
+			for (int f = 0; f < CC_MAX_FIELDS; f++) {
+				const char *rn = remote_name(r, f);
+				if (!rn || !out->fields[f].present)
+					continue;
+				bool hit = cfid[f][0] ? strcmp(type, "CustomField") == 0 &&
+				                                strcmp(field, cfid[f]) == 0
+				                      : strcasecmp(field, rn) == 0;
+				if (!hit)
+					continue;
+				char *a = who ? strdup(who) : NULL;
+				free(out->fields[f].author);
+				out->fields[f].author = a;
+				out->fields[f].mtime_s = when;
+			}
+		}
+		int64_t pages = json_integer_value(json_object_get(h, "pages"));
+		json_decref(h);
+		if (page >= pages)
+			break;
+	}
+	if (tx.n) {
+		res = read_bodies(r, id, &tx, call);
+		if (res != CC_OK)
+			goto out;
+		for (size_t k = 0; k < tx.n; k++) {
+			if (cc_observation_add_comment(out, tx.c[k].id, tx.c[k].body ? tx.c[k].body : "",
+			                               tx.c[k].author, tx.c[k].created_s)) {
+				res = cc_call_fail(call, CC_RETRY, "rt: out of memory");
+				goto out;
+			}
+		}
+	}
+	res = CC_OK;
+out:
+	json_decref(t);
+	txns_clear(&tx);
+	if (res != CC_OK)
+		cc_observation_clear(out);
+	return res;
+}
+
+/* ---- list_changes ------------------------------------------------------ */
+
+struct key {
+	int64_t mtime;
+	char id[24];
+	bool departed;
+};
+
+static int key_cmp(const void *a, const void *b)
+{
+	const struct key *x = a, *y = b;
+	return cc_keyset_cmp(x->mtime, x->id, y->mtime, y->id);
+}
+
+static int keys_add(struct key **k, size_t *n, size_t *cap, int64_t mtime, const char *id,
+                    bool departed)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 64;
+		void *p = realloc(*k, c * sizeof(**k));
+		if (!p)
+			return CC_ENOMEM;
+		*k = p;
+		*cap = c;
+	}
+	struct key *e = &(*k)[(*n)++];
+	e->mtime = mtime;
+	snprintf(e->id, sizeof(e->id), "%s", id);
+	e->departed = departed;
+	return 0;
+}
+
+static bool after_keyset(int64_t m, const char *id, int64_t after_m, const char *after_id)
+{
+	return !after_id || cc_keyset_cmp(m, id, after_m, after_id) > 0;
+}
+
+static enum cc_result rt_list(void *self, int64_t since_s, int64_t after_mtime_s,
+                              const char *after_id, size_t page_size, struct cc_page *pg,
+                              struct cc_call *call)
+{
+	struct rt *r = self;
+	memset(pg, 0, sizeof(*pg));
+	if (!page_size)
+		page_size = PER_PAGE;
+	enum cc_result res = ensure_queue(r, call);
+	if (res != CC_OK)
+		return res;
+	int64_t lo = since_s < 0 ? 0 : since_s;
+	if (after_id && after_mtime_s > lo)
+		lo = after_mtime_s;
+	char when[32];
+	cc_format_utc(when, sizeof(when), lo, false);
+	struct key *keys = NULL;
+	size_t n = 0, cap = 0;
+	bool main_more = false;
+
+	/* 1. tickets of the queue changed since `lo`, in keyset order */
+	char *q = strf("Queue = '%s' AND LastUpdated >= '%s'", r->queue, when);
+	char *qe = q ? cc_http_escape(q) : NULL;
+	free(q);
+	if (!qe) {
+		res = cc_call_fail(call, CC_RETRY, "rt: out of memory");
+		goto out;
+	}
+	for (int page = 1; page <= MAX_LIST_PAGES; page++) {
+		char *path = strf("/tickets?query=%s&fields=LastUpdated&orderby=LastUpdated&orderby=id"
+		                  "&order=ASC&order=ASC&per_page=%d&page=%d", qe, PER_PAGE, page);
+		json_t *j;
+		res = req(r, "list", "GET", path, NULL, &j, NULL, call);
+		free(path);
+		if (res != CC_OK) {
+			free(qe);
+			goto out;
+		}
+		size_t i;
+		json_t *it;
+		json_array_foreach(json_object_get(j, "items"), i, it) {
+			char idb[24];
+			uint64_t tid = jid(json_object_get(it, "id"));
+			int64_t m = cc_parse_iso8601(jstr(it, "LastUpdated"));
+			snprintf(idb, sizeof(idb), "%" PRIu64, tid);
+			if (!tid || !after_keyset(m, idb, after_mtime_s, after_id))
+				continue;
+			if (keys_add(&keys, &n, &cap, m, idb, false)) {
+				json_decref(j);
+				free(qe);
+				res = cc_call_fail(call, CC_RETRY, "rt: out of memory");
+				goto out;
+			}
+			if (n > page_size)
+				break; /* one more than a page: "more" */
+		}
+		int64_t pages = json_integer_value(json_object_get(j, "pages"));
+		json_decref(j);
+		if (n > page_size || page >= pages)
+			break;
+		if (page == MAX_LIST_PAGES)
+			main_more = true; /* bounded: the rest on the next call */
+	}
+	free(qe);
+	if (n > page_size) {
+		main_more = true;
+		n = page_size; /* keep one page; the extra one only said "more" */
+	}
+	size_t nmain = n;
+
+	/* 2. departures since `lo`: deleted, or moved to another queue */
+	q = strf("ObjectType = 'RT::Ticket' AND Created >= '%s' AND ((Type = 'Status' AND "
+	         "NewValue = 'deleted') OR (Field = 'Queue' AND OldValue = '%s'))",
+	         when, r->queue_id);
+	qe = q ? cc_http_escape(q) : NULL;
+	free(q);
+	if (!qe) {
+		res = cc_call_fail(call, CC_RETRY, "rt: out of memory");
+		goto out;
+	}
+	for (int page = 1; page <= 10; page++) {
+		char *path = strf("/transactions?query=%s&fields=ObjectId,Created&orderby=id"
+		                  "&order=ASC&per_page=%d&page=%d", qe, PER_PAGE, page);
+		json_t *j;
+		res = req(r, "list", "GET", path, NULL, &j, NULL, call);
+		free(path);
+		if (res != CC_OK) {
+			free(qe);
+			goto out;
+		}
+		size_t i;
+		json_t *it;
+		json_array_foreach(json_object_get(j, "items"), i, it) {
+			const char *tid = jstr(it, "ObjectId");
+			int64_t m = cc_parse_iso8601(jstr(it, "Created"));
+			if (!tid || !after_keyset(m, tid, after_mtime_s, after_id))
+				continue;
+			if (main_more && nmain &&
+			    cc_keyset_cmp(m, tid, keys[nmain - 1].mtime, keys[nmain - 1].id) > 0)
+				continue; /* a later page will have it */
+			bool dup = false;
+			for (size_t k = 0; k < n && !dup; k++)
+				dup = strcmp(keys[k].id, tid) == 0;
+			if (dup)
+				continue; /* listed in the queue again, or departed twice */
+			if (keys_add(&keys, &n, &cap, m, tid, true)) {
+				json_decref(j);
+				free(qe);
+				res = cc_call_fail(call, CC_RETRY, "rt: out of memory");
+				goto out;
+			}
+		}
+		int64_t pages = json_integer_value(json_object_get(j, "pages"));
+		json_decref(j);
+		if (page >= pages)
+			break;
+	}
+	free(qe);
+	if (n)
+		qsort(keys, n, sizeof(*keys), key_cmp);
+	pg->more = main_more;
+	if (n > page_size) {
+		n = page_size;
+		pg->more = true;
+	}
+
+	/* 3. one full observation per record */
+	pg->items = calloc(n ? n : 1, sizeof(*pg->items));
+	if (!pg->items) {
+		res = cc_call_fail(call, CC_RETRY, "rt: out of memory");
+		goto out;
+	}
+	for (size_t k = 0; k < n; k++) {
+		res = observe(r, keys[k].id, "list", &pg->items[pg->nitems], call);
+		if (res != CC_OK)
+			goto out;
+		/* keyset position as listed, so that paging never skips a record
+		 * (a departed ticket back in the queue is simply seen again) */
+		pg->items[pg->nitems++].mtime_s = keys[k].mtime;
+	}
+	res = CC_OK;
+out:
+	free(keys);
+	if (res != CC_OK)
+		cc_page_clear(pg);
+	return res;
+}
+
+/* ---- read and find ----------------------------------------------------- */
+
+static enum cc_result rt_read(void *self, const char *remote_id, struct cc_observation *out,
+                              struct cc_call *call)
+{
+	return observe(self, remote_id, "read", out, call);
+}
+
+static enum cc_result rt_find(void *self, const char *corr, struct cc_observation *out,
+                              bool *found, struct cc_call *call)
+{
+	struct rt *r = self;
+	cc_observation_init(out);
+	*found = false;
+	if (!sql_safe(corr))
+		return cc_call_fail(call, CC_ERROR, "rt: correlation id with a quote");
+	/* every queue: a copy moved elsewhere still stops a second create */
+	char *q = strf("'CF.{%s}' = '%s'", r->cf, corr);
+	char *qe = q ? cc_http_escape(q) : NULL;
+	free(q);
+	char *path = qe ? strf("/tickets?query=%s&orderby=id&order=ASC&per_page=5", qe) : NULL;
+	free(qe);
+	json_t *j;
+	enum cc_result res = req(r, "find", "GET", path, NULL, &j, NULL, call);
+	free(path);
+	if (res != CC_OK)
+		return res;
+	uint64_t id = jid(json_object_get(json_array_get(json_object_get(j, "items"), 0), "id"));
+	json_decref(j);
+	if (!id)
+		return CC_OK;
+	char idb[24];
+	snprintf(idb, sizeof(idb), "%" PRIu64, id);
+	res = observe(r, idb, "find", out, call);
+	if (res == CC_OK)
+		*found = true;
+	return res;
+}
+
+/* ---- writes ------------------------------------------------------------ */
+
+/* Trailing blanks and case do not count: RT lowercases statuses. */
+static bool same_value(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	while (la && (a[la - 1] == ' ' || a[la - 1] == '\n' || a[la - 1] == '\r' || a[la - 1] == '\t'))
+		la--;
+	while (lb && (b[lb - 1] == ' ' || b[lb - 1] == '\n' || b[lb - 1] == '\r' || b[lb - 1] == '\t'))
+		lb--;
+	return la == lb && strncasecmp(a, b, la) == 0;
+}
+
+/*
+ * The JSON of a ticket write: plain fields by name, user fields as the
+ * account (through the user map; "" is Nobody), custom fields under
+ * CustomFields. Status is left out when skip_status.
+ */
+static json_t *write_body(struct rt *r, const struct cc_write *w, bool skip_status, int *nset)
+{
+	json_t *o = json_object();
+	json_t *cfs = json_object();
+	*nset = 0;
+	if (!o || !cfs)
+		goto fail;
+	for (int f = 0; f < CC_MAX_FIELDS; f++) {
+		const char *rn = remote_name(r, f);
+		const char *v = w->values[f];
+		if (!rn || !v)
+			continue;
+		if (skip_status && strcasecmp(rn, "Status") == 0)
+			continue;
+		char nbuf[128];
+		const char *cfn = cf_of(rn, nbuf, sizeof(nbuf));
+		if (is_user(r, f))
+			v = v[0] ? cc_usermap_remote(&r->users, v) : "Nobody";
+		if (json_object_set_new(cfn ? cfs : o, cfn ? cfn : rn, json_string(v)))
+			goto fail;
+		(*nset)++;
+	}
+	if (json_object_size(cfs) && json_object_set(o, "CustomFields", cfs))
+		goto fail;
+	json_decref(cfs);
+	return o;
+fail:
+	json_decref(o);
+	json_decref(cfs);
+	return NULL;
+}
+
+/* The messages of a PUT answer, joined, for a reason. */
+static void messages(json_t *j, char *buf, size_t len)
+{
+	size_t i, at = 0;
+	json_t *m;
+	buf[0] = '\0';
+	json_array_foreach(j, i, m) {
+		const char *s = json_string_value(m);
+		if (s && at < len)
+			at += (size_t)snprintf(buf + at, len - at, "%s%s", at ? "; " : "", s);
+	}
+}
+
+/* After a write: every written field must read back as written. */
+static enum cc_result verify(struct rt *r, const struct cc_write *w, bool skip_status,
+                             const struct cc_observation *o, const char *msgs,
+                             struct cc_call *call)
+{
+	for (int f = 0; f < CC_MAX_FIELDS; f++) {
+		const char *rn = remote_name(r, f);
+		if (!rn || !w->values[f] || (skip_status && strcasecmp(rn, "Status") == 0))
+			continue;
+		const char *got = o->fields[f].present ? o->fields[f].value : "";
+		if (!same_value(got, w->values[f]))
+			return cc_call_fail(call, CC_ERROR, "rt: %s not set to '%.40s' (is '%.40s'): %.60s",
+			                    rn, w->values[f], got, msgs && msgs[0] ? msgs : "no message");
+	}
+	return CC_OK;
+}
+
+static enum cc_result put_ticket(struct rt *r, const char *id, json_t *body, char *msgs,
+                                 size_t mlen, struct cc_call *call)
+{
+	char *path = strf("/ticket/%s", id);
+	json_t *j;
+	enum cc_result res = req(r, "update", "PUT", path, body, &j, NULL, call);
+	free(path);
+	if (res == CC_OK)
+		messages(j, msgs, mlen);
+	json_decref(j);
+	return res;
+}
+
+/* The newest transaction id of a ticket: its remote version (0: gone). */
+static enum cc_result newest_txn(struct rt *r, const char *id, uint64_t *rv, struct cc_call *call)
+{
+	char *path = strf("/ticket/%s/history?fields=Created&orderby=id&order=DESC&per_page=1", id);
+	json_t *j;
+	long status;
+	*rv = 0;
+	enum cc_result res = req(r, "update", "GET", path, NULL, &j, &status, call);
+	free(path);
+	if (res != CC_OK && status == 404) {
+		call->reason[0] = '\0';
+		return call->result = CC_OK;
+	}
+	if (res == CC_OK)
+		*rv = jid(json_object_get(json_array_get(json_object_get(j, "items"), 0), "id"));
+	json_decref(j);
+	return res;
+}
+
+static enum cc_result rt_create(void *self, const struct cc_write *w, struct cc_observation *out,
+                                struct cc_call *call)
+{
+	struct rt *r = self;
+	cc_observation_init(out);
+	int nset;
+	/*
+	 * No Requestor (no autoreply mail); the status is set after the create,
+	 * by an update, because RT accepts only its initial statuses at create.
+	 */
+	json_t *body = write_body(r, w, true, &nset);
+	if (!body)
+		return cc_call_fail(call, CC_RETRY, "rt: out of memory");
+	json_object_set_new(body, "Queue", json_string(r->queue));
+	if (w->correlation_id) {
+		json_t *cfs = json_object_get(body, "CustomFields");
+		if (!cfs) {
+			cfs = json_object();
+			json_object_set_new(body, "CustomFields", cfs);
+		}
+		json_object_set_new(cfs, r->cf, json_string(w->correlation_id));
+	}
+	json_t *j;
+	enum cc_result res = req(r, "create", "POST", "/ticket", body, &j, NULL, call);
+	json_decref(body);
+	if (res != CC_OK)
+		return res;
+	uint64_t id = jid(json_object_get(j, "id"));
+	json_decref(j);
+	if (!id) {
+		call->outcome_unknown = true;
+		return cc_call_fail(call, CC_RETRY, "rt: create answered without a ticket id");
+	}
+	char idb[24];
+	snprintf(idb, sizeof(idb), "%" PRIu64, id);
+	int fs = -1;
+	for (int f = 0; f < CC_MAX_FIELDS; f++)
+		if (remote_name(r, f) && strcasecmp(remote_name(r, f), "Status") == 0 && w->values[f] &&
+		    w->values[f][0] && strcasecmp(w->values[f], "new") != 0)
+			fs = f;
+	if (fs >= 0) {
+		/* the ticket exists now: a failure here is left to the engine's
+		 * next update (the status stays pending), never a second create */
+		json_t *sb = json_object();
+		char msgs[160];
+		json_object_set_new(sb, "Status", json_string(w->values[fs]));
+		put_ticket(r, idb, sb, msgs, sizeof(msgs), call);
+		json_decref(sb);
+	}
+	res = observe(r, idb, "create", out, call);
+	if (res != CC_OK) {
+		/* created, but not read back: the engine looks it up by correlation */
+		call->outcome_unknown = true;
+		return cc_call_fail(call, CC_RETRY, "rt: ticket %s created, read back failed", idb);
+	}
+	return CC_OK;
+}
+
+static enum cc_result rt_update(void *self, const struct cc_write *w, struct cc_observation *out,
+                                struct cc_call *call)
+{
+	struct rt *r = self;
+	cc_observation_init(out);
+	enum cc_result res;
+	/*
+	 * RT's REST2 honours If-Match (ETag = newest transaction id), but the
+	 * HTTP client sends no extra headers: the version is checked by a read
+	 * just before the write, which leaves a window of one round trip.
+	 */
+	if (w->expected_rv) {
+		uint64_t rv;
+		res = newest_txn(r, w->remote_id, &rv, call);
+		if (res != CC_OK)
+			return res;
+		if (rv != w->expected_rv)
+			return cc_call_fail(call, CC_CONFLICT, "rt: ticket %s at version %" PRIu64
+			                    ", expected %" PRIu64, w->remote_id, rv, w->expected_rv);
+	}
+	int nset;
+	json_t *body = write_body(r, w, false, &nset);
+	if (!body)
+		return cc_call_fail(call, CC_RETRY, "rt: out of memory");
+	if (w->correlation_id) {
+		/* the origin ticket gets the case id too (its correlation field) */
+		json_t *cfs = json_object_get(body, "CustomFields");
+		if (!cfs) {
+			cfs = json_object();
+			json_object_set_new(body, "CustomFields", cfs);
+		}
+		json_object_set_new(cfs, r->cf, json_string(w->correlation_id));
+		nset++;
+	}
+	char msgs[160] = "";
+	if (nset) {
+		res = put_ticket(r, w->remote_id, body, msgs, sizeof(msgs), call);
+		if (res != CC_OK) {
+			json_decref(body);
+			return res;
+		}
+	}
+	json_decref(body);
+	res = observe(r, w->remote_id, "update", out, call);
+	if (res != CC_OK) {
+		call->outcome_unknown = true;
+		return res;
+	}
+	if (out->deleted)
+		return cc_call_fail(call, CC_ERROR, "rt: ticket %s is deleted or left the queue",
+		                    w->remote_id);
+	res = verify(r, w, false, out, msgs, call);
+	if (res != CC_OK)
+		cc_observation_clear(out);
+	return res;
+}
+
+static enum cc_result rt_comment(void *self, const char *remote_id, const char *body,
+                                 char **out_id, struct cc_call *call)
+{
+	struct rt *r = self;
+	*out_id = NULL;
+	/* a comment, not a correspondence: private, no mail to the requestors */
+	json_t *b = json_pack("{s:s, s:s}", "Content", body, "ContentType", "text/plain");
+	if (!b)
+		return cc_call_fail(call, CC_RETRY, "rt: out of memory");
+	char *cpath = strf("/ticket/%s/comment", remote_id);
+	enum cc_result res = req(r, "comment", "POST", cpath, b, NULL, NULL, call);
+	free(cpath);
+	json_decref(b);
+	if (res != CC_OK)
+		return res;
+	/* The answer names no transaction: find ours among the newest attachments. */
+	char *path = strf("/ticket/%s/attachments?fields=TransactionId,Content,Creator"
+	                  "&orderby=id&order=DESC&per_page=20", remote_id);
+	json_t *j;
+	res = req(r, "comment", "GET", path, NULL, &j, NULL, call);
+	free(path);
+	if (res != CC_OK) {
+		call->outcome_unknown = true; /* written; the marker finds it later */
+		return res;
+	}
+	size_t i;
+	json_t *a;
+	json_array_foreach(json_object_get(j, "items"), i, a) {
+		const char *c = jstr(a, "Content");
+		const char *who = juser(a, "Creator");
+		if (!c || !same_value(c, body) || (r->iuser && who && strcmp(who, r->iuser) != 0))
+			continue;
+		*out_id = strf("%" PRIu64, jid(json_object_get(a, "TransactionId")));
+		break;
+	}
+	json_decref(j);
+	if (!*out_id) {
+		call->outcome_unknown = true;
+		return cc_call_fail(call, CC_RETRY, "rt: comment on %s written, its id not found",
+		                    remote_id);
+	}
+	return CC_OK;
+}
+
+static void rt_destroy(void *self)
+{
+	struct rt *r = self;
+	if (!r)
+		return;
+	cc_http_client_destroy(r->http);
+	free(r->queue);
+	free(r->cf);
+	free(r->iuser);
+	cc_usermap_clear(&r->users);
+	free(r);
+}
+
+static const struct cc_connector_ops rt_ops = {
+	.version = CC_CONNECTOR_OPS_VERSION,
+	.kind = "rt",
+	.list_changes = rt_list,       /* tickets by LastUpdated, plus departures */
+	.read = rt_read,               /* ticket, history, comment bodies */
+	.find_by_correlation = rt_find, /* TicketSQL on the custom field */
+	.create = rt_create,           /* POST /ticket, then the status */
+	.update = rt_update,           /* version read, PUT /ticket/ID, read back */
+	.add_comment = rt_comment,     /* POST /ticket/ID/comment */
+	.destroy = rt_destroy,
+};
+
+int cc_rt_create(struct cc_connector *out, const struct cc_connector_setup *s, char *err,
+                 size_t errlen)
+{
+	struct rt *r = calloc(1, sizeof(*r));
+	if (!r) {
+		snprintf(err, errlen, "rt: out of memory");
+		return CC_ENOMEM;
+	}
+	r->cfg = s->cfg;
+	r->system = s->system;
+	r->queue = strdup(cc_setup_setting(s, "queue", "General"));
+	r->cf = strdup(cc_setup_setting(s, "correlation_field", "ExternalRef"));
+	const char *iu = s->integration_user ? s->integration_user
+	                                     : s->cfg->systems[s->system].integration_user;
+	r->iuser = iu ? strdup(iu) : NULL;
+	if (!r->queue || !r->cf || (iu && !r->iuser) || cc_usermap_init(&r->users, s)) {
+		rt_destroy(r);
+		snprintf(err, errlen, "rt: out of memory");
+		return CC_ENOMEM;
+	}
+	if (!sql_safe(r->queue) || !sql_safe(r->cf) || strpbrk(r->cf, "{}")) {
+		rt_destroy(r);
+		snprintf(err, errlen, "rt: queue or correlation_field holds a quote or brace");
+		return CC_EINVAL;
+	}
+	char *auth = s->secret ? strf("Authorization: token %s", s->secret) : NULL;
+	char *base = strdup(s->base_url);
+	if ((s->secret && !auth) || !base) {
+		free(auth);
+		free(base);
+		rt_destroy(r);
+		snprintf(err, errlen, "rt: out of memory");
+		return CC_ENOMEM;
+	}
+	size_t bl = strlen(base);
+	while (bl && base[bl - 1] == '/')
+		base[--bl] = '\0';
+	struct cc_http_options o = { .base_url = base, .auth_header = auth,
+		                     .timeout_ms = s->timeout_ms, .rate_per_sec = s->rate_per_sec,
+		                     .ca_file = s->ca_file };
+	int rc = cc_http_client_create(&r->http, &o, err, errlen);
+	if (auth) {
+		memset(auth, 0, strlen(auth));
+		free(auth);
+	}
+	free(base);
+	if (rc) {
+		rt_destroy(r);
+		return rc;
+	}
+	out->ops = &rt_ops;
+	out->self = r;
+	return 0;
+}
