@@ -12,6 +12,10 @@ int cc_cmd_store(int argc, char **argv);
 int cc_cmd_bench(int argc, char **argv);
 int cc_cmd_serve(int argc, char **argv);
 int cc_cmd_sync(int argc, char **argv);
+int cc_cmd_status(int argc, char **argv);
+int cc_cmd_pause(int argc, char **argv);
+int cc_cmd_resume(int argc, char **argv);
+int cc_cmd_resync(int argc, char **argv);
 int cc_cmd_check(int argc, char **argv);
 
 #endif

@@ -20,6 +20,9 @@ static void usage(FILE *f)
 	        "  bench        measure the store: observations/s, growth, memory\n"
 	        "  serve        run the daemon (concord serve -c FILE)\n"
 	        "  sync         one full cycle and exit (concord sync --once -c FILE)\n"
+	        "  status       per system: last poll, lag, outbox, dead letters, parked\n"
+	        "  pause, resume SYSTEM   stop or restart a system's polls and deliveries\n"
+	        "  resync CASE  read a case's records again and bring them to the case\n"
 	        "  check        check a configuration file (concord check -c FILE)\n"
 	        "\n"
 	        "Commands that open a store take --store URL (sqlite:PATH or memory);\n"
@@ -50,6 +53,14 @@ int main(int argc, char **argv)
 		return cc_cmd_serve(argc - 1, argv + 1);
 	if (strcmp(cmd, "sync") == 0)
 		return cc_cmd_sync(argc - 1, argv + 1);
+	if (strcmp(cmd, "status") == 0)
+		return cc_cmd_status(argc - 1, argv + 1);
+	if (strcmp(cmd, "pause") == 0)
+		return cc_cmd_pause(argc - 1, argv + 1);
+	if (strcmp(cmd, "resume") == 0)
+		return cc_cmd_resume(argc - 1, argv + 1);
+	if (strcmp(cmd, "resync") == 0)
+		return cc_cmd_resync(argc - 1, argv + 1);
 	if (strcmp(cmd, "check") == 0)
 		return cc_cmd_check(argc - 1, argv + 1);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

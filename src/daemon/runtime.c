@@ -36,6 +36,7 @@ struct cc_runtime {
 	uint64_t rng;
 	struct cc_webhook_listener *listener;
 	uint64_t dead_before;
+	int64_t paused[CC_MAX_SYSTEMS];
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -264,6 +265,18 @@ static int cycle(struct cc_runtime *rt, bool force_poll)
 {
 	const struct cc_config *cfg = &rt->fc->engine;
 	for (size_t s = 0; s < cfg->nsystems; s++) {
+		/* `concord pause SYSTEM` sets a flag in the store */
+		char flag[96];
+		int64_t paused = 0;
+		snprintf(flag, sizeof(flag), "paused:%s", cfg->systems[s].name);
+		rt->store.ops->flag_get(rt->store.self, flag, &paused);
+		if (paused != rt->paused[s]) {
+			rt->paused[s] = paused;
+			logf_(rt, "INFO", "system=%s %s", cfg->systems[s].name,
+			      paused ? "paused: no poll, no delivery" : "resumed");
+		}
+		if (paused)
+			continue;
 		bool hinted = rt->listener && cc_webhook_listener_take(rt->listener, (int)s);
 		if (force_poll || hinted || wall_ms() >= rt->next_poll[s]) {
 			int rc = poll_system(rt, s);
@@ -409,6 +422,14 @@ int cc_runtime_serve(struct cc_runtime *rt)
 			nap = 200;
 		sleep_ms(nap);
 	}
+	const struct cc_hub_stats *st = cc_hub_stats(rt->hub);
+	for (size_t s = 0; s < rt->fc->engine.nsystems; s++)
+		logf_(rt, "INFO", "stats system=%s requests=%" PRIu64 " polls=%" PRIu64,
+		      rt->fc->engine.systems[s].name, st->requests[s],
+		      st->polls / (rt->fc->engine.nsystems ? rt->fc->engine.nsystems : 1));
+	logf_(rt, "INFO", "stats writes=%" PRIu64 " creates=%" PRIu64 " comments=%" PRIu64
+	      " changes=%" PRIu64 " observations=%" PRIu64, st->writes, st->creates, st->comments,
+	      st->changes, st->observations);
 	logf_(rt, "INFO", "stopping: %zu deliveries left in the outbox for the next start",
 	      outbox_depth(rt));
 	return rc;

@@ -216,6 +216,20 @@ static int w_instance(void *self, uint32_t *out)
 	return INNER(c)->instance(ISELF(c), out);
 }
 
+static int w_flag_get(void *self, const char *name, int64_t *out)
+{
+	struct crashable *c = self;
+	DOWN(c);
+	return INNER(c)->flag_get(ISELF(c), name, out);
+}
+
+static int w_flag_set(void *self, const char *name, int64_t value)
+{
+	struct crashable *c = self;
+	DOWN(c);
+	return INNER(c)->flag_set(ISELF(c), name, value);
+}
+
 static void w_destroy(void *self)
 {
 	struct crashable *c = self;
@@ -255,6 +269,8 @@ static const struct cc_store_ops crashable_ops = {
 	.last_error = w_last_error,
 	.stats = w_stats,
 	.instance = w_instance,
+	.flag_get = w_flag_get,
+	.flag_set = w_flag_set,
 	.destroy = w_destroy,
 };
 

@@ -129,6 +129,10 @@ struct cc_store_ops {
 	/* This store's instance id, part of every correlation id it gives out
 	 * (0: none, the memory store). Made once, when the store is created. */
 	int (*instance)(void *self, uint32_t *out);
+	/* Small named integers that survive restarts and that another process
+	 * may set (pause flags). flag_get gives 0 for a flag never set. */
+	int (*flag_get)(void *self, const char *name, int64_t *out);
+	int (*flag_set)(void *self, const char *name, int64_t value);
 
 	void (*destroy)(void *self);
 };

@@ -14,6 +14,7 @@
  */
 #include "store/store.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,7 +59,9 @@ struct mem {
 	bool in_tx;
 	bool crashed;
 	struct undo *undo;
-	size_t nundo, capundo;
+	size_t nundo, capundo;	char flag_name[16][64];
+	int64_t flag_value[16];
+	size_t nflags;
 };
 
 static int push_undo(struct mem *m, const struct undo *u)
@@ -551,6 +554,34 @@ static int mem_stats(void *self, struct cc_store_stats *out)
 	return CC_EOK;
 }
 
+/* Flags: a short list; not rolled back (they are set outside transactions). */
+static int mem_flag_get(void *self, const char *name, int64_t *out)
+{
+	struct mem *m = self;
+	*out = 0;
+	for (size_t i = 0; i < m->nflags; i++)
+		if (strcmp(m->flag_name[i], name) == 0)
+			*out = m->flag_value[i];
+	return CC_EOK;
+}
+
+static int mem_flag_set(void *self, const char *name, int64_t value)
+{
+	struct mem *m = self;
+	for (size_t i = 0; i < m->nflags; i++) {
+		if (strcmp(m->flag_name[i], name) == 0) {
+			m->flag_value[i] = value;
+			return CC_EOK;
+		}
+	}
+	if (m->nflags == sizeof(m->flag_value) / sizeof(m->flag_value[0]) ||
+	    strlen(name) >= sizeof(m->flag_name[0]))
+		return CC_EINVAL;
+	snprintf(m->flag_name[m->nflags], sizeof(m->flag_name[0]), "%s", name);
+	m->flag_value[m->nflags++] = value;
+	return CC_EOK;
+}
+
 static int mem_instance(void *self, uint32_t *out)
 {
 	(void)self;
@@ -604,6 +635,8 @@ static const struct cc_store_ops memory_ops = {
 	.last_error = mem_last_error,
 	.stats = mem_stats,
 	.instance = mem_instance,
+	.flag_get = mem_flag_get,
+	.flag_set = mem_flag_set,
 	.destroy = mem_destroy,
 };
 

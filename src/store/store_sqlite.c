@@ -1154,6 +1154,35 @@ static int sq_instance(void *self, uint32_t *out)
 	return CC_EOK;
 }
 
+/* Flags live in meta under "flag:NAME". */
+static int sq_flag_get(void *self, const char *name, int64_t *out)
+{
+	struct sq *s = self;
+	char key[160];
+	snprintf(key, sizeof(key), "flag:%s", name);
+	sqlite3_bind_text(s->q[Q_META_GET], 1, key, -1, SQLITE_TRANSIENT);
+	int rc = scalar(s, Q_META_GET, "flag_get", out);
+	if (rc == CC_ENOTFOUND) {
+		*out = 0;
+		return CC_EOK;
+	}
+	return rc;
+}
+
+static int sq_flag_set(void *self, const char *name, int64_t value)
+{
+	struct sq *s = self;
+	char key[160];
+	snprintf(key, sizeof(key), "flag:%s", name);
+	int rc = writable(s);
+	if (rc)
+		return rc;
+	sqlite3_stmt *q = s->q[Q_META_SET];
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(q, 2, value);
+	return run(s, Q_META_SET, "flag_set");
+}
+
 static int sq_stats(void *self, struct cc_store_stats *out)
 {
 	struct sq *s = self;
@@ -1230,6 +1259,8 @@ static const struct cc_store_ops sqlite_ops = {
 	.last_error = sq_last_error,
 	.stats = sq_stats,
 	.instance = sq_instance,
+	.flag_get = sq_flag_get,
+	.flag_set = sq_flag_set,
 	.destroy = sq_destroy,
 };
 
