@@ -40,6 +40,7 @@ int cc_hub_poll(struct cc_hub *h, int system)
 	size_t page_size = sd->page_size ? sd->page_size : 100;
 
 	h->stats.polls++;
+	int64_t remote_now_s = INT64_MIN; /* the system's clock when the poll began */
 	for (int page = 0; page < MAX_PAGES_PER_POLL; page++) {
 		struct cc_page pg = { 0 };
 		struct cc_call call;
@@ -48,6 +49,8 @@ int cc_hub_poll(struct cc_hub *h, int system)
 		                                         page_size, &pg, &call);
 		call.recv_ms = cc_hub_now(h);
 		cc_hub_count_call(h, system, &call);
+		if (page == 0 && call.has_date)
+			remote_now_s = call.date_s;
 		if (r != CC_OK) {
 			h->stats.poll_failures++;
 			cc_page_clear(&pg);
@@ -78,6 +81,19 @@ int cc_hub_poll(struct cc_hub *h, int system)
 	if (rc)
 		return rc;
 	cc_hub_crash_point(h, "poll-before-cursor");
+	/*
+	 * Everything changed before (poll time - search lag) was visible to
+	 * this poll, so the cursor may move there even when nothing changed:
+	 * the overlap window then follows the clock, and an idle system costs
+	 * one request per poll instead of re-reading the last burst forever.
+	 */
+	if (remote_now_s == INT64_MIN && cc_offset_known(&rt->state.offset))
+		remote_now_s = (started + cc_offset_estimate(&rt->state.offset)) / 1000;
+	if (remote_now_s != INT64_MIN) {
+		int64_t settled = remote_now_s - (sd->search_lag_ms + 999) / 1000 - 1;
+		if (settled > newest)
+			newest = settled;
+	}
 	if (newest != INT64_MIN) {
 		rt->state.cursor_mtime_s = newest;
 		rt->state.has_cursor = true;
