@@ -93,7 +93,7 @@ def rm_notes(i):
     return [j["notes"] for j in rm_get(i).get("journals", []) if j.get("notes")]
 
 
-def wait(what, fn, timeout=60):
+def wait(what, fn, timeout=180):
     end = time.time() + timeout
     while time.time() < end:
         try:
