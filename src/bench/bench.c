@@ -30,7 +30,6 @@ static const struct cc_value_entry state_map[] = {
 	{ "7", SET("closed"), NULL },
 };
 static const char *const states[] = { "1", "2", "3", "6", "7" };
-static const char *const priorities[] = { "low", "moderate", "high", "critical" };
 
 struct bench_ctx {
 	int64_t clock;
@@ -173,7 +172,6 @@ static int make_observation(struct cc_observation *o, uint64_t i, uint64_t k, in
 	rc = rc ? rc : cc_observation_set(o, F_STATE, states[1 + k % 4], now_s, "bench");
 	rc = rc ? rc : cc_observation_set(o, F_PRIORITY, "moderate", 1, "bench");
 	rc = rc ? rc : cc_observation_set(o, F_ASSIGNEE, "alice", 1, "bench");
-	(void)priorities;
 	return rc;
 }
 

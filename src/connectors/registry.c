@@ -8,7 +8,10 @@
 #include "connectors/redmine/redmine.h"
 #include "connectors/rt/rt.h"
 
+#include "http/client.h"
+
 #include <jansson.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,4 +238,30 @@ void cc_buf_clear(struct cc_buf *b)
 {
 	free(b->p);
 	memset(b, 0, sizeof(*b));
+}
+
+int cc_setup_http_client(struct cc_http_client **out, const struct cc_connector_setup *s,
+                         const char *auth_name, const char *auth_prefix, char *err,
+                         size_t errlen)
+{
+	char *auth = NULL;
+	if (s->secret) {
+		size_t n = strlen(auth_name) + 2 + strlen(auth_prefix) + strlen(s->secret) + 1;
+		auth = malloc(n);
+		if (!auth) {
+			snprintf(err, errlen, "out of memory");
+			return CC_ENOMEM;
+		}
+		snprintf(auth, n, "%s: %s%s", auth_name, auth_prefix, s->secret);
+	}
+	/* the client removes a trailing slash of the base URL itself */
+	struct cc_http_options o = { .base_url = s->base_url, .auth_header = auth,
+		                     .timeout_ms = s->timeout_ms, .rate_per_sec = s->rate_per_sec,
+		                     .ca_file = s->ca_file };
+	int rc = cc_http_client_create(out, &o, err, errlen);
+	if (auth) {
+		memset(auth, 0, strlen(auth));
+		free(auth);
+	}
+	return rc;
 }

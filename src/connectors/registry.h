@@ -64,6 +64,16 @@ int cc_connector_create(struct cc_connector *out, const char *kind,
 
 /* ---- helpers shared by the HTTP connectors (not for the engine) ---- */
 
+/*
+ * Creates the HTTP client of a connector from its setup: base URL, the
+ * authentication header "<auth_name>: <auth_prefix><secret>" (none without a
+ * secret; wiped from memory once the client holds it), timeouts, rate and CA
+ * file. Returns 0, or a negative cc_error with a message in err.
+ */
+int cc_setup_http_client(struct cc_http_client **out, const struct cc_connector_setup *s,
+                         const char *auth_name, const char *auth_prefix, char *err,
+                         size_t errlen);
+
 /* The value of a setting, or dflt. */
 const char *cc_setup_setting(const struct cc_connector_setup *s, const char *key,
                              const char *dflt);

@@ -1120,27 +1120,7 @@ int cc_redmine_create(struct cc_connector *out, const struct cc_connector_setup 
 		snprintf(err, errlen, "redmine: out of memory");
 		return CC_ENOMEM;
 	}
-	char *auth = s->secret ? strf("X-Redmine-API-Key: %s", s->secret) : NULL;
-	char *base = strdup(s->base_url);
-	if ((s->secret && !auth) || !base) {
-		free(auth);
-		free(base);
-		rm_destroy(r);
-		snprintf(err, errlen, "redmine: out of memory");
-		return CC_ENOMEM;
-	}
-	size_t bl = strlen(base);
-	while (bl && base[bl - 1] == '/')
-		base[--bl] = '\0';
-	struct cc_http_options o = { .base_url = base, .auth_header = auth,
-		                     .timeout_ms = s->timeout_ms, .rate_per_sec = s->rate_per_sec,
-		                     .ca_file = s->ca_file };
-	int rc = cc_http_client_create(&r->http, &o, err, errlen);
-	if (auth) {
-		memset(auth, 0, strlen(auth));
-		free(auth);
-	}
-	free(base);
+	int rc = cc_setup_http_client(&r->http, s, "X-Redmine-API-Key", "", err, errlen);
 	if (rc) {
 		rm_destroy(r);
 		return rc;

@@ -1016,27 +1016,7 @@ int cc_rt_create(struct cc_connector *out, const struct cc_connector_setup *s, c
 		snprintf(err, errlen, "rt: queue or correlation_field holds a quote or brace");
 		return CC_EINVAL;
 	}
-	char *auth = s->secret ? strf("Authorization: token %s", s->secret) : NULL;
-	char *base = strdup(s->base_url);
-	if ((s->secret && !auth) || !base) {
-		free(auth);
-		free(base);
-		rt_destroy(r);
-		snprintf(err, errlen, "rt: out of memory");
-		return CC_ENOMEM;
-	}
-	size_t bl = strlen(base);
-	while (bl && base[bl - 1] == '/')
-		base[--bl] = '\0';
-	struct cc_http_options o = { .base_url = base, .auth_header = auth,
-		                     .timeout_ms = s->timeout_ms, .rate_per_sec = s->rate_per_sec,
-		                     .ca_file = s->ca_file };
-	int rc = cc_http_client_create(&r->http, &o, err, errlen);
-	if (auth) {
-		memset(auth, 0, strlen(auth));
-		free(auth);
-	}
-	free(base);
+	int rc = cc_setup_http_client(&r->http, s, "Authorization", "token ", err, errlen);
 	if (rc) {
 		rt_destroy(r);
 		return rc;
