@@ -16,7 +16,7 @@
 
 #include "core/observation.h"
 
-#define CC_CONNECTOR_OPS_VERSION 1
+#define CC_CONNECTOR_OPS_VERSION 2
 
 /* What one call did, for the outbox, the API budget and the clock. */
 struct cc_call {
@@ -83,6 +83,18 @@ struct cc_connector_ops {
 	 */
 	enum cc_result (*add_comment)(void *self, const char *remote_id, const char *body,
 	                              char **out_id, struct cc_call *call);
+
+	/*
+	 * Optional (NULL: a webhook of this system is only a hint to poll
+	 * sooner). Turns one webhook body into observations of the records it
+	 * names, read from the system as they are now: the body says which
+	 * record changed, never what it holds (a body may be stale, reordered
+	 * or replayed). out->nitems 0: the body names nothing of ours. A body
+	 * that cannot be parsed is ERROR with the reason; polling still sees
+	 * the change. The observations are owned by the caller (cc_page_clear).
+	 */
+	enum cc_result (*webhook)(void *self, const char *body, size_t len, struct cc_page *out,
+	                          struct cc_call *call);
 
 	void (*destroy)(void *self);
 };
