@@ -13,4 +13,7 @@ void cc_page_clear(struct cc_page *p)
 	p->items = NULL;
 	p->nitems = 0;
 	p->more = false;
+	free(p->next_id);
+	p->next_id = NULL;
+	p->next_mtime_s = 0;
 }

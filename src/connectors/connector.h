@@ -35,6 +35,15 @@ struct cc_page {
 	struct cc_observation *items;
 	size_t nitems;
 	bool more;              /* another page follows */
+	/*
+	 * The last record the connector considered, in keyset order, when it
+	 * is not the last item: a connector may leave out a record whose
+	 * listed version is one it already returned (the hub has it), and the
+	 * next page must still start after it. NULL: the last item. Owned by
+	 * the page.
+	 */
+	char *next_id;
+	int64_t next_mtime_s;
 };
 
 void cc_page_clear(struct cc_page *p);

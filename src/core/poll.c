@@ -63,15 +63,23 @@ int cc_hub_poll(struct cc_hub *h, int system)
 			if (pg.items[i].mtime_s > newest)
 				newest = pg.items[i].mtime_s;
 		}
+		if (pg.next_id && pg.next_mtime_s > newest)
+			newest = pg.next_mtime_s;
 		rc = cc_hub_ingest_batch(h, pg.items, pg.nitems);
-		bool more = pg.more && pg.nitems > 0;
+		bool more = pg.more && (pg.nitems > 0 || pg.next_id);
 		if (more) {
-			struct cc_observation *last = &pg.items[pg.nitems - 1];
-			free(after_id);
-			after_id = strdup(last->remote_id);
-			after_mtime = last->mtime_s;
-			if (!after_id)
-				rc = CC_ENOMEM;
+			struct cc_observation *last = &pg.items[pg.nitems ? pg.nitems - 1 : 0];
+			const char *id = pg.next_id ? pg.next_id : last->remote_id;
+			int64_t m = pg.next_id ? pg.next_mtime_s : last->mtime_s;
+			if (after_id && m == after_mtime && strcmp(id, after_id) == 0) {
+				more = false; /* no progress: the next poll goes on */
+			} else {
+				free(after_id);
+				after_id = strdup(id);
+				after_mtime = m;
+				if (!after_id)
+					rc = CC_ENOMEM;
+			}
 		}
 		cc_page_clear(&pg);
 		if (rc || !more)

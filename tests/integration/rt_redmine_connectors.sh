@@ -59,6 +59,13 @@ if [ -z "$other" ]; then
           "$REDMINE_URL/projects.json" | python3 -c 'import json,sys;print(json.load(sys.stdin)["project"]["id"])')
 fi
 
+# RT fixture (idempotent): a second queue to move tickets to.
+R=(-s --max-time 10 -H "Authorization: token $RT_TOKEN" -H 'Content-Type: application/json')
+if [ "$(curl "${R[@]}" -o /dev/null -w '%{http_code}' "$RT_REST2_URL/queue/Elsewhere")" != 200 ]; then
+  curl "${R[@]}" -o /dev/null -X POST -d '{"Name":"Elsewhere"}' "$RT_REST2_URL/queue"
+fi
+export RT_OTHER_QUEUE=Elsewhere
+
 export TEST_ASSIGNEE_RT=root TEST_ASSIGNEE_REDMINE=ctest REDMINE_OTHER_PROJECT_ID=$other
 export RT_MAIL_DIR=$PEERS_DIR/rt/var
 timeout 300 "$BIN"

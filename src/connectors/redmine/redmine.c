@@ -558,15 +558,26 @@ static bool after_keyset(int64_t m, const char *id, int64_t after_m, const char 
 	return !after_id || cc_keyset_cmp(m, id, after_m, after_id) > 0;
 }
 
+/* The value of the issue's custom field `name` in a listing, or NULL. */
+static const char *listed_cf(json_t *issue, const char *name)
+{
+	size_t i;
+	json_t *c;
+	json_array_foreach(json_object_get(issue, "custom_fields"), i, c)
+		if (jstr(c, "name") && strcmp(jstr(c, "name"), name) == 0)
+			return json_is_string(json_object_get(c, "value")) ? jstr(c, "value") : NULL;
+	return NULL;
+}
+
 /*
  * Issues matching `filter` (already escaped, without paging), keyset-
- * filtered, into keys. other_projects: keep only issues of other projects.
+ * filtered, into keys: those of the project, and those of other projects
+ * that carry a correlation id (moved out of the project: a departure).
  * Stops after stop_at keys; *more when it stopped early.
  */
-static enum cc_result search(struct rm *r, const char *filter, bool other_projects,
-                             int64_t after_mtime_s, const char *after_id, size_t stop_at,
-                             struct key **keys, size_t *n, size_t *cap, bool *more,
-                             struct cc_call *call)
+static enum cc_result search(struct rm *r, const char *filter, int64_t after_mtime_s,
+                             const char *after_id, size_t stop_at, struct key **keys, size_t *n,
+                             size_t *cap, bool *more, struct cc_call *call)
 {
 	*more = false;
 	for (int page = 0; page < MAX_LIST_PAGES; page++) {
@@ -587,14 +598,10 @@ static enum cc_result search(struct rm *r, const char *filter, bool other_projec
 			snprintf(idb, sizeof(idb), "%" PRId64, id);
 			if (!id || !after_keyset(m, idb, after_mtime_s, after_id))
 				continue;
-			if (other_projects &&
-			    jint(json_object_get(it, "project"), "id") == r->project_id)
-				continue;
-			bool dup = false;
-			for (size_t k = 0; k < *n && !dup; k++)
-				dup = strcmp((*keys)[k].id, idb) == 0;
-			if (dup)
-				continue;
+			const char *corr = listed_cf(it, r->cf);
+			if (jint(json_object_get(it, "project"), "id") != r->project_id &&
+			    !(corr && corr[0]))
+				continue; /* another project's issue that was never ours */
 			if (keys_add(keys, n, cap, m, idb)) {
 				json_decref(j);
 				return cc_call_fail(call, CC_RETRY, "redmine: out of memory");
@@ -614,6 +621,12 @@ static enum cc_result search(struct rm *r, const char *filter, bool other_projec
 	return CC_OK;
 }
 
+/*
+ * One search of every project the account sees, by updated_on: one request
+ * when nothing changed. Issues of other projects count only when they carry
+ * a correlation id (moved out of ours: observed as deleted). Deleted issues
+ * leave no trace in Redmine: a read finds them gone.
+ */
 static enum cc_result rm_list(void *self, int64_t since_s, int64_t after_mtime_s,
                               const char *after_id, size_t page_size, struct cc_page *pg,
                               struct cc_call *call)
@@ -632,54 +645,21 @@ static enum cc_result rm_list(void *self, int64_t since_s, int64_t after_mtime_s
 	cc_format_utc(when, sizeof(when), lo, true);
 	struct key *keys = NULL;
 	size_t n = 0, cap = 0;
-	bool main_more = false, dep_more = false;
-	char *pe = cc_http_escape(r->project);
-	char *filter = pe ? strf("project_id=%s&subproject_id=!*&status_id=*&updated_on=%%3E%%3D%s",
-	                         pe, when) : NULL;
-	free(pe);
+	bool more = false;
+	char *filter = strf("status_id=*&updated_on=%%3E%%3D%s", when);
 	if (!filter) {
 		res = cc_call_fail(call, CC_RETRY, "redmine: out of memory");
 		goto out;
 	}
-	/* 1. issues of the project changed since `lo`: one more than a page */
-	res = search(r, filter, false, after_mtime_s, after_id, page_size + 1, &keys, &n, &cap,
-	             &main_more, call);
+	/* one more than a page: "more" */
+	res = search(r, filter, after_mtime_s, after_id, page_size + 1, &keys, &n, &cap, &more,
+	             call);
 	free(filter);
 	if (res != CC_OK)
 		goto out;
-	if (n > page_size) {
-		n = page_size;
-		main_more = true;
-	}
-	size_t nmain = n;
-	/*
-	 * 2. departures: issues of other projects that carry a correlation id
-	 * and changed since `lo` (moved out of the project). Deleted issues
-	 * leave no trace in Redmine: a read finds them gone.
-	 */
-	int64_t cfid = 0;
-	if (cf_id(r, r->cf, NULL, &cfid, call) == CC_OK && cfid) {
-		filter = strf("cf_%" PRId64 "=*&status_id=*&updated_on=%%3E%%3D%s", cfid, when);
-		res = search(r, filter, true, after_mtime_s, after_id, nmain + page_size + 1, &keys,
-		             &n, &cap, &dep_more, call);
-		free(filter);
-		if (res != CC_OK)
-			goto out;
-	} else {
-		call->result = CC_OK;
-		call->reason[0] = '\0';
-	}
-	/* a departure after the main page's last key belongs to a later page */
-	if (main_more && nmain) {
-		size_t w = nmain;
-		for (size_t k = nmain; k < n; k++)
-			if (key_cmp(&keys[k], &keys[nmain - 1]) <= 0)
-				keys[w++] = keys[k];
-		n = w;
-	}
 	if (n)
 		qsort(keys, n, sizeof(*keys), key_cmp);
-	pg->more = main_more || dep_more;
+	pg->more = more;
 	if (n > page_size) {
 		n = page_size;
 		pg->more = true;
@@ -1086,7 +1066,7 @@ static void rm_destroy(void *self)
 static const struct cc_connector_ops rm_ops = {
 	.version = CC_CONNECTOR_OPS_VERSION,
 	.kind = "redmine",
-	.list_changes = rm_list,        /* issues by updated_on, plus departures */
+	.list_changes = rm_list,        /* issues of every project by updated_on */
 	.read = rm_read,                /* the issue with its journals */
 	.find_by_correlation = rm_find, /* cf_N filter, exact match kept */
 	.create = rm_create,            /* POST /issues.json, then the status */

@@ -6,13 +6,18 @@
  * fields), its history (who changed which field when, the newest
  * transaction id as the remote version, comment transactions) and, only
  * when the history holds comments, its attachments (the comment bodies).
- * Polls search tickets of the queue by LastUpdated, plus the transactions
- * that took a ticket away (deleted, or moved to another queue), so that a
- * departure is seen as a deleted observation. docs/connectors/rt.md says
+ * Polls search the transactions of the queue's tickets since the cursor,
+ * and those that moved a ticket out of the queue (a deleted ticket keeps
+ * its queue), so that a departure is seen as a deleted observation; one
+ * request when nothing changed. A ticket whose newest listed transaction
+ * is the version this connector returned before is not read again
+ * (seen.h). The first start lists tickets by LastUpdated instead (one row
+ * per ticket). docs/connectors/rt.md says
  * which API facts this relies on and what RT's scrips do on each write.
  */
 #include "connectors/rt/rt.h"
 
+#include "connectors/seen.h"
 #include "http/client.h"
 
 #include <inttypes.h>
@@ -36,6 +41,8 @@ struct rt {
 	char *iuser;            /* integration user, may be NULL */
 	char queue_id[32];      /* resolved once */
 	struct cc_usermap users;
+	struct cc_seen seen;    /* versions already returned (seen.h) */
+	uint64_t skipped;       /* listed records not read again, for the log */
 };
 
 /* ---- requests ---------------------------------------------------------- */
@@ -468,6 +475,8 @@ out:
 	txns_clear(&tx);
 	if (res != CC_OK)
 		cc_observation_clear(out);
+	else
+		cc_seen_put(&r->seen, id, out->rv);
 	return res;
 }
 
@@ -476,7 +485,7 @@ out:
 struct key {
 	int64_t mtime;
 	char id[24];
-	bool departed;
+	uint64_t txn; /* newest transaction listed (0: not known from the listing) */
 };
 
 static int key_cmp(const void *a, const void *b)
@@ -485,27 +494,147 @@ static int key_cmp(const void *a, const void *b)
 	return cc_keyset_cmp(x->mtime, x->id, y->mtime, y->id);
 }
 
-static int keys_add(struct key **k, size_t *n, size_t *cap, int64_t mtime, const char *id,
-                    bool departed)
+struct keys {
+	struct key *k;
+	size_t n, cap;
+};
+
+/* The key of ticket id, added when new; NULL when out of memory. */
+static struct key *key_of(struct keys *ks, const char *id)
 {
-	if (*n == *cap) {
-		size_t c = *cap ? *cap * 2 : 64;
-		void *p = realloc(*k, c * sizeof(**k));
+	for (size_t i = ks->n; i-- > 0;)
+		if (strcmp(ks->k[i].id, id) == 0)
+			return &ks->k[i];
+	if (ks->n == ks->cap) {
+		size_t c = ks->cap ? ks->cap * 2 : 64;
+		void *p = realloc(ks->k, c * sizeof(*ks->k));
 		if (!p)
-			return CC_ENOMEM;
-		*k = p;
-		*cap = c;
+			return NULL;
+		ks->k = p;
+		ks->cap = c;
 	}
-	struct key *e = &(*k)[(*n)++];
-	e->mtime = mtime;
+	struct key *e = &ks->k[ks->n++];
+	memset(e, 0, sizeof(*e));
+	e->mtime = INT64_MIN;
 	snprintf(e->id, sizeof(e->id), "%s", id);
-	e->departed = departed;
-	return 0;
+	return e;
 }
 
 static bool after_keyset(int64_t m, const char *id, int64_t after_m, const char *after_id)
 {
 	return !after_id || cc_keyset_cmp(m, id, after_m, after_id) > 0;
+}
+
+/*
+ * First start: every ticket of the queue changed since lo, by LastUpdated
+ * (one row per ticket, so pages of tickets). *bounded when it stopped at
+ * MAX_LIST_PAGES.
+ */
+static enum cc_result search_tickets(struct rt *r, const char *when, struct keys *ks,
+                                     size_t stop_at, int64_t after_m, const char *after_id,
+                                     bool *bounded, struct cc_call *call)
+{
+	char *q = strf("Queue = '%s' AND LastUpdated >= '%s'", r->queue, when);
+	char *qe = q ? cc_http_escape(q) : NULL;
+	free(q);
+	if (!qe)
+		return cc_call_fail(call, CC_RETRY, "rt: out of memory");
+	enum cc_result res = CC_OK;
+	*bounded = false;
+	for (int page = 1; page <= MAX_LIST_PAGES; page++) {
+		char *path = strf("/tickets?query=%s&fields=LastUpdated&orderby=LastUpdated&orderby=id"
+		                  "&order=ASC&order=ASC&per_page=%d&page=%d", qe, PER_PAGE, page);
+		json_t *j;
+		res = req(r, "list", "GET", path, NULL, &j, NULL, call);
+		free(path);
+		if (res != CC_OK)
+			break;
+		size_t i;
+		json_t *it;
+		json_array_foreach(json_object_get(j, "items"), i, it) {
+			char idb[24];
+			uint64_t tid = jid(json_object_get(it, "id"));
+			int64_t m = cc_parse_iso8601(jstr(it, "LastUpdated"));
+			snprintf(idb, sizeof(idb), "%" PRIu64, tid);
+			if (!tid || !after_keyset(m, idb, after_m, after_id))
+				continue;
+			struct key *k = key_of(ks, idb);
+			if (!k) {
+				json_decref(j);
+				free(qe);
+				return cc_call_fail(call, CC_RETRY, "rt: out of memory");
+			}
+			k->mtime = m;
+		}
+		int64_t pages = json_integer_value(json_object_get(j, "pages"));
+		json_decref(j);
+		if (ks->n >= stop_at || page >= pages)
+			break;
+		if (page == MAX_LIST_PAGES)
+			*bounded = true;
+	}
+	free(qe);
+	return res;
+}
+
+/*
+ * Later polls: the transactions since lo of the queue's tickets, and those
+ * that took a ticket out of the queue (a deleted ticket keeps its queue;
+ * RT's ticket search never shows deleted tickets, its transaction search
+ * does). One request when nothing changed. Each ticket's key is its newest
+ * listed transaction: time and id. *bounded, with *last_created, when it
+ * stopped at MAX_LIST_PAGES.
+ */
+static enum cc_result search_transactions(struct rt *r, const char *when, struct keys *ks,
+                                          bool *bounded, int64_t *last_created,
+                                          struct cc_call *call)
+{
+	char *q = strf("ObjectType = 'RT::Ticket' AND Created >= '%s' AND (TicketQueue = %s OR "
+	               "(Field = 'Queue' AND OldValue = '%s'))", when, r->queue_id, r->queue_id);
+	char *qe = q ? cc_http_escape(q) : NULL;
+	free(q);
+	if (!qe)
+		return cc_call_fail(call, CC_RETRY, "rt: out of memory");
+	enum cc_result res = CC_OK;
+	*bounded = false;
+	for (int page = 1; page <= MAX_LIST_PAGES; page++) {
+		char *path = strf("/transactions?query=%s&fields=ObjectId,Created&orderby=Created"
+		                  "&orderby=id&order=ASC&order=ASC&per_page=%d&page=%d", qe, PER_PAGE,
+		                  page);
+		json_t *j;
+		res = req(r, "list", "GET", path, NULL, &j, NULL, call);
+		free(path);
+		if (res != CC_OK)
+			break;
+		size_t i;
+		json_t *it;
+		json_array_foreach(json_object_get(j, "items"), i, it) {
+			const char *tid = jstr(it, "ObjectId");
+			uint64_t x = jid(json_object_get(it, "id"));
+			int64_t m = cc_parse_iso8601(jstr(it, "Created"));
+			if (!tid || !tid[0])
+				continue;
+			struct key *k = key_of(ks, tid);
+			if (!k) {
+				json_decref(j);
+				free(qe);
+				return cc_call_fail(call, CC_RETRY, "rt: out of memory");
+			}
+			if (m > k->mtime)
+				k->mtime = m;
+			if (x > k->txn)
+				k->txn = x;
+			*last_created = m;
+		}
+		int64_t pages = json_integer_value(json_object_get(j, "pages"));
+		json_decref(j);
+		if (page >= pages)
+			break;
+		if (page == MAX_LIST_PAGES)
+			*bounded = true;
+	}
+	free(qe);
+	return res;
 }
 
 static enum cc_result rt_list(void *self, int64_t since_s, int64_t after_mtime_s,
@@ -524,133 +653,68 @@ static enum cc_result rt_list(void *self, int64_t since_s, int64_t after_mtime_s
 		lo = after_mtime_s;
 	char when[32];
 	cc_format_utc(when, sizeof(when), lo, false);
-	struct key *keys = NULL;
-	size_t n = 0, cap = 0;
-	bool main_more = false;
+	struct keys ks = { 0 };
+	bool bounded = false;
+	int64_t last_created = INT64_MIN;
 
-	/* 1. tickets of the queue changed since `lo`, in keyset order */
-	char *q = strf("Queue = '%s' AND LastUpdated >= '%s'", r->queue, when);
-	char *qe = q ? cc_http_escape(q) : NULL;
-	free(q);
-	if (!qe) {
-		res = cc_call_fail(call, CC_RETRY, "rt: out of memory");
+	/* 1. the changed tickets, in keyset order after (after_mtime_s, after_id) */
+	if (since_s < 0) /* first start */
+		res = search_tickets(r, when, &ks, page_size + 1, after_mtime_s, after_id, &bounded,
+		                     call);
+	else
+		res = search_transactions(r, when, &ks, &bounded, &last_created, call);
+	if (res != CC_OK)
 		goto out;
+	size_t w = 0;
+	for (size_t k = 0; k < ks.n; k++) {
+		struct key *e = &ks.k[k];
+		if (!after_keyset(e->mtime, e->id, after_mtime_s, after_id))
+			continue;
+		/* stopped early: a ticket may have later transactions on the
+		 * pages not read, and others may share the last second */
+		if (bounded && last_created != INT64_MIN && e->mtime >= last_created && w)
+			continue;
+		ks.k[w++] = *e;
 	}
-	for (int page = 1; page <= MAX_LIST_PAGES; page++) {
-		char *path = strf("/tickets?query=%s&fields=LastUpdated&orderby=LastUpdated&orderby=id"
-		                  "&order=ASC&order=ASC&per_page=%d&page=%d", qe, PER_PAGE, page);
-		json_t *j;
-		res = req(r, "list", "GET", path, NULL, &j, NULL, call);
-		free(path);
-		if (res != CC_OK) {
-			free(qe);
-			goto out;
-		}
-		size_t i;
-		json_t *it;
-		json_array_foreach(json_object_get(j, "items"), i, it) {
-			char idb[24];
-			uint64_t tid = jid(json_object_get(it, "id"));
-			int64_t m = cc_parse_iso8601(jstr(it, "LastUpdated"));
-			snprintf(idb, sizeof(idb), "%" PRIu64, tid);
-			if (!tid || !after_keyset(m, idb, after_mtime_s, after_id))
-				continue;
-			if (keys_add(&keys, &n, &cap, m, idb, false)) {
-				json_decref(j);
-				free(qe);
-				res = cc_call_fail(call, CC_RETRY, "rt: out of memory");
-				goto out;
-			}
-			if (n > page_size)
-				break; /* one more than a page: "more" */
-		}
-		int64_t pages = json_integer_value(json_object_get(j, "pages"));
-		json_decref(j);
-		if (n > page_size || page >= pages)
-			break;
-		if (page == MAX_LIST_PAGES)
-			main_more = true; /* bounded: the rest on the next call */
-	}
-	free(qe);
-	if (n > page_size) {
-		main_more = true;
-		n = page_size; /* keep one page; the extra one only said "more" */
-	}
-	size_t nmain = n;
-
-	/* 2. departures since `lo`: deleted, or moved to another queue */
-	q = strf("ObjectType = 'RT::Ticket' AND Created >= '%s' AND ((Type = 'Status' AND "
-	         "NewValue = 'deleted') OR (Field = 'Queue' AND OldValue = '%s'))",
-	         when, r->queue_id);
-	qe = q ? cc_http_escape(q) : NULL;
-	free(q);
-	if (!qe) {
-		res = cc_call_fail(call, CC_RETRY, "rt: out of memory");
-		goto out;
-	}
-	for (int page = 1; page <= 10; page++) {
-		char *path = strf("/transactions?query=%s&fields=ObjectId,Created&orderby=id"
-		                  "&order=ASC&per_page=%d&page=%d", qe, PER_PAGE, page);
-		json_t *j;
-		res = req(r, "list", "GET", path, NULL, &j, NULL, call);
-		free(path);
-		if (res != CC_OK) {
-			free(qe);
-			goto out;
-		}
-		size_t i;
-		json_t *it;
-		json_array_foreach(json_object_get(j, "items"), i, it) {
-			const char *tid = jstr(it, "ObjectId");
-			int64_t m = cc_parse_iso8601(jstr(it, "Created"));
-			if (!tid || !after_keyset(m, tid, after_mtime_s, after_id))
-				continue;
-			if (main_more && nmain &&
-			    cc_keyset_cmp(m, tid, keys[nmain - 1].mtime, keys[nmain - 1].id) > 0)
-				continue; /* a later page will have it */
-			bool dup = false;
-			for (size_t k = 0; k < n && !dup; k++)
-				dup = strcmp(keys[k].id, tid) == 0;
-			if (dup)
-				continue; /* listed in the queue again, or departed twice */
-			if (keys_add(&keys, &n, &cap, m, tid, true)) {
-				json_decref(j);
-				free(qe);
-				res = cc_call_fail(call, CC_RETRY, "rt: out of memory");
-				goto out;
-			}
-		}
-		int64_t pages = json_integer_value(json_object_get(j, "pages"));
-		json_decref(j);
-		if (page >= pages)
-			break;
-	}
-	free(qe);
-	if (n)
-		qsort(keys, n, sizeof(*keys), key_cmp);
-	pg->more = main_more;
+	ks.n = w;
+	if (ks.n)
+		qsort(ks.k, ks.n, sizeof(*ks.k), key_cmp);
+	pg->more = bounded;
+	size_t n = ks.n;
 	if (n > page_size) {
 		n = page_size;
 		pg->more = true;
 	}
+	if (n) {
+		pg->next_id = strdup(ks.k[n - 1].id);
+		pg->next_mtime_s = ks.k[n - 1].mtime;
+		if (!pg->next_id) {
+			res = cc_call_fail(call, CC_RETRY, "rt: out of memory");
+			goto out;
+		}
+	}
 
-	/* 3. one full observation per record */
+	/* 2. one full observation per ticket whose listed version is new to us */
 	pg->items = calloc(n ? n : 1, sizeof(*pg->items));
 	if (!pg->items) {
 		res = cc_call_fail(call, CC_RETRY, "rt: out of memory");
 		goto out;
 	}
 	for (size_t k = 0; k < n; k++) {
-		res = observe(r, keys[k].id, "list", &pg->items[pg->nitems], call);
+		if (ks.k[k].txn && cc_seen_has(&r->seen, ks.k[k].id, ks.k[k].txn)) {
+			r->skipped++;
+			continue;
+		}
+		res = observe(r, ks.k[k].id, "list", &pg->items[pg->nitems], call);
 		if (res != CC_OK)
 			goto out;
 		/* keyset position as listed, so that paging never skips a record
 		 * (a departed ticket back in the queue is simply seen again) */
-		pg->items[pg->nitems++].mtime_s = keys[k].mtime;
+		pg->items[pg->nitems++].mtime_s = ks.k[k].mtime;
 	}
 	res = CC_OK;
 out:
-	free(keys);
+	free(ks.k);
 	if (res != CC_OK)
 		cc_page_clear(pg);
 	return res;
@@ -966,11 +1030,53 @@ static enum cc_result rt_comment(void *self, const char *remote_id, const char *
 	return CC_OK;
 }
 
+/* ---- webhook ----------------------------------------------------------- */
+
+/*
+ * The body RT's scrip posts for each ticket transaction (the peers' "Sync
+ * webhook" scrip): {"ticket": ID, "transaction": ID, ...}. Only the ticket
+ * id is believed: the ticket is read as it is now, unless the version this
+ * connector returned last is already that transaction or newer.
+ */
+static enum cc_result rt_webhook(void *self, const char *body, size_t len, struct cc_page *pg,
+                                 struct cc_call *call)
+{
+	struct rt *r = self;
+	memset(pg, 0, sizeof(*pg));
+	json_error_t e;
+	json_t *j = json_loadb(body, len, 0, &e);
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return cc_call_fail(call, CC_ERROR, "rt: webhook body is not a JSON object (line %d: "
+		                    "%.60s)", e.line, e.text);
+	}
+	uint64_t tid = jid(json_object_get(j, "ticket"));
+	uint64_t txn = jid(json_object_get(j, "transaction"));
+	json_decref(j);
+	if (!tid)
+		return cc_call_fail(call, CC_ERROR, "rt: webhook body names no ticket");
+	char idb[24];
+	snprintf(idb, sizeof(idb), "%" PRIu64, tid);
+	if (txn && cc_seen_has(&r->seen, idb, txn))
+		return CC_OK; /* concord's own write, read back already */
+	pg->items = calloc(1, sizeof(*pg->items));
+	if (!pg->items)
+		return cc_call_fail(call, CC_RETRY, "rt: out of memory");
+	enum cc_result res = observe(r, idb, "webhook", &pg->items[0], call);
+	if (res != CC_OK) {
+		cc_page_clear(pg);
+		return res;
+	}
+	pg->nitems = 1;
+	return CC_OK;
+}
+
 static void rt_destroy(void *self)
 {
 	struct rt *r = self;
 	if (!r)
 		return;
+	cc_seen_clear(&r->seen);
 	cc_http_client_destroy(r->http);
 	free(r->queue);
 	free(r->cf);
@@ -982,12 +1088,13 @@ static void rt_destroy(void *self)
 static const struct cc_connector_ops rt_ops = {
 	.version = CC_CONNECTOR_OPS_VERSION,
 	.kind = "rt",
-	.list_changes = rt_list,       /* tickets by LastUpdated, plus departures */
+	.list_changes = rt_list,       /* the queue's transactions (first start: tickets) */
 	.read = rt_read,               /* ticket, history, comment bodies */
 	.find_by_correlation = rt_find, /* TicketSQL on the custom field */
 	.create = rt_create,           /* POST /ticket, then the status */
 	.update = rt_update,           /* version read, PUT /ticket/ID, read back */
 	.add_comment = rt_comment,     /* POST /ticket/ID/comment */
+	.webhook = rt_webhook,         /* the scrip's {"ticket": ID}: read the ticket */
 	.destroy = rt_destroy,
 };
 
