@@ -59,7 +59,7 @@ static struct {
 	char base_url[64];
 	atomic_int hits;        /* requests that reached the handler */
 	atomic_int connections; /* TCP connections accepted */
-	atomic_int in_flight;   /* requests being answered right now */
+	atomic_int in_flight;   /* requests with ?delay being answered right now */
 	atomic_int max_in_flight; /* the most at once since the last reset */
 	atomic_bool stopping;
 	pthread_mutex_t mu;     /* guards the last request below */
@@ -144,18 +144,20 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 	memcpy(srv.last_body, u->body, u->len + 1);
 	pthread_mutex_unlock(&srv.mu);
 
-	/* any path takes ?delay=<ms> (at most 2 s): the answer comes that much later */
+	/* Any path takes ?delay=<ms> (at most 2 s): the answer comes that much
+	 * later. Only these requests count in in_flight, so that a /slow one
+	 * left over from an earlier test does not. */
+	const char *delay = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "delay");
+	if (!delay)
+		return answer(conn, url);
 	int now_in = atomic_fetch_add(&srv.in_flight, 1) + 1;
 	int seen = atomic_load(&srv.max_in_flight);
 	while (now_in > seen && !atomic_compare_exchange_weak(&srv.max_in_flight, &seen, now_in))
 		;
-	const char *delay = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "delay");
-	if (delay) {
-		long ms = strtol(delay, NULL, 10);
-		int64_t until = now_ms() + (ms < 2000 ? ms : 2000);
-		while (now_ms() < until && !atomic_load(&srv.stopping))
-			sleep_ms(5);
-	}
+	long ms = strtol(delay, NULL, 10);
+	int64_t until = now_ms() + (ms < 2000 ? ms : 2000);
+	while (now_ms() < until && !atomic_load(&srv.stopping))
+		sleep_ms(5);
 	enum MHD_Result ret = answer(conn, url);
 	atomic_fetch_sub(&srv.in_flight, 1);
 	return ret;
