@@ -89,7 +89,9 @@ struct cc_http_batch_item {
  * any answer sets a hold (Retry-After, X-RateLimit-Remaining: 0), the items
  * not yet started answer RETRY at once without sending; those under way
  * finish. Every request sent is added to the API budget. Items are started
- * in order; resp of an item not sent is empty.
+ * in order; resp of an item not sent is empty. resp and call are
+ * overwritten, not released: clear an item's resp before reusing the item.
+ * A NULL client ends every item with ERROR.
  */
 void cc_http_request_many(struct cc_http_client *c, struct cc_http_batch_item *items, size_t n);
 
