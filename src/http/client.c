@@ -1,17 +1,25 @@
 /*
- * The HTTP client (see client.h), on libcurl's easy interface.
+ * The HTTP client (see client.h), on libcurl's multi interface.
  *
- * One client holds one CURL handle, reused for every request so that the
- * connection to the system stays alive between calls. The handle is reset
- * before each request (curl_easy_reset keeps live connections and the DNS
- * cache), so no option of one request leaks into the next.
+ * One client holds one CURLM handle and a small pool of CURL easy handles,
+ * one per concurrent slot (max_concurrency, at most CONCURRENCY_MAX). A
+ * batch (cc_http_request_many) runs up to max_concurrency transfers at once
+ * on the multi handle; cc_http_request is a batch of one. The multi handle
+ * keeps its connection cache between batches, so the connections to the
+ * system stay alive from one call to the next; CURLMOPT_MAX_HOST_CONNECTIONS
+ * keeps the client at max_concurrency connections. An easy handle is reset
+ * before each use (curl_easy_reset), so no option of one request leaks into
+ * the next.
  *
  * Two things can hold a request back. The token bucket (rate_per_sec,
- * burst) makes the caller wait, with clock_nanosleep on CLOCK_MONOTONIC,
- * until a token is there. A hold set by the system itself (Retry-After on a
- * RETRY answer, or X-RateLimit-Remaining: 0 with X-RateLimit-Reset) is not
- * waited for: until it ends, every request answers RETRY at once with the
- * time left, without sending anything, and the outbox reschedules.
+ * burst): every request takes a token before it starts; when none is
+ * there, the batch waits for it (in curl_multi_poll while other transfers
+ * run, on CLOCK_MONOTONIC otherwise). A hold set by the system itself
+ * (Retry-After on a RETRY answer, or X-RateLimit-Remaining: 0 with
+ * X-RateLimit-Reset), by any answer of a batch, is not waited for: until it
+ * ends, every request not yet started answers RETRY at once with the time
+ * left, without sending anything, and the outbox reschedules. Transfers
+ * already under way finish normally.
  *
  * What a request writes into struct cc_call: result, outcome_unknown,
  * retry_after_ms and reason are set by every request; requests is
@@ -28,6 +36,7 @@
 #include "http/client.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,14 +53,49 @@
 /* A system asking to be left alone for more than a day is taken at a day. */
 #define HOLD_MAX_MS ((int64_t)24 * 3600 * 1000)
 #define HEADER_VALUE_MAX 128
+#define DEFAULT_CONCURRENCY 4
+#define CONCURRENCY_MAX 16
+/* Longest sleep in curl_multi_poll: the transfers' own timeouts are kept by curl. */
+#define POLL_MAX_MS 1000
 
 struct op_count {
 	char *op;
 	uint64_t count;
 };
 
+/* What one answer carried, gathered by the callbacks during a transfer. */
+struct exchange {
+	size_t max_body;
+	char *body;
+	size_t len;
+	size_t cap;
+	bool too_large;
+	bool nomem;
+	/* headers of the last response (a 100 Continue starts a new set) */
+	char date[HEADER_VALUE_MAX];
+	char retry_after[HEADER_VALUE_MAX];
+	char rl_remaining[HEADER_VALUE_MAX];
+	char rl_reset[HEADER_VALUE_MAX];
+	char *location;
+};
+
+/* One concurrent slot: an easy handle and the state of its current transfer. */
+struct slot {
+	CURL *easy;              /* created on first use, reused after */
+	struct cc_http_batch_item *item; /* the transfer under way, NULL when free */
+	bool is_get;
+	size_t op_index;         /* into ops; SIZE_MAX for no operation name */
+	char *url;               /* owned while the transfer runs */
+	struct exchange x;
+	char curl_err[CURL_ERROR_SIZE];
+};
+
 struct cc_http_client {
-	CURL *curl;
+	CURLM *multi;            /* holds the connection cache */
+	struct slot slots[CONCURRENCY_MAX];
+	int concurrency;
+	struct curl_slist *headers;      /* auth (if any), Accept, Expect */
+	struct curl_slist *headers_json; /* the same and Content-Type: application/json */
 	char *base_url;
 	char *auth_header;
 	char *ca_file;
@@ -73,24 +117,6 @@ struct cc_http_client {
 	size_t nops;
 	size_t capops;
 	uint64_t total;
-
-	char curl_err[CURL_ERROR_SIZE];
-};
-
-/* What one answer carried, gathered by the callbacks during a transfer. */
-struct exchange {
-	size_t max_body;
-	char *body;
-	size_t len;
-	size_t cap;
-	bool too_large;
-	bool nomem;
-	/* headers of the last response (a 100 Continue starts a new set) */
-	char date[HEADER_VALUE_MAX];
-	char retry_after[HEADER_VALUE_MAX];
-	char rl_remaining[HEADER_VALUE_MAX];
-	char rl_reset[HEADER_VALUE_MAX];
-	char *location;
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -144,8 +170,9 @@ int cc_http_client_create(struct cc_http_client **out, const struct cc_http_opti
 		set_err(err, errlen, "http client: auth_header must be one \"Name: value\" line");
 		return CC_EINVAL;
 	}
-	if (o->rate_per_sec < 0 || o->burst < 0) {
-		set_err(err, errlen, "http client: rate_per_sec and burst must not be negative");
+	if (o->rate_per_sec < 0 || o->burst < 0 || o->max_concurrency < 0) {
+		set_err(err, errlen,
+		        "http client: rate_per_sec, burst and max_concurrency must not be negative");
 		return CC_EINVAL;
 	}
 	pthread_once(&global_once, global_init);
@@ -168,8 +195,37 @@ int cc_http_client_create(struct cc_http_client **out, const struct cc_http_opti
 		goto fail;
 	if (o->ca_file && !(c->ca_file = dup_str(o->ca_file)))
 		goto fail;
-	c->curl = curl_easy_init();
-	if (!c->curl)
+	const char *lines[] = {
+		c->auth_header,
+		"Accept: application/json",
+		"Expect:", /* no 100-continue round trip for larger bodies */
+	};
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		if (!lines[i])
+			continue;
+		struct curl_slist *h = curl_slist_append(c->headers, lines[i]);
+		if (!h)
+			goto fail;
+		c->headers = h;
+		if (!(h = curl_slist_append(c->headers_json, lines[i])))
+			goto fail;
+		c->headers_json = h;
+	}
+	struct curl_slist *h = curl_slist_append(c->headers_json, "Content-Type: application/json");
+	if (!h)
+		goto fail;
+	c->headers_json = h;
+
+	c->concurrency = o->max_concurrency > 0 ? o->max_concurrency : DEFAULT_CONCURRENCY;
+	if (c->concurrency > CONCURRENCY_MAX)
+		c->concurrency = CONCURRENCY_MAX;
+	c->multi = curl_multi_init();
+	if (!c->multi)
+		goto fail;
+	/* Never more connections than slots; the cache keeps them all between batches. */
+	if (curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)c->concurrency) !=
+	            CURLM_OK ||
+	    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)c->concurrency) != CURLM_OK)
 		goto fail;
 	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
 	c->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms
@@ -193,8 +249,19 @@ void cc_http_client_destroy(struct cc_http_client *c)
 {
 	if (!c)
 		return;
-	if (c->curl)
-		curl_easy_cleanup(c->curl);
+	/* No easy handle is attached to the multi handle between batches. */
+	if (c->multi)
+		curl_multi_cleanup(c->multi);
+	for (int i = 0; i < CONCURRENCY_MAX; i++)
+		if (c->slots[i].easy)
+			curl_easy_cleanup(c->slots[i].easy);
+	/* The header lists hold copies of the authentication header. */
+	for (struct curl_slist *h = c->headers; h; h = h->next)
+		explicit_bzero(h->data, strlen(h->data));
+	for (struct curl_slist *h = c->headers_json; h; h = h->next)
+		explicit_bzero(h->data, strlen(h->data));
+	curl_slist_free_all(c->headers);
+	curl_slist_free_all(c->headers_json);
 	if (c->auth_header) {
 		explicit_bzero(c->auth_header, strlen(c->auth_header));
 		free(c->auth_header);
@@ -267,28 +334,23 @@ static struct op_count *op_slot(struct cc_http_client *c, const char *op)
 	return &c->ops[c->nops++];
 }
 
-/* Takes one token, waiting for it when the bucket is empty. */
-static void limiter_take(struct cc_http_client *c)
+/*
+ * Takes one token and returns 0, or returns how long (ns, > 0) until one
+ * is there without taking anything.
+ */
+static int64_t limiter_try(struct cc_http_client *c)
 {
 	if (c->rate <= 0)
-		return;
+		return 0;
 	int64_t now = mono_ns();
 	c->tokens += (double)(now - c->refill_ns) / 1e9 * c->rate;
 	if (c->tokens > c->burst)
 		c->tokens = c->burst;
 	c->refill_ns = now;
-	if (c->tokens < 1.0) {
-		int64_t wait_ns = (int64_t)((1.0 - c->tokens) / c->rate * 1e9) + 1;
-		sleep_until_ns(now + wait_ns);
-		now = mono_ns();
-		c->tokens += (double)(now - c->refill_ns) / 1e9 * c->rate;
-		if (c->tokens > c->burst)
-			c->tokens = c->burst;
-		c->refill_ns = now;
-	}
+	if (c->tokens < 1.0)
+		return (int64_t)((1.0 - c->tokens) / c->rate * 1e9) + 1;
 	c->tokens -= 1.0;
-	if (c->tokens < 0)
-		c->tokens = 0;
+	return 0;
 }
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
@@ -540,92 +602,59 @@ static bool permanent_error(CURLcode rc)
 	}
 }
 
-static enum cc_result finish(struct cc_call *call, enum cc_result r)
+/* Ends an item without sending it. */
+static void end_unsent(struct cc_http_batch_item *it, enum cc_result r, int64_t retry_ms,
+                       const char *reason)
 {
-	call->result = r;
-	return r;
+	it->call.result = r;
+	it->call.retry_after_ms = retry_ms;
+	snprintf(it->call.reason, sizeof(it->call.reason), "%s", reason);
 }
 
-enum cc_result cc_http_request(struct cc_http_client *c, const char *op, const char *method,
-                               const char *path, const char *json_body,
-                               struct cc_http_response *resp, struct cc_call *call)
+/* The ms left of the system's hold, 0 when there is none (and it is then dropped). */
+static int64_t hold_left_ms(struct cc_http_client *c)
 {
-	struct cc_call local_call;
-	struct cc_http_response local_resp;
-	if (!call) {
-		memset(&local_call, 0, sizeof(local_call));
-		call = &local_call;
-	}
-	if (!resp)
-		resp = &local_resp;
-	memset(resp, 0, sizeof(*resp));
-	call->outcome_unknown = false;
-	call->retry_after_ms = 0;
-	call->reason[0] = '\0';
-
-	if (!c || !method) {
-		snprintf(call->reason, sizeof(call->reason), "http: no client or method");
-		return finish(call, CC_ERROR);
-	}
-	bool is_get = strcmp(method, "GET") == 0;
-	bool is_post = strcmp(method, "POST") == 0;
-	if (!is_get && !is_post && strcmp(method, "PUT") != 0 && strcmp(method, "DELETE") != 0) {
-		snprintf(call->reason, sizeof(call->reason), "http: unsupported method %.16s",
-		         method);
-		return finish(call, CC_ERROR);
-	}
-
 	int64_t now = mono_ns();
-	if (c->hold_until_ns > now) {
-		int64_t left_ms = (c->hold_until_ns - now + 999999) / 1000000;
-		call->retry_after_ms = left_ms;
-		snprintf(call->reason, sizeof(call->reason),
-		         "rate limited by the system: %lld ms left, not sent", (long long)left_ms);
-		return finish(call, CC_RETRY);
-	}
+	if (c->hold_until_ns > now)
+		return (c->hold_until_ns - now + 999999) / 1000000;
 	c->hold_until_ns = 0;
+	return 0;
+}
 
-	enum cc_result r = CC_ERROR;
-	struct exchange x;
-	memset(&x, 0, sizeof(x));
-	x.max_body = c->max_body;
-	struct curl_slist *headers = NULL;
-	char *url = NULL;
-	struct op_count *slot = NULL;
-
-	if (!path)
-		path = "";
-	size_t ub = strlen(c->base_url), up = strlen(path);
-	url = malloc(ub + up + 1);
-	if (!url)
-		goto nomem;
-	memcpy(url, c->base_url, ub);
-	memcpy(url + ub, path, up + 1);
-	if (op && !(slot = op_slot(c, op)))
-		goto nomem;
-
-	const char *lines[] = {
-		c->auth_header,
-		"Accept: application/json",
-		json_body ? "Content-Type: application/json" : NULL,
-		"Expect:", /* no 100-continue round trip for larger bodies */
-	};
-	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
-		if (!lines[i])
-			continue;
-		struct curl_slist *h = curl_slist_append(headers, lines[i]);
-		if (!h)
+/*
+ * Configures the slot's easy handle for the item and adds it to the multi
+ * handle. Returns false (the item ended with ERROR, nothing sent) when out
+ * of memory or when curl refuses the handle.
+ */
+static bool transfer_start(struct cc_http_client *c, struct slot *s, struct cc_http_batch_item *it)
+{
+	const char *path = it->path ? it->path : "";
+	const char *method = it->method;
+	s->is_get = strcmp(method, "GET") == 0;
+	s->op_index = SIZE_MAX;
+	if (it->op) {
+		struct op_count *oc = op_slot(c, it->op);
+		if (!oc)
 			goto nomem;
-		headers = h;
+		s->op_index = (size_t)(oc - c->ops);
 	}
+	if (!s->easy && !(s->easy = curl_easy_init()))
+		goto nomem;
+	size_t ub = strlen(c->base_url), up = strlen(path);
+	s->url = malloc(ub + up + 1);
+	if (!s->url)
+		goto nomem;
+	memcpy(s->url, c->base_url, ub);
+	memcpy(s->url + ub, path, up + 1);
+	memset(&s->x, 0, sizeof(s->x));
+	s->x.max_body = c->max_body;
+	s->curl_err[0] = '\0';
 
-	limiter_take(c);
-
-	CURL *e = c->curl;
+	CURL *e = s->easy;
 	curl_easy_reset(e);
-	c->curl_err[0] = '\0';
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)s);
+	curl_easy_setopt(e, CURLOPT_URL, s->url);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, it->json_body ? c->headers_json : c->headers);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "concord/0.1");
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->timeout_ms);
@@ -635,7 +664,7 @@ enum cc_result cc_http_request(struct cc_http_client *c, const char *op, const c
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->curl_err);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->curl_err);
 	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->max_body);
 #if LIBCURL_VERSION_NUM >= 0x075500
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -645,25 +674,58 @@ enum cc_result cc_http_request(struct cc_http_client *c, const char *op, const c
 	if (c->ca_file)
 		curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, &x);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &s->x);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, &x);
-	if (is_get) {
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, &s->x);
+	if (s->is_get) {
 		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-	} else if (json_body || !strcmp(method, "POST") || !strcmp(method, "PUT")) {
+	} else if (it->json_body || !strcmp(method, "POST") || !strcmp(method, "PUT")) {
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-		                 (curl_off_t)(json_body ? strlen(json_body) : 0));
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, json_body ? json_body : "");
-		if (!is_post)
+		                 (curl_off_t)(it->json_body ? strlen(it->json_body) : 0));
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, it->json_body ? it->json_body : "");
+		if (strcmp(method, "POST") != 0)
 			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
 	} else {
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
 	}
 
-	CURLcode rc = curl_easy_perform(e);
+	CURLMcode mc = curl_multi_add_handle(c->multi, e);
+	if (mc != CURLM_OK) {
+		snprintf(it->call.reason, sizeof(it->call.reason), "http: curl_multi_add_handle: %s",
+		         curl_multi_strerror(mc));
+		it->call.result = CC_ERROR;
+		goto undo;
+	}
+	s->item = it;
+	return true;
+
+nomem:
+	end_unsent(it, CC_ERROR, 0, "http: out of memory");
+undo:
+	free(s->url);
+	s->url = NULL;
+	if (s->easy)
+		curl_easy_reset(s->easy);
+	return false;
+}
+
+/*
+ * Maps the ended transfer of slot s (curl's code rc) to its item's result,
+ * counts it in the API budget, sets or extends the system's hold, and frees
+ * the slot.
+ */
+static void transfer_end(struct cc_http_client *c, struct slot *s, CURLcode rc)
+{
+	struct cc_http_batch_item *it = s->item;
+	struct cc_call *call = &it->call;
+	struct cc_http_response *resp = &it->resp;
+	struct exchange *x = &s->x;
+	CURL *e = s->easy;
+	enum cc_result r;
+
 	c->total++;
-	if (slot)
-		slot->count++;
+	if (s->op_index != SIZE_MAX)
+		c->ops[s->op_index].count++;
 	call->requests++;
 
 	long status = 0;
@@ -671,8 +733,8 @@ enum cc_result cc_http_request(struct cc_http_client *c, const char *op, const c
 	resp->status = status;
 
 	int64_t now_s = (int64_t)time(NULL);
-	if (x.date[0]) {
-		time_t d = curl_getdate(x.date, NULL);
+	if (x->date[0]) {
+		time_t d = curl_getdate(x->date, NULL);
 		if (d != (time_t)-1) {
 			resp->has_date = call->has_date = true;
 			resp->date_s = call->date_s = (int64_t)d;
@@ -680,16 +742,16 @@ enum cc_result cc_http_request(struct cc_http_client *c, const char *op, const c
 		}
 	}
 
-	if (x.nomem) {
+	if (x->nomem) {
 		snprintf(call->reason, sizeof(call->reason), "http: out of memory");
 		r = CC_ERROR;
-	} else if (x.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
+	} else if (x->too_large || rc == CURLE_FILESIZE_EXCEEDED) {
 		snprintf(call->reason, sizeof(call->reason),
 		         "response too large (HTTP %ld, over %zu bytes)", status, c->max_body);
 		r = CC_ERROR;
 	} else if (rc != CURLE_OK) {
 		snprintf(call->reason, sizeof(call->reason), "%.60s%s%.94s", curl_easy_strerror(rc),
-		         c->curl_err[0] ? ": " : "", c->curl_err);
+		         s->curl_err[0] ? ": " : "", s->curl_err);
 		if (permanent_error(rc)) {
 			r = CC_ERROR;
 		} else {
@@ -697,25 +759,28 @@ enum cc_result cc_http_request(struct cc_http_client *c, const char *op, const c
 			 * transient. Once the request may have left, a write may have
 			 * been applied: only a GET is known to change nothing. */
 			r = CC_RETRY;
-			call->outcome_unknown = !is_get && !connect_phase_error(rc);
+			call->outcome_unknown = !s->is_get && !connect_phase_error(rc);
 		}
 	} else if (status >= 200 && status < 300) {
 		r = CC_OK;
 	} else {
-		status_reason(call->reason, sizeof(call->reason), status, x.body, x.len);
+		status_reason(call->reason, sizeof(call->reason), status, x->body, x->len);
 		if (status == 409 || status == 412) {
 			r = CC_CONFLICT;
 		} else if (status == 429 || status >= 500) {
 			r = CC_RETRY;
 			/* A gateway's 502 or 504 (or any 5xx) may come after the
 			 * system applied a write: read before writing again. */
-			call->outcome_unknown = !is_get && status >= 500 && status != 503;
-			int64_t ra = retry_after_ms(x.retry_after, now_s);
-			if (ra < 0 && status == 429 && x.rl_reset[0])
-				ra = rate_reset_ms(x.rl_reset, now_s);
+			call->outcome_unknown = !s->is_get && status >= 500 && status != 503;
+			int64_t ra = retry_after_ms(x->retry_after, now_s);
+			if (ra < 0 && status == 429 && x->rl_reset[0])
+				ra = rate_reset_ms(x->rl_reset, now_s);
 			if (ra > 0) {
 				call->retry_after_ms = ra;
-				c->hold_until_ns = mono_ns() + ra * 1000000;
+				/* Another answer of the batch may have asked for longer. */
+				int64_t until = mono_ns() + ra * 1000000;
+				if (until > c->hold_until_ns)
+					c->hold_until_ns = until;
 			}
 		} else {
 			r = CC_ERROR;
@@ -724,8 +789,8 @@ enum cc_result cc_http_request(struct cc_http_client *c, const char *op, const c
 
 	/* The budget is spent: hold until the window resets, whatever this answer was. */
 	double remaining;
-	if (rc == CURLE_OK && parse_seconds(x.rl_remaining, &remaining) && remaining < 1) {
-		int64_t reset = rate_reset_ms(x.rl_reset, now_s);
+	if (rc == CURLE_OK && parse_seconds(x->rl_remaining, &remaining) && remaining < 1) {
+		int64_t reset = rate_reset_ms(x->rl_reset, now_s);
 		if (reset > 0) {
 			int64_t until = mono_ns() + reset * 1000000;
 			if (until > c->hold_until_ns)
@@ -735,28 +800,167 @@ enum cc_result cc_http_request(struct cc_http_client *c, const char *op, const c
 
 	/* The body goes to the caller whatever the status: connectors may want an
 	 * error's details. */
-	if (x.len && !x.too_large && !x.nomem) {
-		resp->body = x.body; /* NUL-terminated by on_body */
-		resp->len = x.len;
-		x.body = NULL;
+	if (x->len && !x->too_large && !x->nomem) {
+		resp->body = x->body; /* NUL-terminated by on_body */
+		resp->len = x->len;
+		x->body = NULL;
 	}
-	resp->location = x.location;
-	x.location = NULL;
-	goto out;
-
-nomem:
-	snprintf(call->reason, sizeof(call->reason), "http: out of memory");
-	r = CC_ERROR;
-out:
-	/* No pointer into this call (URL, headers, callbacks' state) stays in
-	 * the handle; live connections survive the reset. */
-	curl_easy_reset(c->curl);
-	curl_slist_free_all(headers);
-	free(url);
-	free(x.body);
-	free(x.location);
+	resp->location = x->location;
+	x->location = NULL;
 	call->result = r;
-	if (resp == &local_resp)
-		cc_http_response_clear(&local_resp);
-	return r;
+
+	/* No pointer into this transfer (URL, callbacks' state) stays in the
+	 * handle; the connection stays in the multi handle's cache. */
+	curl_easy_reset(e);
+	free(x->body);
+	free(x->location);
+	memset(x, 0, sizeof(*x));
+	free(s->url);
+	s->url = NULL;
+	s->item = NULL;
+}
+
+/*
+ * A failure of the multi handle itself: every transfer under way ends as if
+ * its connection had dropped (RETRY, outcome unknown for writes).
+ */
+static void abort_running(struct cc_http_client *c, CURLMcode mc)
+{
+	for (int i = 0; i < c->concurrency; i++) {
+		struct slot *s = &c->slots[i];
+		if (!s->item)
+			continue;
+		curl_multi_remove_handle(c->multi, s->easy);
+		snprintf(s->curl_err, sizeof(s->curl_err), "%s", curl_multi_strerror(mc));
+		transfer_end(c, s, CURLE_RECV_ERROR);
+	}
+}
+
+static struct slot *free_slot(struct cc_http_client *c)
+{
+	for (int i = 0; i < c->concurrency; i++)
+		if (!c->slots[i].item)
+			return &c->slots[i];
+	return NULL; /* not reached: the caller counts the running transfers */
+}
+
+/*
+ * The batch engine: items' resp must be zeroed and their call prepared by
+ * the caller (cc_http_request keeps its caller's requests count going).
+ */
+static void run_batch(struct cc_http_client *c, struct cc_http_batch_item *items, size_t n)
+{
+	size_t next = 0;
+	int running = 0;
+	while (next < n || running > 0) {
+		int64_t token_wait_ns = 0;
+		while (next < n && running < c->concurrency) {
+			struct cc_http_batch_item *it = &items[next];
+			const char *m = it->method;
+			if (!m || (strcmp(m, "GET") != 0 && strcmp(m, "POST") != 0 &&
+			           strcmp(m, "PUT") != 0 && strcmp(m, "DELETE") != 0)) {
+				char reason[64];
+				snprintf(reason, sizeof(reason), "http: unsupported method %.16s",
+				         m ? m : "(none)");
+				end_unsent(it, CC_ERROR, 0, reason);
+				next++;
+				continue;
+			}
+			int64_t left_ms = hold_left_ms(c);
+			if (left_ms > 0) {
+				char reason[96];
+				snprintf(reason, sizeof(reason),
+				         "rate limited by the system: %lld ms left, not sent",
+				         (long long)left_ms);
+				end_unsent(it, CC_RETRY, left_ms, reason);
+				next++;
+				continue;
+			}
+			if ((token_wait_ns = limiter_try(c)) > 0)
+				break;
+			next++;
+			if (transfer_start(c, free_slot(c), it))
+				running++;
+		}
+		if (running == 0) {
+			if (token_wait_ns > 0)
+				sleep_until_ns(mono_ns() + token_wait_ns);
+			continue;
+		}
+
+		int still;
+		CURLMcode mc = curl_multi_perform(c->multi, &still);
+		if (mc != CURLM_OK) {
+			abort_running(c, mc);
+			running = 0;
+			continue;
+		}
+		bool ended = false;
+		CURLMsg *msg;
+		int queued;
+		while ((msg = curl_multi_info_read(c->multi, &queued))) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			CURL *e = msg->easy_handle;
+			CURLcode rc = msg->data.result; /* msg is invalid after the removal */
+			char *priv = NULL;
+			curl_easy_getinfo(e, CURLINFO_PRIVATE, &priv);
+			struct slot *s = (struct slot *)(void *)priv;
+			curl_multi_remove_handle(c->multi, e);
+			if (s && s->item) {
+				transfer_end(c, s, rc);
+				running--;
+				ended = true;
+			}
+		}
+		if (ended)
+			continue; /* start the next items at once */
+
+		int timeout_ms = POLL_MAX_MS;
+		if (token_wait_ns > 0 && token_wait_ns / 1000000 + 1 < timeout_ms)
+			timeout_ms = (int)(token_wait_ns / 1000000 + 1);
+		mc = curl_multi_poll(c->multi, NULL, 0, timeout_ms, NULL);
+		if (mc != CURLM_OK) {
+			abort_running(c, mc);
+			running = 0;
+		}
+	}
+}
+
+void cc_http_request_many(struct cc_http_client *c, struct cc_http_batch_item *items, size_t n)
+{
+	if (!items)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		memset(&items[i].resp, 0, sizeof(items[i].resp));
+		memset(&items[i].call, 0, sizeof(items[i].call));
+		if (!c)
+			end_unsent(&items[i], CC_ERROR, 0, "http: no client");
+	}
+	if (c)
+		run_batch(c, items, n);
+}
+
+enum cc_result cc_http_request(struct cc_http_client *c, const char *op, const char *method,
+                               const char *path, const char *json_body,
+                               struct cc_http_response *resp, struct cc_call *call)
+{
+	struct cc_http_batch_item it = { .op = op, .method = method, .path = path,
+		                         .json_body = json_body };
+	if (call)
+		it.call = *call; /* requests accumulates over the caller's calls */
+	it.call.outcome_unknown = false;
+	it.call.retry_after_ms = 0;
+	it.call.reason[0] = '\0';
+	if (!c)
+		end_unsent(&it, CC_ERROR, 0, "http: no client or method");
+	else
+		run_batch(c, &it, 1);
+	if (call)
+		*call = it.call;
+	if (resp)
+		*resp = it.resp;
+	else
+		cc_http_response_clear(&it.resp);
+	return it.call.result;
 }

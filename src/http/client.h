@@ -1,8 +1,12 @@
 /*
- * The HTTP client every remote connector uses (libcurl): one client per
- * connected system, holding its base URL, its authentication header, a
- * token-bucket rate limiter that honours Retry-After and X-RateLimit-*
- * answers, and the API budget (requests counted per operation).
+ * The HTTP client every remote connector uses (libcurl's multi interface):
+ * one client per connected system, holding its base URL, its authentication
+ * header, a token-bucket rate limiter that honours Retry-After and
+ * X-RateLimit-* answers, the API budget (requests counted per operation),
+ * and the live connections to the system, reused from call to call.
+ * Requests go one at a time (cc_http_request) or as a batch of up to
+ * max_concurrency at once (cc_http_request_many), for instance to read the
+ * records of one poll page.
  *
  * It never retries: each request ends OK, RETRY (with the delay the system
  * asked for), ERROR (with the reason) or CONFLICT (409/412), and the
@@ -23,6 +27,8 @@ struct cc_http_options {
 	double burst;             /* bucket size (default: max(1, rate)) */
 	const char *ca_file;      /* extra CA bundle, or NULL for the system's */
 	size_t max_body;          /* largest response accepted (default 16 MiB) */
+	int max_concurrency;      /* requests of a batch at once, and connections kept
+	                             (0: 4; at most 16) */
 };
 
 struct cc_http_response {
@@ -61,6 +67,33 @@ void cc_http_client_destroy(struct cc_http_client *c);
 enum cc_result cc_http_request(struct cc_http_client *c, const char *op, const char *method,
                                const char *path, const char *json_body,
                                struct cc_http_response *resp, struct cc_call *call);
+
+/*
+ * One request of a batch. The caller sets op, method, path and json_body
+ * (borrowed until cc_http_request_many returns); the client fills resp
+ * (owned by the caller afterwards: release with cc_http_response_clear) and
+ * call, as cc_http_request does, except that call is cleared first, so
+ * call.requests is 0 (not sent) or 1.
+ */
+struct cc_http_batch_item {
+	const char *op, *method, *path, *json_body;
+	struct cc_http_response resp;
+	struct cc_call call;
+};
+
+/*
+ * Sends the n requests, up to max_concurrency at once, on the client's
+ * connections (reused); returns when every one has ended, each with its
+ * own result, mapped as for cc_http_request. Each request takes a token
+ * from the rate limiter before it starts (the batch may wait for it). Once
+ * any answer sets a hold (Retry-After, X-RateLimit-Remaining: 0), the items
+ * not yet started answer RETRY at once without sending; those under way
+ * finish. Every request sent is added to the API budget. Items are started
+ * in order; resp of an item not sent is empty. resp and call are
+ * overwritten, not released: clear an item's resp before reusing the item.
+ * A NULL client ends every item with ERROR.
+ */
+void cc_http_request_many(struct cc_http_client *c, struct cc_http_batch_item *items, size_t n);
 
 void cc_http_response_clear(struct cc_http_response *r);
 

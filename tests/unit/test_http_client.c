@@ -9,7 +9,12 @@
  * unknown for writes only), a refused connection, the body cap (with and
  * without Content-Length), the authentication header and request bodies as
  * the server sees them, connection reuse, the token bucket (spacing and
- * burst), the per-operation counters, options checks and cc_http_escape.
+ * burst), the per-operation counters, options checks and cc_http_escape;
+ * and batches (cc_http_request_many): concurrency and its timing, per-item
+ * results in a mixed batch, the hold set by one answer stopping the items
+ * not yet started, the API budget of a batch, and connections reused
+ * within and across batches. Any path takes ?delay=<ms> so that requests
+ * overlap on the server.
  *
  * Every wait is bounded: the slow handler sleeps at most two seconds and
  * stops early when the server is stopping.
@@ -54,6 +59,8 @@ static struct {
 	char base_url[64];
 	atomic_int hits;        /* requests that reached the handler */
 	atomic_int connections; /* TCP connections accepted */
+	atomic_int in_flight;   /* requests with ?delay being answered right now */
+	atomic_int max_in_flight; /* the most at once since the last reset */
 	atomic_bool stopping;
 	pthread_mutex_t mu;     /* guards the last request below */
 	char last_auth[256];
@@ -100,6 +107,8 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
 	return ret;
 }
 
+static enum MHD_Result answer(struct MHD_Connection *conn, const char *url);
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
                                const char *method, const char *version,
                                const char *upload_data, size_t *upload_data_size,
@@ -135,6 +144,27 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 	memcpy(srv.last_body, u->body, u->len + 1);
 	pthread_mutex_unlock(&srv.mu);
 
+	/* Any path takes ?delay=<ms> (at most 2 s): the answer comes that much
+	 * later. Only these requests count in in_flight, so that a /slow one
+	 * left over from an earlier test does not. */
+	const char *delay = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "delay");
+	if (!delay)
+		return answer(conn, url);
+	int now_in = atomic_fetch_add(&srv.in_flight, 1) + 1;
+	int seen = atomic_load(&srv.max_in_flight);
+	while (now_in > seen && !atomic_compare_exchange_weak(&srv.max_in_flight, &seen, now_in))
+		;
+	long ms = strtol(delay, NULL, 10);
+	int64_t until = now_ms() + (ms < 2000 ? ms : 2000);
+	while (now_ms() < until && !atomic_load(&srv.stopping))
+		sleep_ms(5);
+	enum MHD_Result ret = answer(conn, url);
+	atomic_fetch_sub(&srv.in_flight, 1);
+	return ret;
+}
+
+static enum MHD_Result answer(struct MHD_Connection *conn, const char *url)
+{
 	if (!strcmp(url, "/ok") || !strcmp(url, "/echo"))
 		return reply(conn, 200, "{\"ok\":true}",
 		             (const char *const[]){ "Date", FIXED_DATE, NULL });
@@ -799,6 +829,315 @@ static void test_escape(void **state)
 	assert_null(cc_http_escape(NULL));
 }
 
+/* ---- batches ---- */
+
+static struct cc_http_batch_item get_item(const char *op, const char *path)
+{
+	return (struct cc_http_batch_item){ .op = op, .method = "GET", .path = path };
+}
+
+static void clear_items(struct cc_http_batch_item *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		cc_http_response_clear(&items[i].resp);
+}
+
+/* Sends 4 requests of 300 ms each; returns the elapsed ms and the most seen at once. */
+static int64_t timed_batch(int max_concurrency, int *most_at_once)
+{
+	struct cc_http_client *c =
+		client_with((struct cc_http_options){ .max_concurrency = max_concurrency });
+	struct cc_http_batch_item items[4];
+	for (size_t i = 0; i < 4; i++)
+		items[i] = get_item("read", "/ok?delay=300");
+	atomic_store(&srv.max_in_flight, 0);
+	int64_t t0 = now_ms();
+	cc_http_request_many(c, items, 4);
+	int64_t elapsed = now_ms() - t0;
+	*most_at_once = atomic_load(&srv.max_in_flight);
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(items[i].call.result, CC_OK);
+		assert_int_equal(items[i].resp.status, 200);
+		assert_string_equal(items[i].resp.body, "{\"ok\":true}");
+		assert_true(items[i].call.has_date);
+		assert_int_equal(items[i].call.requests, 1);
+	}
+	clear_items(items, 4);
+	assert_int_equal(cc_http_requests(c, "read"), 4);
+	cc_http_client_destroy(c);
+	return elapsed;
+}
+
+static void test_batch_runs_concurrently(void **state)
+{
+	(void)state;
+	int most4, most1;
+	int64_t t4 = timed_batch(4, &most4);
+	int64_t t1 = timed_batch(1, &most1);
+	print_message("4 x 300 ms: %lld ms with max_concurrency 4 (%d at once), "
+	              "%lld ms with 1 (%d at once)\n",
+	              (long long)t4, most4, (long long)t1, most1);
+	assert_true(t4 >= 300);
+	assert_true(t4 < 900);
+	assert_int_equal(most4, 4);
+	assert_true(t1 >= 1200);
+	assert_int_equal(most1, 1);
+}
+
+static void test_batch_concurrency_capped(void **state)
+{
+	(void)state;
+	struct cc_http_client *c = client_with((struct cc_http_options){ .max_concurrency = 100 });
+	struct cc_http_batch_item items[20];
+	for (size_t i = 0; i < 20; i++)
+		items[i] = get_item("list", "/ok?delay=100");
+	atomic_store(&srv.max_in_flight, 0);
+	cc_http_request_many(c, items, 20);
+	for (size_t i = 0; i < 20; i++)
+		assert_int_equal(items[i].call.result, CC_OK);
+	clear_items(items, 20);
+	int most = atomic_load(&srv.max_in_flight);
+	assert_true(most > 4 && most <= 16);
+	cc_http_client_destroy(c);
+
+	/* the default is 4 */
+	c = client_default();
+	for (size_t i = 0; i < 8; i++)
+		items[i] = get_item("list", "/ok?delay=100");
+	atomic_store(&srv.max_in_flight, 0);
+	cc_http_request_many(c, items, 8);
+	clear_items(items, 8);
+	assert_int_equal(atomic_load(&srv.max_in_flight), 4);
+	cc_http_client_destroy(c);
+
+	/* empty batches and a missing client */
+	c = client_default();
+	cc_http_request_many(c, NULL, 0);
+	cc_http_request_many(c, items, 0);
+	cc_http_client_destroy(c);
+	items[0] = get_item("read", "/ok");
+	cc_http_request_many(NULL, items, 1);
+	assert_int_equal(items[0].call.result, CC_ERROR);
+	assert_int_equal(items[0].call.requests, 0);
+
+	char err[128];
+	struct cc_http_options o = { .base_url = srv.base_url, .max_concurrency = -1 };
+	assert_true(cc_http_client_create(&c, &o, err, sizeof(err)) < 0);
+	assert_null(c);
+}
+
+static void test_batch_mixed_results(void **state)
+{
+	(void)state;
+	struct cc_http_client *c = client_with((struct cc_http_options){ .max_concurrency = 4 });
+	/* The first four start together; the 503 answers at once and sets a hold
+	 * of 3 s while the others are still being answered, so the last two
+	 * never start. */
+	struct cc_http_batch_item items[] = {
+		get_item("read", "/ok?delay=300"),
+		get_item("read", "/missing?delay=300"),
+		{ .op = "update", .method = "PUT", .path = "/conflict?delay=300", .json_body = "{}" },
+		get_item("list", "/unavailable"),
+		get_item("read", "/ok"),
+		{ .op = "create", .method = "POST", .path = "/created", .json_body = "{}" },
+	};
+	size_t n = sizeof(items) / sizeof(items[0]);
+	items[4].call.requests = 7; /* cleared by the batch */
+	int hits = atomic_load(&srv.hits);
+	cc_http_request_many(c, items, n);
+	assert_int_equal(atomic_load(&srv.hits), hits + 4);
+
+	assert_int_equal(items[0].call.result, CC_OK);
+	assert_int_equal(items[0].resp.status, 200);
+	assert_string_equal(items[0].resp.body, "{\"ok\":true}");
+	assert_int_equal(items[0].resp.date_s, FIXED_DATE_S);
+	assert_string_equal(items[0].call.reason, "");
+
+	assert_int_equal(items[1].call.result, CC_ERROR);
+	assert_int_equal(items[1].resp.status, 404);
+	assert_int_equal(strncmp(items[1].call.reason, "HTTP 404: {\"error\"", 18), 0);
+	/* each item has its own Date: the server's clock here, FIXED_DATE on the 503 */
+	assert_true(items[1].call.has_date);
+	assert_true(items[1].call.date_s > FIXED_DATE_S + 86400);
+
+	assert_int_equal(items[2].call.result, CC_CONFLICT);
+	assert_int_equal(items[2].resp.status, 409);
+	assert_non_null(strstr(items[2].call.reason, "version mismatch"));
+
+	assert_int_equal(items[3].call.result, CC_RETRY);
+	assert_int_equal(items[3].resp.status, 503);
+	assert_int_equal(items[3].call.retry_after_ms, 3000);
+	assert_int_equal(items[3].call.date_s, FIXED_DATE_S);
+	assert_false(items[3].call.outcome_unknown);
+	assert_string_equal(items[3].resp.body, "maintenance");
+
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(items[i].call.requests, 1);
+	for (size_t i = 4; i < n; i++) {
+		assert_int_equal(items[i].call.result, CC_RETRY);
+		assert_int_equal(items[i].call.requests, 0);
+		assert_true(items[i].call.retry_after_ms > 2000 &&
+		            items[i].call.retry_after_ms <= 3000);
+		assert_false(items[i].call.outcome_unknown);
+		assert_non_null(strstr(items[i].call.reason, "not sent"));
+		assert_int_equal(items[i].resp.status, 0);
+		assert_null(items[i].resp.body);
+	}
+	clear_items(items, n);
+
+	/* the hold outlives the batch */
+	struct cc_http_response resp;
+	struct cc_call call;
+	assert_int_equal(request(c, "read", "GET", "/ok", NULL, &resp, &call), CC_RETRY);
+	assert_int_equal(call.requests, 0);
+	assert_int_equal(atomic_load(&srv.hits), hits + 4);
+	cc_http_response_clear(&resp);
+	cc_http_client_destroy(c);
+}
+
+static void test_batch_errors_per_item(void **state)
+{
+	(void)state;
+	struct cc_http_client *c = client_with(
+		(struct cc_http_options){ .timeout_ms = 300, .max_body = 4096, .max_concurrency = 3 });
+	struct cc_http_batch_item items[] = {
+		get_item("read", "/slow"),
+		{ .op = "create", .method = "POST", .path = "/slow", .json_body = "{}" },
+		{ .op = "create", .method = "POST", .path = "/broken", .json_body = "{}" },
+		get_item("read", "/broken"),
+		get_item("list", "/big"),
+		{ .op = "x", .method = "PATCH", .path = "/ok", .json_body = "{}" },
+		get_item("read", "/redirect"),
+		{ .op = "create", .method = "POST", .path = "/created", .json_body = "{\"t\":1}" },
+		get_item("read", "/ok"),
+	};
+	size_t n = sizeof(items) / sizeof(items[0]);
+	int hits = atomic_load(&srv.hits);
+	int64_t t0 = now_ms();
+	cc_http_request_many(c, items, n);
+	assert_true(now_ms() - t0 < 1500);
+	assert_int_equal(atomic_load(&srv.hits), hits + (int)n - 1);
+
+	/* timeouts: outcome unknown for the write only */
+	assert_int_equal(items[0].call.result, CC_RETRY);
+	assert_false(items[0].call.outcome_unknown);
+	assert_int_equal(items[0].resp.status, 0);
+	assert_int_equal(items[1].call.result, CC_RETRY);
+	assert_true(items[1].call.outcome_unknown);
+	/* 500: RETRY, outcome unknown for the write, no hold */
+	assert_int_equal(items[2].call.result, CC_RETRY);
+	assert_true(items[2].call.outcome_unknown);
+	assert_string_equal(items[2].call.reason, "HTTP 500: internal error");
+	assert_int_equal(items[3].call.result, CC_RETRY);
+	assert_false(items[3].call.outcome_unknown);
+	assert_int_equal(items[3].call.retry_after_ms, 0);
+	/* over max_body */
+	assert_int_equal(items[4].call.result, CC_ERROR);
+	assert_non_null(strstr(items[4].call.reason, "response too large"));
+	assert_null(items[4].resp.body);
+	/* refused without sending */
+	assert_int_equal(items[5].call.result, CC_ERROR);
+	assert_int_equal(items[5].call.requests, 0);
+	assert_non_null(strstr(items[5].call.reason, "PATCH"));
+	/* redirect not followed */
+	assert_int_equal(items[6].call.result, CC_ERROR);
+	assert_int_equal(items[6].resp.status, 302);
+	/* 201 with Location, and the body reached the server */
+	assert_int_equal(items[7].call.result, CC_OK);
+	assert_string_equal(items[7].resp.location, "/items/42");
+	assert_int_equal(items[8].call.result, CC_OK);
+	clear_items(items, n);
+	cc_http_client_destroy(c);
+}
+
+static void test_batch_budget(void **state)
+{
+	(void)state;
+	struct cc_http_client *c = client_with((struct cc_http_options){ .max_concurrency = 3 });
+	struct cc_http_batch_item items[10];
+	size_t n = 0;
+	for (int i = 0; i < 5; i++)
+		items[n++] = get_item("read", "/ok");
+	items[n++] = get_item("list", "/missing");
+	items[n++] = get_item("list", "/ok?delay=20");
+	items[n++] = get_item(NULL, "/ok");
+	items[n++] = (struct cc_http_batch_item){ .op = "create", .method = "POST",
+		                                  .path = "/created", .json_body = "{}" };
+	items[n++] = (struct cc_http_batch_item){ .op = "read", .method = "PATCH", .path = "/ok" };
+	int hits = atomic_load(&srv.hits);
+	cc_http_request_many(c, items, n);
+	clear_items(items, n);
+	assert_int_equal(atomic_load(&srv.hits), hits + 9);
+	assert_int_equal(cc_http_requests(c, NULL), 9);
+	assert_int_equal(cc_http_requests(c, "read"), 5);
+	assert_int_equal(cc_http_requests(c, "list"), 2);
+	assert_int_equal(cc_http_requests(c, "create"), 1);
+
+	/* a spent quota (X-RateLimit-Remaining: 0) stops the rest: nothing more counted */
+	items[0] = get_item("list", "/quota");
+	items[1] = get_item("read", "/ok");
+	items[2] = get_item("read", "/ok");
+	cc_http_client_destroy(c);
+	c = client_with((struct cc_http_options){ .max_concurrency = 1 });
+	hits = atomic_load(&srv.hits);
+	cc_http_request_many(c, items, 3);
+	assert_int_equal(items[0].call.result, CC_OK);
+	assert_int_equal(items[1].call.result, CC_RETRY);
+	assert_int_equal(items[2].call.result, CC_RETRY);
+	assert_true(items[2].call.retry_after_ms > 0 && items[2].call.retry_after_ms <= 1000);
+	clear_items(items, 3);
+	assert_int_equal(atomic_load(&srv.hits), hits + 1);
+	assert_int_equal(cc_http_requests(c, NULL), 1);
+	assert_int_equal(cc_http_requests(c, "read"), 0);
+	cc_http_client_destroy(c);
+
+	/* the token bucket holds for a batch too: burst 2 at 10/s, 5 requests */
+	c = client_with(
+		(struct cc_http_options){ .rate_per_sec = 10, .burst = 2, .max_concurrency = 4 });
+	for (size_t i = 0; i < 5; i++)
+		items[i] = get_item("read", "/ok");
+	int64_t t0 = now_ms();
+	cc_http_request_many(c, items, 5);
+	int64_t elapsed = now_ms() - t0;
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(items[i].call.result, CC_OK);
+	clear_items(items, 5);
+	assert_true(elapsed >= 250); /* three waits of 100 ms */
+	assert_true(elapsed < 2000);
+	assert_int_equal(cc_http_requests(c, "read"), 5);
+	cc_http_client_destroy(c);
+}
+
+static void test_batch_reuses_connections(void **state)
+{
+	(void)state;
+	struct cc_http_client *c = client_with((struct cc_http_options){ .max_concurrency = 4 });
+	struct cc_http_batch_item items[12];
+	int before = atomic_load(&srv.connections);
+	for (size_t i = 0; i < 12; i++)
+		items[i] = get_item("read", "/ok?delay=50");
+	cc_http_request_many(c, items, 12);
+	for (size_t i = 0; i < 12; i++)
+		assert_int_equal(items[i].call.result, CC_OK);
+	clear_items(items, 12);
+	int first = atomic_load(&srv.connections) - before;
+
+	/* a second batch and a single request find the connections alive */
+	cc_http_request_many(c, items, 12);
+	clear_items(items, 12);
+	struct cc_http_response resp;
+	struct cc_call call;
+	assert_int_equal(request(c, "read", "GET", "/ok", NULL, &resp, &call), CC_OK);
+	cc_http_response_clear(&resp);
+	int total = atomic_load(&srv.connections) - before;
+	print_message("25 requests, %d TCP connections (%d after the first batch of 12)\n", total,
+	              first);
+	assert_true(first >= 1 && first <= 4);
+	assert_int_equal(total, first);
+	assert_int_equal(cc_http_requests(c, NULL), 25);
+	cc_http_client_destroy(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -821,6 +1160,12 @@ int main(void)
 		cmocka_unit_test(test_request_counters),
 		cmocka_unit_test(test_options_checked),
 		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_batch_runs_concurrently),
+		cmocka_unit_test(test_batch_concurrency_capped),
+		cmocka_unit_test(test_batch_mixed_results),
+		cmocka_unit_test(test_batch_errors_per_item),
+		cmocka_unit_test(test_batch_budget),
+		cmocka_unit_test(test_batch_reuses_connections),
 	};
 	return cmocka_run_group_tests(tests, server_start, server_stop);
 }
