@@ -12,6 +12,7 @@
  */
 #include "connectors/redmine/redmine.h"
 
+#include "connectors/prefetch.h"
 #include "http/client.h"
 
 #include <inttypes.h>
@@ -24,6 +25,7 @@
 #define MAX_LIST_PAGES 50
 #define PER_PAGE 100
 #define RV_JOURNAL_BITS 20
+#define ISSUE_PATH "/issues/%s.json?include=journals"
 
 struct named {
 	int64_t id;
@@ -48,6 +50,7 @@ struct rm {
 	struct names statuses, priorities, trackers, cfields;
 	struct names logins;  /* user id -> login (or display name when hidden) */
 	struct cc_usermap users;
+	struct cc_prefetch ahead; /* a poll page's issue reads, sent at once */
 };
 
 /* ---- requests ---------------------------------------------------------- */
@@ -80,7 +83,9 @@ static enum cc_result req(struct rm *r, const char *op, const char *method, char
 		return cc_call_fail(call, CC_RETRY, "redmine: out of memory");
 	}
 	struct cc_http_response resp;
-	enum cc_result res = cc_http_request(r->http, op, method, path, b, &resp, call);
+	enum cc_result res = cc_prefetch_take(&r->ahead, method, path, &resp, call)
+	                             ? call->result
+	                             : cc_http_request(r->http, op, method, path, b, &resp, call);
 	free(b);
 	free(path);
 	if (status)
@@ -412,8 +417,7 @@ static enum cc_result observe(struct rm *r, const char *id, const char *op,
 		return res;
 	json_t *j = NULL;
 	long status;
-	res = req(r, op, "GET", strf("/issues/%s.json?include=journals", id), NULL, &j, &status,
-	          call);
+	res = req(r, op, "GET", strf(ISSUE_PATH, id), NULL, &j, &status, call);
 	out->remote_id = strdup(id);
 	if (!out->remote_id) {
 		res = cc_call_fail(call, CC_RETRY, "redmine: out of memory");
@@ -669,6 +673,18 @@ static enum cc_result rm_list(void *self, int64_t since_s, int64_t after_mtime_s
 		res = cc_call_fail(call, CC_RETRY, "redmine: out of memory");
 		goto out;
 	}
+	/* every issue's read sent ahead, at once */
+	char **paths = n > 1 ? calloc(n, sizeof(*paths)) : NULL;
+	if (paths) {
+		size_t m = 0;
+		for (size_t k = 0; k < n; k++)
+			if ((paths[m] = strf(ISSUE_PATH, keys[k].id)))
+				m++;
+		cc_prefetch_run(&r->ahead, r->http, "list", paths, m, call);
+		for (size_t k = 0; k < m; k++)
+			free(paths[k]);
+		free(paths);
+	}
 	for (size_t k = 0; k < n; k++) {
 		res = observe(r, keys[k].id, "list", &pg->items[pg->nitems], NULL, call);
 		if (res != CC_OK)
@@ -678,6 +694,7 @@ static enum cc_result rm_list(void *self, int64_t since_s, int64_t after_mtime_s
 	}
 	res = CC_OK;
 out:
+	cc_prefetch_clear(&r->ahead);
 	free(keys);
 	if (res != CC_OK)
 		cc_page_clear(pg);
@@ -1050,6 +1067,7 @@ static void rm_destroy(void *self)
 	struct rm *r = self;
 	if (!r)
 		return;
+	cc_prefetch_clear(&r->ahead);
 	cc_http_client_destroy(r->http);
 	free(r->project);
 	free(r->cf);

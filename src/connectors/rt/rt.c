@@ -17,6 +17,7 @@
  */
 #include "connectors/rt/rt.h"
 
+#include "connectors/prefetch.h"
 #include "connectors/seen.h"
 #include "http/client.h"
 
@@ -31,6 +32,8 @@
 #define MAX_HISTORY_PAGES 100 /* 10000 transactions per ticket */
 #define MAX_ATTACH_PAGES 50
 #define PER_PAGE 100
+#define HISTORY_PATH "/ticket/%s/history?fields=Type,Field,Creator,Created" \
+                     "&orderby=id&order=ASC&per_page=%d&page=%d"
 
 struct rt {
 	struct cc_http_client *http;
@@ -42,6 +45,7 @@ struct rt {
 	char queue_id[32];      /* resolved once */
 	struct cc_usermap users;
 	struct cc_seen seen;    /* versions already returned (seen.h) */
+	struct cc_prefetch ahead; /* a poll page's first reads, sent at once */
 	uint64_t skipped;       /* listed records not read again, for the log */
 };
 
@@ -76,7 +80,9 @@ static enum cc_result req(struct rt *r, const char *op, const char *method, cons
 	if (body && !b)
 		return cc_call_fail(call, CC_RETRY, "rt: out of memory");
 	struct cc_http_response resp;
-	enum cc_result res = cc_http_request(r->http, op, method, path, b, &resp, call);
+	enum cc_result res = cc_prefetch_take(&r->ahead, method, path, &resp, call)
+	                             ? call->result
+	                             : cc_http_request(r->http, op, method, path, b, &resp, call);
 	free(b);
 	if (status)
 		*status = resp.status;
@@ -333,10 +339,55 @@ static enum cc_result read_bodies(struct rt *r, const char *id, struct txns *tx,
 	return CC_OK;
 }
 
+/* The ticket's history, every page (each a JSON answer, owned). */
+struct history {
+	json_t *page[MAX_HISTORY_PAGES];
+	int n;
+};
+
+static void history_clear(struct history *h)
+{
+	for (int i = 0; i < h->n; i++)
+		json_decref(h->page[i]);
+	h->n = 0;
+}
+
+/* *gone when RT answers 404 (the ticket was shredded). */
+static enum cc_result read_history(struct rt *r, const char *id, const char *op,
+                                   struct history *h, bool *gone, struct cc_call *call)
+{
+	*gone = false;
+	for (int page = 1; page <= MAX_HISTORY_PAGES; page++) {
+		char *path = strf(HISTORY_PATH, id, PER_PAGE, page);
+		json_t *j;
+		long status;
+		enum cc_result res = req(r, op, "GET", path, NULL, &j, &status, call);
+		free(path);
+		if (res != CC_OK && status == 404 && page == 1) {
+			*gone = true;
+			call->result = CC_OK;
+			call->reason[0] = '\0';
+			return CC_OK;
+		}
+		if (res != CC_OK)
+			return res;
+		h->page[h->n++] = j;
+		if (page >= json_integer_value(json_object_get(j, "pages")))
+			break;
+	}
+	return CC_OK;
+}
+
 /*
  * The observation of ticket `id` as it is now. A ticket that is gone (404),
  * deleted, merged into another or moved out of the queue is an observation
  * with deleted set.
+ *
+ * The history is read before the ticket: the remote version (the newest
+ * transaction) is then never newer than the values read, so a change that
+ * lands between the two reads shows up as a newer version at the next
+ * listing and is read again, instead of hiding behind a version that
+ * already counts as seen.
  */
 static enum cc_result observe(struct rt *r, const char *id, const char *op,
                               struct cc_observation *out, struct cc_call *call)
@@ -345,18 +396,24 @@ static enum cc_result observe(struct rt *r, const char *id, const char *op,
 	enum cc_result res = ensure_queue(r, call);
 	if (res != CC_OK)
 		return res;
-	char *path = strf("/ticket/%s", id);
 	json_t *t = NULL;
-	long status;
+	long status = 0;
 	struct txns tx = { 0 };
-	res = req(r, op, "GET", path, NULL, &t, &status, call);
-	free(path);
+	struct history h = { .n = 0 };
+	bool gone = false;
 	out->remote_id = strdup(id);
 	if (!out->remote_id) {
 		res = cc_call_fail(call, CC_RETRY, "rt: out of memory");
 		goto out;
 	}
-	if (res != CC_OK && status == 404) {
+	res = read_history(r, id, op, &h, &gone, call);
+	if (res == CC_OK && !gone) {
+		char *path = strf("/ticket/%s", id);
+		res = req(r, op, "GET", path, NULL, &t, &status, call);
+		free(path);
+		gone = res != CC_OK && status == 404;
+	}
+	if (gone) {
 		/* gone for good (shredded): newer than any version seen */
 		out->deleted = true;
 		out->rv = UINT64_MAX;
@@ -407,17 +464,10 @@ static enum cc_result observe(struct rt *r, const char *id, const char *op,
 			snprintf(cfid[f], sizeof(cfid[f]), "%" PRIu64, jid(json_object_get(ce, "id")));
 	}
 	/* history: field times and authors, the newest transaction, comments */
-	for (int page = 1; page <= MAX_HISTORY_PAGES; page++) {
-		path = strf("/ticket/%s/history?fields=Type,Field,Creator,Created"
-		            "&orderby=id&order=ASC&per_page=%d&page=%d", id, PER_PAGE, page);
-		json_t *h;
-		res = req(r, op, "GET", path, NULL, &h, NULL, call);
-		free(path);
-		if (res != CC_OK)
-			goto out;
+	for (int p = 0; p < h.n; p++) {
 		size_t i;
 		json_t *x;
-		json_array_foreach(json_object_get(h, "items"), i, x) {
+		json_array_foreach(json_object_get(h.page[p], "items"), i, x) {
 			uint64_t xid = jid(json_object_get(x, "id"));
 			const char *type = jstr(x, "Type");
 			const char *field = jstr(x, "Field");
@@ -429,7 +479,6 @@ static enum cc_result observe(struct rt *r, const char *id, const char *op,
 				continue;
 			if (strcmp(type, "Comment") == 0 || strcmp(type, "Correspond") == 0) {
 				if (txns_add(&tx, xid, who, when)) {
-					json_decref(h);
 					res = cc_call_fail(call, CC_RETRY, "rt: out of memory");
 					goto out;
 				}
@@ -452,10 +501,6 @@ static enum cc_result observe(struct rt *r, const char *id, const char *op,
 				out->fields[f].mtime_s = when;
 			}
 		}
-		int64_t pages = json_integer_value(json_object_get(h, "pages"));
-		json_decref(h);
-		if (page >= pages)
-			break;
 	}
 	if (tx.n) {
 		res = read_bodies(r, id, &tx, call);
@@ -472,6 +517,7 @@ static enum cc_result observe(struct rt *r, const char *id, const char *op,
 	res = CC_OK;
 out:
 	json_decref(t);
+	history_clear(&h);
 	txns_clear(&tx);
 	if (res != CC_OK)
 		cc_observation_clear(out);
@@ -637,6 +683,32 @@ static enum cc_result search_transactions(struct rt *r, const char *when, struct
 	return res;
 }
 
+/*
+ * Sends ahead, at once, the first reads of each ticket's observation: every
+ * history first, then every ticket, the order observe() needs.
+ */
+static void ahead(struct rt *r, const struct key *k, size_t n, struct cc_call *call)
+{
+	if (n < 2)
+		return;
+	char **paths = calloc(n, sizeof(*paths));
+	if (!paths)
+		return;
+	for (int pass = 0; pass < 2; pass++) {
+		size_t m = 0;
+		for (size_t i = 0; i < n; i++) {
+			char *p = pass == 0 ? strf(HISTORY_PATH, k[i].id, PER_PAGE, 1)
+			                    : strf("/ticket/%s", k[i].id);
+			if (p)
+				paths[m++] = p;
+		}
+		cc_prefetch_run(&r->ahead, r->http, "list", paths, m, call);
+		for (size_t i = 0; i < m; i++)
+			free(paths[i]);
+	}
+	free(paths);
+}
+
 static enum cc_result rt_list(void *self, int64_t since_s, int64_t after_mtime_s,
                               const char *after_id, size_t page_size, struct cc_page *pg,
                               struct cc_call *call)
@@ -700,11 +772,16 @@ static enum cc_result rt_list(void *self, int64_t since_s, int64_t after_mtime_s
 		res = cc_call_fail(call, CC_RETRY, "rt: out of memory");
 		goto out;
 	}
+	size_t w2 = 0;
 	for (size_t k = 0; k < n; k++) {
-		if (ks.k[k].txn && cc_seen_has(&r->seen, ks.k[k].id, ks.k[k].txn)) {
+		if (ks.k[k].txn && cc_seen_has(&r->seen, ks.k[k].id, ks.k[k].txn))
 			r->skipped++;
-			continue;
-		}
+		else
+			ks.k[w2++] = ks.k[k];
+	}
+	n = w2;
+	ahead(r, ks.k, n, call);
+	for (size_t k = 0; k < n; k++) {
 		res = observe(r, ks.k[k].id, "list", &pg->items[pg->nitems], call);
 		if (res != CC_OK)
 			goto out;
@@ -714,6 +791,7 @@ static enum cc_result rt_list(void *self, int64_t since_s, int64_t after_mtime_s
 	}
 	res = CC_OK;
 out:
+	cc_prefetch_clear(&r->ahead);
 	free(ks.k);
 	if (res != CC_OK)
 		cc_page_clear(pg);
@@ -1077,6 +1155,7 @@ static void rt_destroy(void *self)
 	if (!r)
 		return;
 	cc_seen_clear(&r->seen);
+	cc_prefetch_clear(&r->ahead);
 	cc_http_client_destroy(r->http);
 	free(r->queue);
 	free(r->cf);
