@@ -3,8 +3,9 @@
  *
  *   GET  /health                  "ok"
  *   POST /webhook/SYSTEM          a webhook: its body is queued for the main
- *                                 loop (systems whose connector reads bodies)
- *                                 and the system is marked for a poll
+ *                                 loop when the system's connector reads
+ *                                 bodies; otherwise, or when the queue is
+ *                                 full, the system is marked for a poll
  *   GET  /admin/status            \
  *   POST /admin/pause/SYSTEM       | the admin API: Authorization: Bearer
  *   POST /admin/resume/SYSTEM      | TOKEN; answered by the main loop
