@@ -1,11 +1,14 @@
 /*
  * `concord status`, `pause SYSTEM`, `resume SYSTEM` and `resync CASE`: what
  * an operator asks of a running sync, answered from the store (the daemon
- * reads the pause flags on every cycle and picks re-syncs from its outbox).
+ * reads the pause flags on every cycle, picks re-syncs from its outbox and
+ * writes its per-system status there). The work is in daemon/control.c,
+ * shared with the daemon's admin API.
  */
 #include "cli/cli.h"
 #include "cli/cli_store.h"
 #include "config/config_file.h"
+#include "daemon/control.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -57,35 +60,17 @@ static void close_admin(struct admin *a)
 	cc_config_file_free(a->fc);
 }
 
-struct tally {
-	size_t parked[CC_MAX_SYSTEMS];
-	size_t conflicts;
-	size_t cases;
-};
-
-static int count_case(void *arg, const struct cc_case *c)
+/* Seconds as "4.2 s", "3 min", "2.5 h": how long ago something was. */
+static void format_age(char *buf, size_t len, int64_t ms)
 {
-	struct tally *t = arg;
-	t->cases++;
-	for (int s = 0; s < CC_MAX_SYSTEMS; s++)
-		if (c->link[s].status == CC_LINK_PARKED || c->link[s].unmapped_mask)
-			t->parked[s]++;
-	for (int f = 0; f < CC_MAX_FIELDS; f++)
-		if (c->f[f].parked)
-			t->conflicts++;
-	return 0;
-}
-
-struct dead_tally {
-	size_t n[CC_MAX_SYSTEMS];
-};
-
-static int count_dead(void *arg, const struct cc_dead_letter *d)
-{
-	struct dead_tally *t = arg;
-	if (d->system >= 0 && d->system < CC_MAX_SYSTEMS)
-		t->n[d->system]++;
-	return 0;
+	if (ms < 0)
+		ms = 0;
+	if (ms < 120 * 1000)
+		snprintf(buf, len, "%.1f s ago", (double)ms / 1000.0);
+	else if (ms < 120 * 60 * 1000)
+		snprintf(buf, len, "%" PRId64 " min ago", ms / 60000);
+	else
+		snprintf(buf, len, "%.1f h ago", (double)ms / 3600000.0);
 }
 
 int cc_cmd_status(int argc, char **argv)
@@ -93,40 +78,69 @@ int cc_cmd_status(int argc, char **argv)
 	struct admin a;
 	if (open_admin("status", argc, argv, &a))
 		return 2;
-	struct tally t = { 0 };
-	struct dead_tally d = { 0 };
-	a.st.ops->case_scan_all(a.st.self, count_case, &t);
-	a.st.ops->dead_letter_scan(a.st.self, count_dead, &d);
+	const struct cc_config *cfg = &a.fc->engine;
+	struct cc_system_report *rep = calloc(cfg->nsystems ? cfg->nsystems : 1, sizeof(*rep));
+	size_t cases = 0, conflicts = 0;
+	int rc = rep ? cc_control_report(&a.st, cfg, rep, &cases, &conflicts) : CC_ENOMEM;
+	if (rc) {
+		fprintf(stderr, "concord status: %s\n",
+		        rep ? a.st.ops->last_error(a.st.self) : "out of memory");
+		free(rep);
+		close_admin(&a);
+		return 1;
+	}
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	printf("%zu cases, %zu conflicts parked for a person\n", t.cases, t.conflicts);
-	printf("%-12s %-8s %-22s %-10s %-8s %-6s %s\n", "system", "state", "last good poll", "lag",
-	       "outbox", "dead", "parked");
-	const struct cc_config *cfg = &a.fc->engine;
+	printf("%zu cases, %zu conflicts parked for a person\n", cases, conflicts);
 	for (size_t s = 0; s < cfg->nsystems; s++) {
-		struct cc_system_state ss;
-		size_t depth = 0;
-		int64_t earliest;
-		int64_t paused = 0;
-		char flag[96], when[48] = "never", lag[24] = "-";
-		snprintf(flag, sizeof(flag), "paused:%s", cfg->systems[s].name);
-		a.st.ops->flag_get(a.st.self, flag, &paused);
-		a.st.ops->system_state_load(a.st.self, (int)s, &ss);
-		a.st.ops->outbox_stat(a.st.self, (int)s, &depth, &earliest);
-		if (ss.last_poll_start_ms > 0) {
-			cc_cli_format_time(when, sizeof(when), ss.last_poll_start_ms);
-			snprintf(lag, sizeof(lag), "%.1f s", (double)(now - ss.last_poll_start_ms) / 1000.0);
+		const struct cc_system_report *r = &rep[s];
+		const struct cc_system_status *st = &r->status;
+		char when[48], age[32];
+		printf("\n%s (%s): %s\n", cfg->systems[s].name, cfg->systems[s].kind,
+		       r->paused ? "paused (no poll, no delivery)" : "active");
+		cc_control_format_time(when, sizeof(when), st->last_poll_ok_ms);
+		if (st->last_poll_ok_ms > 0) {
+			format_age(age, sizeof(age), now - st->last_poll_ok_ms);
+			printf("  last good poll   %s (%s)\n", when, age);
+		} else {
+			printf("  last good poll   never\n");
 		}
-		printf("%-12s %-8s %-22s %-10s %-8zu %-6zu %zu\n", cfg->systems[s].name,
-		       paused ? "paused" : "active", when, lag, depth, d.n[s], t.parked[s]);
+		if (st->last_failure_ms > 0) {
+			cc_control_format_time(when, sizeof(when), st->last_failure_ms);
+			printf("  last failure     %s: %s%s\n", when, st->last_failure,
+			       st->failing ? "" : " (since recovered)");
+		} else {
+			printf("  last failure     none\n");
+		}
+		printf("  outbox           %zu waiting, %zu dead letters, %zu parked\n", r->outbox,
+		       r->dead_letters, r->parked);
+		if (!r->has_status) {
+			printf("  breaker, requests: not known (no daemon has written a status yet)\n");
+			continue;
+		}
+		const char *breaker = cc_control_breaker_state(st, now);
+		if (strcmp(breaker, "open") == 0) {
+			cc_control_format_time(when, sizeof(when), st->breaker_open_until_ms);
+			printf("  breaker          open until %s (%d failures in a row)\n", when,
+			       st->breaker_failures);
+		} else {
+			printf("  breaker          %s (%d failures in a row)\n", breaker,
+			       st->breaker_failures);
+		}
+		printf("  API requests     %" PRIu64 " since the daemon started\n", st->requests);
+		printf("  webhooks         %" PRIu64 " received, %" PRIu64 " dropped (queue full)\n",
+		       st->webhooks, st->webhooks_dropped);
+		cc_control_format_time(when, sizeof(when), st->updated_ms);
+		format_age(age, sizeof(age), now - st->updated_ms);
+		printf("  status written   %s (%s) by the daemon\n", when, age);
 	}
-	printf("breaker state and API budget: see the daemon's log (stats lines)\n");
+	free(rep);
 	close_admin(&a);
 	return 0;
 }
 
-static int set_pause(int argc, char **argv, const char *cmd, int64_t value)
+static int set_pause(int argc, char **argv, const char *cmd, bool value)
 {
 	if (argc < 2 || argv[1][0] == '-') {
 		fprintf(stderr, "usage: concord %s SYSTEM -c FILE [--store URL]\n", cmd);
@@ -139,15 +153,11 @@ static int set_pause(int argc, char **argv, const char *cmd, int64_t value)
 	if (cc_config_file_system(a.fc, argv[1]) < 0) {
 		fprintf(stderr, "concord %s: no system named %s in %s\n", cmd, argv[1], a.fc->path);
 		status = 2;
+	} else if (cc_control_pause(&a.st, argv[1], value)) {
+		fprintf(stderr, "concord %s: %s\n", cmd, a.st.ops->last_error(a.st.self));
+		status = 1;
 	} else {
-		char flag[96];
-		snprintf(flag, sizeof(flag), "paused:%s", argv[1]);
-		if (a.st.ops->flag_set(a.st.self, flag, value)) {
-			fprintf(stderr, "concord %s: %s\n", cmd, a.st.ops->last_error(a.st.self));
-			status = 1;
-		} else {
-			printf("%s %s\n", argv[1], value ? "paused" : "resumed");
-		}
+		printf("%s %s\n", argv[1], value ? "paused" : "resumed");
 	}
 	close_admin(&a);
 	return status;
@@ -155,12 +165,12 @@ static int set_pause(int argc, char **argv, const char *cmd, int64_t value)
 
 int cc_cmd_pause(int argc, char **argv)
 {
-	return set_pause(argc, argv, "pause", 1);
+	return set_pause(argc, argv, "pause", true);
 }
 
 int cc_cmd_resume(int argc, char **argv)
 {
-	return set_pause(argc, argv, "resume", 0);
+	return set_pause(argc, argv, "resume", false);
 }
 
 int cc_cmd_resync(int argc, char **argv)
@@ -175,39 +185,22 @@ int cc_cmd_resync(int argc, char **argv)
 	struct admin a;
 	if (open_admin("resync", argc, argv, &a))
 		return 2;
-	struct cc_case c;
-	int status = 0;
-	if (a.st.ops->case_load(a.st.self, id, &c)) {
-		fprintf(stderr, "concord resync: no case %" PRIu64 "\n", id);
-		close_admin(&a);
-		return 1;
-	}
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	int rc = a.st.ops->begin(a.st.self);
 	size_t n = 0;
-	for (int s = 0; s < CC_MAX_SYSTEMS && rc == 0; s++) {
-		if (c.link[s].status != CC_LINK_LINKED)
-			continue;
-		c.link[s].needs_read = true;
-		struct cc_outbox_entry e = { .case_id = id, .system = s, .due_ms = now, .first_ms = now };
-		rc = a.st.ops->outbox_put(a.st.self, &e);
-		n++;
-	}
-	if (rc == 0)
-		rc = a.st.ops->case_save(a.st.self, &c);
-	if (rc == 0)
-		rc = a.st.ops->commit(a.st.self);
-	if (rc) {
-		a.st.ops->rollback(a.st.self);
+	int status = 0;
+	int rc = cc_control_resync(&a.st, id, now, &n);
+	if (rc == CC_ENOTFOUND) {
+		fprintf(stderr, "concord resync: no case %" PRIu64 "\n", id);
+		status = 1;
+	} else if (rc) {
 		fprintf(stderr, "concord resync: %s\n", a.st.ops->last_error(a.st.self));
 		status = 1;
 	} else {
 		printf("case %" PRIu64 ": %zu record%s will be read again and brought to the case\n", id,
 		       n, n == 1 ? "" : "s");
 	}
-	cc_case_clear(&c);
 	close_admin(&a);
 	return status;
 }

@@ -15,6 +15,7 @@
  */
 #include "config/config_file.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <libfyaml.h>
@@ -1354,10 +1355,29 @@ static int check_listen(struct parser *p, struct ent e, const char *s)
 	return 0;
 }
 
+/*
+ * The listener serves the admin API: a host that is not loopback (127/8,
+ * ::1, localhost) needs listen_public: true, said on purpose.
+ */
+static bool listen_is_loopback(const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	size_t n = colon ? (size_t)(colon - s) : strlen(s);
+	char host[64];
+	if (n >= sizeof(host))
+		return false;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	if (strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0)
+		return true;
+	struct in_addr a;
+	return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
+
 static int parse_root(struct parser *p)
 {
 	static const char *const keys[] = {
-		"store", "listen", "admin_token", "fields", "systems", "create_settle",
+		"store", "listen", "listen_public", "admin_token", "fields", "systems", "create_settle",
 		"clock_uncertainty", "dedup", "outbox", NULL,
 	};
 	struct cc_file_config *c = p->c;
@@ -1365,6 +1385,7 @@ static int parse_root(struct parser *p)
 	if (want_map(p, root, "the configuration") ||
 	    check_keys(p, p->root, "the configuration", keys))
 		return CC_EINVAL;
+	struct ent public = get(p->root, "listen_public");
 	struct ent store = get(p->root, "store"), listen = get(p->root, "listen"),
 	           admin = get(p->root, "admin_token"), fields = get(p->root, "fields"),
 	           systems = get(p->root, "systems"), settle = get(p->root, "create_settle"),
@@ -1381,6 +1402,12 @@ static int parse_root(struct parser *p)
 	if (present(listen) &&
 	    (get_str(p, listen, "listen", false, &c->listen) || check_listen(p, listen, c->listen)))
 		return CC_EINVAL;
+	if (present(public) && get_bool(p, public, "listen_public", &c->listen_public))
+		return CC_EINVAL;
+	if (!c->listen_public && !listen_is_loopback(c->listen))
+		return fail(p, listen.v, "listen address '%s' is not loopback: the webhook listener "
+		            "and the admin API would be reachable from the network; add "
+		            "'listen_public: true' if that is meant", c->listen);
 	if (present(admin) && get_sourced(p, admin, "admin_token", true, &c->admin_token))
 		return CC_EINVAL;
 	if (present(settle) && get_duration(p, settle, "create_settle", &c->engine.create_settle_ms))

@@ -64,6 +64,7 @@ struct cc_file_config {
 	const char *path;          /* the file loaded, as given */
 	const char *store;         /* store URL, NULL when the file names none */
 	const char *listen;        /* host:port, default "127.0.0.1:8484" */
+	bool listen_public;        /* listen may be a non-loopback address */
 	struct cc_sourced admin_token; /* a secret: never print its value */
 	struct cc_arena *arena;    /* owns everything above */
 };

@@ -237,6 +237,17 @@ const char *cc_hub_last_failure(const struct cc_hub *h, int system)
 	return h->sys[system].last_failure;
 }
 
+void cc_hub_system_status(const struct cc_hub *h, int system, struct cc_hub_system_status *out)
+{
+	const struct sys_runtime *rt = &h->sys[system];
+	*out = (struct cc_hub_system_status){
+		.last_poll_start_ms = rt->state.last_poll_start_ms,
+		.failures = rt->failures,
+		.open_until_ms = rt->open_until_ms,
+		.not_before_ms = rt->not_before_ms,
+	};
+}
+
 const char *cc_hub_last_error(const struct cc_hub *h)
 {
 	return h->err;

@@ -74,6 +74,15 @@ int cc_hub_ingest(struct cc_hub *h, const struct cc_observation *obs);
  */
 int cc_hub_ingest_batch(struct cc_hub *h, const struct cc_observation *obs, size_t n);
 
+/*
+ * Hands one webhook body of a system to its connector (ops->webhook) and
+ * ingests the observations it returns in one transaction (body is
+ * borrowed). *handled is false when the connector has no webhook op or
+ * its answer was not OK: the caller then polls the system instead. Returns
+ * 0, or a negative cc_error when the store failed.
+ */
+int cc_hub_webhook(struct cc_hub *h, int system, const char *body, size_t len, bool *handled);
+
 /* One incremental poll of a system: every page since its cursor. */
 int cc_hub_poll(struct cc_hub *h, int system);
 
@@ -85,6 +94,16 @@ int64_t cc_hub_next_due(struct cc_hub *h, int system);
 
 const struct cc_hub_stats *cc_hub_stats(const struct cc_hub *h);
 const char *cc_hub_last_error(const struct cc_hub *h);
+/* What the hub knows of one system, for status reports. */
+struct cc_hub_system_status {
+	int64_t last_poll_start_ms;  /* hub time the last successful poll began, 0: never */
+	int failures;                /* consecutive failed deliveries */
+	int64_t open_until_ms;       /* breaker: open until then (0: closed; past: half-open,
+	                                the next delivery tries again) */
+	int64_t not_before_ms;       /* the system asked to wait until then (Retry-After) */
+};
+void cc_hub_system_status(const struct cc_hub *h, int system, struct cc_hub_system_status *out);
+
 /* The reason of the last failed call to a system ("" after a success). */
 const char *cc_hub_last_failure(const struct cc_hub *h, int system);
 

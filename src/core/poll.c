@@ -24,6 +24,32 @@ static int save_state(struct cc_hub *h, int system)
 	return cc_hub_fail(h, rc, "system_state_save");
 }
 
+int cc_hub_webhook(struct cc_hub *h, int system, const char *body, size_t len, bool *handled)
+{
+	struct cc_connector *cn = &h->conn[system];
+	*handled = false;
+	if (!cn->ops || cn->ops->version < 2 || !cn->ops->webhook)
+		return CC_EOK;
+	struct cc_page pg = { 0 };
+	struct cc_call call;
+	cc_hub_call_init(h, &call);
+	enum cc_result r = cn->ops->webhook(cn->self, body, len, &pg, &call);
+	call.recv_ms = cc_hub_now(h);
+	/* a body naming nothing of ours may make no request: count none then */
+	if (call.requests > 0 || r != CC_OK)
+		cc_hub_count_call(h, system, &call);
+	if (r != CC_OK) {
+		cc_page_clear(&pg);
+		return CC_EOK;
+	}
+	for (size_t i = 0; i < pg.nitems; i++)
+		pg.items[i].system = system;
+	int rc = pg.nitems ? cc_hub_ingest_batch(h, pg.items, pg.nitems) : CC_EOK;
+	cc_page_clear(&pg);
+	*handled = rc == CC_EOK;
+	return rc;
+}
+
 int cc_hub_poll(struct cc_hub *h, int system)
 {
 	struct sys_runtime *rt = &h->sys[system];

@@ -2,18 +2,24 @@
  * The daemon's runtime (see runtime.h): real clock, real connectors, the
  * SQLite store, and the loop that polls each system at its interval and
  * delivers what is due. A webhook (POST /webhook/SYSTEM on the listen
- * address) is a hint: it makes the next poll of that system happen now, so
- * concord stays correct with polling alone.
+ * address) is a hint: its body goes to the system's connector when that
+ * reads webhooks (ops->webhook), else (or when that fails) it makes the
+ * next poll of that system happen now, so concord stays correct with
+ * polling alone. Admin requests that the listener queued are answered here,
+ * on the thread that owns the hub and the store; so is the per-system
+ * status written into the store for `concord status`.
  */
 #include "daemon/runtime.h"
 
 #include "config/config_file.h"
 #include "daemon/connect.h"
+#include "daemon/control.h"
 #include "core/hub.h"
 #include "daemon/webhook.h"
 #include "store/store.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -36,7 +42,9 @@ struct cc_runtime {
 	uint64_t rng;
 	struct cc_webhook_listener *listener;
 	uint64_t dead_before;
-	int64_t paused[CC_MAX_SYSTEMS];
+	bool paused[CC_MAX_SYSTEMS];
+	struct cc_system_status status[CC_MAX_SYSTEMS]; /* live; written after each poll */
+	bool status_warned;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -185,12 +193,21 @@ static int open_parts(struct cc_runtime *rt, char *err, size_t errlen)
 	int64_t now = wall_ms();
 	for (size_t i = 0; i < cfg->nsystems; i++)
 		rt->next_poll[i] = now;
+	memset(rt->status, 0, sizeof(rt->status));
 	if (rt->fc->listen && rt->fc->listen[0]) {
 		char lerr[200];
-		if (cc_webhook_listener_start(&rt->listener, rt->fc->listen, cfg, lerr, sizeof(lerr)))
+		struct cc_listener_options lo = { .admin_token = rt->fc->admin_token.value };
+		for (size_t i = 0; i < cfg->nsystems; i++) {
+			const struct cc_connector_ops *ops = rt->conn[i].ops;
+			lo.keep_bodies[i] = ops && ops->version >= 2 && ops->webhook;
+		}
+		if (cc_webhook_listener_start(&rt->listener, rt->fc->listen, cfg, &lo, lerr,
+		                              sizeof(lerr)))
 			logf_(rt, "WARN", "webhook listener not started: %s (polling only)", lerr);
 		else
-			logf_(rt, "INFO", "webhook listener on %s", rt->fc->listen);
+			logf_(rt, "INFO", "webhook listener on %s; admin API %s", rt->fc->listen,
+			      lo.admin_token && lo.admin_token[0] ? "enabled (token required)"
+			                                          : "disabled: no admin_token");
 	}
 	return 0;
 }
@@ -260,16 +277,216 @@ static int poll_system(struct cc_runtime *rt, size_t s)
 	return 0;
 }
 
+/* Refreshes the live status of a system from the hub and the listener. */
+static void refresh_status(struct cc_runtime *rt, size_t s)
+{
+	struct cc_system_status *st = &rt->status[s];
+	struct cc_hub_system_status hs;
+	cc_hub_system_status(rt->hub, (int)s, &hs);
+	int64_t now = wall_ms();
+	st->updated_ms = now;
+	st->last_poll_ok_ms = hs.last_poll_start_ms;
+	st->breaker_failures = hs.failures;
+	st->breaker_open_until_ms = hs.open_until_ms;
+	st->requests = cc_hub_stats(rt->hub)->requests[s];
+	const char *failure = cc_hub_last_failure(rt->hub, (int)s);
+	st->failing = failure[0] != '\0';
+	if (st->failing) {
+		snprintf(st->last_failure, sizeof(st->last_failure), "%s", failure);
+		st->last_failure_ms = now;
+	}
+	if (rt->listener)
+		cc_webhook_listener_counts(rt->listener, (int)s, &st->webhooks, &st->webhooks_dropped);
+}
+
+/* Writes the live status of a system into the store (a failure is logged
+ * once: the status is for people, the sync goes on without it). */
+static void save_status(struct cc_runtime *rt, size_t s)
+{
+	refresh_status(rt, s);
+	const char *name = rt->fc->engine.systems[s].name;
+	if (cc_control_status_save(&rt->store, name, &rt->status[s]) && !rt->status_warned) {
+		rt->status_warned = true;
+		logf_(rt, "WARN", "system=%s cannot write its status for `concord status`: %s", name,
+		      rt->store.ops->last_error(rt->store.self));
+	}
+}
+
+/* The JSON of GET /admin/status (caller frees), NULL on failure. */
+static char *status_json(struct cc_runtime *rt, unsigned *http)
+{
+	const struct cc_config *cfg = &rt->fc->engine;
+	struct cc_system_report rep[CC_MAX_SYSTEMS];
+	size_t cases = 0, conflicts = 0;
+	if (cc_control_report(&rt->store, cfg, rep, &cases, &conflicts)) {
+		*http = 500;
+		json_t *e = json_pack("{s:s}", "error", rt->store.ops->last_error(rt->store.self));
+		char *out = e ? json_dumps(e, 0) : NULL;
+		json_decref(e);
+		return out;
+	}
+	int64_t now = wall_ms();
+	json_t *root = json_object(), *systems = json_array();
+	bool ok = root && systems && json_object_set_new(root, "systems", systems) == 0;
+	if (!ok)
+		json_decref(systems);
+	ok = ok && json_object_set_new(root, "cases", json_integer((json_int_t)cases)) == 0 &&
+	     json_object_set_new(root, "conflicts_parked", json_integer((json_int_t)conflicts)) == 0;
+	for (size_t s = 0; ok && s < cfg->nsystems; s++) {
+		refresh_status(rt, s);
+		const struct cc_system_status *st = &rt->status[s];
+		char poll_at[48], fail_at[48], open_until[48];
+		cc_control_format_time(poll_at, sizeof(poll_at), st->last_poll_ok_ms);
+		cc_control_format_time(fail_at, sizeof(fail_at), st->last_failure_ms);
+		cc_control_format_time(open_until, sizeof(open_until), st->breaker_open_until_ms);
+		json_t *j = json_pack(
+			"{s:s, s:s, s:b, s:o, s:o, s:I, s:I, s:I, s:{s:s, s:i, s:o}, s:o, s:o, s:b, "
+			"s:{s:I}, s:{s:I, s:I}}",
+			"name", cfg->systems[s].name, "kind", cfg->systems[s].kind,
+			"paused", rep[s].paused,
+			"last_poll_ok", st->last_poll_ok_ms > 0 ? json_string(poll_at) : json_null(),
+			"lag_s", st->last_poll_ok_ms > 0
+			                 ? json_real((double)(now - st->last_poll_ok_ms) / 1000.0)
+			                 : json_null(),
+			"outbox", (json_int_t)rep[s].outbox, "dead_letters",
+			(json_int_t)rep[s].dead_letters, "parked", (json_int_t)rep[s].parked,
+			"breaker", "state", cc_control_breaker_state(st, now), "failures",
+			st->breaker_failures, "open_until",
+			st->breaker_open_until_ms > 0 ? json_string(open_until) : json_null(),
+			"last_failure", st->last_failure_ms > 0 ? json_string(st->last_failure) : json_null(),
+			"last_failure_at", st->last_failure_ms > 0 ? json_string(fail_at) : json_null(),
+			"failing", st->failing,
+			"requests", "total", (json_int_t)st->requests,
+			"webhooks", "received", (json_int_t)st->webhooks, "dropped",
+			(json_int_t)st->webhooks_dropped);
+		ok = j && json_array_append_new(systems, j) == 0;
+	}
+	char *out = ok ? json_dumps(root, JSON_INDENT(2)) : NULL;
+	json_decref(root);
+	*http = out ? 200 : 500;
+	return out;
+}
+
+/* {"error": text} or {key: value...} answers, as a malloc'd string. */
+static char *json_text(const char *key, const char *value)
+{
+	json_t *j = json_pack("{s:s}", key, value);
+	char *out = j ? json_dumps(j, 0) : NULL;
+	json_decref(j);
+	return out;
+}
+
+/* One admin request, on the main loop: the same work as the CLI's. */
+static void answer_admin(struct cc_runtime *rt, struct cc_admin_request *rq)
+{
+	unsigned http = 200;
+	char *body = NULL;
+	const char *name = NULL;
+	switch (rq->op) {
+	case CC_ADMIN_STATUS:
+		body = status_json(rt, &http);
+		break;
+	case CC_ADMIN_PAUSE:
+	case CC_ADMIN_RESUME: {
+		bool pause = rq->op == CC_ADMIN_PAUSE;
+		if (cc_config_file_system(rt->fc, rq->arg) < 0) {
+			http = 404;
+			body = json_text("error", "no such system");
+			break;
+		}
+		name = rt->fc->engine.systems[cc_config_file_system(rt->fc, rq->arg)].name;
+		if (cc_control_pause(&rt->store, name, pause)) {
+			http = 500;
+			body = json_text("error", rt->store.ops->last_error(rt->store.self));
+			break;
+		}
+		logf_(rt, "INFO", "admin API: %s %s", pause ? "pause" : "resume", name);
+		json_t *j = json_pack("{s:s, s:b}", "system", name, "paused", pause);
+		body = j ? json_dumps(j, 0) : NULL;
+		json_decref(j);
+		break;
+	}
+	case CC_ADMIN_RESYNC: {
+		char *end;
+		errno = 0;
+		uint64_t id = strtoull(rq->arg, &end, 10);
+		if (errno || !id || *end || rq->arg[0] == '-') {
+			http = 400;
+			body = json_text("error", "CASE must be a case number");
+			break;
+		}
+		size_t n = 0;
+		int rc = cc_control_resync(&rt->store, id, wall_ms(), &n);
+		if (rc == CC_ENOTFOUND) {
+			http = 404;
+			body = json_text("error", "no such case");
+			break;
+		}
+		if (rc) {
+			http = 500;
+			body = json_text("error", rt->store.ops->last_error(rt->store.self));
+			break;
+		}
+		logf_(rt, "INFO", "admin API: resync case=%" PRIu64 " (%zu record%s)", id, n,
+		      n == 1 ? "" : "s");
+		json_t *j = json_pack("{s:I, s:I}", "case", (json_int_t)id, "records", (json_int_t)n);
+		body = j ? json_dumps(j, 0) : NULL;
+		json_decref(j);
+		break;
+	}
+	}
+	if (!body)
+		http = 500;
+	cc_webhook_listener_answer(rt->listener, rq, http, body);
+}
+
+static void serve_admin(struct cc_runtime *rt)
+{
+	if (!rt->listener)
+		return;
+	struct cc_admin_request *rq;
+	while ((rq = cc_webhook_listener_next_admin(rt->listener)))
+		answer_admin(rt, rq);
+}
+
+/*
+ * Webhook bodies of a system, to its connector. *poll_now becomes true
+ * when one could not be handled (no webhook op, or it failed): the poll
+ * covers it. When a poll is due anyway, the bodies are dropped unread.
+ */
+static int take_webhooks(struct cc_runtime *rt, size_t s, bool *poll_now)
+{
+	char *body;
+	size_t len;
+	while (cc_webhook_listener_take_body(rt->listener, (int)s, &body, &len)) {
+		int rc = 0;
+		if (!*poll_now) {
+			bool handled = false;
+			rc = cc_hub_webhook(rt->hub, (int)s, body, len, &handled);
+			if (!handled)
+				*poll_now = true;
+		}
+		free(body);
+		if (rc) {
+			logf_(rt, "ERROR", "system=%s webhook: %s (%s): intake stopped",
+			      rt->fc->engine.systems[s].name, cc_hub_last_error(rt->hub),
+			      rt->store.ops->last_error(rt->store.self));
+			return rc;
+		}
+		serve_admin(rt); /* many bodies: admin requests do not wait for all */
+	}
+	return 0;
+}
+
 /* Polls what is due (or hinted by a webhook), delivers what is due. */
 static int cycle(struct cc_runtime *rt, bool force_poll)
 {
 	const struct cc_config *cfg = &rt->fc->engine;
+	serve_admin(rt);
 	for (size_t s = 0; s < cfg->nsystems; s++) {
-		/* `concord pause SYSTEM` sets a flag in the store */
-		char flag[96];
-		int64_t paused = 0;
-		snprintf(flag, sizeof(flag), "paused:%s", cfg->systems[s].name);
-		rt->store.ops->flag_get(rt->store.self, flag, &paused);
+		/* `concord pause SYSTEM` (or the admin API) sets a flag in the store */
+		bool paused = false;
+		cc_control_paused(&rt->store, cfg->systems[s].name, &paused);
 		if (paused != rt->paused[s]) {
 			rt->paused[s] = paused;
 			logf_(rt, "INFO", "system=%s %s", cfg->systems[s].name,
@@ -277,8 +494,15 @@ static int cycle(struct cc_runtime *rt, bool force_poll)
 		}
 		if (paused)
 			continue;
-		bool hinted = rt->listener && cc_webhook_listener_take(rt->listener, (int)s);
-		if (force_poll || hinted || wall_ms() >= rt->next_poll[s]) {
+		bool poll_now = force_poll || wall_ms() >= rt->next_poll[s];
+		if (rt->listener) {
+			if (cc_webhook_listener_take(rt->listener, (int)s))
+				poll_now = true;
+			int rc = take_webhooks(rt, s, &poll_now);
+			if (rc)
+				return rc;
+		}
+		if (poll_now) {
 			int rc = poll_system(rt, s);
 			if (rc)
 				return rc;
@@ -290,7 +514,10 @@ static int cycle(struct cc_runtime *rt, bool force_poll)
 			      cc_hub_last_error(rt->hub), rt->store.ops->last_error(rt->store.self));
 			return rc;
 		}
+		if (poll_now)
+			save_status(rt, s); /* at most once per poll */
 	}
+	serve_admin(rt);
 	return 0;
 }
 
@@ -430,6 +657,8 @@ int cc_runtime_serve(struct cc_runtime *rt)
 	logf_(rt, "INFO", "stats writes=%" PRIu64 " creates=%" PRIu64 " comments=%" PRIu64
 	      " changes=%" PRIu64 " observations=%" PRIu64, st->writes, st->creates, st->comments,
 	      st->changes, st->observations);
+	for (size_t s = 0; s < rt->fc->engine.nsystems; s++)
+		save_status(rt, s);
 	logf_(rt, "INFO", "stopping: %zu deliveries left in the outbox for the next start",
 	      outbox_depth(rt));
 	return rc;

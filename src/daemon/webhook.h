@@ -1,8 +1,20 @@
 /*
- * The webhook listener (libmicrohttpd): POST /webhook/SYSTEM marks that
- * system for an immediate poll (a webhook is a hint; polling stays the
- * truth). GET /health answers "ok". Loopback by default; bodies larger
- * than 1 MiB are refused with 413.
+ * The daemon's HTTP listener (libmicrohttpd, one thread per connection):
+ *
+ *   GET  /health                  "ok"
+ *   POST /webhook/SYSTEM          a webhook: its body is queued for the main
+ *                                 loop when the system's connector reads
+ *                                 bodies; otherwise, or when the queue is
+ *                                 full, the system is marked for a poll
+ *   GET  /admin/status            \
+ *   POST /admin/pause/SYSTEM       | the admin API: Authorization: Bearer
+ *   POST /admin/resume/SYSTEM      | TOKEN; answered by the main loop
+ *   POST /admin/resync/CASE       /
+ *
+ * A webhook is a hint; polling stays the truth, so a body dropped because
+ * its queue is full loses nothing. Bodies larger than 1 MiB are refused
+ * with 413. The listener threads never touch the hub or the store: admin
+ * requests wait in a queue until the main loop answers them.
  */
 #ifndef CC_DAEMON_WEBHOOK_H
 #define CC_DAEMON_WEBHOOK_H
@@ -11,14 +23,71 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct cc_webhook_listener;
 
-/* listen is "HOST:PORT" (IPv4). cfg must outlive the listener. */
+/* Bodies queued per system, at most (and at most this many bytes). */
+#define CC_WEBHOOK_QUEUE_MAX 256
+#define CC_WEBHOOK_QUEUE_BYTES (16u * 1024 * 1024)
+
+struct cc_listener_options {
+	/* The admin API's token (borrowed, must outlive the listener); NULL or
+	 * "": the admin endpoints answer 403. */
+	const char *admin_token;
+	/* Per system: queue webhook bodies (its connector reads them). */
+	bool keep_bodies[CC_MAX_SYSTEMS];
+};
+
+/*
+ * listen is "HOST:PORT" (IPv4). cfg and the strings of opt must outlive
+ * the listener. Returns 0, or -1 with a message in err.
+ */
 int cc_webhook_listener_start(struct cc_webhook_listener **out, const char *listen,
-                              const struct cc_config *cfg, char *err, size_t errlen);
+                              const struct cc_config *cfg, const struct cc_listener_options *opt,
+                              char *err, size_t errlen);
+/* Answers every waiting admin request with 503, then stops. NULL is allowed. */
 void cc_webhook_listener_stop(struct cc_webhook_listener *l);
-/* True once after a webhook arrived for that system. */
+
+/* True once after a webhook arrived for that system (or its body was dropped). */
 bool cc_webhook_listener_take(struct cc_webhook_listener *l, int system);
+
+/*
+ * The oldest queued body of a system: true with *body (the caller frees it,
+ * NUL-terminated for convenience) and *len, false when none.
+ */
+bool cc_webhook_listener_take_body(struct cc_webhook_listener *l, int system, char **body,
+                                   size_t *len);
+
+/* Bodies received and dropped (queue full) for a system since the start. */
+void cc_webhook_listener_counts(struct cc_webhook_listener *l, int system, uint64_t *received,
+                                uint64_t *dropped);
+
+enum cc_admin_op {
+	CC_ADMIN_STATUS,
+	CC_ADMIN_PAUSE,
+	CC_ADMIN_RESUME,
+	CC_ADMIN_RESYNC,
+};
+
+/* An authenticated admin request, waiting for the main loop. */
+struct cc_admin_request {
+	enum cc_admin_op op;
+	char arg[128];         /* the SYSTEM or CASE of the URL */
+	/* private to the listener */
+	struct cc_admin_request *next;
+	bool taken, answered;
+	unsigned status;
+	char *body;
+};
+
+/* The next waiting admin request, or NULL. Answer it with _answer. */
+struct cc_admin_request *cc_webhook_listener_next_admin(struct cc_webhook_listener *l);
+/*
+ * Answers a request taken with _next_admin: status and a body (JSON or
+ * text; taken over by the listener, which frees it; NULL allowed).
+ */
+void cc_webhook_listener_answer(struct cc_webhook_listener *l, struct cc_admin_request *rq,
+                                unsigned status, char *body);
 
 #endif

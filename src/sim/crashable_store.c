@@ -230,6 +230,20 @@ static int w_flag_set(void *self, const char *name, int64_t value)
 	return INNER(c)->flag_set(ISELF(c), name, value);
 }
 
+static int w_note_get(void *self, const char *name, char *buf, size_t len)
+{
+	struct crashable *c = self;
+	DOWN(c);
+	return INNER(c)->note_get(ISELF(c), name, buf, len);
+}
+
+static int w_note_set(void *self, const char *name, const char *value)
+{
+	struct crashable *c = self;
+	DOWN(c);
+	return INNER(c)->note_set(ISELF(c), name, value);
+}
+
 static void w_destroy(void *self)
 {
 	struct crashable *c = self;
@@ -271,6 +285,8 @@ static const struct cc_store_ops crashable_ops = {
 	.instance = w_instance,
 	.flag_get = w_flag_get,
 	.flag_set = w_flag_set,
+	.note_get = w_note_get,
+	.note_set = w_note_set,
 	.destroy = w_destroy,
 };
 

@@ -18,7 +18,10 @@
 
 #include <stddef.h>
 
-#define CC_STORE_OPS_VERSION 1
+#define CC_STORE_OPS_VERSION 2 /* 2: notes */
+
+/* The longest note (see note_get), its NUL included. */
+#define CC_NOTE_MAX 1024
 
 /* Per-system state that survives restarts. */
 struct cc_system_state {
@@ -133,6 +136,15 @@ struct cc_store_ops {
 	 * may set (pause flags). flag_get gives 0 for a flag never set. */
 	int (*flag_get)(void *self, const char *name, int64_t *out);
 	int (*flag_set)(void *self, const char *name, int64_t value);
+	/*
+	 * Small named texts (at most CC_NOTE_MAX - 1 bytes) beside the flags,
+	 * for what the daemon tells other processes: its per-system status.
+	 * Set outside transactions, like the flags. note_get copies the text
+	 * into buf (len bytes, truncated, always NUL-terminated); "" for a note
+	 * never set.
+	 */
+	int (*note_get)(void *self, const char *name, char *buf, size_t len);
+	int (*note_set)(void *self, const char *name, const char *value);
 
 	void (*destroy)(void *self);
 };

@@ -62,6 +62,9 @@ struct mem {
 	size_t nundo, capundo;	char flag_name[16][64];
 	int64_t flag_value[16];
 	size_t nflags;
+	char note_name[16][64];             /* notes: like the flags, texts */
+	char note_value[16][CC_NOTE_MAX];
+	size_t nnotes;
 };
 
 static int push_undo(struct mem *m, const struct undo *u)
@@ -582,6 +585,36 @@ static int mem_flag_set(void *self, const char *name, int64_t value)
 	return CC_EOK;
 }
 
+static int mem_note_get(void *self, const char *name, char *buf, size_t len)
+{
+	struct mem *m = self;
+	if (len)
+		buf[0] = '\0';
+	for (size_t i = 0; i < m->nnotes; i++)
+		if (strcmp(m->note_name[i], name) == 0 && len)
+			snprintf(buf, len, "%s", m->note_value[i]);
+	return CC_EOK;
+}
+
+static int mem_note_set(void *self, const char *name, const char *value)
+{
+	struct mem *m = self;
+	if (strlen(value) >= CC_NOTE_MAX)
+		return CC_EINVAL;
+	for (size_t i = 0; i < m->nnotes; i++) {
+		if (strcmp(m->note_name[i], name) == 0) {
+			snprintf(m->note_value[i], sizeof(m->note_value[i]), "%s", value);
+			return CC_EOK;
+		}
+	}
+	if (m->nnotes == sizeof(m->note_name) / sizeof(m->note_name[0]) ||
+	    strlen(name) >= sizeof(m->note_name[0]))
+		return CC_EINVAL;
+	snprintf(m->note_name[m->nnotes], sizeof(m->note_name[0]), "%s", name);
+	snprintf(m->note_value[m->nnotes++], sizeof(m->note_value[0]), "%s", value);
+	return CC_EOK;
+}
+
 static int mem_instance(void *self, uint32_t *out)
 {
 	(void)self;
@@ -637,6 +670,8 @@ static const struct cc_store_ops memory_ops = {
 	.instance = mem_instance,
 	.flag_get = mem_flag_get,
 	.flag_set = mem_flag_set,
+	.note_get = mem_note_get,
+	.note_set = mem_note_set,
 	.destroy = mem_destroy,
 };
 

@@ -1183,6 +1183,55 @@ static int sq_flag_set(void *self, const char *name, int64_t value)
 	return run(s, Q_META_SET, "flag_set");
 }
 
+/*
+ * Notes live in meta too, under "note:NAME", bound as BLOBs: the column's
+ * INTEGER affinity converts text that looks like a number, never a BLOB,
+ * so a note reads back byte for byte without a schema change.
+ */
+static int sq_note_get(void *self, const char *name, char *buf, size_t len)
+{
+	struct sq *s = self;
+	char key[160];
+	snprintf(key, sizeof(key), "note:%s", name);
+	if (len)
+		buf[0] = '\0';
+	sqlite3_stmt *q = s->q[Q_META_GET];
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_TRANSIENT);
+	int rc = row(s, Q_META_GET, "note_get");
+	if (rc == CC_ENOTFOUND)
+		return CC_EOK;
+	if (rc)
+		return rc;
+	const void *v = sqlite3_column_blob(q, 0);
+	size_t n = (size_t)sqlite3_column_bytes(q, 0);
+	if (len) {
+		if (n >= len)
+			n = len - 1;
+		if (v && n)
+			memcpy(buf, v, n);
+		buf[n] = '\0';
+	}
+	sqlite3_reset(q);
+	return CC_EOK;
+}
+
+static int sq_note_set(void *self, const char *name, const char *value)
+{
+	struct sq *s = self;
+	char key[160];
+	snprintf(key, sizeof(key), "note:%s", name);
+	size_t n = strlen(value);
+	if (n >= CC_NOTE_MAX)
+		return sq_failf(s, CC_EINVAL, "note_set: note %s is too long", name);
+	int rc = writable(s);
+	if (rc)
+		return rc;
+	sqlite3_stmt *q = s->q[Q_META_SET];
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(q, 2, value, (int)n, SQLITE_TRANSIENT);
+	return run(s, Q_META_SET, "note_set");
+}
+
 static int sq_stats(void *self, struct cc_store_stats *out)
 {
 	struct sq *s = self;
@@ -1261,6 +1310,8 @@ static const struct cc_store_ops sqlite_ops = {
 	.instance = sq_instance,
 	.flag_get = sq_flag_get,
 	.flag_set = sq_flag_set,
+	.note_get = sq_note_get,
+	.note_set = sq_note_set,
 	.destroy = sq_destroy,
 };
 

@@ -313,6 +313,32 @@ static void test_bad_yaml(void **state)
 	expect_error("- just\n- a list\n", 1, 3, "the configuration must be a mapping");
 }
 
+/* The listener serves the admin API: off loopback only when said so. */
+static void test_listen_loopback(void **state)
+{
+	(void)state;
+	expect_error("listen: 0.0.0.0:8484\n" FIELDS, 1, 9,
+	             "listen address '0.0.0.0:8484' is not loopback");
+	expect_error("listen: 10.1.2.3:8484\nlisten_public: false\n" FIELDS, 1, 9,
+	             "add 'listen_public: true'");
+	expect_error("listen_public: yes\n" FIELDS, 1, 16, "listen_public must be true or false");
+	const char *path = write_file("public.yaml",
+		"listen: 0.0.0.0:8484\nlisten_public: true\n" FIELDS
+		"systems:\n  - name: a\n    kind: sim\n    fields: {title: t}\n" SYS_B);
+	struct cc_file_config *c = NULL;
+	char err[512];
+	if (cc_config_file_load(&c, path, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_true(c->listen_public);
+	cc_config_file_free(c);
+	path = write_file("local.yaml", "listen: 127.0.0.2:1\n" FIELDS
+		"systems:\n  - name: a\n    kind: sim\n    fields: {title: t}\n" SYS_B);
+	if (cc_config_file_load(&c, path, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_false(c->listen_public);
+	cc_config_file_free(c);
+}
+
 static void test_unknown_key(void **state)
 {
 	expect_error(FIELDS
@@ -569,6 +595,7 @@ int main(void)
 		cmocka_unit_test(test_example_loads),
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_bad_yaml),
+		cmocka_unit_test(test_listen_loopback),
 		cmocka_unit_test(test_unknown_key),
 		cmocka_unit_test(test_wrong_type),
 		cmocka_unit_test(test_missing_env),

@@ -354,6 +354,27 @@ static enum cc_result fake_add_comment(void *self, const char *remote_id, const 
 	return r;
 }
 
+/* A webhook body is a record id here; the record is read as it is now. */
+static enum cc_result fake_webhook(void *self, const char *body, size_t len,
+                                   struct cc_page *out, struct cc_call *call)
+{
+	struct fake *f = self;
+	char id[32];
+	snprintf(id, sizeof(id), "%.*s", (int)(len < sizeof(id) ? len : sizeof(id) - 1), body);
+	struct fake_rec *r = find_rec(f, id);
+	if (!r) {
+		fill_call(f, call, CC_ERROR);
+		snprintf(call->reason, sizeof(call->reason), "body names no record");
+		return CC_ERROR;
+	}
+	out->items = calloc(1, sizeof(*out->items));
+	assert_non_null(out->items);
+	out->nitems = 1;
+	rec_to_obs(f, r, &out->items[0]);
+	fill_call(f, call, CC_OK);
+	return CC_OK;
+}
+
 static void fake_destroy(void *self)
 {
 	struct fake *f = self;
@@ -383,6 +404,7 @@ static const struct cc_connector_ops fake_ops = {
 	.create = fake_create,
 	.update = fake_update,
 	.add_comment = fake_add_comment,
+	.webhook = fake_webhook,
 	.destroy = fake_destroy,
 };
 
@@ -1337,6 +1359,42 @@ static void test_comment_marker(void **state)
 	                                    sizeof(id)));
 }
 
+/* cc_hub_webhook: a body the connector understands is ingested at once;
+ * one it does not, or a connector without the op, asks for a poll. */
+static void test_webhook_body_ingested(void **state)
+{
+	struct world *w = *state;
+	bool handled = false;
+	person_new(&w->fk[A], "Printer down", "New", "high");
+	uint64_t requests = stats(w)->requests[A];
+	assert_int_equal(cc_hub_webhook(w->hub, A, "A-1", 3, &handled), 0);
+	assert_true(handled);
+	assert_int_equal(stats(w)->observations, 1);
+	assert_true(stats(w)->requests[A] > requests);
+	struct cc_case c;
+	load_case(w, 1, &c);
+	assert_string_equal(c.f[F_TITLE].value, "Printer down");
+	assert_string_equal(c.link[A].remote_id, "A-1");
+	cc_case_clear(&c);
+	/* the same body again (a replay): the same version, dropped */
+	assert_int_equal(cc_hub_webhook(w->hub, A, "A-1", 3, &handled), 0);
+	assert_true(handled);
+	assert_int_equal(stats(w)->duplicates, 1);
+	/* a body that names nothing: not handled, the reason kept */
+	assert_int_equal(cc_hub_webhook(w->hub, A, "zzz", 3, &handled), 0);
+	assert_false(handled);
+	assert_string_equal(cc_hub_last_failure(w->hub, A), "body names no record");
+	/* a connector without the op: not handled, nothing called */
+	struct cc_connector_ops no_webhook = fake_ops;
+	no_webhook.webhook = NULL;
+	w->conn[A].ops = &no_webhook;
+	person_new(&w->fk[A], "Mail down", "New", "low");
+	assert_int_equal(cc_hub_webhook(w->hub, A, "A-2", 3, &handled), 0);
+	assert_false(handled);
+	assert_int_equal(stats(w)->observations, 2);
+	w->conn[A].ops = &fake_ops;
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1364,6 +1422,7 @@ int main(void)
 		T(test_unmapped_value_parked_not_defaulted),
 		T(test_removed_correlation_id_parks_link),
 		cmocka_unit_test(test_comment_marker),
+		T(test_webhook_body_ingested),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -123,6 +123,10 @@ static void test_ops_table(void **state)
 	assert_non_null(o->audit_scan);
 	assert_non_null(o->last_error);
 	assert_non_null(o->stats);
+	assert_non_null(o->flag_get);
+	assert_non_null(o->flag_set);
+	assert_non_null(o->note_get);
+	assert_non_null(o->note_set);
 	assert_non_null(o->destroy);
 	assert_string_equal(o->last_error(f->st.self), "");
 }
@@ -783,6 +787,33 @@ static void test_stats(void **state)
 	assert_string_equal(OPS(st)->last_error(SELF(st)), "");
 }
 
+/* Notes: texts kept byte for byte (numbers stay text), "" when never set,
+ * replaced on set, kept across a reopen, too long refused. */
+static void test_notes(void **state)
+{
+	struct cc_store *st = *state;
+	char buf[CC_NOTE_MAX];
+	assert_int_equal(OPS(st)->note_get(SELF(st), "status:rt", buf, sizeof(buf)), CC_EOK);
+	assert_string_equal(buf, "");
+	assert_int_equal(OPS(st)->note_set(SELF(st), "status:rt", "1e5"), CC_EOK);
+	assert_int_equal(OPS(st)->note_set(SELF(st), "status:rm", "v=1 reason=a b"), CC_EOK);
+	assert_int_equal(OPS(st)->note_get(SELF(st), "status:rt", buf, sizeof(buf)), CC_EOK);
+	assert_string_equal(buf, "1e5");
+	assert_int_equal(OPS(st)->note_set(SELF(st), "status:rt", "0042"), CC_EOK);
+	reopen(st);
+	assert_int_equal(OPS(st)->note_get(SELF(st), "status:rt", buf, sizeof(buf)), CC_EOK);
+	assert_string_equal(buf, "0042");
+	assert_int_equal(OPS(st)->note_get(SELF(st), "status:rm", buf, 6), CC_EOK);
+	assert_string_equal(buf, "v=1 r"); /* truncated to the buffer */
+	int64_t flag = -1;
+	assert_int_equal(OPS(st)->flag_get(SELF(st), "status:rt", &flag), CC_EOK);
+	assert_int_equal(flag, 0); /* notes and flags are apart */
+	char big[CC_NOTE_MAX + 1];
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_not_equal(OPS(st)->note_set(SELF(st), "status:rt", big), CC_EOK);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_memory, teardown), \
 	     cmocka_unit_test_setup_teardown(f, setup_sqlite, teardown)
 
@@ -806,6 +837,7 @@ int main(void)
 		T(test_system_state),
 		T(test_audit_scan),
 		T(test_stats),
+		T(test_notes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,211 @@
+/*
+ * Operator controls and the persisted per-system status (see control.h).
+ * The status is one note per system, a line of KEY=VALUE words with the
+ * free-text reason last, so that an older or newer reader skips what it
+ * does not know.
+ */
+#include "daemon/control.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int cc_control_pause(struct cc_store *st, const char *system, bool paused)
+{
+	char flag[96];
+	snprintf(flag, sizeof(flag), "paused:%s", system);
+	return st->ops->flag_set(st->self, flag, paused ? 1 : 0);
+}
+
+int cc_control_paused(struct cc_store *st, const char *system, bool *out)
+{
+	char flag[96];
+	int64_t v = 0;
+	snprintf(flag, sizeof(flag), "paused:%s", system);
+	int rc = st->ops->flag_get(st->self, flag, &v);
+	*out = rc == CC_EOK && v != 0;
+	return rc;
+}
+
+int cc_control_resync(struct cc_store *st, uint64_t case_id, int64_t now_ms, size_t *records)
+{
+	struct cc_case c;
+	*records = 0;
+	int rc = st->ops->case_load(st->self, case_id, &c);
+	if (rc)
+		return rc;
+	rc = st->ops->begin(st->self);
+	size_t n = 0;
+	for (int s = 0; s < CC_MAX_SYSTEMS && rc == CC_EOK; s++) {
+		if (c.link[s].status != CC_LINK_LINKED)
+			continue;
+		c.link[s].needs_read = true;
+		struct cc_outbox_entry e = { .case_id = case_id, .system = s, .due_ms = now_ms,
+			                     .first_ms = now_ms };
+		rc = st->ops->outbox_put(st->self, &e);
+		n++;
+	}
+	if (rc == CC_EOK)
+		rc = st->ops->case_save(st->self, &c);
+	if (rc == CC_EOK)
+		rc = st->ops->commit(st->self);
+	if (rc)
+		st->ops->rollback(st->self);
+	else
+		*records = n;
+	cc_case_clear(&c);
+	return rc;
+}
+
+int cc_control_status_save(struct cc_store *st, const char *system,
+                           const struct cc_system_status *s)
+{
+	char name[96], text[CC_NOTE_MAX];
+	snprintf(name, sizeof(name), "status:%s", system);
+	/* the reason is the last word: it may hold blanks; newlines are folded */
+	int n = snprintf(text, sizeof(text),
+	                 "v=1 updated_ms=%" PRId64 " poll_ok_ms=%" PRId64 " failure_ms=%" PRId64
+	                 " failing=%d breaker_failures=%d breaker_open_until_ms=%" PRId64
+	                 " requests=%" PRIu64 " webhooks=%" PRIu64 " webhooks_dropped=%" PRIu64
+	                 " reason=%s",
+	                 s->updated_ms, s->last_poll_ok_ms, s->last_failure_ms, s->failing ? 1 : 0,
+	                 s->breaker_failures, s->breaker_open_until_ms, s->requests, s->webhooks,
+	                 s->webhooks_dropped, s->last_failure);
+	if (n < 0)
+		return CC_EINVAL;
+	for (char *p = text; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	return st->ops->note_set(st->self, name, text);
+}
+
+int cc_control_status_load(struct cc_store *st, const char *system,
+                           struct cc_system_status *out, bool *found)
+{
+	char name[96], text[CC_NOTE_MAX];
+	memset(out, 0, sizeof(*out));
+	*found = false;
+	snprintf(name, sizeof(name), "status:%s", system);
+	int rc = st->ops->note_get(st->self, name, text, sizeof(text));
+	if (rc || !text[0])
+		return rc;
+	*found = true;
+	char *p = text;
+	while (*p) {
+		char *eq = strchr(p, '=');
+		if (!eq)
+			break;
+		*eq = '\0';
+		const char *key = p, *val = eq + 1;
+		if (strcmp(key, "reason") == 0) {
+			snprintf(out->last_failure, sizeof(out->last_failure), "%s", val);
+			break;
+		}
+		char *sp = strchr(val, ' ');
+		p = sp ? sp + 1 : eq + 1 + strlen(val);
+		if (sp)
+			*sp = '\0';
+		long long v = strtoll(val, NULL, 10);
+		if (strcmp(key, "updated_ms") == 0)
+			out->updated_ms = v;
+		else if (strcmp(key, "poll_ok_ms") == 0)
+			out->last_poll_ok_ms = v;
+		else if (strcmp(key, "failure_ms") == 0)
+			out->last_failure_ms = v;
+		else if (strcmp(key, "failing") == 0)
+			out->failing = v != 0;
+		else if (strcmp(key, "breaker_failures") == 0)
+			out->breaker_failures = (int)v;
+		else if (strcmp(key, "breaker_open_until_ms") == 0)
+			out->breaker_open_until_ms = v;
+		else if (strcmp(key, "requests") == 0)
+			out->requests = (uint64_t)v;
+		else if (strcmp(key, "webhooks") == 0)
+			out->webhooks = (uint64_t)v;
+		else if (strcmp(key, "webhooks_dropped") == 0)
+			out->webhooks_dropped = (uint64_t)v;
+	}
+	return CC_EOK;
+}
+
+const char *cc_control_breaker_state(const struct cc_system_status *s, int64_t now_ms)
+{
+	if (s->breaker_open_until_ms <= 0)
+		return "closed";
+	return now_ms < s->breaker_open_until_ms ? "open" : "half-open";
+}
+
+void cc_control_format_time(char *buf, size_t len, int64_t ms)
+{
+	if (ms <= 0) {
+		snprintf(buf, len, "never");
+		return;
+	}
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+struct tally {
+	size_t parked[CC_MAX_SYSTEMS];
+	size_t dead[CC_MAX_SYSTEMS];
+	size_t conflicts;
+	size_t cases;
+};
+
+static int count_case(void *arg, const struct cc_case *c)
+{
+	struct tally *t = arg;
+	t->cases++;
+	for (int s = 0; s < CC_MAX_SYSTEMS; s++)
+		if (c->link[s].status == CC_LINK_PARKED || c->link[s].unmapped_mask)
+			t->parked[s]++;
+	for (int f = 0; f < CC_MAX_FIELDS; f++)
+		if (c->f[f].parked)
+			t->conflicts++;
+	return 0;
+}
+
+static int count_dead(void *arg, const struct cc_dead_letter *d)
+{
+	struct tally *t = arg;
+	if (d->system >= 0 && d->system < CC_MAX_SYSTEMS)
+		t->dead[d->system]++;
+	return 0;
+}
+
+int cc_control_report(struct cc_store *st, const struct cc_config *cfg,
+                      struct cc_system_report *out, size_t *cases, size_t *conflicts)
+{
+	struct tally *t = calloc(1, sizeof(*t));
+	if (!t)
+		return CC_ENOMEM;
+	int rc = st->ops->case_scan_all(st->self, count_case, t);
+	if (rc == CC_EOK)
+		rc = st->ops->dead_letter_scan(st->self, count_dead, t);
+	for (size_t s = 0; s < cfg->nsystems && rc == CC_EOK; s++) {
+		struct cc_system_report *r = &out[s];
+		const char *name = cfg->systems[s].name;
+		memset(r, 0, sizeof(*r));
+		int64_t earliest;
+		struct cc_system_state ss;
+		rc = cc_control_paused(st, name, &r->paused);
+		if (rc == CC_EOK)
+			rc = st->ops->outbox_stat(st->self, (int)s, &r->outbox, &earliest);
+		if (rc == CC_EOK)
+			rc = cc_control_status_load(st, name, &r->status, &r->has_status);
+		if (rc == CC_EOK)
+			rc = st->ops->system_state_load(st->self, (int)s, &ss);
+		if (rc == CC_EOK && ss.last_poll_start_ms > r->status.last_poll_ok_ms)
+			r->status.last_poll_ok_ms = ss.last_poll_start_ms;
+		r->dead_letters = t->dead[s];
+		r->parked = t->parked[s];
+	}
+	*cases = t->cases;
+	*conflicts = t->conflicts;
+	free(t);
+	return rc;
+}

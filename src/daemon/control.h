@@ -1,0 +1,81 @@
+/*
+ * What an operator asks of a sync, shared by the command line (`concord
+ * status`, `pause`, `resume`, `resync`) and the daemon's admin API: the
+ * pause flags, re-syncing a case, and the per-system status that the
+ * daemon writes into the store so that another process can show it.
+ * Everything here goes through the store interface only; the caller owns
+ * the store and calls from the thread that owns it.
+ */
+#ifndef CC_DAEMON_CONTROL_H
+#define CC_DAEMON_CONTROL_H
+
+#include "core/config.h"
+#include "store/store.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Sets or clears the pause flag of a system (by name; not checked here). */
+int cc_control_pause(struct cc_store *st, const char *system, bool paused);
+/* Reads the pause flag of a system; false when never set. */
+int cc_control_paused(struct cc_store *st, const char *system, bool *out);
+
+/*
+ * Marks every linked record of a case to be read again and queues a
+ * delivery for it now, in one transaction. *records receives how many.
+ * Returns CC_ENOTFOUND when there is no such case, another negative
+ * cc_error when the store failed (rolled back; see st's last_error).
+ */
+int cc_control_resync(struct cc_store *st, uint64_t case_id, int64_t now_ms, size_t *records);
+
+/*
+ * The status the daemon keeps per system and writes into the store (a
+ * note named "status:SYSTEM") when it polled that system: at most once per
+ * poll, and once when it stops.
+ */
+struct cc_system_status {
+	int64_t updated_ms;          /* when the daemon wrote it (wall clock) */
+	int64_t last_poll_ok_ms;     /* start of the last successful poll, 0: never */
+	int64_t last_failure_ms;     /* when the last failure was seen, 0: never */
+	char last_failure[160];      /* its reason, "" when none */
+	bool failing;                /* the last call to the system failed */
+	int breaker_failures;        /* consecutive failed deliveries */
+	int64_t breaker_open_until_ms; /* 0: closed; in the past: half-open */
+	uint64_t requests;           /* API requests since the daemon started */
+	uint64_t webhooks;           /* webhook bodies received since the daemon started */
+	uint64_t webhooks_dropped;   /* ... dropped because the queue was full */
+};
+
+int cc_control_status_save(struct cc_store *st, const char *system,
+                           const struct cc_system_status *s);
+/* *found false (and *out zeroed) when the daemon never wrote one. */
+int cc_control_status_load(struct cc_store *st, const char *system,
+                           struct cc_system_status *out, bool *found);
+
+/* "closed", "open" or "half-open" (static strings). */
+const char *cc_control_breaker_state(const struct cc_system_status *s, int64_t now_ms);
+
+/* Formats wall-clock ms as ISO 8601 UTC ("never" for 0). */
+void cc_control_format_time(char *buf, size_t len, int64_t ms);
+
+/* Everything `concord status` shows of one system. */
+struct cc_system_report {
+	bool paused;
+	size_t outbox;
+	size_t dead_letters;
+	size_t parked;               /* records parked or with unmapped values */
+	bool has_status;             /* the daemon wrote a status (else: only the store's) */
+	struct cc_system_status status;
+};
+
+/*
+ * Fills out[0 .. cfg->nsystems - 1] from the store, and the number of
+ * cases and of conflicts parked for a person. The status part is the one
+ * the daemon last wrote; the last good poll falls back to the store's
+ * system state.
+ */
+int cc_control_report(struct cc_store *st, const struct cc_config *cfg,
+                      struct cc_system_report *out, size_t *cases, size_t *conflicts);
+
+#endif
