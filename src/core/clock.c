@@ -35,6 +35,17 @@ void cc_offset_sample(struct cc_clock_offset *o, int64_t date_s,
 	o->samples++;
 }
 
+void cc_offset_assume_zero(struct cc_clock_offset *o, int64_t uncertainty_ms)
+{
+	if (o->samples)
+		return;
+	if (uncertainty_ms < 0)
+		uncertainty_ms = 0;
+	o->lo_ms = -uncertainty_ms;
+	o->hi_ms = uncertainty_ms;
+	o->samples = 1;
+}
+
 bool cc_offset_known(const struct cc_clock_offset *o)
 {
 	return o->samples > 0;

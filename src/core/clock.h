@@ -25,6 +25,13 @@ void cc_offset_init(struct cc_clock_offset *o);
 /* Adds a sample: remote Date (whole seconds, remote clock) and hub times. */
 void cc_offset_sample(struct cc_clock_offset *o, int64_t date_s,
                       int64_t sent_ms, int64_t recv_ms);
+/*
+ * For a system that sends no Date header: until a sample dates it, its
+ * offset is taken to be 0 within +-uncertainty_ms (the clocks are assumed
+ * to be kept by NTP). Only when no sample exists yet; a later real sample
+ * narrows the bounds, or, when it falls outside them, replaces them.
+ */
+void cc_offset_assume_zero(struct cc_clock_offset *o, int64_t uncertainty_ms);
 bool cc_offset_known(const struct cc_clock_offset *o);
 /* Midpoint of the bounds (0 when unknown). */
 int64_t cc_offset_estimate(const struct cc_clock_offset *o);

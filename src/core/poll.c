@@ -77,6 +77,16 @@ int cc_hub_poll(struct cc_hub *h, int system)
 		cc_hub_count_call(h, system, &call);
 		if (page == 0 && call.has_date)
 			remote_now_s = call.date_s;
+		if (r == CC_OK && !call.has_date && !cc_offset_known(&rt->state.offset)) {
+			/*
+			 * A system that answers without a Date header (Redmine
+			 * behind thin) is dated only by its writes' timestamps;
+			 * until one exists its clock is taken to be the hub's
+			 * within clock_uncertainty, so that a first start on
+			 * records nobody wrote through concord is not stuck.
+			 */
+			cc_offset_assume_zero(&rt->state.offset, h->cfg->clock_uncertainty_ms);
+		}
 		if (r != CC_OK) {
 			h->stats.poll_failures++;
 			cc_page_clear(&pg);

@@ -650,10 +650,16 @@ int cc_runtime_serve(struct cc_runtime *rt)
 		sleep_ms(nap);
 	}
 	const struct cc_hub_stats *st = cc_hub_stats(rt->hub);
-	for (size_t s = 0; s < rt->fc->engine.nsystems; s++)
-		logf_(rt, "INFO", "stats system=%s requests=%" PRIu64 " polls=%" PRIu64,
+	for (size_t s = 0; s < rt->fc->engine.nsystems; s++) {
+		uint64_t hooks = 0, hooks_dropped = 0;
+		if (rt->listener)
+			cc_webhook_listener_counts(rt->listener, (int)s, &hooks, &hooks_dropped);
+		logf_(rt, "INFO", "stats system=%s requests=%" PRIu64 " polls=%" PRIu64
+		      " webhooks=%" PRIu64 " webhooks_dropped=%" PRIu64,
 		      rt->fc->engine.systems[s].name, st->requests[s],
-		      st->polls / (rt->fc->engine.nsystems ? rt->fc->engine.nsystems : 1));
+		      st->polls / (rt->fc->engine.nsystems ? rt->fc->engine.nsystems : 1), hooks,
+		      hooks_dropped);
+	}
 	logf_(rt, "INFO", "stats writes=%" PRIu64 " creates=%" PRIu64 " comments=%" PRIu64
 	      " changes=%" PRIu64 " observations=%" PRIu64, st->writes, st->creates, st->comments,
 	      st->changes, st->observations);

@@ -94,11 +94,13 @@ def rm_notes(i):
 
 
 def wait(what, fn, timeout=180):
-    end = time.time() + timeout
+    t0 = time.time()
+    end = t0 + timeout
     while time.time() < end:
         try:
             v = fn()
             if v:
+                print("     %.1f s: %s" % (time.time() - t0, what), flush=True)
                 return v
         except Exception:  # a peer busy for a moment: try again
             pass
@@ -223,6 +225,12 @@ if m1 and t2:
     check(sum(1 for n in rm_notes(m2) if ("comment from RT " + tag) in n) == 1, "the RT comment was mirrored exactly once")
 
 stop(signal.SIGTERM)
+# RT's scrip posted its transactions to the listener (sync_live.sh sets
+# RT_WEBHOOK_URL): the bodies went to the RT connector's webhook op
+with open(os.path.join(tmp, "concord.log")) as f:
+    hooks = [int(m.group(1)) for m in re.finditer(r"stats system=rt .*?webhooks=(\d+)", f.read())]
+if env.get("RT_WEBHOOK_URL") or os.environ.get("CONCORD_LIVE_WEBHOOKS"):
+    check(bool(hooks) and hooks[-1] > 0, "RT webhooks received: %s" % (hooks[-1] if hooks else "none"))
 print("%d checks, %d failed; log: %s" % (checks, len(failures), os.path.join(tmp, "concord.log")))
 if failures:
     with open(os.path.join(tmp, "concord.log")) as f:

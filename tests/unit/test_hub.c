@@ -76,6 +76,7 @@ struct fake {
 	uint64_t rv_counter;
 	int next_rec, next_cm;
 	bool check_rv;
+	bool no_date; /* answers carry no Date header (Redmine behind thin) */
 	/* when set: the hub process "dies" right after the next create or
 	 * update was applied remotely (the store refuses every later commit) */
 	struct cc_store *crash_after_write;
@@ -114,8 +115,8 @@ static void fill_call(const struct fake *f, struct cc_call *call, enum cc_result
 {
 	call->result = r;
 	call->requests = 1;
-	call->has_date = true;
-	call->date_s = remote_now_s(f);
+	call->has_date = !f->no_date;
+	call->date_s = f->no_date ? 0 : remote_now_s(f);
 }
 
 static struct fake_rec *find_rec(struct fake *f, const char *id)
@@ -712,6 +713,30 @@ static void test_new_record_creates_case_and_remote_after_gate(void **state)
 	cc_case_clear(&c);
 	assert_int_equal(w->fk[C].n_create, 0);
 	assert_int_equal(w->fk[A].n_update, 0);
+}
+
+/*
+ * A system that never sends a Date header and holds records nobody wrote
+ * through concord (first start): its clock is assumed to be the hub's
+ * within clock_uncertainty, and its records are synced, not dropped.
+ */
+static void test_no_date_header_first_start(void **state)
+{
+	struct world *w = *state;
+	w->fk[A].no_date = true;
+	person_new(&w->fk[A], "Printer down", "New", "high");
+	poll(w, A);
+	assert_int_equal(stats(w)->observations, 1);
+	struct cc_case c;
+	load_case(w, 1, &c);
+	assert_string_equal(c.f[F_TITLE].value, "Printer down");
+	assert_int_equal(c.link[A].status, CC_LINK_LINKED);
+	cc_case_clear(&c);
+	advance(w, SETTLE_MS);
+	poll(w, B);
+	deliver(w, B);
+	assert_int_equal(w->fk[B].nrec, 1);
+	assert_string_equal(val(&w->fk[B], 0, F_TITLE), "Printer down");
 }
 
 static void test_echo_suppressed(void **state)
@@ -1401,6 +1426,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_new_record_creates_case_and_remote_after_gate),
+		T(test_no_date_header_first_start),
 		T(test_echo_suppressed),
 		T(test_person_change_on_b_propagates_to_a),
 		T(test_older_change_loses_newer_polled_first),
