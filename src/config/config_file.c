@@ -1118,7 +1118,8 @@ static int parse_system(struct parser *p, struct fy_node *item, size_t s)
 	static const char *const keys[] = {
 		"name", "kind", "url", "token", "rank", "poll_interval", "poll_overlap",
 		"search_lag", "page_size", "comments", "integration_user", "settings",
-		"users", "routes", "fields", NULL,
+		"users", "routes", "fields", "timeout", "rate_limit", "concurrency", "ca_file",
+		NULL,
 	};
 	struct cc_config *cfg = &p->c->engine;
 	struct cc_system_def *sd = &cfg->systems[s];
@@ -1185,6 +1186,30 @@ static int parse_system(struct parser *p, struct fy_node *item, size_t s)
 	struct ent cm = get(item, "comments");
 	if (present(cm) && get_bool(p, cm, "comments", &sd->comments))
 		return CC_EINVAL;
+
+	/* HTTP: the whole-request timeout, requests per second (token bucket,
+	 * 0: unlimited), requests at once, an extra CA bundle */
+	struct ent to = get(item, "timeout"), rl = get(item, "rate_limit"),
+	           cc = get(item, "concurrency"), ca = get(item, "ca_file");
+	int64_t timeout_ms = 0;
+	if (present(to) && get_duration(p, to, "timeout", &timeout_ms))
+		return CC_EINVAL;
+	if (present(to) && (timeout_ms < 1000 || timeout_ms > 600 * 1000))
+		return fail(p, to.v, "timeout must be between 1s and 10m");
+	sf->timeout_ms = (long)timeout_ms;
+	long rate = 0, conc = 0;
+	if (present(rl) && get_long(p, rl, "rate_limit", 0, 100000, &rate))
+		return CC_EINVAL;
+	sf->rate_per_sec = (double)rate;
+	if (present(cc) && get_long(p, cc, "concurrency", 1, 16, &conc))
+		return CC_EINVAL;
+	sf->max_concurrency = (int)conc;
+	if (present(ca)) {
+		struct cc_sourced v;
+		if (get_sourced(p, ca, "ca_file", false, &v))
+			return CC_EINVAL;
+		sf->ca_file = v.value;
+	}
 
 	struct ent iu = get(item, "integration_user");
 	if (present(iu)) {

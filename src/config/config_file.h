@@ -55,6 +55,11 @@ struct cc_system_file {
 	size_t nsettings;
 	const struct cc_user_entry *users;
 	size_t nusers;
+	/* HTTP tuning, 0 / NULL for the client's defaults */
+	long timeout_ms;
+	double rate_per_sec;
+	int max_concurrency;
+	const char *ca_file;
 };
 
 struct cc_file_config {

@@ -257,7 +257,7 @@ int cc_setup_http_client(struct cc_http_client **out, const struct cc_connector_
 	/* the client removes a trailing slash of the base URL itself */
 	struct cc_http_options o = { .base_url = s->base_url, .auth_header = auth,
 		                     .timeout_ms = s->timeout_ms, .rate_per_sec = s->rate_per_sec,
-		                     .ca_file = s->ca_file };
+		                     .max_concurrency = s->max_concurrency, .ca_file = s->ca_file };
 	int rc = cc_http_client_create(out, &o, err, errlen);
 	if (auth) {
 		memset(auth, 0, strlen(auth));

@@ -51,6 +51,7 @@ struct cc_connector_setup {
 	/* HTTP tuning, 0 for the defaults of src/http/client.h. */
 	long timeout_ms;
 	double rate_per_sec;
+	int max_concurrency;           /* requests at once (default 4) */
 	const char *ca_file;
 };
 

@@ -40,6 +40,10 @@ int cc_connector_create_from_file(struct cc_connector *out, const struct cc_file
 		.nsettings = sf->nsettings,
 		.users = users,
 		.nusers = sf->nusers,
+		.timeout_ms = sf->timeout_ms,
+		.rate_per_sec = sf->rate_per_sec,
+		.max_concurrency = sf->max_concurrency,
+		.ca_file = sf->ca_file,
 	};
 	/* The connector copies what it keeps: the arrays are ours to free. */
 	rc = cc_connector_create(out, sd->kind, &setup, err, errlen);

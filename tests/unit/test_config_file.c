@@ -230,6 +230,10 @@ static void test_every_key(void **state)
 		"    rank: 10\n"
 		"    page_size: 7\n"
 		"    comments: false\n"
+		"    timeout: 12s\n"
+		"    rate_limit: 25\n"
+		"    concurrency: 8\n"
+		"    ca_file: /etc/ssl/certs/ca-certificates.crt\n"
 		"    routes: [{field: group, op: ne, value: security}, {field: prio, value: ''}]\n"
 		"    fields: {title: t, caller: c, group: g, prio: p}\n"
 		"  - name: b\n"
@@ -284,6 +288,11 @@ static void test_every_key(void **state)
 	assert_true(b->map[0].mapped);
 	assert_false(b->map[1].mapped);
 	assert_string_equal(c->system[0].url.value, "http://a.example");
+	assert_int_equal(c->system[0].timeout_ms, 12000);
+	assert_true(c->system[0].rate_per_sec == 25.0);
+	assert_int_equal(c->system[0].max_concurrency, 8);
+	assert_string_equal(c->system[0].ca_file, "/etc/ssl/certs/ca-certificates.crt");
+	assert_int_equal(c->system[1].max_concurrency, 0); /* the client's default */
 	assert_int_equal(c->system[0].url.source, CC_SRC_INLINE);
 	assert_string_equal(c->system[1].token.value, "token-b-66");
 	assert_null(c->system[1].url.value);
@@ -348,6 +357,13 @@ static void test_unknown_key(void **state)
 	             "    pol_interval: 2s\n"
 	             "    fields: {title: t}\n" SYS_B,
 	             7, 5, "unknown key 'pol_interval' in a system (did you mean 'poll_interval'?)");
+	expect_error(FIELDS
+	             "systems:\n"
+	             "  - name: a\n"
+	             "    kind: sim\n"
+	             "    concurrency: 99\n"
+	             "    fields: {title: t}\n" SYS_B,
+	             7, 18, "concurrency must lie between 1 and 16, not 99");
 	expect_error("feilds: []\n", 1, 1, "unknown key 'feilds' in the configuration "
 	             "(did you mean 'fields'?)");
 	/* far from everything: no suggestion */
