@@ -119,7 +119,7 @@ with open(os.path.join(ROOT, "examples", "rt-redmine.yaml")) as f:
 text = re.sub(r"^store:.*$", "store: sqlite:" + os.path.join(tmp, "live.db"), text, flags=re.M)
 text = text.replace("listen:", "# listen:")
 with open(cfg, "w") as f:
-    f.write(text + "\nlisten: 127.0.0.1:18484\n")
+    f.write(text + "\nlisten: 127.0.0.1:%s\n" % os.environ.get("CONCORD_LIVE_LISTEN_PORT", "18484"))
 log = open(os.path.join(tmp, "concord.log"), "a")
 proc = None
 
@@ -229,8 +229,8 @@ stop(signal.SIGTERM)
 # RT_WEBHOOK_URL): the bodies went to the RT connector's webhook op
 with open(os.path.join(tmp, "concord.log")) as f:
     hooks = [int(m.group(1)) for m in re.finditer(r"stats system=rt .*?webhooks=(\d+)", f.read())]
-if env.get("RT_WEBHOOK_URL") or os.environ.get("CONCORD_LIVE_WEBHOOKS"):
-    check(bool(hooks) and hooks[-1] > 0, "RT webhooks received: %s" % (hooks[-1] if hooks else "none"))
+if os.environ.get("CONCORD_LIVE_WEBHOOKS"):
+    check(sum(hooks) > 0, "RT webhooks received: %d over %d runs of concord" % (sum(hooks), len(hooks)))
 print("%d checks, %d failed; log: %s" % (checks, len(failures), os.path.join(tmp, "concord.log")))
 if failures:
     with open(os.path.join(tmp, "concord.log")) as f:

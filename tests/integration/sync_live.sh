@@ -11,7 +11,8 @@ peers=$(mktemp -d /tmp/concord-live-peers.XXXXXX)
 cleanup() { "$here/peers/stop-peers.sh" "$peers" --wipe >/dev/null 2>&1 || true; rm -rf "$peers"; }
 trap cleanup EXIT
 # RT posts every ticket transaction to concord's listener (see sync_live.py)
-RT_WEBHOOK_URL=http://127.0.0.1:18484/webhook/rt \
+listen=${CONCORD_LIVE_LISTEN_PORT:-18484}
+RT_WEBHOOK_URL=http://127.0.0.1:$listen/webhook/rt \
 "$here/peers/start-peers.sh" "$peers" ${CONCORD_LIVE_RT_PORT:-18090} ${CONCORD_LIVE_REDMINE_PORT:-18091} >"$peers/start.log" 2>&1 ||
 	{ tail -20 "$peers/start.log"; exit 1; }
-CONCORD_LIVE_WEBHOOKS=1 CONCORD_PEERS_DIR=$peers python3 "$here/sync_live.py" "$concord" "$root"
+CONCORD_LIVE_LISTEN_PORT=$listen CONCORD_LIVE_WEBHOOKS=1 CONCORD_PEERS_DIR=$peers python3 "$here/sync_live.py" "$concord" "$root"
