@@ -39,6 +39,10 @@ struct cc_runtime {
 	size_t nconn;
 	struct cc_hub *hub;
 	int64_t next_poll[CC_MAX_SYSTEMS];
+	/* first start: records read before the system's first complete poll */
+	uint64_t first_sync_read[CC_MAX_SYSTEMS];
+	int64_t progress_at_ms;      /* last "catching up" line */
+	uint64_t progress_delivered; /* deliveries counted at that line */
 	uint64_t rng;
 	struct cc_webhook_listener *listener;
 	uint64_t dead_before;
@@ -260,6 +264,9 @@ static int poll_system(struct cc_runtime *rt, size_t s)
 	const struct cc_system_def *sd = &rt->fc->engine.systems[s];
 	uint64_t before = cc_hub_stats(rt->hub)->observations;
 	uint64_t failures = cc_hub_stats(rt->hub)->poll_failures;
+	struct cc_hub_system_status hs;
+	cc_hub_system_status(rt->hub, (int)s, &hs);
+	bool first = hs.last_poll_start_ms == 0; /* never polled through: a first start */
 	int rc = cc_hub_poll(rt->hub, (int)s);
 	rt->next_poll[s] = wall_ms() + (sd->poll_interval_ms > 0 ? sd->poll_interval_ms : 60000);
 	if (rc) {
@@ -271,10 +278,43 @@ static int poll_system(struct cc_runtime *rt, size_t s)
 	if (cc_hub_stats(rt->hub)->poll_failures != failures)
 		logf_(rt, "WARN", "system=%s poll failed: %s; retried at the next interval", sd->name,
 		      cc_hub_last_failure(rt->hub, (int)s));
+	else if (first)
+		logf_(rt, "INFO", "system=%s first sync: %" PRIu64 " existing records read so far",
+		      sd->name, rt->first_sync_read[s] += seen);
 	else if (seen)
 		logf_(rt, "INFO", "system=%s polled: %" PRIu64 " changed record%s", sd->name, seen,
 		      seen == 1 ? "" : "s");
+	if (first && cc_hub_stats(rt->hub)->poll_failures == failures) {
+		cc_hub_system_status(rt->hub, (int)s, &hs);
+		if (hs.last_poll_start_ms)
+			logf_(rt, "INFO", "system=%s first sync: all %" PRIu64 " existing records read; "
+			      "their copies follow through the outbox", sd->name, rt->first_sync_read[s]);
+	}
 	return 0;
+}
+
+static size_t outbox_depth(struct cc_runtime *rt);
+
+/*
+ * Progress while the outbox holds work (a first start, a burst, a system
+ * back from an outage): one line every 10 s.
+ */
+static void log_progress(struct cc_runtime *rt)
+{
+	int64_t now = wall_ms();
+	if (now - rt->progress_at_ms < 10000)
+		return;
+	const struct cc_hub_stats *st = cc_hub_stats(rt->hub);
+	uint64_t done = st->writes + st->creates + st->comments;
+	size_t depth = outbox_depth(rt);
+	if (depth || done != rt->progress_delivered) {
+		if (depth)
+			logf_(rt, "INFO", "catching up: %zu deliveries waiting in the outbox, %" PRIu64
+			      " done in the last %.0f s", depth, done - rt->progress_delivered,
+			      rt->progress_at_ms ? (double)(now - rt->progress_at_ms) / 1000.0 : 0.0);
+	}
+	rt->progress_at_ms = now;
+	rt->progress_delivered = done;
 }
 
 /* Refreshes the live status of a system from the hub and the listener. */
@@ -638,6 +678,7 @@ int cc_runtime_serve(struct cc_runtime *rt)
 			rc = 2;
 			break;
 		}
+		log_progress(rt);
 		int64_t now = wall_ms();
 		int64_t wake = next_due(rt);
 		for (size_t s = 0; s < rt->fc->engine.nsystems; s++)
