@@ -71,12 +71,12 @@ void cc_seen_put(struct cc_seen *s, const char *id, uint64_t rv)
 	}
 }
 
-bool cc_seen_has(const struct cc_seen *s, const char *id, uint64_t rv)
+bool cc_seen_covers(const struct cc_seen *s, const char *id, uint64_t rv)
 {
 	if (!s->cap || !id)
 		return false;
 	size_t k = slot(s->ids, s->cap, id);
-	return s->ids[k] && s->rv[k] == rv;
+	return s->ids[k] && s->rv[k] >= rv;
 }
 
 void cc_seen_clear(struct cc_seen *s)

@@ -28,8 +28,8 @@ struct cc_seen {
 
 /* Remembers that the record `id` was returned at version rv (newest wins). */
 void cc_seen_put(struct cc_seen *s, const char *id, uint64_t rv);
-/* True when `id` was returned at exactly version rv. */
-bool cc_seen_has(const struct cc_seen *s, const char *id, uint64_t rv);
+/* True when `id` was returned at version rv or a newer one. */
+bool cc_seen_covers(const struct cc_seen *s, const char *id, uint64_t rv);
 void cc_seen_clear(struct cc_seen *s);
 
 #endif

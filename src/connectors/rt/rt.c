@@ -774,7 +774,7 @@ static enum cc_result rt_list(void *self, int64_t since_s, int64_t after_mtime_s
 	}
 	size_t w2 = 0;
 	for (size_t k = 0; k < n; k++) {
-		if (ks.k[k].txn && cc_seen_has(&r->seen, ks.k[k].id, ks.k[k].txn))
+		if (ks.k[k].txn && cc_seen_covers(&r->seen, ks.k[k].id, ks.k[k].txn))
 			r->skipped++;
 		else
 			ks.k[w2++] = ks.k[k];
@@ -1135,7 +1135,7 @@ static enum cc_result rt_webhook(void *self, const char *body, size_t len, struc
 		return cc_call_fail(call, CC_ERROR, "rt: webhook body names no ticket");
 	char idb[24];
 	snprintf(idb, sizeof(idb), "%" PRIu64, tid);
-	if (txn && cc_seen_has(&r->seen, idb, txn))
+	if (txn && cc_seen_covers(&r->seen, idb, txn))
 		return CC_OK; /* concord's own write, read back already */
 	pg->items = calloc(1, sizeof(*pg->items));
 	if (!pg->items)
