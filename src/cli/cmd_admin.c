@@ -128,7 +128,8 @@ int cc_cmd_status(int argc, char **argv)
 			printf("  breaker          %s (%d failures in a row)\n", breaker,
 			       st->breaker_failures);
 		}
-		printf("  API requests     %" PRIu64 " since the daemon started\n", st->requests);
+		printf("  API requests     %" PRIu64 " in %" PRIu64 " polls since the daemon started\n",
+		       st->requests, st->polls);
 		printf("  webhooks         %" PRIu64 " received, %" PRIu64 " dropped (queue full)\n",
 		       st->webhooks, st->webhooks_dropped);
 		cc_control_format_time(when, sizeof(when), st->updated_ms);

@@ -51,6 +51,7 @@ struct cc_hub_stats {
 	uint64_t polls;
 	uint64_t poll_failures;
 	uint64_t requests[CC_MAX_SYSTEMS]; /* API budget, every request counted */
+	uint64_t polls_of[CC_MAX_SYSTEMS]; /* polls per system */
 };
 
 struct cc_hub;

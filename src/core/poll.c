@@ -66,6 +66,7 @@ int cc_hub_poll(struct cc_hub *h, int system)
 	size_t page_size = sd->page_size ? sd->page_size : 100;
 
 	h->stats.polls++;
+	h->stats.polls_of[system]++;
 	int64_t remote_now_s = INT64_MIN; /* the system's clock when the poll began */
 	for (int page = 0; page < MAX_PAGES_PER_POLL; page++) {
 		struct cc_page pg = { 0 };

@@ -68,10 +68,11 @@ int cc_control_status_save(struct cc_store *st, const char *system,
 	int n = snprintf(text, sizeof(text),
 	                 "v=1 updated_ms=%" PRId64 " poll_ok_ms=%" PRId64 " failure_ms=%" PRId64
 	                 " failing=%d breaker_failures=%d breaker_open_until_ms=%" PRId64
-	                 " requests=%" PRIu64 " webhooks=%" PRIu64 " webhooks_dropped=%" PRIu64
-	                 " reason=%s",
+	                 " requests=%" PRIu64 " polls=%" PRIu64 " webhooks=%" PRIu64
+	                 " webhooks_dropped=%" PRIu64 " reason=%s",
 	                 s->updated_ms, s->last_poll_ok_ms, s->last_failure_ms, s->failing ? 1 : 0,
-	                 s->breaker_failures, s->breaker_open_until_ms, s->requests, s->webhooks,
+	                 s->breaker_failures, s->breaker_open_until_ms, s->requests, s->polls,
+	                 s->webhooks,
 	                 s->webhooks_dropped, s->last_failure);
 	if (n < 0)
 		return CC_EINVAL;
@@ -122,6 +123,8 @@ int cc_control_status_load(struct cc_store *st, const char *system,
 			out->breaker_open_until_ms = v;
 		else if (strcmp(key, "requests") == 0)
 			out->requests = (uint64_t)v;
+		else if (strcmp(key, "polls") == 0)
+			out->polls = (uint64_t)v;
 		else if (strcmp(key, "webhooks") == 0)
 			out->webhooks = (uint64_t)v;
 		else if (strcmp(key, "webhooks_dropped") == 0)

@@ -43,6 +43,7 @@ struct cc_system_status {
 	int breaker_failures;        /* consecutive failed deliveries */
 	int64_t breaker_open_until_ms; /* 0: closed; in the past: half-open */
 	uint64_t requests;           /* API requests since the daemon started */
+	uint64_t polls;              /* polls since the daemon started */
 	uint64_t webhooks;           /* webhook bodies received since the daemon started */
 	uint64_t webhooks_dropped;   /* ... dropped because the queue was full */
 };

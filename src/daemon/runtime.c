@@ -329,6 +329,7 @@ static void refresh_status(struct cc_runtime *rt, size_t s)
 	st->breaker_failures = hs.failures;
 	st->breaker_open_until_ms = hs.open_until_ms;
 	st->requests = cc_hub_stats(rt->hub)->requests[s];
+	st->polls = cc_hub_stats(rt->hub)->polls_of[s];
 	const char *failure = cc_hub_last_failure(rt->hub, (int)s);
 	st->failing = failure[0] != '\0';
 	if (st->failing) {
@@ -381,7 +382,7 @@ static char *status_json(struct cc_runtime *rt, unsigned *http)
 		cc_control_format_time(open_until, sizeof(open_until), st->breaker_open_until_ms);
 		json_t *j = json_pack(
 			"{s:s, s:s, s:b, s:o, s:o, s:I, s:I, s:I, s:{s:s, s:i, s:o}, s:o, s:o, s:b, "
-			"s:{s:I}, s:{s:I, s:I}}",
+			"s:{s:I, s:I}, s:{s:I, s:I}}",
 			"name", cfg->systems[s].name, "kind", cfg->systems[s].kind,
 			"paused", rep[s].paused,
 			"last_poll_ok", st->last_poll_ok_ms > 0 ? json_string(poll_at) : json_null(),
@@ -396,7 +397,7 @@ static char *status_json(struct cc_runtime *rt, unsigned *http)
 			"last_failure", st->last_failure_ms > 0 ? json_string(st->last_failure) : json_null(),
 			"last_failure_at", st->last_failure_ms > 0 ? json_string(fail_at) : json_null(),
 			"failing", st->failing,
-			"requests", "total", (json_int_t)st->requests,
+			"requests", "total", (json_int_t)st->requests, "polls", (json_int_t)st->polls,
 			"webhooks", "received", (json_int_t)st->webhooks, "dropped",
 			(json_int_t)st->webhooks_dropped);
 		ok = j && json_array_append_new(systems, j) == 0;
@@ -697,8 +698,7 @@ int cc_runtime_serve(struct cc_runtime *rt)
 			cc_webhook_listener_counts(rt->listener, (int)s, &hooks, &hooks_dropped);
 		logf_(rt, "INFO", "stats system=%s requests=%" PRIu64 " polls=%" PRIu64
 		      " webhooks=%" PRIu64 " webhooks_dropped=%" PRIu64,
-		      rt->fc->engine.systems[s].name, st->requests[s],
-		      st->polls / (rt->fc->engine.nsystems ? rt->fc->engine.nsystems : 1), hooks,
+		      rt->fc->engine.systems[s].name, st->requests[s], st->polls_of[s], hooks,
 		      hooks_dropped);
 	}
 	logf_(rt, "INFO", "stats writes=%" PRIu64 " creates=%" PRIu64 " comments=%" PRIu64

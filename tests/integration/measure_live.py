@@ -57,8 +57,18 @@ cfg = os.path.join(tmp, "rt-redmine.yaml")
 with open(os.path.join(ROOT, "examples", "rt-redmine.yaml")) as f:
     text = f.read()
 text = re.sub(r"^store:.*$", "store: sqlite:" + os.path.join(tmp, "m.db"), text, flags=re.M)
+LISTEN = os.environ.get("CONCORD_MEASURE_LISTEN", "127.0.0.1:18485")
+env["CONCORD_ADMIN_TOKEN"] = "measure-%d" % os.getpid()
 with open(cfg, "w") as f:
-    f.write(text + "\nlisten: 127.0.0.1:18485\n")
+    f.write(text + "\nlisten: %s\nadmin_token: {env: CONCORD_ADMIN_TOKEN}\n" % LISTEN)
+
+
+def admin_status():
+    req = urllib.request.Request("http://%s/admin/status" % LISTEN,
+                                 headers={"Authorization": "Bearer " + env["CONCORD_ADMIN_TOKEN"]})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return {s["name"]: (s["requests"]["total"], s["requests"]["polls"])
+                for s in json.loads(r.read())["systems"]}
 
 
 def serve(logname):
@@ -108,17 +118,23 @@ def settle(target):
         time.sleep(20)
 
 
-def idle(label, seconds=40):
-    # quiet first: longer than the 30 s poll overlap, so only idle polls remain
+def idle(label, seconds=60):
+    # quiet first: longer than the 30 s poll overlap, so only idle polls remain;
+    # then the requests and polls counted by the daemon between two moments
+    # after a warm-up (the first polls of a new process re-read the overlap)
     time.sleep(35)
     p, log = serve("idle-%s.log" % label)
+    time.sleep(20)
+    a = admin_status()
     time.sleep(seconds)
+    b = admin_status()
     stop(p)
-    s = stats(log)
     for sysname in ("rt", "redmine"):
-        req, polls = s.get(sysname, (0, 0))
+        req, polls = b[sysname][0] - a[sysname][0], b[sysname][1] - a[sysname][1]
         print("idle %-8s %-7s tickets: %d requests in %d polls = %.2f per poll interval"
-              % (label, sysname, req, polls, req / polls if polls else float("nan")), flush=True)
+              " (%d s after a 20 s warm-up)"
+              % (label, sysname, req, polls, req / polls if polls else float("nan"), seconds),
+              flush=True)
 
 
 print("seeding %d issues in Redmine" % SMALL, flush=True)
