@@ -174,6 +174,12 @@ static bool all_digits(const char *s)
 	return true;
 }
 
+int64_t cc_list_from(int64_t since_s, int64_t after_mtime_s, const char *after_id)
+{
+	int64_t lo = since_s < 0 ? 0 : since_s;
+	return after_id && after_mtime_s > lo ? after_mtime_s : lo;
+}
+
 int cc_keyset_cmp(int64_t am, const char *aid, int64_t bm, const char *bid)
 {
 	if (am != bm)

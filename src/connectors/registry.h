@@ -107,6 +107,12 @@ const char *cc_json_str(struct json_t *v, char *buf, size_t len);
 enum cc_result cc_call_fail(struct cc_call *call, enum cc_result r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * Where a listing's search starts: since_s (0 when negative: everything),
+ * or the page's keyset position when that is later.
+ */
+int64_t cc_list_from(int64_t since_s, int64_t after_mtime_s, const char *after_id);
+
 /* Keyset order of (mtime, remote id): ids compare as numbers when both are. */
 int cc_keyset_cmp(int64_t am, const char *aid, int64_t bm, const char *bid);
 

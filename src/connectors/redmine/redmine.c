@@ -642,9 +642,7 @@ static enum cc_result rm_list(void *self, int64_t since_s, int64_t after_mtime_s
 	enum cc_result res = ensure_project(r, call);
 	if (res != CC_OK)
 		return res;
-	int64_t lo = since_s < 0 ? 0 : since_s;
-	if (after_id && after_mtime_s > lo)
-		lo = after_mtime_s;
+	int64_t lo = cc_list_from(since_s, after_mtime_s, after_id);
 	char when[32];
 	cc_format_utc(when, sizeof(when), lo, true);
 	struct key *keys = NULL;
