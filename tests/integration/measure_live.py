@@ -5,7 +5,10 @@ idle API calls per poll interval at two numbers of tickets, and the latency
 from an edit to its arrival on the other side at 2 s polling.
 
 usage: measure_live.py CONCORD REPO_ROOT [SMALL LARGE]   (defaults 100 2000)
+       measure_live.py CONCORD REPO_ROOT --again DIR
 The peers' peers.env is read from $CONCORD_PEERS_DIR (default /tmp/concord-peers).
+--again takes the store of an earlier run (DIR/m.db, the tickets it synced)
+and measures only the idle cost and the propagated changes, with CONCORD.
 """
 import json
 import os
@@ -20,8 +23,9 @@ import urllib.parse
 import urllib.request
 
 CONCORD, ROOT = sys.argv[1], sys.argv[2]
-SMALL = int(sys.argv[3]) if len(sys.argv) > 3 else 100
-LARGE = int(sys.argv[4]) if len(sys.argv) > 4 else 2000
+AGAIN = sys.argv[4] if len(sys.argv) > 4 and sys.argv[3] == "--again" else None
+SMALL = int(sys.argv[3]) if len(sys.argv) > 3 and not AGAIN else 100
+LARGE = int(sys.argv[4]) if len(sys.argv) > 4 and not AGAIN else 2000
 PEERS = os.environ.get("CONCORD_PEERS_DIR", "/tmp/concord-peers")
 env = dict(os.environ)
 with open(os.path.join(PEERS, "peers.env")) as f:
@@ -52,7 +56,7 @@ def rm_count():
     return int(call("GET", RM + "/issues.json?project_id=%s&status_id=*&limit=1" % PROJECT, RMH)["total_count"])
 
 
-tmp = tempfile.mkdtemp(prefix="concord-measure-")
+tmp = AGAIN or tempfile.mkdtemp(prefix="concord-measure-")
 cfg = os.path.join(tmp, "rt-redmine.yaml")
 with open(os.path.join(ROOT, "examples", "rt-redmine.yaml")) as f:
     text = f.read()
@@ -137,12 +141,15 @@ def idle(label, seconds=60):
               flush=True)
 
 
-print("seeding %d issues in Redmine" % SMALL, flush=True)
-n = seed(SMALL)
-p, log = serve("sync-small.log")
-settle(n)
-stop(p)
-idle("%d" % n)
+if AGAIN:
+    idle("%d" % rt_count())
+else:
+    print("seeding %d issues in Redmine" % SMALL, flush=True)
+    n = seed(SMALL)
+    p, log = serve("sync-small.log")
+    settle(n)
+    stop(p)
+    idle("%d" % n)
 
 # Propagated changes: edits on one side, counted at the other; latency per edit.
 p, log = serve("changes.log")
@@ -179,6 +186,9 @@ if lat:
     print("latency edit -> arrival (2 s polling, %d edits): p50 %.2f s, p99 %.2f s, max %.2f s"
           % (len(lat), statistics.median(lat), p99, lat[-1]), flush=True)
 
+if AGAIN:
+    print("logs in", tmp)
+    sys.exit(0)
 print("seeding up to %d issues in Redmine (and syncing them to RT)" % LARGE, flush=True)
 n = seed(LARGE)
 p, log = serve("sync-large.log")
