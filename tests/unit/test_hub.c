@@ -1063,6 +1063,57 @@ static void test_duplicate_observation_dropped(void **state)
 	assert_int_equal(w->fk[A].n_update, 1);
 }
 
+/*
+ * A torn read (RT's observation is the ticket, then its history, in two
+ * requests): a person's edit lands between them, so the read holds the old
+ * title with the new remote version and the title's new modification time.
+ * The next poll reads the same remote version whole: it is no duplicate,
+ * and the edit goes out (it used to wait for the record's next change).
+ */
+static void test_torn_read_then_same_version_not_dropped(void **state)
+{
+	struct world *w = *state;
+	struct cc_case c;
+	establish(w);
+	struct cc_observation torn;
+	rec_to_obs(&w->fk[A], &w->fk[A].rec[0], &torn); /* the ticket, read first */
+	advance(w, 1000);
+	person_edit(&w->fk[A], "A-1", F_TITLE, "Printer down on floor 3");
+	torn.rv = w->fk[A].rec[0].rv;                   /* the history, read after */
+	torn.mtime_s = w->fk[A].rec[0].mtime_s;
+	torn.fields[F_TITLE].mtime_s = w->fk[A].rec[0].fmtime[F_TITLE];
+	assert_int_equal(cc_hub_ingest(w->hub, &torn), CC_EOK);
+	cc_observation_clear(&torn);
+	assert_int_equal(w->audits[CC_AUDIT_COVERED], 1);
+	deliver(w, B);
+	assert_int_equal(w->fk[B].n_update, 0);
+
+	advance(w, 1000);
+	poll(w, A); /* the same remote version, read whole */
+	load_case(w, 1, &c);
+	assert_string_equal(c.f[F_TITLE].value, "Printer down on floor 3");
+	assert_int_equal(c.f[F_TITLE].origin, A);
+	cc_case_clear(&c);
+	deliver(w, B);
+	assert_int_equal(w->fk[B].n_update, 1);
+	assert_string_equal(val(&w->fk[B], 0, F_TITLE), "Printer down on floor 3");
+
+	/* and then quiet: the version seen again is a duplicate, no echo */
+	uint64_t dups = stats(w)->duplicates;
+	for (int i = 0; i < 3; i++) {
+		advance(w, 1000);
+		poll(w, A);
+		poll(w, B);
+		deliver(w, A);
+		deliver(w, B);
+	}
+	assert_true(stats(w)->duplicates > dups);
+	assert_int_equal(w->fk[A].n_update, 0);
+	assert_int_equal(w->fk[B].n_update, 1);
+	assert_int_equal(w->audits[CC_AUDIT_LOST_CONFLICT], 0);
+	assert_outbox_empty(w);
+}
+
 static void test_stale_observation_dropped(void **state)
 {
 	struct world *w = *state;
@@ -1354,6 +1405,7 @@ int main(void)
 		T(test_comments_mirrored_once_each_way),
 		T(test_comment_of_unknown_outcome_not_mirrored_twice),
 		T(test_duplicate_observation_dropped),
+		T(test_torn_read_then_same_version_not_dropped),
 		T(test_stale_observation_dropped),
 		T(test_retry_after_sets_delay),
 		T(test_conflict_rereads_then_writes),
