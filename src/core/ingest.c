@@ -48,6 +48,20 @@ static int ingest_comments(struct cc_hub *h, struct cc_case *c, const struct cc_
 	return CC_EOK;
 }
 
+/* True when a mapped field of the observation holds another value than its shadow. */
+static bool differs_from_shadows(struct cc_hub *h, const struct cc_link *L,
+                                 const struct cc_observation *o)
+{
+	for (size_t f = 0; f < h->cfg->nfields; f++) {
+		const struct cc_obs_field *of = &o->fields[f];
+		if (!h->cfg->systems[o->system].map[f].mapped || !of->present)
+			continue;
+		if (!L->shadow[f] || !of->value || strcmp(of->value, L->shadow[f]) != 0)
+			return true;
+	}
+	return false;
+}
+
 static enum cc_decision decision_of(int merge_result)
 {
 	switch (merge_result) {
@@ -74,7 +88,16 @@ int cc_hub_apply_observation(struct cc_hub *h, struct cc_case *c, const struct c
 		h->stats.stale++;
 		return cc_hub_audit(h, c, S, -1, CC_AUDIT_STALE, NULL, NULL, 0, "older remote version");
 	}
-	if (L->rv && o->rv == L->rv) {
+	/*
+	 * The same remote version once more is a duplicate only when it says
+	 * what the shadows hold. A record read in several requests (RT: the
+	 * ticket, then its history) can be torn: values from before a change,
+	 * the remote version from after it. Dropping the next, whole read of
+	 * that version would keep the change out until the record changes
+	 * again; it is diffed instead, and wins over the torn read.
+	 */
+	bool reread = L->rv && o->rv == L->rv;
+	if (reread && !differs_from_shadows(h, L, o)) {
 		h->stats.duplicates++;
 		return CC_EOK;
 	}
@@ -144,6 +167,7 @@ int cc_hub_apply_observation(struct cc_hub *h, struct cc_case *c, const struct c
 			.system = S, .field = (int)f, .remote_value = v, .old_shadow = old,
 			.ver = cc_hub_field_version(h, o, (int)f),
 			.first_sight = first_sight,
+			.reread = reread,
 		};
 		int m = cc_merge(h->cfg, c, &ch);
 		free(old);

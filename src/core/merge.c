@@ -17,6 +17,18 @@ static int apply(struct cc_case *c, const struct cc_change *ch, const char *cano
 	return CC_MERGE_APPLIED;
 }
 
+/*
+ * Newer than the case value. A re-read of the very remote version the case
+ * value came from is at least as fresh as the read it came from (which was
+ * torn): it wins the tie, even when the clock correction moved a few ms.
+ */
+static bool newer(const struct cc_change *ch, const struct cc_field_state *fs)
+{
+	if (ch->reread && fs->origin == ch->system && fs->ver.rv == ch->ver.rv)
+		return true;
+	return cc_version_cmp(&ch->ver, &fs->ver) > 0;
+}
+
 /* A value a person's new record carried before the case was first mirrored. */
 static bool raised_value(const struct cc_case *c, const struct cc_change *ch)
 {
@@ -43,7 +55,7 @@ static int merge_manual(const struct cc_config *cfg, struct cc_case *c,
 		fs->parked_system = ch->system;
 		return CC_MERGE_PARKED;
 	}
-	if (cc_version_cmp(&ch->ver, &fs->ver) > 0 || in_sync)
+	if (newer(ch, fs) || in_sync)
 		return apply(c, ch, canonical);
 	return CC_MERGE_LOST;
 }
@@ -86,8 +98,7 @@ int cc_merge(const struct cc_config *cfg, struct cc_case *c, const struct cc_cha
 		 * before the case was first mirrored; any later change outside the
 		 * owner is refused. */
 		if (raised_value(c, ch) && fs->origin != fd->owner)
-			return cc_version_cmp(&ch->ver, &fs->ver) > 0 ? apply(c, ch, canonical)
-			                                              : CC_MERGE_LOST;
+			return newer(ch, fs) ? apply(c, ch, canonical) : CC_MERGE_LOST;
 		if (fd->owner_mode == CC_OWNER_IGNORE) {
 			link->ignored_mask |= bit;
 			link->ignored_ver[ch->field] = fs->ver;
@@ -97,7 +108,7 @@ int cc_merge(const struct cc_config *cfg, struct cc_case *c, const struct cc_cha
 		return merge_manual(cfg, c, ch, canonical);
 	case CC_POLICY_LWW:
 	default:
-		if (cc_version_cmp(&ch->ver, &fs->ver) > 0)
+		if (newer(ch, fs))
 			return apply(c, ch, canonical);
 		return CC_MERGE_LOST;
 	}

@@ -29,6 +29,8 @@ struct cc_change {
 	const char *old_shadow;    /* what the hub knew the system held before, or NULL */
 	struct cc_version ver;
 	bool first_sight;          /* a person's new record seen for the first time */
+	bool reread;               /* the remote version last seen, read again with other
+	                            * values: the earlier read of it was torn */
 };
 
 /* Decides one change and updates the case. Returns CC_MERGE_* or CC_ENOMEM. */

@@ -93,6 +93,9 @@ def rm_notes(i):
     return [j["notes"] for j in rm_get(i).get("journals", []) if j.get("notes")]
 
 
+waits = []
+
+
 def wait(what, fn, timeout=180):
     t0 = time.time()
     end = t0 + timeout
@@ -100,11 +103,14 @@ def wait(what, fn, timeout=180):
         try:
             v = fn()
             if v:
-                print("     %.1f s: %s" % (time.time() - t0, what), flush=True)
+                took = time.time() - t0
+                waits.append((what, took))
+                print("wait %6.1fs  %s  (from %s)" % (took, what, time.strftime("%H:%M:%S", time.localtime(t0))), flush=True)
                 return v
         except Exception:  # a peer busy for a moment: try again
             pass
         time.sleep(1)
+    waits.append((what, time.time() - t0))
     check(False, "in time: " + what)
     return None
 
@@ -232,6 +238,10 @@ with open(os.path.join(tmp, "concord.log")) as f:
 if os.environ.get("CONCORD_LIVE_WEBHOOKS"):
     check(sum(hooks) > 0, "RT webhooks received: %d over %d runs of concord" % (sum(hooks), len(hooks)))
 print("%d checks, %d failed; log: %s" % (checks, len(failures), os.path.join(tmp, "concord.log")))
+slow = [(w, t) for w, t in waits if t > 15]
+print("longest wait: %.1fs (%s); %d waits over 15 s; store: %s" % (
+    max((t for _, t in waits), default=0), max(waits, key=lambda x: x[1])[0] if waits else "-",
+    len(slow), os.path.join(tmp, "live.db")), flush=True)
 if failures:
     with open(os.path.join(tmp, "concord.log")) as f:
         print("".join(f.readlines()[-40:]))

@@ -82,6 +82,10 @@ struct fake {
 	struct cc_store *crash_after_write;
 	/* one-shot scripts, reset to ACT_OK after use */
 	struct fake_script next_update, next_create, next_comment;
+	/* one-shot: a person's edit that lands during the next update, after
+	 * the write and before its read-back (race_value NULL: none) */
+	int race_field;
+	const char *race_value;
 	int n_list, n_read, n_find, n_create, n_update, n_comment;
 };
 
@@ -311,6 +315,13 @@ static enum cc_result fake_update(void *self, const struct cc_write *w, struct c
 		xset(&rec->val[i], w->values[i]);
 		rec->fmtime[i] = rec->mtime_s;
 		xset(&rec->author[i], "concord");
+	}
+	if (f->race_value) {
+		bump(f, rec);
+		xset(&rec->val[f->race_field], f->race_value);
+		rec->fmtime[f->race_field] = rec->mtime_s;
+		xset(&rec->author[f->race_field], "person");
+		f->race_value = NULL;
 	}
 	if (r == CC_OK)
 		rec_to_obs(f, rec, out);
@@ -1110,6 +1121,96 @@ static void test_duplicate_observation_dropped(void **state)
 	assert_int_equal(w->fk[A].n_update, 1);
 }
 
+/*
+ * A torn read (RT's observation is the ticket, then its history, in two
+ * requests): a person's edit lands between them, so the read holds the old
+ * title with the new remote version and the title's new modification time.
+ * The next poll reads the same remote version whole: it is no duplicate,
+ * and the edit goes out (it used to wait for the record's next change).
+ */
+static void test_torn_read_then_same_version_not_dropped(void **state)
+{
+	struct world *w = *state;
+	struct cc_case c;
+	establish(w);
+	struct cc_observation torn;
+	rec_to_obs(&w->fk[A], &w->fk[A].rec[0], &torn); /* the ticket, read first */
+	advance(w, 1000);
+	person_edit(&w->fk[A], "A-1", F_TITLE, "Printer down on floor 3");
+	torn.rv = w->fk[A].rec[0].rv;                   /* the history, read after */
+	torn.mtime_s = w->fk[A].rec[0].mtime_s;
+	torn.fields[F_TITLE].mtime_s = w->fk[A].rec[0].fmtime[F_TITLE];
+	assert_int_equal(cc_hub_ingest(w->hub, &torn), CC_EOK);
+	cc_observation_clear(&torn);
+	assert_int_equal(w->audits[CC_AUDIT_COVERED], 1);
+	deliver(w, B);
+	assert_int_equal(w->fk[B].n_update, 0);
+
+	advance(w, 1000);
+	poll(w, A); /* the same remote version, read whole */
+	load_case(w, 1, &c);
+	assert_string_equal(c.f[F_TITLE].value, "Printer down on floor 3");
+	assert_int_equal(c.f[F_TITLE].origin, A);
+	cc_case_clear(&c);
+	deliver(w, B);
+	assert_int_equal(w->fk[B].n_update, 1);
+	assert_string_equal(val(&w->fk[B], 0, F_TITLE), "Printer down on floor 3");
+
+	/* and then quiet: the version seen again is a duplicate, no echo */
+	uint64_t dups = stats(w)->duplicates;
+	for (int i = 0; i < 3; i++) {
+		advance(w, 1000);
+		poll(w, A);
+		poll(w, B);
+		deliver(w, A);
+		deliver(w, B);
+	}
+	assert_true(stats(w)->duplicates > dups);
+	assert_int_equal(w->fk[A].n_update, 0);
+	assert_int_equal(w->fk[B].n_update, 1);
+	assert_int_equal(w->audits[CC_AUDIT_LOST_CONFLICT], 0);
+	assert_outbox_empty(w);
+}
+
+/*
+ * A person edits B's priority while the hub writes B's title: the write's
+ * read-back carries the new remote version and the edit, but the hub takes
+ * only the written field from it. The next poll reads that version again:
+ * no duplicate, the priority goes to A (it used to wait for B's next change).
+ */
+static void test_edit_during_write_not_dropped(void **state)
+{
+	struct world *w = *state;
+	struct cc_case c;
+	establish(w);
+	person_edit(&w->fk[A], "A-1", F_TITLE, "Printer down on floor 3");
+	poll(w, A);
+	w->fk[B].race_field = F_PRIO;
+	w->fk[B].race_value = "low";
+	deliver(w, B);
+	assert_int_equal(w->fk[B].n_update, 1);
+	assert_string_equal(val(&w->fk[B], 0, F_PRIO), "low");
+	advance(w, 1000);
+	poll(w, B);
+	load_case(w, 1, &c);
+	assert_string_equal(c.f[F_PRIO].value, "low");
+	assert_int_equal(c.f[F_PRIO].origin, B);
+	cc_case_clear(&c);
+	deliver(w, A);
+	assert_string_equal(val(&w->fk[A], 0, F_PRIO), "low");
+	assert_string_equal(val(&w->fk[A], 0, F_TITLE), "Printer down on floor 3");
+	for (int i = 0; i < 3; i++) {
+		advance(w, 1000);
+		poll(w, A);
+		poll(w, B);
+		deliver(w, A);
+		deliver(w, B);
+	}
+	assert_int_equal(w->fk[A].n_update, 1);
+	assert_int_equal(w->fk[B].n_update, 1);
+	assert_outbox_empty(w);
+}
+
 static void test_stale_observation_dropped(void **state)
 {
 	struct world *w = *state;
@@ -1438,6 +1539,8 @@ int main(void)
 		T(test_comments_mirrored_once_each_way),
 		T(test_comment_of_unknown_outcome_not_mirrored_twice),
 		T(test_duplicate_observation_dropped),
+		T(test_torn_read_then_same_version_not_dropped),
+		T(test_edit_during_write_not_dropped),
 		T(test_stale_observation_dropped),
 		T(test_retry_after_sets_delay),
 		T(test_conflict_rereads_then_writes),
