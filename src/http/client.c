@@ -76,6 +76,7 @@ struct exchange {
 	char retry_after[HEADER_VALUE_MAX];
 	char rl_remaining[HEADER_VALUE_MAX];
 	char rl_reset[HEADER_VALUE_MAX];
+	char etag[HEADER_VALUE_MAX];
 	char *location;
 };
 
@@ -409,6 +410,7 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
 	if (n >= 5 && strncmp(line, "HTTP/", 5) == 0) {
 		/* A new response (after 100 Continue, say): forget the previous headers. */
 		x->date[0] = x->retry_after[0] = x->rl_remaining[0] = x->rl_reset[0] = '\0';
+		x->etag[0] = '\0';
 		free(x->location);
 		x->location = NULL;
 		return n;
@@ -429,6 +431,8 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
 	else if (header_is(line, namelen, "X-RateLimit-Reset") ||
 	         header_is(line, namelen, "RateLimit-Reset"))
 		copy_value(x->rl_reset, v, vn);
+	else if (header_is(line, namelen, "ETag"))
+		copy_value(x->etag, v, vn);
 	else if (header_is(line, namelen, "Location")) {
 		char tmp[2048];
 		size_t cut = vn < sizeof(tmp) ? vn : sizeof(tmp) - 1;
@@ -445,6 +449,22 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
 			x->nomem = true;
 	}
 	return n;
+}
+
+/* An ETag without its weak mark and quotes: W/"1245" or "1245" -> 1245;
+ * "" when none or too long to compare whole. */
+static void etag_value(char *dst, size_t len, const char *raw)
+{
+	const char *t = strncmp(raw, "W/", 2) == 0 ? raw + 2 : raw;
+	size_t n = strlen(t);
+	if (n >= 2 && t[0] == '"' && t[n - 1] == '"') {
+		t++;
+		n -= 2;
+	}
+	if (n >= len)
+		n = 0;
+	memcpy(dst, t, n);
+	dst[n] = '\0';
 }
 
 /* A whole number or decimal of seconds ("2", "1.5"); false for anything else. */
@@ -807,6 +827,7 @@ static void transfer_end(struct cc_http_client *c, struct slot *s, CURLcode rc)
 	}
 	resp->location = x->location;
 	x->location = NULL;
+	etag_value(resp->etag, sizeof(resp->etag), x->etag);
 	call->result = r;
 
 	/* No pointer into this transfer (URL, callbacks' state) stays in the

@@ -38,6 +38,7 @@ struct cc_http_response {
 	bool has_date;            /* the Date header, whole seconds since the epoch */
 	int64_t date_s;
 	char *location;           /* Location header of a 201, or NULL; owned */
+	char etag[80];            /* the ETag, without W/ and quotes; "" when none */
 };
 
 struct cc_http_client;

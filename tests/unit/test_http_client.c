@@ -170,7 +170,8 @@ static enum MHD_Result answer(struct MHD_Connection *conn, const char *url)
 		             (const char *const[]){ "Date", FIXED_DATE, NULL });
 	if (!strcmp(url, "/created"))
 		return reply(conn, 201, "{\"id\":42}",
-		             (const char *const[]){ "Location", "/items/42", NULL });
+		             (const char *const[]){ "Location", "/items/42", "ETag", "W/\"1245\"",
+		                                    NULL });
 	if (!strcmp(url, "/missing")) {
 		char body[400];
 		int n = snprintf(body, sizeof(body), "{\"error\":\"not found\",\n\"detail\":\"");
@@ -366,6 +367,7 @@ static void test_created_location(void **state)
 	assert_int_equal(resp.status, 201);
 	assert_non_null(resp.location);
 	assert_string_equal(resp.location, "/items/42");
+	assert_string_equal(resp.etag, "1245"); /* W/"1245": the tag alone */
 	assert_string_equal(resp.body, "{\"id\":42}");
 	cc_http_response_clear(&resp);
 	cc_http_client_destroy(c);
@@ -1045,6 +1047,8 @@ static void test_batch_errors_per_item(void **state)
 	/* 201 with Location, and the body reached the server */
 	assert_int_equal(items[7].call.result, CC_OK);
 	assert_string_equal(items[7].resp.location, "/items/42");
+	assert_string_equal(items[7].resp.etag, "1245");
+	assert_string_equal(items[8].resp.etag, ""); /* none sent */
 	assert_int_equal(items[8].call.result, CC_OK);
 	clear_items(items, n);
 	cc_http_client_destroy(c);

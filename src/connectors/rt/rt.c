@@ -46,6 +46,7 @@ struct rt {
 	struct cc_usermap users;
 	struct cc_seen seen;    /* versions already returned (seen.h) */
 	struct cc_prefetch ahead; /* a poll page's first reads, sent at once */
+	char etag[80];          /* ETag of the last answer ("" when none) */
 	uint64_t skipped;       /* listed records not read again, for the log */
 };
 
@@ -84,6 +85,7 @@ static enum cc_result req(struct rt *r, const char *op, const char *method, cons
 	                             ? call->result
 	                             : cc_http_request(r->http, op, method, path, b, &resp, call);
 	free(b);
+	memcpy(r->etag, resp.etag, sizeof(r->etag));
 	if (status)
 		*status = resp.status;
 	if (res == CC_OK && out && resp.body && resp.len) {
@@ -352,6 +354,22 @@ static void history_clear(struct history *h)
 	h->n = 0;
 }
 
+/* The newest transaction id of a history read. */
+static uint64_t history_newest(const struct history *h)
+{
+	uint64_t newest = 0;
+	for (int p = 0; p < h->n; p++) {
+		size_t i;
+		json_t *x;
+		json_array_foreach(json_object_get(h->page[p], "items"), i, x) {
+			uint64_t xid = jid(json_object_get(x, "id"));
+			if (xid > newest)
+				newest = xid;
+		}
+	}
+	return newest;
+}
+
 /* *gone when RT answers 404 (the ticket was shredded). */
 static enum cc_result read_history(struct rt *r, const char *id, const char *op,
                                    struct history *h, bool *gone, struct cc_call *call)
@@ -383,11 +401,14 @@ static enum cc_result read_history(struct rt *r, const char *id, const char *op,
  * deleted, merged into another or moved out of the queue is an observation
  * with deleted set.
  *
- * The history is read before the ticket: the remote version (the newest
- * transaction) is then never newer than the values read, so a change that
- * lands between the two reads shows up as a newer version at the next
- * listing and is read again, instead of hiding behind a version that
- * already counts as seen.
+ * The history (the version: the newest transaction, the field times) and
+ * the ticket (the values) are two reads; a transaction committed between
+ * them would tear the observation. The ticket's ETag is its newest
+ * transaction, so a torn pair is seen and read again. Without an ETag (a
+ * proxy may drop it) the history read first still keeps the version from
+ * ever being newer than the values: a change between the reads shows up
+ * as a newer version at the next listing instead of hiding behind one
+ * that already counts as seen.
  */
 static enum cc_result observe(struct rt *r, const char *id, const char *op,
                               struct cc_observation *out, struct cc_call *call)
@@ -406,12 +427,30 @@ static enum cc_result observe(struct rt *r, const char *id, const char *op,
 		res = cc_call_fail(call, CC_RETRY, "rt: out of memory");
 		goto out;
 	}
-	res = read_history(r, id, op, &h, &gone, call);
-	if (res == CC_OK && !gone) {
+	for (int attempt = 1;; attempt++) {
+		res = read_history(r, id, op, &h, &gone, call);
+		if (res != CC_OK || gone)
+			break;
 		char *path = strf("/ticket/%s", id);
 		res = req(r, op, "GET", path, NULL, &t, &status, call);
 		free(path);
 		gone = res != CC_OK && status == 404;
+		/*
+		 * The ticket's ETag is its newest transaction: when it is not the
+		 * history's, a transaction committed between the two reads (the
+		 * values would be newer than the version and the field times):
+		 * read both again.
+		 */
+		uint64_t etag = strtoull(r->etag, NULL, 10);
+		if (res != CC_OK || gone || !etag || etag == history_newest(&h))
+			break;
+		if (attempt == 3) {
+			res = cc_call_fail(call, CC_RETRY, "rt: ticket %s changed during every read", id);
+			break;
+		}
+		history_clear(&h);
+		json_decref(t);
+		t = NULL;
 	}
 	if (gone) {
 		/* gone for good (shredded): newer than any version seen */
