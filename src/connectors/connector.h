@@ -48,6 +48,12 @@ struct cc_page {
 
 void cc_page_clear(struct cc_page *p);
 
+/* Requests sent to a system for one operation ("list", "read", ...). */
+struct cc_budget_line {
+	char op[24];
+	uint64_t requests;
+};
+
 /* The fields to write: values[f] in remote terms, NULL = leave alone. */
 struct cc_write {
 	const char *remote_id;       /* update: the record */
@@ -104,6 +110,12 @@ struct cc_connector_ops {
 	 */
 	enum cc_result (*webhook)(void *self, const char *body, size_t len, struct cc_page *out,
 	                          struct cc_call *call);
+
+	/*
+	 * Optional: the API budget, requests sent so far per operation, into
+	 * out (at most max lines); returns the number of lines filled.
+	 */
+	size_t (*budget)(void *self, struct cc_budget_line *out, size_t max);
 
 	void (*destroy)(void *self);
 };

@@ -317,6 +317,17 @@ static void log_progress(struct cc_runtime *rt)
 	rt->progress_delivered = done;
 }
 
+/* The API budget of a connector, {"list": N, "read": N, ...} (new reference). */
+static json_t *budget_json(const struct cc_connector *cn)
+{
+	json_t *o = json_object();
+	struct cc_budget_line b[16];
+	size_t n = cn->ops && cn->ops->budget ? cn->ops->budget(cn->self, b, 16) : 0;
+	for (size_t i = 0; o && i < n; i++)
+		json_object_set_new(o, b[i].op, json_integer((json_int_t)b[i].requests));
+	return o;
+}
+
 /* Refreshes the live status of a system from the hub and the listener. */
 static void refresh_status(struct cc_runtime *rt, size_t s)
 {
@@ -382,7 +393,7 @@ static char *status_json(struct cc_runtime *rt, unsigned *http)
 		cc_control_format_time(open_until, sizeof(open_until), st->breaker_open_until_ms);
 		json_t *j = json_pack(
 			"{s:s, s:s, s:b, s:o, s:o, s:I, s:I, s:I, s:{s:s, s:i, s:o}, s:o, s:o, s:b, "
-			"s:{s:I, s:I}, s:{s:I, s:I}}",
+			"s:{s:I, s:I, s:o}, s:{s:I, s:I}}",
 			"name", cfg->systems[s].name, "kind", cfg->systems[s].kind,
 			"paused", rep[s].paused,
 			"last_poll_ok", st->last_poll_ok_ms > 0 ? json_string(poll_at) : json_null(),
@@ -398,6 +409,7 @@ static char *status_json(struct cc_runtime *rt, unsigned *http)
 			"last_failure_at", st->last_failure_ms > 0 ? json_string(fail_at) : json_null(),
 			"failing", st->failing,
 			"requests", "total", (json_int_t)st->requests, "polls", (json_int_t)st->polls,
+			"by_operation", budget_json(&rt->conn[s]),
 			"webhooks", "received", (json_int_t)st->webhooks, "dropped",
 			(json_int_t)st->webhooks_dropped);
 		ok = j && json_array_append_new(systems, j) == 0;
@@ -696,10 +708,19 @@ int cc_runtime_serve(struct cc_runtime *rt)
 		uint64_t hooks = 0, hooks_dropped = 0;
 		if (rt->listener)
 			cc_webhook_listener_counts(rt->listener, (int)s, &hooks, &hooks_dropped);
+		char by_op[400] = "";
+		struct cc_budget_line b[16];
+		const struct cc_connector *cn = &rt->conn[s];
+		size_t nb = cn->ops && cn->ops->budget ? cn->ops->budget(cn->self, b, 16) : 0;
+		for (size_t i = 0, used = 0; i < nb && used < sizeof(by_op); i++) {
+			int w = snprintf(by_op + used, sizeof(by_op) - used, " %s=%" PRIu64, b[i].op,
+			                 b[i].requests);
+			used += w > 0 ? (size_t)w : 0;
+		}
 		logf_(rt, "INFO", "stats system=%s requests=%" PRIu64 " polls=%" PRIu64
-		      " webhooks=%" PRIu64 " webhooks_dropped=%" PRIu64,
+		      " webhooks=%" PRIu64 " webhooks_dropped=%" PRIu64 " by operation:%s",
 		      rt->fc->engine.systems[s].name, st->requests[s], st->polls_of[s], hooks,
-		      hooks_dropped);
+		      hooks_dropped, nb ? by_op : " (not counted)");
 	}
 	logf_(rt, "INFO", "stats writes=%" PRIu64 " creates=%" PRIu64 " comments=%" PRIu64
 	      " changes=%" PRIu64 " observations=%" PRIu64, st->writes, st->creates, st->comments,

@@ -296,6 +296,16 @@ uint64_t cc_http_requests(const struct cc_http_client *c, const char *op)
 	return 0;
 }
 
+size_t cc_http_budget(const struct cc_http_client *c, struct cc_budget_line *out, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; c && i < c->nops && n < max; i++, n++) {
+		snprintf(out[n].op, sizeof(out[n].op), "%s", c->ops[i].op);
+		out[n].requests = c->ops[i].count;
+	}
+	return n;
+}
+
 char *cc_http_escape(const char *s)
 {
 	if (!s)

@@ -98,8 +98,11 @@ void cc_http_request_many(struct cc_http_client *c, struct cc_http_batch_item *i
 
 void cc_http_response_clear(struct cc_http_response *r);
 
-/* Requests sent so far, in all and for one operation name. */
+/* Requests sent so far, in all (op NULL) and for one operation name. */
 uint64_t cc_http_requests(const struct cc_http_client *c, const char *op);
+/* Requests sent so far per operation, into out (at most max lines, in the
+ * order operations were first used); returns the number of lines filled. */
+size_t cc_http_budget(const struct cc_http_client *c, struct cc_budget_line *out, size_t max);
 
 /* Percent-escapes s for a URL query value; returns a new string (caller frees). */
 char *cc_http_escape(const char *s);

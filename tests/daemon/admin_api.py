@@ -181,6 +181,10 @@ def main():
                     check(x["failing"] is True and x["last_poll_ok"] is None,
                           "%s: failing, never polled successfully" % name)
                     check(x["requests"]["total"] > 0, "%s: requests counted" % name)
+                    byop = x["requests"].get("by_operation", {})
+                    check(sum(byop.values()) > 0 and set(byop) <= {"list", "read", "lookup",
+                          "create", "update", "comment", "webhook"},
+                          "%s: requests by operation %s" % (name, byop))
                     check(x["paused"] is False, "%s: not paused" % name)
 
             st, body = request(port, "POST", "/admin/pause/rt", token=TOKEN, body=b"")

@@ -1060,6 +1060,12 @@ static enum cc_result rm_comment(void *self, const char *remote_id, const char *
 	return CC_OK;
 }
 
+static size_t rm_budget(void *self, struct cc_budget_line *out, size_t max)
+{
+	const struct rm *r = self;
+	return cc_http_budget(r->http, out, max);
+}
+
 static void rm_destroy(void *self)
 {
 	struct rm *r = self;
@@ -1088,6 +1094,7 @@ static const struct cc_connector_ops rm_ops = {
 	.create = rm_create,            /* POST /issues.json, then the status */
 	.update = rm_update,            /* version read, PUT, read back */
 	.add_comment = rm_comment,      /* PUT notes */
+	.budget = rm_budget,
 	.destroy = rm_destroy,
 };
 

@@ -1186,6 +1186,12 @@ static enum cc_result rt_webhook(void *self, const char *body, size_t len, struc
 	return CC_OK;
 }
 
+static size_t rt_budget(void *self, struct cc_budget_line *out, size_t max)
+{
+	const struct rt *r = self;
+	return cc_http_budget(r->http, out, max);
+}
+
 static void rt_destroy(void *self)
 {
 	struct rt *r = self;
@@ -1211,6 +1217,7 @@ static const struct cc_connector_ops rt_ops = {
 	.update = rt_update,           /* version read, PUT /ticket/ID, read back */
 	.add_comment = rt_comment,     /* POST /ticket/ID/comment */
 	.webhook = rt_webhook,         /* the scrip's {"ticket": ID}: read the ticket */
+	.budget = rt_budget,
 	.destroy = rt_destroy,
 };
 
