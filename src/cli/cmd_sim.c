@@ -26,7 +26,7 @@ static void help(FILE *f)
 	        "  --systems N       virtual systems, 3 to 8 (default 3)\n"
 	        "  --faults LIST     all, none, or a comma list of: delay, duplicate, reorder,\n"
 	        "                    drop, overlap, ratelimit, 5xx, timeout, crash, partition,\n"
-	        "                    skew, lag (default all)\n"
+	        "                    skew, lag, torn (default all; all leaves out torn)\n"
 	        "  --model M         hub (concord), dual (two one-way pipelines per pair), or\n"
 	        "                    process (the hub in a child process over SQLite, killed\n"
 	        "                    with SIGKILL at crash points and at random: fault crash)\n"
@@ -76,7 +76,7 @@ static void faults_string(uint32_t faults, char *buf, size_t len)
 	}
 	size_t o = 0;
 	buf[0] = '\0';
-	for (uint32_t bit = 1; bit < SIM_F_ALL; bit <<= 1)
+	for (uint32_t bit = 1; bit <= SIM_F_KNOWN; bit <<= 1)
 		if (faults & bit)
 			o += (size_t)snprintf(buf + o, o < len ? len - o : 0, "%s%s", o ? "," : "",
 			                      sim_fault_name(bit));

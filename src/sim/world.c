@@ -13,7 +13,7 @@
 
 static const char *const fault_names[] = {
 	"delay", "duplicate", "reorder", "drop", "overlap", "ratelimit",
-	"5xx", "timeout", "crash", "partition", "skew", "lag",
+	"5xx", "timeout", "crash", "partition", "skew", "lag", "torn",
 };
 
 const char *sim_fault_name(uint32_t bit)
@@ -331,20 +331,76 @@ static enum cc_result answered(struct sim_world *w, struct cc_call *call)
 	return CC_OK;
 }
 
-static const struct cc_observation *visible(const struct sim_world *w, int sys, int rec)
+/* The index of the newest snapshot the search index shows, or -1. */
+static long visible_index(const struct sim_world *w, int sys, int rec)
 {
 	const struct sim_record *r = &w->sys[sys].recs[rec];
 	int64_t horizon = w->now - w->sys[sys].lag_ms;
 	for (size_t i = r->nhist; i-- > 0;)
 		if (r->hist[i].t_ms <= horizon)
-			return &r->hist[i].obs;
-	return NULL;
+			return (long)i;
+	return -1;
 }
 
-static int cmp_obs(const void *a, const void *b)
+/*
+ * An observation of snapshot `at` of a record (hist[at], at >= 0) into
+ * *out (initialized here; the caller clears it). With the torn fault, a
+ * snapshot that has an earlier one is sometimes observed torn, as a
+ * connector that reads a record in two requests sees it when a change
+ * lands between them: either the values (and comments) of the previous
+ * snapshot with the version, modification times and authors of this one,
+ * or this snapshot's values with the previous version, times and authors.
+ * 3 % of such observations are torn, whatever the age of the change (the
+ * fault's rng draw happens only when the fault is on, so other fault sets
+ * replay as before). Returns 0, or -1 when out of memory (*out is then empty).
+ */
+static int observe_snapshot(struct sim_world *w, int sys, int rec, size_t at,
+                            struct cc_observation *out)
 {
-	const struct cc_observation *x = *(const struct cc_observation *const *)a;
-	const struct cc_observation *y = *(const struct cc_observation *const *)b;
+	const struct sim_record *r = &w->sys[sys].recs[rec];
+	const struct cc_observation *cur = &r->hist[at].obs;
+	if (at == 0 || !active(w, SIM_F_TORN) || !sim_rng_chance(&w->rng, 0.03))
+		return cc_observation_copy(out, cur) ? -1 : 0;
+	const struct cc_observation *prev = &r->hist[at - 1].obs;
+	/* old_values: values from prev, version and times from cur */
+	bool old_values = sim_rng_chance(&w->rng, 0.5);
+	const struct cc_observation *vals = old_values ? prev : cur;
+	const struct cc_observation *meta = old_values ? cur : prev;
+	if (cc_observation_copy(out, vals))
+		return -1;
+	out->rv = meta->rv;
+	out->mtime_s = meta->mtime_s;
+	for (int f = 0; f < CC_MAX_FIELDS; f++) {
+		if (!out->fields[f].present || !meta->fields[f].present)
+			continue;
+		out->fields[f].mtime_s = meta->fields[f].mtime_s;
+		char *a = NULL;
+		if (meta->fields[f].author && !(a = strdup(meta->fields[f].author))) {
+			cc_observation_clear(out);
+			return -1;
+		}
+		free(out->fields[f].author);
+		out->fields[f].author = a;
+	}
+	w->torn_reads++;
+	if (w->narrate)
+		fprintf(w->narrate, "-- torn read of %s at %" PRId64 " ms: values of rv %" PRIu64
+		        ", version and times of rv %" PRIu64 "\n", out->remote_id, w->now,
+		        vals->rv, meta->rv);
+	return 0;
+}
+
+/* A record on a list page: the snapshot the index shows, and where it is. */
+struct listed {
+	const struct cc_observation *obs; /* borrowed from the record's history */
+	int rec;
+	size_t at;
+};
+
+static int cmp_listed(const void *a, const void *b)
+{
+	const struct cc_observation *x = ((const struct listed *)a)->obs;
+	const struct cc_observation *y = ((const struct listed *)b)->obs;
 	if (x->mtime_s != y->mtime_s)
 		return x->mtime_s < y->mtime_s ? -1 : 1;
 	return strcmp(x->remote_id, y->remote_id);
@@ -360,7 +416,7 @@ static enum cc_result c_list(void *self, int64_t since_s, int64_t after_mtime_s,
 	memset(out, 0, sizeof(*out));
 	if (gate(w, cn->system, call) != CC_OK)
 		return call->result;
-	const struct cc_observation **all = calloc(s->nrecs + 1, sizeof(*all));
+	struct listed *all = calloc(s->nrecs + 1, sizeof(*all));
 	if (!all) {
 		w->oom++;
 		call->result = CC_RETRY;
@@ -368,15 +424,18 @@ static enum cc_result c_list(void *self, int64_t since_s, int64_t after_mtime_s,
 	}
 	size_t n = 0;
 	for (size_t i = 0; i < s->nrecs; i++) {
-		const struct cc_observation *o = visible(w, cn->system, (int)i);
-		if (!o || o->mtime_s < since_s)
+		long at = visible_index(w, cn->system, (int)i);
+		if (at < 0)
+			continue;
+		const struct cc_observation *o = &s->recs[i].hist[at].obs;
+		if (o->mtime_s < since_s)
 			continue;
 		if (after_id && (o->mtime_s < after_mtime_s ||
 		                 (o->mtime_s == after_mtime_s && strcmp(o->remote_id, after_id) <= 0)))
 			continue;
-		all[n++] = o;
+		all[n++] = (struct listed){ .obs = o, .rec = (int)i, .at = (size_t)at };
 	}
-	qsort(all, n, sizeof(*all), cmp_obs);
+	qsort(all, n, sizeof(*all), cmp_listed);
 	size_t take = n < page_size ? n : page_size;
 	bool repeat = take > 0 && active(w, SIM_F_OVERLAP) && sim_rng_chance(&w->rng, 0.2);
 	out->items = calloc(take + 1, sizeof(*out->items));
@@ -387,7 +446,8 @@ static enum cc_result c_list(void *self, int64_t since_s, int64_t after_mtime_s,
 		return CC_RETRY;
 	}
 	for (size_t i = 0; i < take; i++) {
-		if (cc_observation_copy(&out->items[out->nitems], all[i]) == 0)
+		if (observe_snapshot(w, cn->system, all[i].rec, all[i].at,
+		                     &out->items[out->nitems]) == 0)
 			out->nitems++;
 		else
 			w->oom++;
@@ -423,7 +483,11 @@ static enum cc_result c_read(void *self, const char *remote_id, struct cc_observ
 		snprintf(call->reason, sizeof(call->reason), "404 %s not found", remote_id);
 		return CC_ERROR;
 	}
-	if (sim_record_observe(w, cn->system, rec, out)) {
+	const struct sim_record *r = &w->sys[cn->system].recs[rec];
+	/* the newest snapshot is the record as it is now (every change takes one) */
+	int orc = r->nhist ? observe_snapshot(w, cn->system, rec, r->nhist - 1, out)
+	                   : sim_record_observe(w, cn->system, rec, out);
+	if (orc) {
 		w->oom++;
 		call->result = CC_RETRY;
 		return CC_RETRY;
@@ -442,9 +506,12 @@ static enum cc_result c_find(void *self, const char *corr, struct cc_observation
 	if (gate(w, cn->system, call) != CC_OK)
 		return call->result;
 	for (size_t i = 0; i < s->nrecs; i++) {
-		const struct cc_observation *o = visible(w, cn->system, (int)i);
-		if (o && o->correlation_id && strcmp(o->correlation_id, corr) == 0) {
-			if (cc_observation_copy(out, o)) {
+		long at = visible_index(w, cn->system, (int)i);
+		if (at < 0)
+			continue;
+		const struct cc_observation *o = &s->recs[i].hist[at].obs;
+		if (o->correlation_id && strcmp(o->correlation_id, corr) == 0) {
+			if (observe_snapshot(w, cn->system, (int)i, (size_t)at, out)) {
 				w->oom++;
 				call->result = CC_RETRY;
 				return CC_RETRY;
