@@ -26,7 +26,8 @@ static void help(FILE *f)
 	        "  --systems N       virtual systems, 3 to 8 (default 3)\n"
 	        "  --faults LIST     all, none, or a comma list of: delay, duplicate, reorder,\n"
 	        "                    drop, overlap, ratelimit, 5xx, timeout, crash, partition,\n"
-	        "                    skew, lag, torn (default all; all leaves out torn)\n"
+	        "                    skew, lag, torn (default all; all leaves out torn: name\n"
+	        "                    it, as in all,torn)\n"
 	        "  --model M         hub (concord), dual (two one-way pipelines per pair), or\n"
 	        "                    process (the hub in a child process over SQLite, killed\n"
 	        "                    with SIGKILL at crash points and at random: fault crash)\n"
@@ -53,7 +54,8 @@ static int parse_faults(const char *s, uint32_t *out)
 	char buf[256];
 	snprintf(buf, sizeof(buf), "%s", s);
 	for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
-		uint32_t bit = sim_fault_parse(tok);
+		/* "all,torn": every fault of all, and torn */
+		uint32_t bit = strcmp(tok, "all") == 0 ? SIM_F_ALL : sim_fault_parse(tok);
 		if (!bit) {
 			fprintf(stderr, "concord sim: unknown fault '%s' (see --help)\n", tok);
 			return -1;
