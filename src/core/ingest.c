@@ -75,10 +75,44 @@ static enum cc_decision decision_of(int merge_result)
 }
 
 /*
+ * A third read of a record whose two reads of one version disagree, into
+ * *norm (normalized, owned by the caller). Returns CC_EOK, or an error
+ * when the read failed (the caller then goes on without it).
+ */
+static int read_again(struct cc_hub *h, const struct cc_observation *o, struct cc_observation *norm)
+{
+	struct cc_connector *cn = &h->conn[o->system];
+	struct cc_observation fresh;
+	struct cc_call call;
+	cc_observation_init(&fresh);
+	cc_hub_call_init(h, &call);
+	enum cc_result r = cn->ops->read(cn->self, o->remote_id, &fresh, &call);
+	call.recv_ms = cc_hub_now(h);
+	cc_hub_count_call(h, o->system, &call);
+	int rc = CC_ENOTFOUND; /* no answer: not read */
+	if (r == CC_OK) {
+		fresh.system = o->system;
+		rc = cc_hub_normalize(h, norm, &fresh);
+	}
+	cc_observation_clear(&fresh);
+	return rc;
+}
+
+static int apply_observation(struct cc_hub *h, struct cc_case *c, const struct cc_observation *o,
+                             bool verified);
+
+/*
  * Diffs an observation against the shadows of its link and merges every
  * real change into the case. The link must already point at the record.
  */
 int cc_hub_apply_observation(struct cc_hub *h, struct cc_case *c, const struct cc_observation *o)
+{
+	return apply_observation(h, c, o, false);
+}
+
+/* verified: o is the third read of a version two reads disagreed on. */
+static int apply_observation(struct cc_hub *h, struct cc_case *c, const struct cc_observation *o,
+                             bool verified)
 {
 	int S = o->system;
 	struct cc_link *L = &c->link[S];
@@ -91,15 +125,27 @@ int cc_hub_apply_observation(struct cc_hub *h, struct cc_case *c, const struct c
 	/*
 	 * The same remote version once more is a duplicate only when it says
 	 * what the shadows hold. A record read in several requests (RT: the
-	 * ticket, then its history) can be torn: values from before a change,
-	 * the remote version from after it. Dropping the next, whole read of
-	 * that version would keep the change out until the record changes
-	 * again; it is diffed instead, and wins over the torn read.
+	 * ticket, then its history) can be torn: values from before a change
+	 * with the version from after it, or the other way round. When two
+	 * reads of one version disagree, either may be the torn one: a third
+	 * read settles it. If it shows that version again with the shadows'
+	 * values, the observation was torn and is dropped; with other values,
+	 * the earlier read was torn and they win the tie (merge.c); a newer
+	 * version is simply merged. Only if that read fails is the
+	 * observation taken as it is.
 	 */
 	bool reread = L->rv && o->rv == L->rv;
 	if (reread && !differs_from_shadows(h, L, o)) {
 		h->stats.duplicates++;
 		return CC_EOK;
+	}
+	if (reread && !verified) {
+		struct cc_observation again;
+		if (read_again(h, o, &again) == CC_EOK) {
+			rc = apply_observation(h, c, &again, true);
+			cc_observation_clear(&again);
+			return rc;
+		}
 	}
 	if (o->deleted || (L->hub_created && !o->correlation_id)) {
 		L->status = CC_LINK_PARKED;

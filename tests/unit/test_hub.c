@@ -1173,6 +1173,43 @@ static void test_torn_read_then_same_version_not_dropped(void **state)
 }
 
 /*
+ * The other order: a whole read of a version first, then a torn read of
+ * the same version (the values from before the change). The two disagree;
+ * a third read shows the whole version again, so the torn read is dropped:
+ * nothing goes back to the old value anywhere.
+ */
+static void test_whole_read_then_torn_read_dropped(void **state)
+{
+	struct world *w = *state;
+	struct cc_case c;
+	establish(w);
+	struct cc_observation torn;
+	rec_to_obs(&w->fk[A], &w->fk[A].rec[0], &torn); /* values before the edit */
+	advance(w, 1000);
+	person_edit(&w->fk[A], "A-1", F_TITLE, "Printer down on floor 3");
+	poll(w, A); /* the whole read of the new version */
+	deliver(w, B);
+	assert_int_equal(w->fk[B].n_update, 1);
+	torn.rv = w->fk[A].rec[0].rv; /* the torn read: old values, new version */
+	torn.mtime_s = w->fk[A].rec[0].mtime_s;
+	torn.fields[F_TITLE].mtime_s = w->fk[A].rec[0].fmtime[F_TITLE];
+	int reads = w->fk[A].n_read;
+	advance(w, 1000);
+	assert_int_equal(cc_hub_ingest(w->hub, &torn), CC_EOK);
+	cc_observation_clear(&torn);
+	assert_int_equal(w->fk[A].n_read, reads + 1); /* the third read */
+	load_case(w, 1, &c);
+	assert_string_equal(c.f[F_TITLE].value, "Printer down on floor 3");
+	cc_case_clear(&c);
+	deliver(w, A);
+	deliver(w, B);
+	assert_int_equal(w->fk[A].n_update, 0);
+	assert_int_equal(w->fk[B].n_update, 1);
+	assert_string_equal(val(&w->fk[B], 0, F_TITLE), "Printer down on floor 3");
+	assert_outbox_empty(w);
+}
+
+/*
  * A person edits B's priority while the hub writes B's title: the write's
  * read-back carries the new remote version and the edit, but the hub takes
  * only the written field from it. The next poll reads that version again:
@@ -1540,6 +1577,7 @@ int main(void)
 		T(test_comment_of_unknown_outcome_not_mirrored_twice),
 		T(test_duplicate_observation_dropped),
 		T(test_torn_read_then_same_version_not_dropped),
+		T(test_whole_read_then_torn_read_dropped),
 		T(test_edit_during_write_not_dropped),
 		T(test_stale_observation_dropped),
 		T(test_retry_after_sets_delay),
