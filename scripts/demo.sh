@@ -8,7 +8,9 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 concord=$here/build/concord
-peers=${CONCORD_PEERS_DIR:-/tmp/concord-peers}
+# The demo's own pair of peers, started afresh each time (other runs'
+# tickets would make the first sync long): data here, ports 18082/18083.
+peers=${CONCORD_DEMO_PEERS_DIR:-/tmp/concord-demo-peers}
 work=$(mktemp -d /tmp/concord-demo.XXXXXX)
 log=$work/concord.log
 serve_pid=
@@ -26,13 +28,15 @@ trap cleanup EXIT
 [ "$(id -u)" = 0 ] || die "run as root (the peers are installed with apt-get)"
 command -v python3 >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 >/dev/null
 
-say "starting Request Tracker and Redmine on 127.0.0.1 (first time: installing them)"
-if ! curl -s -o /dev/null --max-time 2 http://127.0.0.1:18080/ ||
-   ! curl -s -o /dev/null --max-time 2 http://127.0.0.1:18081/; then
-	"$here/tests/integration/peers/start-peers.sh" "$peers" >"$work/peers.log" 2>&1 ||
-		{ tail -20 "$work/peers.log"; die "the peers did not start"; }
-fi
-[ -f "$peers/peers.env" ] || die "no $peers/peers.env (peers started elsewhere? set CONCORD_PEERS_DIR)"
+say "starting a fresh Request Tracker and Redmine on 127.0.0.1 (first time: installing them)"
+"$here/tests/integration/peers/stop-peers.sh" "$peers" --wipe >/dev/null 2>&1 || true
+# RT posts each ticket transaction to concord's listener (examples/rt-redmine.yaml
+# listens on 127.0.0.1:8484): a webhook makes the change arrive without
+# waiting for the next poll; polling alone would be just as correct.
+RT_WEBHOOK_URL=http://127.0.0.1:8484/webhook/rt \
+	"$here/tests/integration/peers/start-peers.sh" "$peers" 18082 18083 >"$work/peers.log" 2>&1 ||
+	{ tail -20 "$work/peers.log"; die "the peers did not start"; }
+[ -f "$peers/peers.env" ] || die "no $peers/peers.env: the peers did not write it"
 set -a
 # shellcheck disable=SC1091
 . "$peers/peers.env"
@@ -43,11 +47,11 @@ RM=(-s --max-time 20 -H "X-Redmine-API-Key: $REDMINE_API_KEY" -H "Content-Type: 
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 stamp=$(date +%H%M%S)
 
-# Bounded wait: until "$@" prints something non-empty, at most 60 s.
+# Bounded wait: until "$@" prints something non-empty, at most 120 s.
 wait_for() {
 	local what=$1 out
 	shift
-	for _ in $(seq 1 60); do
+	for _ in $(seq 1 120); do
 		out=$("$@" 2>/dev/null || true)
 		if [ -n "$out" ] && [ "$out" != "None" ]; then
 			echo "$out"
@@ -71,8 +75,8 @@ rt_field() { curl "${RT[@]}" "$RT_REST2_URL/ticket/$1" | json "$2"; }
 
 say "starting concord serve -c examples/rt-redmine.yaml (polling every 2 s)"
 "$concord" check -c "$here/examples/rt-redmine.yaml" | head -1
-# One store per pair of peers: correlation ids are case numbers of this store.
-"$concord" serve -c "$here/examples/rt-redmine.yaml" --store "sqlite:$peers/concord-demo.db" >"$log" 2>&1 &
+# One store per pair of peers: correlation ids name this store's cases.
+"$concord" serve -c "$here/examples/rt-redmine.yaml" --store "sqlite:$peers/concord.db" >"$log" 2>&1 &
 serve_pid=$!
 sleep 3
 kill -0 "$serve_pid" 2>/dev/null || { cat "$log"; die "concord serve stopped"; }
@@ -118,4 +122,6 @@ echo "  priority: Redmine $(rm_field "$rm2" "d['issue']['priority']['name']") ->
 
 say "what concord did (its log)"
 grep -E "case-created|created-remote|written|comment-mirrored|dedup|WARN|ERROR" "$log" | tail -25 || true
-say "done: concord stopped with SIGTERM; its store is $peers/concord-demo.db (try: ./build/concord audit 1 --store sqlite:$peers/concord-demo.db)"
+say "done: concord stopped with SIGTERM; its store is $peers/concord.db (try: ./build/concord audit 1 --store sqlite:$peers/concord.db)"
+echo "RT $RT_URL (root/password) and Redmine $REDMINE_URL (admin/admin123456) keep running;"
+echo "stop them with: tests/integration/peers/stop-peers.sh $peers --wipe"

@@ -302,16 +302,21 @@ static size_t outbox_depth(struct cc_runtime *rt);
 static void log_progress(struct cc_runtime *rt)
 {
 	int64_t now = wall_ms();
-	if (now - rt->progress_at_ms < 10000)
-		return;
 	const struct cc_hub_stats *st = cc_hub_stats(rt->hub);
 	uint64_t done = st->writes + st->creates + st->comments;
+	if (!rt->progress_at_ms) { /* the first cycle sets the baseline */
+		rt->progress_at_ms = now;
+		rt->progress_delivered = done;
+		return;
+	}
+	if (now - rt->progress_at_ms < 10000)
+		return;
 	size_t depth = outbox_depth(rt);
 	if (depth || done != rt->progress_delivered) {
 		if (depth)
 			logf_(rt, "INFO", "catching up: %zu deliveries waiting in the outbox, %" PRIu64
 			      " done in the last %.0f s", depth, done - rt->progress_delivered,
-			      rt->progress_at_ms ? (double)(now - rt->progress_at_ms) / 1000.0 : 0.0);
+			      (double)(now - rt->progress_at_ms) / 1000.0);
 	}
 	rt->progress_at_ms = now;
 	rt->progress_delivered = done;
