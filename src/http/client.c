@@ -87,6 +87,7 @@ struct slot {
 	bool is_get;
 	size_t op_index;         /* into ops; SIZE_MAX for no operation name */
 	char *url;               /* owned while the transfer runs */
+	struct curl_slist *if_headers; /* the headers and If-Match, owned while it runs */
 	struct exchange x;
 	char curl_err[CURL_ERROR_SIZE];
 };
@@ -408,6 +409,25 @@ static void copy_value(char *dst, const char *v, size_t n)
 	dst[n] = '\0';
 }
 
+/* Appends a copy of line to *list; false when out of memory (the list stays). */
+static bool append_header(struct curl_slist **list, const char *line)
+{
+	struct curl_slist *h = curl_slist_append(*list, line);
+	if (!h)
+		return false;
+	*list = h;
+	return true;
+}
+
+/* Frees a per-request header list; the auth line in it is wiped first. */
+static void free_headers(struct curl_slist **list)
+{
+	for (struct curl_slist *h = *list; h; h = h->next)
+		memset(h->data, 0, strlen(h->data));
+	curl_slist_free_all(*list);
+	*list = NULL;
+}
+
 static bool header_is(const char *line, size_t namelen, const char *name)
 {
 	return strlen(name) == namelen && strncasecmp(line, name, namelen) == 0;
@@ -684,7 +704,23 @@ static bool transfer_start(struct cc_http_client *c, struct slot *s, struct cc_h
 	curl_easy_reset(e);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)s);
 	curl_easy_setopt(e, CURLOPT_URL, s->url);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, it->json_body ? c->headers_json : c->headers);
+	struct curl_slist *base = it->json_body ? c->headers_json : c->headers;
+	if (it->if_match) {
+		/* a conditional write: the client's headers and If-Match: "<tag>" */
+		char line[128];
+		if (snprintf(line, sizeof(line), "If-Match: \"%s\"", it->if_match) >=
+		    (int)sizeof(line) || strpbrk(it->if_match, "\"\r\n")) {
+			end_unsent(it, CC_ERROR, 0, "http: unusable If-Match tag");
+			goto undo;
+		}
+		for (struct curl_slist *h = base; h; h = h->next)
+			if (!append_header(&s->if_headers, h->data))
+				goto nomem;
+		if (!append_header(&s->if_headers, line))
+			goto nomem;
+		base = s->if_headers;
+	}
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, base);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "concord/0.1");
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->timeout_ms);
@@ -734,6 +770,7 @@ nomem:
 undo:
 	free(s->url);
 	s->url = NULL;
+	free_headers(&s->if_headers);
 	if (s->easy)
 		curl_easy_reset(s->easy);
 	return false;
@@ -848,6 +885,7 @@ static void transfer_end(struct cc_http_client *c, struct slot *s, CURLcode rc)
 	memset(x, 0, sizeof(*x));
 	free(s->url);
 	s->url = NULL;
+	free_headers(&s->if_headers);
 	s->item = NULL;
 }
 
@@ -972,26 +1010,43 @@ void cc_http_request_many(struct cc_http_client *c, struct cc_http_batch_item *i
 		run_batch(c, items, n);
 }
 
+/* One request as a batch of one; call's requests accumulate. */
+static enum cc_result request_one(struct cc_http_client *c, struct cc_http_batch_item *it,
+                                  struct cc_http_response *resp, struct cc_call *call)
+{
+	if (call)
+		it->call = *call; /* requests accumulates over the caller's calls */
+	it->call.outcome_unknown = false;
+	it->call.retry_after_ms = 0;
+	it->call.reason[0] = '\0';
+	if (!c)
+		end_unsent(it, CC_ERROR, 0, "http: no client or method");
+	else
+		run_batch(c, it, 1);
+	if (call)
+		*call = it->call;
+	if (resp)
+		*resp = it->resp;
+	else
+		cc_http_response_clear(&it->resp);
+	return it->call.result;
+}
+
 enum cc_result cc_http_request(struct cc_http_client *c, const char *op, const char *method,
                                const char *path, const char *json_body,
                                struct cc_http_response *resp, struct cc_call *call)
 {
 	struct cc_http_batch_item it = { .op = op, .method = method, .path = path,
 		                         .json_body = json_body };
-	if (call)
-		it.call = *call; /* requests accumulates over the caller's calls */
-	it.call.outcome_unknown = false;
-	it.call.retry_after_ms = 0;
-	it.call.reason[0] = '\0';
-	if (!c)
-		end_unsent(&it, CC_ERROR, 0, "http: no client or method");
-	else
-		run_batch(c, &it, 1);
-	if (call)
-		*call = it.call;
-	if (resp)
-		*resp = it.resp;
-	else
-		cc_http_response_clear(&it.resp);
-	return it.call.result;
+	return request_one(c, &it, resp, call);
+}
+
+enum cc_result cc_http_request_if_match(struct cc_http_client *c, const char *op,
+                                        const char *method, const char *path,
+                                        const char *json_body, const char *if_match,
+                                        struct cc_http_response *resp, struct cc_call *call)
+{
+	struct cc_http_batch_item it = { .op = op, .method = method, .path = path,
+		                         .json_body = json_body, .if_match = if_match };
+	return request_one(c, &it, resp, call);
 }

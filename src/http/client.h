@@ -78,6 +78,7 @@ enum cc_result cc_http_request(struct cc_http_client *c, const char *op, const c
  */
 struct cc_http_batch_item {
 	const char *op, *method, *path, *json_body;
+	const char *if_match;     /* an ETag: sent as If-Match: "<tag>" (NULL: none) */
 	struct cc_http_response resp;
 	struct cc_call call;
 };
@@ -95,6 +96,15 @@ struct cc_http_batch_item {
  * A NULL client ends every item with ERROR.
  */
 void cc_http_request_many(struct cc_http_client *c, struct cc_http_batch_item *items, size_t n);
+
+/*
+ * cc_http_request with If-Match: "<if_match>": a write applied only while
+ * the resource's ETag is still that one; 412 (or 409) answers CONFLICT.
+ */
+enum cc_result cc_http_request_if_match(struct cc_http_client *c, const char *op,
+                                        const char *method, const char *path,
+                                        const char *json_body, const char *if_match,
+                                        struct cc_http_response *resp, struct cc_call *call);
 
 void cc_http_response_clear(struct cc_http_response *r);
 

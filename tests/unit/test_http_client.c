@@ -165,6 +165,15 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 
 static enum MHD_Result answer(struct MHD_Connection *conn, const char *url)
 {
+	if (!strcmp(url, "/guarded")) {
+		/* a conditional write: only while the ETag is still "7" */
+		const char *im = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-Match");
+		if (!im)
+			return reply(conn, 428, "{\"error\":\"If-Match required\"}", NULL);
+		return strcmp(im, "\"7\"") == 0
+		               ? reply(conn, 200, "{}", (const char *const[]){ "ETag", "\"8\"", NULL })
+		               : reply(conn, 412, "{\"error\":\"stale\"}", NULL);
+	}
 	if (!strcmp(url, "/ok") || !strcmp(url, "/echo"))
 		return reply(conn, 200, "{\"ok\":true}",
 		             (const char *const[]){ "Date", FIXED_DATE, NULL });
@@ -353,6 +362,38 @@ static void test_ok_with_date(void **state)
 
 	/* the response is optional */
 	assert_int_equal(request(c, "read", "GET", "/ok", NULL, NULL, &call), CC_OK);
+	cc_http_client_destroy(c);
+}
+
+static void test_if_match(void **state)
+{
+	(void)state;
+	struct cc_http_client *c =
+		client_with((struct cc_http_options){ .auth_header = "Authorization: Bearer " TOKEN });
+	struct cc_http_response resp;
+	struct cc_call call;
+	memset(&call, 0, sizeof(call));
+	assert_int_equal(cc_http_request_if_match(c, "update", "PUT", "/guarded", "{}", "7", &resp,
+	                                          &call), CC_OK);
+	assert_string_equal(resp.etag, "8");
+	/* the Authorization header still goes with it */
+	assert_string_equal(srv.last_auth, "Bearer " TOKEN);
+	cc_http_response_clear(&resp);
+	assert_int_equal(cc_http_request_if_match(c, "update", "PUT", "/guarded", "{}", "6", &resp,
+	                                          &call), CC_CONFLICT);
+	assert_int_equal(resp.status, 412);
+	cc_http_response_clear(&resp);
+	/* without it the server refuses: If-Match is not sent by plain requests */
+	assert_int_equal(cc_http_request(c, "update", "PUT", "/guarded", "{}", &resp, &call),
+	                 CC_ERROR);
+	assert_int_equal(resp.status, 428);
+	cc_http_response_clear(&resp);
+	/* a tag that would break the header is refused before sending */
+	uint64_t sent = cc_http_requests(c, NULL);
+	assert_int_equal(cc_http_request_if_match(c, "update", "PUT", "/guarded", "{}", "7\"\r\nX: 1",
+	                                          &resp, &call), CC_ERROR);
+	assert_int_equal(cc_http_requests(c, NULL), sent);
+	cc_http_response_clear(&resp);
 	cc_http_client_destroy(c);
 }
 
@@ -1147,6 +1188,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ok_with_date),
 		cmocka_unit_test(test_created_location),
+		cmocka_unit_test(test_if_match),
 		cmocka_unit_test(test_not_found_is_error_with_short_reason),
 		cmocka_unit_test(test_conflicts),
 		cmocka_unit_test(test_retry_after_holds_requests),

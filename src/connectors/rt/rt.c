@@ -954,35 +954,39 @@ static enum cc_result verify(struct rt *r, const struct cc_write *w, bool skip_s
 	return CC_OK;
 }
 
-static enum cc_result put_ticket(struct rt *r, const char *id, json_t *body, char *msgs,
-                                 size_t mlen, struct cc_call *call)
+/*
+ * PUT /ticket/ID; with expected_rv (not 0) it carries If-Match: "<rv>" and
+ * RT applies it only while the ticket's newest transaction is still that
+ * one (412: CONFLICT).
+ */
+static enum cc_result put_ticket(struct rt *r, const char *id, json_t *body, uint64_t expected_rv,
+                                 char *msgs, size_t mlen, struct cc_call *call)
 {
 	char *path = strf("/ticket/%s", id);
-	json_t *j;
-	enum cc_result res = req(r, "update", "PUT", path, body, &j, NULL, call);
+	char *b = json_dumps(body, JSON_COMPACT);
+	char tag[24];
+	snprintf(tag, sizeof(tag), "%" PRIu64, expected_rv);
+	struct cc_http_response resp;
+	bool oom = !path || !b;
+	enum cc_result res = oom ? cc_call_fail(call, CC_RETRY, "rt: out of memory")
+	                         : cc_http_request_if_match(r->http, "update", "PUT", path, b,
+	                                                    expected_rv ? tag : NULL, &resp, call);
 	free(path);
-	if (res == CC_OK)
+	free(b);
+	if (oom)
+		return res;
+	if (res == CC_OK && resp.body && resp.len) {
+		json_t *j = json_loadb(resp.body, resp.len, 0, NULL);
 		messages(j, msgs, mlen);
-	json_decref(j);
-	return res;
-}
-
-/* The newest transaction id of a ticket: its remote version (0: gone). */
-static enum cc_result newest_txn(struct rt *r, const char *id, uint64_t *rv, struct cc_call *call)
-{
-	char *path = strf("/ticket/%s/history?fields=Created&orderby=id&order=DESC&per_page=1", id);
-	json_t *j;
-	long status;
-	*rv = 0;
-	enum cc_result res = req(r, "update", "GET", path, NULL, &j, &status, call);
-	free(path);
-	if (res != CC_OK && status == 404) {
-		call->reason[0] = '\0';
-		return call->result = CC_OK;
+		json_decref(j);
 	}
-	if (res == CC_OK)
-		*rv = jid(json_object_get(json_array_get(json_object_get(j, "items"), 0), "id"));
-	json_decref(j);
+	if (res == CC_CONFLICT)
+		cc_call_fail(call, CC_CONFLICT, "rt: ticket %s changed since version %" PRIu64, id,
+		             expected_rv);
+	else if (res == CC_ERROR && resp.status == 404)
+		/* gone (shredded): the engine's re-read finds it deleted */
+		res = cc_call_fail(call, CC_CONFLICT, "rt: ticket %s is gone", id);
+	cc_http_response_clear(&resp);
 	return res;
 }
 
@@ -1032,7 +1036,7 @@ static enum cc_result rt_create(void *self, const struct cc_write *w, struct cc_
 		json_t *sb = json_object();
 		char msgs[160];
 		json_object_set_new(sb, "Status", json_string(w->values[fs]));
-		put_ticket(r, idb, sb, msgs, sizeof(msgs), call);
+		put_ticket(r, idb, sb, 0, msgs, sizeof(msgs), call);
 		json_decref(sb);
 	}
 	res = observe(r, idb, "create", out, call);
@@ -1051,19 +1055,9 @@ static enum cc_result rt_update(void *self, const struct cc_write *w, struct cc_
 	cc_observation_init(out);
 	enum cc_result res;
 	/*
-	 * RT's REST2 honours If-Match (ETag = newest transaction id), but the
-	 * HTTP client sends no extra headers: the version is checked by a read
-	 * just before the write, which leaves a window of one round trip.
+	 * Conditional on expected_rv: RT's ETag of a ticket is its newest
+	 * transaction id, and the PUT carries If-Match with it (put_ticket).
 	 */
-	if (w->expected_rv) {
-		uint64_t rv;
-		res = newest_txn(r, w->remote_id, &rv, call);
-		if (res != CC_OK)
-			return res;
-		if (rv != w->expected_rv)
-			return cc_call_fail(call, CC_CONFLICT, "rt: ticket %s at version %" PRIu64
-			                    ", expected %" PRIu64, w->remote_id, rv, w->expected_rv);
-	}
 	int nset;
 	json_t *body = write_body(r, w, false, &nset);
 	if (!body)
@@ -1080,7 +1074,7 @@ static enum cc_result rt_update(void *self, const struct cc_write *w, struct cc_
 	}
 	char msgs[160] = "";
 	if (nset) {
-		res = put_ticket(r, w->remote_id, body, msgs, sizeof(msgs), call);
+		res = put_ticket(r, w->remote_id, body, w->expected_rv, msgs, sizeof(msgs), call);
 		if (res != CC_OK) {
 			json_decref(body);
 			return res;
