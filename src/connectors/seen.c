@@ -32,9 +32,13 @@ static bool grow(struct cc_seen *s)
 	size_t cap = s->cap ? s->cap * 2 : 256;
 	char **ids = calloc(cap, sizeof(*ids));
 	uint64_t *rv = calloc(cap, sizeof(*rv));
-	if (!ids || !rv) {
+	int64_t *end = calloc(cap, sizeof(*end));
+	bool *settled = calloc(cap, sizeof(*settled));
+	if (!ids || !rv || !end || !settled) {
 		free(ids);
 		free(rv);
+		free(end);
+		free(settled);
 		return false;
 	}
 	for (size_t i = 0; i < s->cap; i++) {
@@ -43,32 +47,71 @@ static bool grow(struct cc_seen *s)
 		size_t k = slot(ids, cap, s->ids[i]);
 		ids[k] = s->ids[i];
 		rv[k] = s->rv[i];
+		end[k] = s->read_end_ms[i];
+		settled[k] = s->settled[i];
 	}
 	free(s->ids);
 	free(s->rv);
+	free(s->read_end_ms);
+	free(s->settled);
 	s->ids = ids;
 	s->rv = rv;
+	s->read_end_ms = end;
+	s->settled = settled;
 	s->cap = cap;
 	return true;
 }
 
-void cc_seen_put(struct cc_seen *s, const char *id, uint64_t rv)
+/* The slot of id, added (rv 0) when new; SIZE_MAX when out of memory. */
+static size_t entry(struct cc_seen *s, const char *id)
 {
-	if (!id)
-		return;
 	if (s->n >= SEEN_MAX)
 		cc_seen_clear(s);
 	if ((s->n + 1) * 10 > s->cap * 7 && !grow(s))
-		return;
+		return SIZE_MAX;
 	size_t k = slot(s->ids, s->cap, id);
 	if (!s->ids[k]) {
 		if (!(s->ids[k] = strdup(id)))
-			return;
+			return SIZE_MAX;
 		s->n++;
-		s->rv[k] = rv;
-	} else if (rv > s->rv[k]) {
-		s->rv[k] = rv;
+		s->rv[k] = 0;
+		s->read_end_ms[k] = 0;
+		s->settled[k] = false;
 	}
+	return k;
+}
+
+void cc_seen_put(struct cc_seen *s, const char *id, uint64_t rv)
+{
+	size_t k = id ? entry(s, id) : SIZE_MAX;
+	if (k != SIZE_MAX && rv > s->rv[k])
+		s->rv[k] = rv;
+}
+
+void cc_seen_read(struct cc_seen *s, const char *id, uint64_t rv, int64_t start_ms,
+                  int64_t end_ms)
+{
+	size_t k = id ? entry(s, id) : SIZE_MAX;
+	if (k == SIZE_MAX)
+		return;
+	if (rv != s->rv[k] || !s->read_end_ms[k]) {
+		s->rv[k] = rv;
+		s->read_end_ms[k] = end_ms;
+		s->settled[k] = false;
+	} else if (start_ms - s->read_end_ms[k] >= SEEN_SETTLE_MS) {
+		s->settled[k] = true;
+	}
+}
+
+bool cc_seen_settled(const struct cc_seen *s, const char *id, uint64_t *rv)
+{
+	if (!s->cap || !id)
+		return false;
+	size_t k = slot(s->ids, s->cap, id);
+	if (!s->ids[k])
+		return false;
+	*rv = s->rv[k];
+	return s->settled[k];
 }
 
 bool cc_seen_covers(const struct cc_seen *s, const char *id, uint64_t rv)
@@ -85,5 +128,7 @@ void cc_seen_clear(struct cc_seen *s)
 		free(s->ids[i]);
 	free(s->ids);
 	free(s->rv);
+	free(s->read_end_ms);
+	free(s->settled);
 	memset(s, 0, sizeof(*s));
 }

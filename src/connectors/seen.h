@@ -2,8 +2,15 @@
  * The versions a connector has already returned, by remote id: a listing
  * that shows a record at a version the connector read before (a poll's
  * overlap window, the echo of concord's own write) needs no second full
- * read. Only exact versions count (RT's newest transaction id); a system
- * whose listing shows no exact version does not use this.
+ * read. RT's listing shows the exact version (the newest transaction id):
+ * cc_seen_covers. Redmine's shows only the second of the last change
+ * (updated_on), and a change later in that same second would show the
+ * same: cc_seen_read records each full read with the hub's monotonic time,
+ * and a version read twice, the second read starting at least SEEN_SETTLE_MS
+ * after the first one ended, is settled. The second read then took place
+ * after that second was over on the system's clock (clocks run at the same
+ * rate over seconds), so a later change shows a later second, and a
+ * listing that shows the settled second again needs no read.
  *
  * Lives in the connector's memory only: a restarted daemon reads again,
  * which is always correct. Safe to skip a read because the hub ingests
@@ -19,9 +26,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define SEEN_SETTLE_MS 2000
+
 struct cc_seen {
 	char **ids;
 	uint64_t *rv;
+	int64_t *read_end_ms; /* first full read at rv ended (monotonic ms), 0: none */
+	bool *settled;        /* rv read again SEEN_SETTLE_MS after that */
 	size_t cap;   /* slots, a power of two (0: empty table) */
 	size_t n;
 };
@@ -30,6 +41,15 @@ struct cc_seen {
 void cc_seen_put(struct cc_seen *s, const char *id, uint64_t rv);
 /* True when `id` was returned at version rv or a newer one. */
 bool cc_seen_covers(const struct cc_seen *s, const char *id, uint64_t rv);
+/*
+ * Records a full read of `id` at version rv that started at start_ms and
+ * ended at end_ms (monotonic): the first read of a version starts its
+ * settling, a read of it again SEEN_SETTLE_MS after settles it.
+ */
+void cc_seen_read(struct cc_seen *s, const char *id, uint64_t rv, int64_t start_ms,
+                  int64_t end_ms);
+/* The version last read of `id` and whether it is settled; false when none. */
+bool cc_seen_settled(const struct cc_seen *s, const char *id, uint64_t *rv);
 void cc_seen_clear(struct cc_seen *s);
 
 #endif

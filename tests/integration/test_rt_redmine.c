@@ -336,15 +336,36 @@ static void exercise(struct cc_connector *cn, const struct kind *k)
 	CHECK(listed, "not listed from its creation time");
 	cc_page_clear(&pg);
 	/* the writer itself read the record back: RT's listing shows its
-	 * version (newest transaction) and the connector does not read it again */
+	 * version (newest transaction) and the connector does not read it again;
+	 * Redmine's shows only the second of the last change, so a version is
+	 * left out only once read twice, the second read 2 s after the first */
 	bool exact = strcmp(k->name, "rt") == 0;
+	struct cc_connector *lc = cn;
+	if (!exact) {
+		fresh_poller(); /* a memory of this version from this test only */
+		lc = g_poller;
+		call_init(&c);
+		r = lc->ops->read(lc->self, id, &o, &c);
+		cc_observation_clear(&o);
+		call_init(&c);
+		r = lc->ops->list_changes(lc->self, created, 0, NULL, 100, &pg, &c);
+		listed = false;
+		for (size_t i = 0; i < pg.nitems; i++)
+			listed |= strcmp(pg.items[i].remote_id, id) == 0;
+		CHECK(r == CC_OK && listed, "redmine: a version read once was left out");
+		cc_page_clear(&pg);
+		sleep(3); /* read again well after the first read: settled */
+		call_init(&c);
+		r = lc->ops->read(lc->self, id, &o, &c);
+		cc_observation_clear(&o);
+	}
 	call_init(&c);
-	r = cn->ops->list_changes(cn->self, created, 0, NULL, 100, &pg, &c);
+	r = lc->ops->list_changes(lc->self, created, 0, NULL, 100, &pg, &c);
 	listed = false;
 	for (size_t i = 0; i < pg.nitems; i++)
 		listed |= strcmp(pg.items[i].remote_id, id) == 0;
-	CHECK(r == CC_OK && listed != exact, "%s: a version the connector returned was %s",
-	      k->name, listed ? "read again" : "left out");
+	CHECK(r == CC_OK && !listed, "%s: a settled version the connector returned was read again",
+	      k->name);
 	cc_page_clear(&pg);
 	if (cn->ops->webhook) {
 		/* a webhook names the ticket: read unless that version was returned */

@@ -53,11 +53,37 @@ static void test_growth(void **state)
 	cc_seen_clear(&s);
 }
 
+/* A version read twice, the second read 2 s after the first ended: settled. */
+static void test_settling(void **state)
+{
+	(void)state;
+	struct cc_seen s = { 0 };
+	uint64_t rv = 0;
+	assert_false(cc_seen_settled(&s, "7", &rv));
+	cc_seen_read(&s, "7", 100, 1000, 1100);
+	assert_false(cc_seen_settled(&s, "7", &rv));
+	assert_int_equal(rv, 100);
+	cc_seen_read(&s, "7", 100, 2000, 2050); /* too soon after the first */
+	assert_false(cc_seen_settled(&s, "7", &rv));
+	cc_seen_read(&s, "7", 100, 1100 + SEEN_SETTLE_MS, 3200);
+	assert_true(cc_seen_settled(&s, "7", &rv));
+	/* a new version starts over */
+	cc_seen_read(&s, "7", 101, 4000, 4100);
+	assert_false(cc_seen_settled(&s, "7", &rv));
+	assert_int_equal(rv, 101);
+	cc_seen_read(&s, "7", 101, 4100 + SEEN_SETTLE_MS - 1, 9000);
+	assert_false(cc_seen_settled(&s, "7", &rv));
+	cc_seen_read(&s, "7", 101, 9000, 9100);
+	assert_true(cc_seen_settled(&s, "7", &rv));
+	cc_seen_clear(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_covers),
 		cmocka_unit_test(test_growth),
+		cmocka_unit_test(test_settling),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #include "connectors/redmine/redmine.h"
 
 #include "connectors/prefetch.h"
+#include "connectors/seen.h"
 #include "http/client.h"
 
 #include <inttypes.h>
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define MAX_LIST_PAGES 50
 #define PER_PAGE 100
@@ -51,7 +53,16 @@ struct rm {
 	struct names logins;  /* user id -> login (or display name when hidden) */
 	struct cc_usermap users;
 	struct cc_prefetch ahead; /* a poll page's issue reads, sent at once */
+	struct cc_seen seen;      /* versions read, and which are settled (seen.h) */
 };
+
+/* The hub's monotonic clock in ms: when reads happened, for cc_seen_read. */
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* ---- requests ---------------------------------------------------------- */
 
@@ -417,6 +428,7 @@ static enum cc_result observe(struct rm *r, const char *id, const char *op,
 		return res;
 	json_t *j = NULL;
 	long status;
+	int64_t started = mono_ms();
 	res = req(r, op, "GET", strf(ISSUE_PATH, id), NULL, &j, &status, call);
 	out->remote_id = strdup(id);
 	if (!out->remote_id) {
@@ -516,6 +528,7 @@ static enum cc_result observe(struct rm *r, const char *id, const char *op,
 	/* grows with every journal, and with updated_on when there is none */
 	out->rv = ((uint64_t)(out->mtime_s > 0 ? out->mtime_s : 0) << RV_JOURNAL_BITS) |
 	          (newest_journal & ((1u << RV_JOURNAL_BITS) - 1));
+	cc_seen_read(&r->seen, id, out->rv, started, mono_ms());
 	res = CC_OK;
 out:
 	if (res == CC_OK && raw) {
@@ -666,6 +679,24 @@ static enum cc_result rm_list(void *self, int64_t since_s, int64_t after_mtime_s
 		n = page_size;
 		pg->more = true;
 	}
+	if (n) {
+		pg->next_id = strdup(keys[n - 1].id);
+		pg->next_mtime_s = keys[n - 1].mtime;
+		if (!pg->next_id) {
+			res = cc_call_fail(call, CC_RETRY, "redmine: out of memory");
+			goto out;
+		}
+	}
+	/* an issue listed at the second of a settled version needs no read */
+	size_t w = 0;
+	for (size_t k = 0; k < n; k++) {
+		uint64_t rv;
+		if (cc_seen_settled(&r->seen, keys[k].id, &rv) &&
+		    (int64_t)(rv >> RV_JOURNAL_BITS) == keys[k].mtime)
+			continue;
+		keys[w++] = keys[k];
+	}
+	n = w;
 	pg->items = calloc(n ? n : 1, sizeof(*pg->items));
 	if (!pg->items) {
 		res = cc_call_fail(call, CC_RETRY, "redmine: out of memory");
@@ -1072,6 +1103,7 @@ static void rm_destroy(void *self)
 	if (!r)
 		return;
 	cc_prefetch_clear(&r->ahead);
+	cc_seen_clear(&r->seen);
 	cc_http_client_destroy(r->http);
 	free(r->project);
 	free(r->cf);
