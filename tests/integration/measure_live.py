@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -104,8 +105,14 @@ def seed(n):
     from concurrent.futures import ThreadPoolExecutor
     have = rm_count()
     def one(i):
-        call("POST", RM + "/issues.json", RMH,
-             {"issue": {"project_id": PROJECT, "subject": "Seed issue %d" % i}})
+        for attempt in range(5):  # Redmine on SQLite: a busy database answers 500
+            try:
+                return call("POST", RM + "/issues.json", RMH,
+                            {"issue": {"project_id": PROJECT, "subject": "Seed issue %d" % i}})
+            except urllib.error.HTTPError as e:
+                if e.code != 500 or attempt == 4:
+                    raise
+                time.sleep(1 + attempt)
     with ThreadPoolExecutor(4) as ex:
         list(ex.map(one, range(have, n)))
     return rm_count()
