@@ -7,8 +7,12 @@
  * for link_find and creating (system, case) for case_scan_creating. Those
  * two change rarely, so case_save touches them only when the links of a
  * case changed, which it knows from a small cache of the link signature
- * of cases recently loaded or saved. Everything else (journal, outbox,
- * dead letters, per-system state, audit) is one plain table each.
+ * of cases recently loaded or saved. The outbox entries of a case live in
+ * its row too (column ob), with a due-ordered queue table beside it, so
+ * that scheduling a delivery writes the page the case save writes anyway.
+ * A new case row reserves room to grow (column pad), so that its first
+ * updates do not split its page. Everything else (journal, dead letters,
+ * per-system state, audit) is one plain table each.
  *
  * Every statement is prepared once, at open, and kept for the store's
  * lifetime; the blob is encoded into one buffer reused across calls.
@@ -85,6 +89,28 @@ static const char *const migrations[] = {
 	"  ver_rank INTEGER NOT NULL, ver_rv INTEGER NOT NULL, score INTEGER NOT NULL,"
 	"  detail TEXT, system_name TEXT, field_name TEXT);"
 	"CREATE INDEX audit_case ON audit(case_id, seq);",
+	/* 1 -> 2: the outbox entries of a case live in its row (column ob), so
+	 * that scheduling a delivery writes the page the case save writes
+	 * anyway; outq holds them in due order (appends: due is about now);
+	 * outkey holds the entries of case ids that have no row (yet): the
+	 * first case_save of such a case moves them into its row. */
+	"ALTER TABLE cases ADD COLUMN ob TEXT;"
+	"ALTER TABLE cases ADD COLUMN pad BLOB;"
+	"CREATE TABLE outq(system INTEGER NOT NULL, due_ms INTEGER NOT NULL,"
+	"  case_id INTEGER NOT NULL, first_ms INTEGER NOT NULL, attempts INTEGER NOT NULL,"
+	"  PRIMARY KEY(system, due_ms, case_id)) WITHOUT ROWID;"
+	"CREATE TABLE outkey(case_id INTEGER NOT NULL, system INTEGER NOT NULL,"
+	"  due_ms INTEGER NOT NULL, first_ms INTEGER NOT NULL, attempts INTEGER NOT NULL,"
+	"  PRIMARY KEY(case_id, system)) WITHOUT ROWID;"
+	"INSERT INTO outq(system, due_ms, case_id, first_ms, attempts)"
+	"  SELECT system, due_ms, case_id, first_ms, attempts FROM outbox;"
+	"INSERT INTO outkey(case_id, system, due_ms, first_ms, attempts)"
+	"  SELECT case_id, system, due_ms, first_ms, attempts FROM outbox"
+	"  WHERE case_id NOT IN (SELECT id FROM cases);"
+	"UPDATE cases SET ob = (SELECT group_concat(printf('%d %d %d %d;', system, due_ms,"
+	"  first_ms, attempts), '') FROM outbox WHERE outbox.case_id = cases.id)"
+	"  WHERE id IN (SELECT case_id FROM outbox);"
+	"DROP TABLE outbox;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -104,7 +130,8 @@ enum stmt {
 	Q_CREATING_PUT, Q_CREATING_DEL, Q_CREATING_DEL_CASE,
 	Q_SCAN_RECENT, Q_SCAN_BODY, Q_SCAN_CREATING, Q_SCAN_ALL,
 	Q_JOURNAL,
-	Q_OB_GET, Q_OB_UPDATE, Q_OB_INSERT, Q_OB_DEL, Q_OB_NEXT, Q_OB_COUNT, Q_OB_MIN,
+	Q_OB_ROW, Q_OB_ROW_SET, Q_OK_CASE, Q_OK_PUT, Q_OK_DEL, Q_OK_DEL_CASE, Q_OQ_PUT, Q_OQ_DEL,
+	Q_OB_NEXT, Q_OB_COUNT, Q_OB_MIN,
 	Q_DEAD_PUT, Q_DEAD_COUNT, Q_DEAD_SCAN, Q_DEAD_DEL,
 	Q_STATE_LOAD, Q_STATE_SAVE,
 	Q_AUDIT, Q_AUDIT_SCAN_CASE, Q_AUDIT_SCAN_ALL,
@@ -121,10 +148,11 @@ static const char *const stmt_sql[Q__COUNT] = {
 	               " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 	[Q_CASE_LOAD] = "SELECT body FROM cases WHERE id = ?1",
 	/* the common save: the body only, so the created_ms index is not touched */
-	[Q_CASE_UPDATE] = "UPDATE cases SET body = ?3 WHERE id = ?1 AND created_ms = ?2",
-	[Q_CASE_SAVE] = "INSERT INTO cases(id, created_ms, body) VALUES(?1, ?2, ?3)"
+	[Q_CASE_UPDATE] = "UPDATE cases SET body = ?3, pad = NULL WHERE id = ?1 AND created_ms = ?2",
+	[Q_CASE_SAVE] = "INSERT INTO cases(id, created_ms, body, pad)"
+	                " VALUES(?1, ?2, ?3, zeroblob(?4))"
 	                " ON CONFLICT(id) DO UPDATE SET created_ms = excluded.created_ms,"
-	                " body = excluded.body",
+	                " body = excluded.body, pad = excluded.pad",
 	[Q_LINK_FIND] = "SELECT case_id FROM links WHERE system = ?1 AND remote_id = ?2",
 	[Q_LINK_PUT] = "INSERT INTO links(system, remote_id, case_id) VALUES(?1, ?2, ?3)"
 	               " ON CONFLICT(system, remote_id) DO UPDATE SET case_id = excluded.case_id",
@@ -142,17 +170,20 @@ static const char *const stmt_sql[Q__COUNT] = {
 	                    " WHERE k.system = ?1 ORDER BY k.case_id",
 	[Q_SCAN_ALL] = "SELECT body FROM cases ORDER BY id",
 	[Q_JOURNAL] = "INSERT INTO journal(system, remote_id, rv, at_ms) VALUES(?1, ?2, ?3, ?4)",
-	[Q_OB_GET] = "SELECT due_ms, first_ms, attempts FROM outbox"
-	             " WHERE case_id = ?1 AND system = ?2",
-	[Q_OB_UPDATE] = "UPDATE outbox SET due_ms = ?3, first_ms = ?4, attempts = ?5"
-	                " WHERE case_id = ?1 AND system = ?2",
-	[Q_OB_INSERT] = "INSERT INTO outbox(case_id, system, due_ms, first_ms, attempts)"
-	                " VALUES(?1, ?2, ?3, ?4, ?5)",
-	[Q_OB_DEL] = "DELETE FROM outbox WHERE case_id = ?1 AND system = ?2",
-	[Q_OB_NEXT] = "SELECT case_id, due_ms, first_ms, attempts FROM outbox"
+	[Q_OB_ROW] = "SELECT ob FROM cases WHERE id = ?1",
+	[Q_OB_ROW_SET] = "UPDATE cases SET ob = ?2 WHERE id = ?1",
+	[Q_OK_CASE] = "SELECT system, due_ms, first_ms, attempts FROM outkey WHERE case_id = ?1",
+	[Q_OK_PUT] = "INSERT OR REPLACE INTO outkey(case_id, system, due_ms, first_ms, attempts)"
+	             " VALUES(?1, ?2, ?3, ?4, ?5)",
+	[Q_OK_DEL] = "DELETE FROM outkey WHERE case_id = ?1 AND system = ?2",
+	[Q_OK_DEL_CASE] = "DELETE FROM outkey WHERE case_id = ?1",
+	[Q_OQ_PUT] = "INSERT OR REPLACE INTO outq(system, due_ms, case_id, first_ms, attempts)"
+	             " VALUES(?1, ?2, ?3, ?4, ?5)",
+	[Q_OQ_DEL] = "DELETE FROM outq WHERE system = ?1 AND due_ms = ?2 AND case_id = ?3",
+	[Q_OB_NEXT] = "SELECT case_id, due_ms, first_ms, attempts FROM outq"
 	              " WHERE system = ?1 AND due_ms <= ?2 ORDER BY due_ms, case_id LIMIT 1",
-	[Q_OB_COUNT] = "SELECT count(*) FROM outbox WHERE system = ?1",
-	[Q_OB_MIN] = "SELECT min(due_ms) FROM outbox WHERE system = ?1",
+	[Q_OB_COUNT] = "SELECT count(*) FROM outq WHERE system = ?1",
+	[Q_OB_MIN] = "SELECT min(due_ms) FROM outq WHERE system = ?1",
 	[Q_DEAD_PUT] = "INSERT INTO dead_letters(case_id, system, at_ms, reason)"
 	               " VALUES(?1, ?2, ?3, ?4)",
 	[Q_DEAD_COUNT] = "SELECT count(*) FROM dead_letters",
@@ -176,7 +207,7 @@ static const char *const stmt_sql[Q__COUNT] = {
 	[Q_COUNT_CASES] = "SELECT count(*) FROM cases",
 	[Q_MAX_JOURNAL] = "SELECT coalesce(max(seq), 0) FROM journal",
 	[Q_MAX_AUDIT] = "SELECT coalesce(max(seq), 0) FROM audit",
-	[Q_COUNT_OUTBOX] = "SELECT count(*) FROM outbox",
+	[Q_COUNT_OUTBOX] = "SELECT count(*) FROM outq",
 };
 
 /* ---- the store --------------------------------------------------------- */
@@ -576,6 +607,23 @@ static int sync_side_tables(struct sq *s, uint64_t id, const uint8_t *oldsig, in
 	return rc;
 }
 
+static int ob_adopt(struct sq *s, uint64_t case_id);
+
+/*
+ * The room a new case row reserves to grow into (the pad column, zeros):
+ * as much again as its body, at least 256 bytes and at most 1 KiB. A case
+ * grows after its creation (links in the other systems, their shadows,
+ * its outbox entries), and rows inserted in id order pack their pages
+ * full, so without the room nearly every first update of a case would
+ * split its page: three or four pages written instead of one. The next
+ * save drops the pad (pad NULL), which leaves the room in the page for
+ * its neighbours.
+ */
+static int row_slack(size_t body_len)
+{
+	return body_len < 256 ? 256 : body_len > 1024 ? 1024 : (int)body_len;
+}
+
 static int sq_case_save(void *self, const struct cc_case *c)
 {
 	struct sq *s = self;
@@ -610,11 +658,15 @@ static int sq_case_save(void *self, const struct cc_case *c)
 		sqlite3_bind_int64(q, 1, (int64_t)c->id);
 		sqlite3_bind_int64(q, 2, c->created_ms);
 		sqlite3_bind_blob(q, 3, s->buf.data, (int)s->buf.len, SQLITE_STATIC);
+		if (k == Q_CASE_SAVE)
+			sqlite3_bind_int(q, 4, row_slack(s->buf.len));
 		rc = run(s, k, "case_save");
 		if (rc || k == Q_CASE_SAVE || sqlite3_changes(s->db) > 0)
 			break;
 		k = Q_CASE_SAVE; /* a new case, or its creation time changed */
 	}
+	if (rc == CC_EOK && k == Q_CASE_SAVE)
+		rc = ob_adopt(s, c->id); /* outbox entries put before its first save */
 	if (rc == CC_EOK && !unchanged)
 		rc = sync_side_tables(s, c->id, oldsig, oldlen, newsig, newlen, c);
 	rc = implicit_end(s, mine, rc);
@@ -792,6 +844,153 @@ static int sq_journal_append(void *self, int system, const char *remote_id, uint
 
 /* ---- outbox -------------------------------------------------------------- */
 
+/*
+ * The outbox entries of one case (at most one per system), as kept in the
+ * case row's ob column: "SYSTEM DUE FIRST ATTEMPTS;" per entry, in text so
+ * that the migration can build it in SQL. outq holds the same entries in
+ * due order for outbox_next; outkey holds those of case ids without a row.
+ */
+struct ob_set {
+	int n;
+	struct cc_outbox_entry e[CC_MAX_SYSTEMS];
+};
+
+static bool system_ok(int system)
+{
+	return system >= 0 && system < CC_MAX_SYSTEMS;
+}
+
+static int ob_find(const struct ob_set *set, int system)
+{
+	for (int i = 0; i < set->n; i++)
+		if (set->e[i].system == system)
+			return i;
+	return -1;
+}
+
+/* One decimal integer of the ob column, then the separator sep. */
+static bool ob_num(const char **t, char sep, long long *out)
+{
+	const char *p = *t;
+	bool neg = *p == '-';
+	if (neg)
+		p++;
+	unsigned long long v = 0;
+	const char *digits = p;
+	while (*p >= '0' && *p <= '9' && p - digits < 19)
+		v = v * 10 + (unsigned long long)(*p++ - '0');
+	if (p == digits || *p != sep || v > (unsigned long long)INT64_MAX)
+		return false;
+	*out = neg ? -(long long)v : (long long)v;
+	*t = p + 1;
+	return true;
+}
+
+/* Parses the ob column; false if it is damaged. */
+static bool ob_parse(const char *t, uint64_t case_id, struct ob_set *set)
+{
+	set->n = 0;
+	while (t && *t) {
+		long long sys, due, first, att;
+		if (!ob_num(&t, ' ', &sys) || !ob_num(&t, ' ', &due) || !ob_num(&t, ' ', &first) ||
+		    !ob_num(&t, ';', &att) || !system_ok((int)sys) || sys != (int)sys || att < 0 ||
+		    att > UINT32_MAX || set->n == CC_MAX_SYSTEMS || ob_find(set, (int)sys) >= 0)
+			return false;
+		set->e[set->n++] = (struct cc_outbox_entry){ .case_id = case_id, .system = (int)sys,
+			                                     .due_ms = due, .first_ms = first,
+			                                     .attempts = (uint32_t)att };
+	}
+	return true;
+}
+
+static void ob_format(const struct ob_set *set, char *buf, size_t len)
+{
+	size_t at = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < set->n && at < len; i++) {
+		const struct cc_outbox_entry *e = &set->e[i];
+		int w = snprintf(buf + at, len - at, "%d %lld %lld %lld;", e->system,
+		                 (long long)e->due_ms, (long long)e->first_ms, (long long)e->attempts);
+		if (w < 0)
+			break;
+		at += (size_t)w;
+	}
+}
+
+#define OB_TEXT_MAX (CC_MAX_SYSTEMS * 80)
+
+/* Reads the outbox entries of outkey for case_id into set (replacing those
+ * of the same system). */
+static int ob_load_orphans(struct sq *s, uint64_t case_id, struct ob_set *set, bool *any)
+{
+	sqlite3_stmt *q = s->q[Q_OK_CASE];
+	sqlite3_bind_int64(q, 1, (int64_t)case_id);
+	*any = false;
+	int rc, out = CC_EOK;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		int sys = sqlite3_column_int(q, 0);
+		if (!system_ok(sys))
+			continue;
+		int i = ob_find(set, sys);
+		if (i < 0) {
+			if (set->n == CC_MAX_SYSTEMS)
+				continue;
+			i = set->n++;
+		}
+		set->e[i] = (struct cc_outbox_entry){
+			.case_id = case_id, .system = sys, .due_ms = sqlite3_column_int64(q, 1),
+			.first_ms = sqlite3_column_int64(q, 2),
+			.attempts = (uint32_t)sqlite3_column_int64(q, 3) };
+		*any = true;
+	}
+	if (rc != SQLITE_DONE)
+		out = sq_fail(s, rc, "outbox: reading entries of a case without a row");
+	sqlite3_reset(q);
+	return out;
+}
+
+/*
+ * Reads the outbox entries of case_id: from its row (*in_row true), or
+ * from outkey when the case has no row.
+ */
+static int ob_load(struct sq *s, uint64_t case_id, struct ob_set *set, bool *in_row)
+{
+	set->n = 0;
+	*in_row = false;
+	sqlite3_stmt *q = s->q[Q_OB_ROW];
+	sqlite3_bind_int64(q, 1, (int64_t)case_id);
+	int rc = row(s, Q_OB_ROW, "outbox");
+	if (rc == CC_EOK) {
+		*in_row = true;
+		bool ok = ob_parse((const char *)sqlite3_column_text(q, 0), case_id, set);
+		sqlite3_reset(q);
+		if (!ok)
+			return sq_failf(s, CC_ESTORE, "database file is corrupt: %s: the outbox entries"
+			                " of case %" PRIu64 " do not parse", s->path, case_id);
+		return CC_EOK;
+	}
+	if (rc != CC_ENOTFOUND)
+		return rc;
+	bool any;
+	return ob_load_orphans(s, case_id, set, &any);
+}
+
+/* Writes the entries of set back to the case row. */
+static int ob_store_row(struct sq *s, uint64_t case_id, const struct ob_set *set)
+{
+	char text[OB_TEXT_MAX];
+	sqlite3_stmt *q = s->q[Q_OB_ROW_SET];
+	sqlite3_bind_int64(q, 1, (int64_t)case_id);
+	if (set->n) {
+		ob_format(set, text, sizeof(text));
+		sqlite3_bind_text(q, 2, text, -1, SQLITE_TRANSIENT);
+	} else {
+		sqlite3_bind_null(q, 2);
+	}
+	return run(s, Q_OB_ROW_SET, "outbox");
+}
+
+/* outkey: case ?1, system ?2, due ?3, first ?4, attempts ?5 */
 static void bind_entry(sqlite3_stmt *q, const struct cc_outbox_entry *e)
 {
 	sqlite3_bind_int64(q, 1, (int64_t)e->case_id);
@@ -801,9 +1000,34 @@ static void bind_entry(sqlite3_stmt *q, const struct cc_outbox_entry *e)
 	sqlite3_bind_int64(q, 5, e->attempts);
 }
 
-static bool system_ok(int system)
+static int oq_del(struct sq *s, const struct cc_outbox_entry *e)
 {
-	return system >= 0 && system < CC_MAX_SYSTEMS;
+	sqlite3_stmt *q = s->q[Q_OQ_DEL];
+	sqlite3_bind_int(q, 1, e->system);
+	sqlite3_bind_int64(q, 2, e->due_ms);
+	sqlite3_bind_int64(q, 3, (int64_t)e->case_id);
+	return run(s, Q_OQ_DEL, "outbox");
+}
+
+/*
+ * A case row was just inserted: the entries outkey held for its id move
+ * into the row.
+ */
+static int ob_adopt(struct sq *s, uint64_t case_id)
+{
+	struct ob_set set;
+	bool in_row, any;
+	int rc = ob_load(s, case_id, &set, &in_row);
+	if (rc == CC_EOK)
+		rc = ob_load_orphans(s, case_id, &set, &any);
+	if (rc || !any)
+		return rc;
+	rc = ob_store_row(s, case_id, &set);
+	if (rc == CC_EOK) {
+		sqlite3_bind_int64(s->q[Q_OK_DEL_CASE], 1, (int64_t)case_id);
+		rc = run(s, Q_OK_DEL_CASE, "outbox");
+	}
+	return rc;
 }
 
 static int sq_outbox_put(void *self, const struct cc_outbox_entry *e)
@@ -814,37 +1038,57 @@ static int sq_outbox_put(void *self, const struct cc_outbox_entry *e)
 	int rc = writable(s);
 	if (rc)
 		return rc;
-	bind_entry(s->q[Q_OB_UPDATE], e);
-	rc = run(s, Q_OB_UPDATE, "outbox_put");
-	if (rc || sqlite3_changes(s->db) > 0)
+	bool mine;
+	rc = implicit_begin(s, &mine);
+	if (rc)
 		return rc;
-	bind_entry(s->q[Q_OB_INSERT], e);
-	rc = run(s, Q_OB_INSERT, "outbox_put");
-	if (rc == CC_EOK && s->ob_known[e->system])
+	struct ob_set set;
+	bool in_row;
+	rc = ob_load(s, e->case_id, &set, &in_row);
+	if (rc)
+		return implicit_end(s, mine, rc);
+	int i = ob_find(&set, e->system);
+	bool fresh = i < 0;
+	if (!fresh && set.e[i].due_ms != e->due_ms)
+		rc = oq_del(s, &set.e[i]);
+	if (rc == CC_EOK) {
+		sqlite3_stmt *q = s->q[Q_OQ_PUT];
+		sqlite3_bind_int(q, 1, e->system);
+		sqlite3_bind_int64(q, 2, e->due_ms);
+		sqlite3_bind_int64(q, 3, (int64_t)e->case_id);
+		sqlite3_bind_int64(q, 4, e->first_ms);
+		sqlite3_bind_int64(q, 5, e->attempts);
+		rc = run(s, Q_OQ_PUT, "outbox_put");
+	}
+	if (rc == CC_EOK) {
+		if (fresh)
+			i = set.n++;
+		set.e[i] = *e;
+		if (in_row) {
+			rc = ob_store_row(s, e->case_id, &set);
+		} else {
+			bind_entry(s->q[Q_OK_PUT], e);
+			rc = run(s, Q_OK_PUT, "outbox_put");
+		}
+	}
+	rc = implicit_end(s, mine, rc);
+	if (rc == CC_EOK && fresh && s->ob_known[e->system])
 		s->ob_count[e->system]++;
 	return rc;
-}
-
-static void read_entry(sqlite3_stmt *q, int col, struct cc_outbox_entry *out)
-{
-	out->due_ms = sqlite3_column_int64(q, col);
-	out->first_ms = sqlite3_column_int64(q, col + 1);
-	out->attempts = (uint32_t)sqlite3_column_int64(q, col + 2);
 }
 
 static int sq_outbox_get(void *self, uint64_t case_id, int system, struct cc_outbox_entry *out)
 {
 	struct sq *s = self;
-	sqlite3_stmt *q = s->q[Q_OB_GET];
-	sqlite3_bind_int64(q, 1, (int64_t)case_id);
-	sqlite3_bind_int(q, 2, system);
-	int rc = row(s, Q_OB_GET, "outbox_get");
+	struct ob_set set;
+	bool in_row;
+	int rc = ob_load(s, case_id, &set, &in_row);
 	if (rc)
 		return rc;
-	out->case_id = case_id;
-	out->system = system;
-	read_entry(q, 0, out);
-	sqlite3_reset(q);
+	int i = ob_find(&set, system);
+	if (i < 0)
+		return CC_ENOTFOUND;
+	*out = set.e[i];
 	return CC_EOK;
 }
 
@@ -854,12 +1098,30 @@ static int sq_outbox_remove(void *self, uint64_t case_id, int system)
 	int rc = writable(s);
 	if (rc)
 		return rc;
-	sqlite3_stmt *q = s->q[Q_OB_DEL];
-	sqlite3_bind_int64(q, 1, (int64_t)case_id);
-	sqlite3_bind_int(q, 2, system);
-	rc = run(s, Q_OB_DEL, "outbox_remove");
-	if (rc == CC_EOK && sqlite3_changes(s->db) > 0 && system_ok(system) &&
-	    s->ob_known[system])
+	bool mine;
+	rc = implicit_begin(s, &mine);
+	if (rc)
+		return rc;
+	struct ob_set set;
+	bool in_row;
+	rc = ob_load(s, case_id, &set, &in_row);
+	int i = rc ? -1 : ob_find(&set, system);
+	if (i < 0)
+		return implicit_end(s, mine, rc);
+	rc = oq_del(s, &set.e[i]);
+	if (rc == CC_EOK) {
+		set.e[i] = set.e[--set.n];
+		if (in_row) {
+			rc = ob_store_row(s, case_id, &set);
+		} else {
+			sqlite3_stmt *q = s->q[Q_OK_DEL];
+			sqlite3_bind_int64(q, 1, (int64_t)case_id);
+			sqlite3_bind_int(q, 2, system);
+			rc = run(s, Q_OK_DEL, "outbox_remove");
+		}
+	}
+	rc = implicit_end(s, mine, rc);
+	if (rc == CC_EOK && s->ob_known[system])
 		s->ob_count[system]--;
 	return rc;
 }
@@ -875,7 +1137,9 @@ static int sq_outbox_next(void *self, int system, int64_t now_ms, struct cc_outb
 		return rc;
 	out->case_id = (uint64_t)sqlite3_column_int64(q, 0);
 	out->system = system;
-	read_entry(q, 1, out);
+	out->due_ms = sqlite3_column_int64(q, 1);
+	out->first_ms = sqlite3_column_int64(q, 2);
+	out->attempts = (uint32_t)sqlite3_column_int64(q, 3);
 	sqlite3_reset(q);
 	return CC_EOK;
 }

@@ -188,7 +188,12 @@ static void test_schema_newer_refused(void **state)
 	                 CC_ESTORE);
 	assert_non_null(strstr(f->err, want));
 	/* the file was left alone */
-	other_exec(f->path, "UPDATE meta SET value = 1 WHERE key = 'schema_version'");
+	{
+		char sql[96];
+		snprintf(sql, sizeof(sql), "UPDATE meta SET value = %d WHERE key = 'schema_version'",
+		         cc_store_sqlite_schema_version());
+		other_exec(f->path, sql);
+	}
 	open_ok(f, &st, NULL);
 	close_store(&st);
 }
@@ -216,6 +221,96 @@ static void test_migrate_from_empty_file(void **state)
 	open_ok(f, &st, NULL);
 	save_case(&st, 1, "after migration", NULL);
 	assert_title(&st, 1, "after migration");
+	close_store(&st);
+}
+
+static void expect_entry(struct cc_store *st, uint64_t id, int sys, int64_t due, int64_t first,
+                         uint32_t attempts)
+{
+	struct cc_outbox_entry e;
+	assert_int_equal(OPS(st)->outbox_get(SELF(st), id, sys, &e), CC_EOK);
+	assert_int_equal(e.case_id, id);
+	assert_int_equal(e.system, sys);
+	assert_int_equal(e.due_ms, due);
+	assert_int_equal(e.first_ms, first);
+	assert_int_equal(e.attempts, attempts);
+}
+
+/*
+ * A version 1 file (outbox as a table of its own, keyed by case and
+ * system) migrates to version 2: entries of cases with a row move into
+ * the row, those of case ids without a row into outkey, all of them into
+ * the due-ordered queue; a later first save of such a case takes its
+ * entries along.
+ */
+static void test_migrate_v1_outbox(void **state)
+{
+	struct fx *f = *state;
+	struct cc_store st;
+	open_ok(f, &st, NULL);
+	save_case(&st, 1, "one", "INC1");
+	save_case(&st, 2, "two", NULL);
+	close_store(&st);
+	/* the file as version 1 left it */
+	other_exec(f->path,
+	           "DROP TABLE outq; DROP TABLE outkey;"
+	           "ALTER TABLE cases DROP COLUMN ob; ALTER TABLE cases DROP COLUMN pad;"
+	           "CREATE TABLE outbox(case_id INTEGER NOT NULL, system INTEGER NOT NULL,"
+	           "  due_ms INTEGER NOT NULL, first_ms INTEGER NOT NULL,"
+	           "  attempts INTEGER NOT NULL, PRIMARY KEY(case_id, system)) WITHOUT ROWID;"
+	           "CREATE INDEX outbox_due ON outbox(system, due_ms, case_id);"
+	           "INSERT INTO outbox VALUES(1, 0, 500, 490, 0), (1, 2, 300, 100, 3),"
+	           "  (2, 0, 200, 190, 1), (9, 0, 400, 390, 0), (9, 1, 50, 40, 0);"
+	           "UPDATE meta SET value = 1 WHERE key = 'schema_version';");
+	int from = -1, to = -1;
+	assert_int_equal(cc_store_sqlite_migrate(f->path, &from, &to, f->err, sizeof(f->err)),
+	                 CC_EOK);
+	assert_int_equal(from, 1);
+	assert_int_equal(to, cc_store_sqlite_schema_version());
+	open_ok(f, &st, NULL);
+	assert_title(&st, 1, "one");
+	expect_entry(&st, 1, 0, 500, 490, 0);
+	expect_entry(&st, 1, 2, 300, 100, 3);
+	expect_entry(&st, 2, 0, 200, 190, 1);
+	expect_entry(&st, 9, 0, 400, 390, 0);
+	expect_entry(&st, 9, 1, 50, 40, 0);
+	struct cc_outbox_entry e;
+	assert_int_equal(OPS(&st)->outbox_get(SELF(&st), 2, 1, &e), CC_ENOTFOUND);
+	size_t n = 0;
+	int64_t earliest = 0;
+	assert_int_equal(OPS(&st)->outbox_stat(SELF(&st), 0, &n, &earliest), CC_EOK);
+	assert_int_equal(n, 3);
+	assert_int_equal(earliest, 200);
+	assert_int_equal(OPS(&st)->outbox_next(SELF(&st), 0, 1000, &e), CC_EOK);
+	assert_int_equal(e.case_id, 2);
+	assert_int_equal(e.attempts, 1);
+	/* case 9 gets its row: its entries move in with it */
+	save_case(&st, 9, "nine", NULL);
+	expect_entry(&st, 9, 0, 400, 390, 0);
+	expect_entry(&st, 9, 1, 50, 40, 0);
+	/* a save keeps the entries, a put moves one in the queue */
+	save_case(&st, 9, "nine again", NULL);
+	struct cc_outbox_entry r = { .case_id = 9, .system = 0, .due_ms = 100, .first_ms = 390,
+		                     .attempts = 2 };
+	assert_int_equal(OPS(&st)->outbox_put(SELF(&st), &r), CC_EOK);
+	assert_int_equal(OPS(&st)->outbox_next(SELF(&st), 0, 1000, &e), CC_EOK);
+	assert_int_equal(e.case_id, 9);
+	assert_int_equal(e.due_ms, 100);
+	assert_int_equal(OPS(&st)->outbox_remove(SELF(&st), 9, 0), CC_EOK);
+	assert_int_equal(OPS(&st)->outbox_get(SELF(&st), 9, 0, &e), CC_ENOTFOUND);
+	expect_entry(&st, 9, 1, 50, 40, 0);
+	assert_int_equal(OPS(&st)->outbox_stat(SELF(&st), 0, &n, &earliest), CC_EOK);
+	assert_int_equal(n, 2);
+	assert_int_equal(earliest, 200);
+	assert_title(&st, 9, "nine again");
+	close_store(&st);
+	/* and all of it after a reopen */
+	open_ok(f, &st, NULL);
+	expect_entry(&st, 1, 2, 300, 100, 3);
+	expect_entry(&st, 9, 1, 50, 40, 0);
+	assert_int_equal(OPS(&st)->outbox_stat(SELF(&st), 1, &n, &earliest), CC_EOK);
+	assert_int_equal(n, 1);
+	assert_int_equal(earliest, 50);
 	close_store(&st);
 }
 
@@ -400,6 +495,7 @@ int main(void)
 		T(test_reopen_durability),
 		T(test_schema_newer_refused),
 		T(test_migrate_from_empty_file),
+		T(test_migrate_v1_outbox),
 		T(test_foreign_database_untouched),
 		T(test_disk_full),
 		T(test_locked),
