@@ -10,9 +10,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 peers=$(mktemp -d /tmp/concord-live-peers.XXXXXX)
 cleanup() { "$here/peers/stop-peers.sh" "$peers" --wipe >/dev/null 2>&1 || true; rm -rf "$peers"; }
 trap cleanup EXIT
-# RT posts every ticket transaction to concord's listener (see sync_live.py)
+# With CONCORD_LIVE_WEBHOOKS=1 (the default) RT posts every ticket transaction
+# to concord's listener, and the RT connector reads the ticket each one names;
+# with 0 concord sees changes by polling alone (see sync_live.py).
+webhooks=${CONCORD_LIVE_WEBHOOKS:-1}
 listen=${CONCORD_LIVE_LISTEN_PORT:-18484}
-RT_WEBHOOK_URL=http://127.0.0.1:$listen/webhook/rt \
+hook=
+[ "$webhooks" = 1 ] && hook=http://127.0.0.1:$listen/webhook/rt
+RT_WEBHOOK_URL=$hook \
 "$here/peers/start-peers.sh" "$peers" ${CONCORD_LIVE_RT_PORT:-18090} ${CONCORD_LIVE_REDMINE_PORT:-18091} >"$peers/start.log" 2>&1 ||
 	{ tail -20 "$peers/start.log"; exit 1; }
-CONCORD_LIVE_LISTEN_PORT=$listen CONCORD_LIVE_WEBHOOKS=1 CONCORD_PEERS_DIR=$peers python3 "$here/sync_live.py" "$concord" "$root"
+CONCORD_LIVE_LISTEN_PORT=$listen CONCORD_LIVE_WEBHOOKS=$webhooks CONCORD_PEERS_DIR=$peers \
+	python3 "$here/sync_live.py" "$concord" "$root"
