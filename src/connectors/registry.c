@@ -8,6 +8,7 @@
 #include "connectors/redmine/redmine.h"
 #include "connectors/rt/rt.h"
 
+#include "connectors/prefetch.h"
 #include "http/client.h"
 
 #include <jansson.h>
@@ -15,6 +16,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 int cc_connector_create(struct cc_connector *out, const char *kind,
@@ -178,6 +180,68 @@ int64_t cc_list_from(int64_t since_s, int64_t after_mtime_s, const char *after_i
 {
 	int64_t lo = since_s < 0 ? 0 : since_s;
 	return after_id && after_mtime_s > lo ? after_mtime_s : lo;
+}
+
+bool cc_keyset_after(int64_t m, const char *id, int64_t after_m, const char *after_id)
+{
+	return !after_id || cc_keyset_cmp(m, id, after_m, after_id) > 0;
+}
+
+char *cc_strf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = NULL;
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+bool cc_same_text(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	while (la && strchr(" \t\r\n", a[la - 1]))
+		la--;
+	while (lb && strchr(" \t\r\n", b[lb - 1]))
+		lb--;
+	return la == lb && strncasecmp(a, b, la) == 0;
+}
+
+enum cc_result cc_request_json(struct cc_http_client *http, struct cc_prefetch *ahead,
+                               const char *who, const char *op, const char *method,
+                               const char *path, json_t *body, json_t **out, long *status,
+                               char *etag, size_t etag_len, struct cc_call *call)
+{
+	if (out)
+		*out = NULL;
+	if (status)
+		*status = 0;
+	if (etag && etag_len)
+		etag[0] = '\0';
+	char *b = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	if (!path || (body && !b)) {
+		free(b);
+		return cc_call_fail(call, CC_RETRY, "%s: out of memory", who);
+	}
+	struct cc_http_response resp;
+	enum cc_result res = ahead && cc_prefetch_take(ahead, method, path, &resp, call)
+	                             ? call->result
+	                             : cc_http_request(http, op, method, path, b, &resp, call);
+	free(b);
+	if (status)
+		*status = resp.status;
+	if (etag && etag_len)
+		snprintf(etag, etag_len, "%s", resp.etag);
+	if (res == CC_OK && out && resp.body && resp.len) {
+		json_error_t je;
+		*out = json_loadb(resp.body, resp.len, 0, &je);
+		if (!*out)
+			res = cc_call_fail(call, CC_RETRY, "%s %s: answer is not JSON: %s", who, op,
+			                   je.text);
+	}
+	cc_http_response_clear(&resp);
+	return res;
 }
 
 int cc_keyset_cmp(int64_t am, const char *aid, int64_t bm, const char *bid)

@@ -115,6 +115,28 @@ int64_t cc_list_from(int64_t since_s, int64_t after_mtime_s, const char *after_i
 
 /* Keyset order of (mtime, remote id): ids compare as numbers when both are. */
 int cc_keyset_cmp(int64_t am, const char *aid, int64_t bm, const char *bid);
+/* True when (m, id) comes strictly after (after_m, after_id); always without after_id. */
+bool cc_keyset_after(int64_t m, const char *id, int64_t after_m, const char *after_id);
+
+/* A new string from a format (caller frees); NULL when out of memory. */
+char *cc_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Equal but for trailing blanks and case (systems lowercase or pad values). */
+bool cc_same_text(const char *a, const char *b);
+
+/*
+ * One JSON request of a connector: the answer sent ahead in *ahead (may be
+ * NULL) when there is one, else a request on http; `who` names the
+ * connector in reasons. On OK with a body, *out gets its JSON (caller
+ * decrefs; NULL without a body); *status (may be NULL) the HTTP status, 0
+ * without an answer; etag (may be NULL, etag_len bytes) the answer's ETag.
+ * A NULL path is out of memory (RETRY).
+ */
+struct cc_prefetch;
+enum cc_result cc_request_json(struct cc_http_client *http, struct cc_prefetch *ahead,
+                               const char *who, const char *op, const char *method,
+                               const char *path, struct json_t *body, struct json_t **out,
+                               long *status, char *etag, size_t etag_len, struct cc_call *call);
 
 /* A growable string. */
 struct cc_buf {

@@ -75,11 +75,11 @@ static enum cc_decision decision_of(int merge_result)
 }
 
 /*
- * A third read of a record whose two reads of one version disagree, into
- * *norm (normalized, owned by the caller). Returns CC_EOK, or an error
- * when the read failed (the caller then goes on without it).
+ * The record of observation o as it is now, read through its connector,
+ * into *norm (normalized, owned by the caller; the read also samples the
+ * clock). Returns CC_EOK, or an error when the read failed.
  */
-static int read_again(struct cc_hub *h, const struct cc_observation *o, struct cc_observation *norm)
+static int read_now(struct cc_hub *h, const struct cc_observation *o, struct cc_observation *norm)
 {
 	struct cc_connector *cn = &h->conn[o->system];
 	struct cc_observation fresh;
@@ -141,7 +141,7 @@ static int apply_observation(struct cc_hub *h, struct cc_case *c, const struct c
 	}
 	if (reread && !verified) {
 		struct cc_observation again;
-		if (read_again(h, o, &again) == CC_EOK) {
+		if (read_now(h, o, &again) == CC_EOK) {
 			rc = apply_observation(h, c, &again, true);
 			cc_observation_clear(&again);
 			return rc;
@@ -501,16 +501,12 @@ int cc_hub_ingest(struct cc_hub *h, const struct cc_observation *obs)
 	if (cc_offset_known(&h->sys[obs->system].state.offset))
 		return cc_hub_ingest_normalized(h, obs);
 	/* No clock offset yet: read the record, which measures it. */
-	struct cc_connector *cn = &h->conn[obs->system];
 	struct cc_observation fresh;
-	struct cc_call call;
-	cc_observation_init(&fresh);
-	cc_hub_call_init(h, &call);
-	enum cc_result r = cn->ops->read(cn->self, obs->remote_id, &fresh, &call);
-	cc_hub_count_call(h, obs->system, &call);
-	int rc = CC_EOK;
-	if (r == CC_OK && cc_offset_known(&h->sys[obs->system].state.offset))
-		rc = cc_hub_ingest_normalized(h, &fresh);
+	int rc = read_now(h, obs, &fresh);
+	if (rc)
+		return CC_EOK; /* dropped: polling is the safety net */
+	if (cc_offset_known(&h->sys[obs->system].state.offset))
+		rc = in_transaction(h, &fresh);
 	cc_observation_clear(&fresh);
 	return rc; /* otherwise dropped: polling is the safety net */
 }

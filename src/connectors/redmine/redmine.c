@@ -18,7 +18,6 @@
 
 #include <inttypes.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -66,49 +65,13 @@ static int64_t mono_ms(void)
 
 /* ---- requests ---------------------------------------------------------- */
 
-static char *strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *strf(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *s = NULL;
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
-
 /* One request; on OK with a body, *out is its JSON (caller decrefs). Frees path. */
 static enum cc_result req(struct rm *r, const char *op, const char *method, char *path,
                           json_t *body, json_t **out, long *status, struct cc_call *call)
 {
-	if (out)
-		*out = NULL;
-	if (status)
-		*status = 0;
-	if (!path)
-		return cc_call_fail(call, CC_RETRY, "redmine: out of memory");
-	char *b = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	if (body && !b) {
-		free(path);
-		return cc_call_fail(call, CC_RETRY, "redmine: out of memory");
-	}
-	struct cc_http_response resp;
-	enum cc_result res = cc_prefetch_take(&r->ahead, method, path, &resp, call)
-	                             ? call->result
-	                             : cc_http_request(r->http, op, method, path, b, &resp, call);
-	free(b);
+	enum cc_result res = cc_request_json(r->http, &r->ahead, "redmine", op, method, path, body,
+	                                     out, status, NULL, 0, call);
 	free(path);
-	if (status)
-		*status = resp.status;
-	if (res == CC_OK && out && resp.body && resp.len) {
-		json_error_t je;
-		*out = json_loadb(resp.body, resp.len, 0, &je);
-		if (!*out)
-			res = cc_call_fail(call, CC_RETRY, "redmine %s: answer is not JSON: %s", op,
-			                   je.text);
-	}
-	cc_http_response_clear(&resp);
 	return res;
 }
 
@@ -209,7 +172,7 @@ static const char *login_of(struct rm *r, int64_t id, const char *shown, struct 
 		return n->name;
 	json_t *j;
 	const char *login = NULL;
-	if (req(r, "lookup", "GET", strf("/users/%" PRId64 ".json", id), NULL, &j, NULL, call) ==
+	if (req(r, "lookup", "GET", cc_strf("/users/%" PRId64 ".json", id), NULL, &j, NULL, call) ==
 	    CC_OK)
 		login = jstr(json_object_get(j, "user"), "login");
 	/* a group, or a user the key may not see: its name stands */
@@ -231,7 +194,7 @@ static enum cc_result user_id(struct rm *r, const char *login, int64_t *id, stru
 		}
 	char *le = cc_http_escape(login);
 	json_t *j;
-	enum cc_result res = req(r, "lookup", "GET", le ? strf("/users.json?name=%s&limit=100", le)
+	enum cc_result res = req(r, "lookup", "GET", le ? cc_strf("/users.json?name=%s&limit=100", le)
 	                                             : NULL, NULL, &j, NULL, call);
 	free(le);
 	if (res != CC_OK)
@@ -258,7 +221,7 @@ static enum cc_result ensure_project(struct rm *r, struct cc_call *call)
 		return CC_OK;
 	char *pe = cc_http_escape(r->project);
 	json_t *j;
-	enum cc_result res = req(r, "lookup", "GET", pe ? strf("/projects/%s.json", pe) : NULL,
+	enum cc_result res = req(r, "lookup", "GET", pe ? cc_strf("/projects/%s.json", pe) : NULL,
 	                         NULL, &j, NULL, call);
 	free(pe);
 	if (res != CC_OK)
@@ -315,7 +278,7 @@ static enum cc_result cf_id(struct rm *r, const char *name, json_t *issue, int64
 		json_t *j;
 		char *pe = cc_http_escape(r->project);
 		enum cc_result res = req(r, "lookup", "GET",
-		                         pe ? strf("/issues.json?project_id=%s&status_id=*&limit=1", pe)
+		                         pe ? cc_strf("/issues.json?project_id=%s&status_id=*&limit=1", pe)
 		                            : NULL, NULL, &j, NULL, call);
 		free(pe);
 		if (res != CC_OK)
@@ -429,7 +392,7 @@ static enum cc_result observe(struct rm *r, const char *id, const char *op,
 	json_t *j = NULL;
 	long status;
 	int64_t started = mono_ms();
-	res = req(r, op, "GET", strf(ISSUE_PATH, id), NULL, &j, &status, call);
+	res = req(r, op, "GET", cc_strf(ISSUE_PATH, id), NULL, &j, &status, call);
 	out->remote_id = strdup(id);
 	if (!out->remote_id) {
 		res = cc_call_fail(call, CC_RETRY, "redmine: out of memory");
@@ -570,11 +533,6 @@ static int keys_add(struct key **k, size_t *n, size_t *cap, int64_t mtime, const
 	return 0;
 }
 
-static bool after_keyset(int64_t m, const char *id, int64_t after_m, const char *after_id)
-{
-	return !after_id || cc_keyset_cmp(m, id, after_m, after_id) > 0;
-}
-
 /* The value of the issue's custom field `name` in a listing, or NULL. */
 static const char *listed_cf(json_t *issue, const char *name)
 {
@@ -600,7 +558,7 @@ static enum cc_result search(struct rm *r, const char *filter, int64_t after_mti
 	for (int page = 0; page < MAX_LIST_PAGES; page++) {
 		json_t *j;
 		enum cc_result res = req(r, "list", "GET",
-		                         strf("/issues.json?%s&sort=updated_on,id&limit=%d&offset=%d",
+		                         cc_strf("/issues.json?%s&sort=updated_on,id&limit=%d&offset=%d",
 		                              filter, PER_PAGE, page * PER_PAGE),
 		                         NULL, &j, NULL, call);
 		if (res != CC_OK)
@@ -613,7 +571,7 @@ static enum cc_result search(struct rm *r, const char *filter, int64_t after_mti
 			int64_t id = jint(it, "id");
 			int64_t m = cc_parse_iso8601(jstr(it, "updated_on"));
 			snprintf(idb, sizeof(idb), "%" PRId64, id);
-			if (!id || !after_keyset(m, idb, after_mtime_s, after_id))
+			if (!id || !cc_keyset_after(m, idb, after_mtime_s, after_id))
 				continue;
 			const char *corr = listed_cf(it, r->cf);
 			if (jint(json_object_get(it, "project"), "id") != r->project_id &&
@@ -661,7 +619,7 @@ static enum cc_result rm_list(void *self, int64_t since_s, int64_t after_mtime_s
 	struct key *keys = NULL;
 	size_t n = 0, cap = 0;
 	bool more = false;
-	char *filter = strf("status_id=*&updated_on=%%3E%%3D%s", when);
+	char *filter = cc_strf("status_id=*&updated_on=%%3E%%3D%s", when);
 	if (!filter) {
 		res = cc_call_fail(call, CC_RETRY, "redmine: out of memory");
 		goto out;
@@ -707,7 +665,7 @@ static enum cc_result rm_list(void *self, int64_t since_s, int64_t after_mtime_s
 	if (paths) {
 		size_t m = 0;
 		for (size_t k = 0; k < n; k++)
-			if ((paths[m] = strf(ISSUE_PATH, keys[k].id)))
+			if ((paths[m] = cc_strf(ISSUE_PATH, keys[k].id)))
 				m++;
 		cc_prefetch_run(&r->ahead, r->http, "list", paths, m, call);
 		for (size_t k = 0; k < m; k++)
@@ -754,7 +712,7 @@ static enum cc_result rm_find(void *self, const char *corr, struct cc_observatio
 	char *ce = cc_http_escape(corr);
 	json_t *j;
 	res = req(r, "find", "GET",
-	          ce ? strf("/issues.json?cf_%" PRId64 "=%s&status_id=*&sort=id&limit=5", cfid, ce)
+	          ce ? cc_strf("/issues.json?cf_%" PRId64 "=%s&status_id=*&sort=id&limit=5", cfid, ce)
 	             : NULL, NULL, &j, NULL, call);
 	free(ce);
 	if (res != CC_OK)
@@ -795,16 +753,6 @@ static void date_from_write(struct cc_call *call, int64_t stamped_s)
 		call->has_date = true;
 		call->date_s = stamped_s;
 	}
-}
-
-static bool same_value(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	while (la && strchr(" \t\r\n", a[la - 1]))
-		la--;
-	while (lb && strchr(" \t\r\n", b[lb - 1]))
-		lb--;
-	return la == lb && strncasecmp(a, b, la) == 0;
 }
 
 /*
@@ -887,7 +835,7 @@ static enum cc_result verify(struct rm *r, const struct cc_write *w, bool skip_s
 		if (!rn || !w->values[f] || (skip_status && strcmp(rn, "status") == 0))
 			continue;
 		const char *got = o->fields[f].present ? o->fields[f].value : "";
-		if (!same_value(got, w->values[f]))
+		if (!cc_same_text(got, w->values[f]))
 			return cc_call_fail(call, CC_ERROR,
 			                    "redmine: %s not set to '%.40s' (is '%.40s'): refused by "
 			                    "the workflow or the user's permissions",
@@ -903,7 +851,7 @@ static enum cc_result put_issue(struct rm *r, const char *id, json_t *issue, con
 	json_t *body = json_pack("{s:O}", "issue", issue);
 	if (!body)
 		return cc_call_fail(call, CC_RETRY, "redmine: out of memory");
-	enum cc_result res = req(r, op, "PUT", strf("/issues/%s.json", id), body, NULL, NULL, call);
+	enum cc_result res = req(r, op, "PUT", cc_strf("/issues/%s.json", id), body, NULL, NULL, call);
 	json_decref(body);
 	return res;
 }
@@ -960,7 +908,7 @@ static enum cc_result rm_create(void *self, const struct cc_write *w, struct cc_
 		for (int f = 0; f < CC_MAX_FIELDS; f++) {
 			const char *rn = remote_name(r, f);
 			if (!rn || strcmp(rn, "status") != 0 || !w->values[f] || !w->values[f][0] ||
-			    (out->fields[f].present && same_value(out->fields[f].value, w->values[f])))
+			    (out->fields[f].present && cc_same_text(out->fields[f].value, w->values[f])))
 				continue;
 			/* the issue exists: a refused status stays pending for the
 			 * engine's next update, never a second create */
@@ -1065,7 +1013,7 @@ static enum cc_result rm_comment(void *self, const char *remote_id, const char *
 		return res;
 	/* The answer is empty: find our note among the journals, newest first. */
 	json_t *j;
-	res = req(r, "comment", "GET", strf("/issues/%s.json?include=journals", remote_id), NULL,
+	res = req(r, "comment", "GET", cc_strf("/issues/%s.json?include=journals", remote_id), NULL,
 	          &j, NULL, call);
 	if (res != CC_OK) {
 		call->outcome_unknown = true; /* written; the marker finds it later */
@@ -1075,10 +1023,10 @@ static enum cc_result rm_comment(void *self, const char *remote_id, const char *
 	for (size_t i = json_array_size(js); i-- > 0;) {
 		json_t *jo = json_array_get(js, i);
 		const char *notes = jstr(jo, "notes");
-		if (!notes || !same_value(notes, body) ||
+		if (!notes || !cc_same_text(notes, body) ||
 		    jint(json_object_get(jo, "user"), "id") != r->self_id)
 			continue;
-		*out_id = strf("%" PRId64, jint(jo, "id"));
+		*out_id = cc_strf("%" PRId64, jint(jo, "id"));
 		date_from_write(call, cc_parse_iso8601(jstr(jo, "created_on")));
 		break;
 	}

@@ -23,7 +23,6 @@
 
 #include <inttypes.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -46,23 +45,9 @@ struct rt {
 	struct cc_usermap users;
 	struct cc_seen seen;    /* versions already returned (seen.h) */
 	struct cc_prefetch ahead; /* a poll page's first reads, sent at once */
-	char etag[80];          /* ETag of the last answer ("" when none) */
-	uint64_t skipped;       /* listed records not read again, for the log */
 };
 
 /* ---- requests ---------------------------------------------------------- */
-
-static char *strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *strf(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *s = NULL;
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
 
 /*
  * One request; on OK with a body, *out is its JSON (caller decrefs).
@@ -71,31 +56,8 @@ static char *strf(const char *fmt, ...)
 static enum cc_result req(struct rt *r, const char *op, const char *method, const char *path,
                           json_t *body, json_t **out, long *status, struct cc_call *call)
 {
-	if (out)
-		*out = NULL;
-	if (status)
-		*status = 0;
-	if (!path)
-		return cc_call_fail(call, CC_RETRY, "rt: out of memory");
-	char *b = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	if (body && !b)
-		return cc_call_fail(call, CC_RETRY, "rt: out of memory");
-	struct cc_http_response resp;
-	enum cc_result res = cc_prefetch_take(&r->ahead, method, path, &resp, call)
-	                             ? call->result
-	                             : cc_http_request(r->http, op, method, path, b, &resp, call);
-	free(b);
-	memcpy(r->etag, resp.etag, sizeof(r->etag));
-	if (status)
-		*status = resp.status;
-	if (res == CC_OK && out && resp.body && resp.len) {
-		json_error_t je;
-		*out = json_loadb(resp.body, resp.len, 0, &je);
-		if (!*out)
-			res = cc_call_fail(call, CC_RETRY, "rt %s: answer is not JSON: %s", op, je.text);
-	}
-	cc_http_response_clear(&resp);
-	return res;
+	return cc_request_json(r->http, &r->ahead, "rt", op, method, path, body, out, status, NULL,
+	                       0, call);
 }
 
 static const char *jstr(json_t *o, const char *key)
@@ -132,7 +94,7 @@ static enum cc_result ensure_queue(struct rt *r, struct cc_call *call)
 	if (r->queue_id[0])
 		return CC_OK;
 	char *q = cc_http_escape(r->queue);
-	char *path = q ? strf("/queue/%s", q) : NULL;
+	char *path = q ? cc_strf("/queue/%s", q) : NULL;
 	free(q);
 	json_t *j;
 	enum cc_result res = req(r, "read", "GET", path, NULL, &j, NULL, call);
@@ -289,7 +251,7 @@ static int txns_add(struct txns *t, uint64_t id, const char *author, int64_t cre
 	}
 	struct comment_txn *c = &t->c[t->n];
 	memset(c, 0, sizeof(*c));
-	c->id = strf("%" PRIu64, id);
+	c->id = cc_strf("%" PRIu64, id);
 	c->author = author ? strdup(author) : NULL;
 	c->created_s = created;
 	t->n++;
@@ -301,7 +263,7 @@ static enum cc_result read_bodies(struct rt *r, const char *id, struct txns *tx,
                                   struct cc_call *call)
 {
 	for (int page = 1; page <= MAX_ATTACH_PAGES; page++) {
-		char *path = strf("/ticket/%s/attachments?fields=TransactionId,ContentType,Content"
+		char *path = cc_strf("/ticket/%s/attachments?fields=TransactionId,ContentType,Content"
 		                  "&orderby=id&order=ASC&per_page=%d&page=%d", id, PER_PAGE, page);
 		json_t *j;
 		enum cc_result res = req(r, "read", "GET", path, NULL, &j, NULL, call);
@@ -376,7 +338,7 @@ static enum cc_result read_history(struct rt *r, const char *id, const char *op,
 {
 	*gone = false;
 	for (int page = 1; page <= MAX_HISTORY_PAGES; page++) {
-		char *path = strf(HISTORY_PATH, id, PER_PAGE, page);
+		char *path = cc_strf(HISTORY_PATH, id, PER_PAGE, page);
 		json_t *j;
 		long status;
 		enum cc_result res = req(r, op, "GET", path, NULL, &j, &status, call);
@@ -431,8 +393,10 @@ static enum cc_result observe(struct rt *r, const char *id, const char *op,
 		res = read_history(r, id, op, &h, &gone, call);
 		if (res != CC_OK || gone)
 			break;
-		char *path = strf("/ticket/%s", id);
-		res = req(r, op, "GET", path, NULL, &t, &status, call);
+		char *path = cc_strf("/ticket/%s", id);
+		char tag[32];
+		res = cc_request_json(r->http, &r->ahead, "rt", op, "GET", path, NULL, &t, &status,
+		                      tag, sizeof(tag), call);
 		free(path);
 		gone = res != CC_OK && status == 404;
 		/*
@@ -441,7 +405,7 @@ static enum cc_result observe(struct rt *r, const char *id, const char *op,
 		 * values would be newer than the version and the field times):
 		 * read both again.
 		 */
-		uint64_t etag = strtoull(r->etag, NULL, 10);
+		uint64_t etag = strtoull(tag, NULL, 10);
 		if (res != CC_OK || gone || !etag || etag == history_newest(&h))
 			break;
 		if (attempt == 3) {
@@ -605,11 +569,6 @@ static struct key *key_of(struct keys *ks, const char *id)
 	return e;
 }
 
-static bool after_keyset(int64_t m, const char *id, int64_t after_m, const char *after_id)
-{
-	return !after_id || cc_keyset_cmp(m, id, after_m, after_id) > 0;
-}
-
 /*
  * First start: every ticket of the queue changed since lo, by LastUpdated
  * (one row per ticket, so pages of tickets). *bounded when it stopped at
@@ -619,7 +578,7 @@ static enum cc_result search_tickets(struct rt *r, const char *when, struct keys
                                      size_t stop_at, int64_t after_m, const char *after_id,
                                      bool *bounded, struct cc_call *call)
 {
-	char *q = strf("Queue = '%s' AND LastUpdated >= '%s'", r->queue, when);
+	char *q = cc_strf("Queue = '%s' AND LastUpdated >= '%s'", r->queue, when);
 	char *qe = q ? cc_http_escape(q) : NULL;
 	free(q);
 	if (!qe)
@@ -627,7 +586,7 @@ static enum cc_result search_tickets(struct rt *r, const char *when, struct keys
 	enum cc_result res = CC_OK;
 	*bounded = false;
 	for (int page = 1; page <= MAX_LIST_PAGES; page++) {
-		char *path = strf("/tickets?query=%s&fields=LastUpdated&orderby=LastUpdated&orderby=id"
+		char *path = cc_strf("/tickets?query=%s&fields=LastUpdated&orderby=LastUpdated&orderby=id"
 		                  "&order=ASC&order=ASC&per_page=%d&page=%d", qe, PER_PAGE, page);
 		json_t *j;
 		res = req(r, "list", "GET", path, NULL, &j, NULL, call);
@@ -641,7 +600,7 @@ static enum cc_result search_tickets(struct rt *r, const char *when, struct keys
 			uint64_t tid = jid(json_object_get(it, "id"));
 			int64_t m = cc_parse_iso8601(jstr(it, "LastUpdated"));
 			snprintf(idb, sizeof(idb), "%" PRIu64, tid);
-			if (!tid || !after_keyset(m, idb, after_m, after_id))
+			if (!tid || !cc_keyset_after(m, idb, after_m, after_id))
 				continue;
 			struct key *k = key_of(ks, idb);
 			if (!k) {
@@ -674,7 +633,7 @@ static enum cc_result search_transactions(struct rt *r, const char *when, struct
                                           bool *bounded, int64_t *last_created,
                                           struct cc_call *call)
 {
-	char *q = strf("ObjectType = 'RT::Ticket' AND Created >= '%s' AND (TicketQueue = %s OR "
+	char *q = cc_strf("ObjectType = 'RT::Ticket' AND Created >= '%s' AND (TicketQueue = %s OR "
 	               "(Field = 'Queue' AND OldValue = '%s'))", when, r->queue_id, r->queue_id);
 	char *qe = q ? cc_http_escape(q) : NULL;
 	free(q);
@@ -683,7 +642,7 @@ static enum cc_result search_transactions(struct rt *r, const char *when, struct
 	enum cc_result res = CC_OK;
 	*bounded = false;
 	for (int page = 1; page <= MAX_LIST_PAGES; page++) {
-		char *path = strf("/transactions?query=%s&fields=ObjectId,Created&orderby=Created"
+		char *path = cc_strf("/transactions?query=%s&fields=ObjectId,Created&orderby=Created"
 		                  "&orderby=id&order=ASC&order=ASC&per_page=%d&page=%d", qe, PER_PAGE,
 		                  page);
 		json_t *j;
@@ -736,8 +695,8 @@ static void ahead(struct rt *r, const struct key *k, size_t n, struct cc_call *c
 	for (int pass = 0; pass < 2; pass++) {
 		size_t m = 0;
 		for (size_t i = 0; i < n; i++) {
-			char *p = pass == 0 ? strf(HISTORY_PATH, k[i].id, PER_PAGE, 1)
-			                    : strf("/ticket/%s", k[i].id);
+			char *p = pass == 0 ? cc_strf(HISTORY_PATH, k[i].id, PER_PAGE, 1)
+			                    : cc_strf("/ticket/%s", k[i].id);
 			if (p)
 				paths[m++] = p;
 		}
@@ -777,7 +736,7 @@ static enum cc_result rt_list(void *self, int64_t since_s, int64_t after_mtime_s
 	size_t w = 0;
 	for (size_t k = 0; k < ks.n; k++) {
 		struct key *e = &ks.k[k];
-		if (!after_keyset(e->mtime, e->id, after_mtime_s, after_id))
+		if (!cc_keyset_after(e->mtime, e->id, after_mtime_s, after_id))
 			continue;
 		/* stopped early: a ticket may have later transactions on the
 		 * pages not read, and others may share the last second */
@@ -811,9 +770,7 @@ static enum cc_result rt_list(void *self, int64_t since_s, int64_t after_mtime_s
 	}
 	size_t w2 = 0;
 	for (size_t k = 0; k < n; k++) {
-		if (ks.k[k].txn && cc_seen_covers(&r->seen, ks.k[k].id, ks.k[k].txn))
-			r->skipped++;
-		else
+		if (!ks.k[k].txn || !cc_seen_covers(&r->seen, ks.k[k].id, ks.k[k].txn))
 			ks.k[w2++] = ks.k[k];
 	}
 	n = w2;
@@ -852,10 +809,10 @@ static enum cc_result rt_find(void *self, const char *corr, struct cc_observatio
 	if (!sql_safe(corr))
 		return cc_call_fail(call, CC_ERROR, "rt: correlation id with a quote");
 	/* every queue: a copy moved elsewhere still stops a second create */
-	char *q = strf("'CF.{%s}' = '%s'", r->cf, corr);
+	char *q = cc_strf("'CF.{%s}' = '%s'", r->cf, corr);
 	char *qe = q ? cc_http_escape(q) : NULL;
 	free(q);
-	char *path = qe ? strf("/tickets?query=%s&orderby=id&order=ASC&per_page=5", qe) : NULL;
+	char *path = qe ? cc_strf("/tickets?query=%s&orderby=id&order=ASC&per_page=5", qe) : NULL;
 	free(qe);
 	json_t *j;
 	enum cc_result res = req(r, "find", "GET", path, NULL, &j, NULL, call);
@@ -875,17 +832,6 @@ static enum cc_result rt_find(void *self, const char *corr, struct cc_observatio
 }
 
 /* ---- writes ------------------------------------------------------------ */
-
-/* Trailing blanks and case do not count: RT lowercases statuses. */
-static bool same_value(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	while (la && (a[la - 1] == ' ' || a[la - 1] == '\n' || a[la - 1] == '\r' || a[la - 1] == '\t'))
-		la--;
-	while (lb && (b[lb - 1] == ' ' || b[lb - 1] == '\n' || b[lb - 1] == '\r' || b[lb - 1] == '\t'))
-		lb--;
-	return la == lb && strncasecmp(a, b, la) == 0;
-}
 
 /*
  * The JSON of a ticket write: plain fields by name, user fields as the
@@ -947,7 +893,7 @@ static enum cc_result verify(struct rt *r, const struct cc_write *w, bool skip_s
 		if (!rn || !w->values[f] || (skip_status && strcasecmp(rn, "Status") == 0))
 			continue;
 		const char *got = o->fields[f].present ? o->fields[f].value : "";
-		if (!same_value(got, w->values[f]))
+		if (!cc_same_text(got, w->values[f]))
 			return cc_call_fail(call, CC_ERROR, "rt: %s not set to '%.40s' (is '%.40s'): %.60s",
 			                    rn, w->values[f], got, msgs && msgs[0] ? msgs : "no message");
 	}
@@ -962,7 +908,7 @@ static enum cc_result verify(struct rt *r, const struct cc_write *w, bool skip_s
 static enum cc_result put_ticket(struct rt *r, const char *id, json_t *body, uint64_t expected_rv,
                                  char *msgs, size_t mlen, struct cc_call *call)
 {
-	char *path = strf("/ticket/%s", id);
+	char *path = cc_strf("/ticket/%s", id);
 	char *b = json_dumps(body, JSON_COMPACT);
 	char tag[24];
 	snprintf(tag, sizeof(tag), "%" PRIu64, expected_rv);
@@ -1104,14 +1050,14 @@ static enum cc_result rt_comment(void *self, const char *remote_id, const char *
 	json_t *b = json_pack("{s:s, s:s}", "Content", body, "ContentType", "text/plain");
 	if (!b)
 		return cc_call_fail(call, CC_RETRY, "rt: out of memory");
-	char *cpath = strf("/ticket/%s/comment", remote_id);
+	char *cpath = cc_strf("/ticket/%s/comment", remote_id);
 	enum cc_result res = req(r, "comment", "POST", cpath, b, NULL, NULL, call);
 	free(cpath);
 	json_decref(b);
 	if (res != CC_OK)
 		return res;
 	/* The answer names no transaction: find ours among the newest attachments. */
-	char *path = strf("/ticket/%s/attachments?fields=TransactionId,Content,Creator"
+	char *path = cc_strf("/ticket/%s/attachments?fields=TransactionId,Content,Creator"
 	                  "&orderby=id&order=DESC&per_page=20", remote_id);
 	json_t *j;
 	res = req(r, "comment", "GET", path, NULL, &j, NULL, call);
@@ -1125,9 +1071,9 @@ static enum cc_result rt_comment(void *self, const char *remote_id, const char *
 	json_array_foreach(json_object_get(j, "items"), i, a) {
 		const char *c = jstr(a, "Content");
 		const char *who = juser(a, "Creator");
-		if (!c || !same_value(c, body) || (r->iuser && who && strcmp(who, r->iuser) != 0))
+		if (!c || !cc_same_text(c, body) || (r->iuser && who && strcmp(who, r->iuser) != 0))
 			continue;
-		*out_id = strf("%" PRIu64, jid(json_object_get(a, "TransactionId")));
+		*out_id = cc_strf("%" PRIu64, jid(json_object_get(a, "TransactionId")));
 		break;
 	}
 	json_decref(j);
