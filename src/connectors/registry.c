@@ -19,6 +19,22 @@
 #include <strings.h>
 #include <time.h>
 
+/* The connector kinds this build knows, NULL-terminated. */
+static const char *const kinds[] = { "rt", "redmine", NULL };
+
+const char *const *cc_connector_kinds(void)
+{
+	return kinds;
+}
+
+bool cc_connector_kind_known(const char *kind)
+{
+	for (size_t i = 0; kind && kinds[i]; i++)
+		if (strcmp(kinds[i], kind) == 0)
+			return true;
+	return false;
+}
+
 int cc_connector_create(struct cc_connector *out, const char *kind,
                         const struct cc_connector_setup *setup, char *err, size_t errlen)
 {

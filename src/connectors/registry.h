@@ -63,6 +63,11 @@ struct cc_connector_setup {
 int cc_connector_create(struct cc_connector *out, const char *kind,
                         const struct cc_connector_setup *setup, char *err, size_t errlen);
 
+/* The kinds cc_connector_create() knows, NULL-terminated (static). */
+const char *const *cc_connector_kinds(void);
+/* True when cc_connector_create() knows `kind`. */
+bool cc_connector_kind_known(const char *kind);
+
 /* ---- helpers shared by the HTTP connectors (not for the engine) ---- */
 
 /*
