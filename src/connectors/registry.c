@@ -9,6 +9,7 @@
 #include "connectors/rt/rt.h"
 
 #include "connectors/prefetch.h"
+#include "core/iso8601.h"
 #include "http/client.h"
 
 #include <jansson.h>
@@ -124,33 +125,8 @@ const char *cc_usermap_remote(const struct cc_usermap *m, const char *person)
 
 int64_t cc_parse_iso8601(const char *s)
 {
-	int Y, M, D, h, mi, sec;
-	int n = 0;
-	if (!s || sscanf(s, "%d-%d-%d%*[T ]%d:%d:%d%n", &Y, &M, &D, &h, &mi, &sec, &n) != 6)
-		return 0;
-	struct tm tm = { .tm_year = Y - 1900, .tm_mon = M - 1, .tm_mday = D,
-		         .tm_hour = h, .tm_min = mi, .tm_sec = sec };
-	int64_t t = (int64_t)timegm(&tm);
-	const char *p = s + n;
-	if (*p == '.')
-		while (*++p >= '0' && *p <= '9')
-			;
-	if (*p == '+' || *p == '-') {
-		int oh = 0, om = 0;
-		if (sscanf(p + 1, "%d:%d", &oh, &om) >= 1) {
-			int64_t off = (int64_t)oh * 3600 + (int64_t)om * 60;
-			t += *p == '+' ? -off : off;
-		}
-	}
-	return t < 0 ? 0 : t;
-}
-
-void cc_format_utc(char *buf, size_t len, int64_t t, bool iso)
-{
-	time_t tt = (time_t)(t < 0 ? 0 : t);
-	struct tm tm;
-	gmtime_r(&tt, &tm);
-	strftime(buf, len, iso ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M:%S", &tm);
+	int64_t t;
+	return cc_iso8601_parse(s, &t) && t > 0 ? t : 0;
 }
 
 const char *cc_json_str(json_t *v, char *buf, size_t len)

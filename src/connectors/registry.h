@@ -15,6 +15,7 @@
 
 #include "connectors/connector.h"
 #include "core/config.h"
+#include "core/iso8601.h"
 
 #include <stdio.h>
 
@@ -100,10 +101,9 @@ void cc_usermap_clear(struct cc_usermap *m);
 const char *cc_usermap_person(const struct cc_usermap *m, const char *remote);
 const char *cc_usermap_remote(const struct cc_usermap *m, const char *person);
 
-/* "2026-11-27T21:22:02Z" (or with a +hh:mm offset) to seconds; 0 when unparsable. */
+/* "2026-11-27T21:22:02Z" (or with a +hh:mm offset) to seconds; 0 when unparsable
+ * (see cc_iso8601_parse in core/iso8601.h, which tells a bad time apart). */
 int64_t cc_parse_iso8601(const char *s);
-/* Seconds to "YYYY-MM-DD HH:MM:SS" (UTC) or "YYYY-MM-DDTHH:MM:SSZ" (iso true). */
-void cc_format_utc(char *buf, size_t len, int64_t t, bool iso);
 
 /* A JSON scalar as a string (a number printed, null and objects as NULL). */
 const char *cc_json_str(struct json_t *v, char *buf, size_t len);

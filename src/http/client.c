@@ -35,6 +35,9 @@
  */
 #include "http/client.h"
 
+#include "core/iso8601.h"
+#include "core/redact.h"
+
 #include <errno.h>
 #include <stdint.h>
 #include <pthread.h>
@@ -50,13 +53,14 @@
 #define DEFAULT_CONNECT_TIMEOUT_MS 5000L
 #define DEFAULT_MAX_BODY ((size_t)16 * 1024 * 1024)
 #define REASON_BODY_BYTES 120
-/* A system asking to be left alone for more than a day is taken at a day. */
-#define HOLD_MAX_MS ((int64_t)24 * 3600 * 1000)
+/* A system asking to be left alone for longer is taken at CC_HTTP_HOLD_MAX_MS. */
+#define HOLD_MAX_MS CC_HTTP_HOLD_MAX_MS
 #define HEADER_VALUE_MAX 128
 #define DEFAULT_CONCURRENCY 4
 #define CONCURRENCY_MAX 16
-/* Longest sleep in curl_multi_poll: the transfers' own timeouts are kept by curl. */
-#define POLL_MAX_MS 1000
+/* Longest sleep in curl_multi_poll: the interrupt hook is asked this often. */
+#define POLL_MAX_MS CC_HTTP_INTERRUPT_MS
+#define INTERRUPTED "interrupted: concord is stopping or was asked to"
 
 struct op_count {
 	char *op;
@@ -119,6 +123,14 @@ struct cc_http_client {
 	size_t nops;
 	size_t capops;
 	uint64_t total;
+
+	bool (*interrupt)(void *ctx);
+	void *interrupt_ctx;
+	bool interrupted;        /* the hook said stop during this batch */
+	const struct cc_http_transport *transport;
+	/* what a reason must never show: the auth header's value and its last
+	 * word (the token without "Bearer "), NULL-terminated; owned, wiped */
+	char *secrets[3];
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -239,6 +251,17 @@ int cc_http_client_create(struct cc_http_client **out, const struct cc_http_opti
 		c->burst = 1; /* a bucket smaller than one token would never let a request out */
 	c->tokens = c->burst;
 	c->refill_ns = mono_ns();
+	c->interrupt = o->interrupt;
+	c->interrupt_ctx = o->interrupt_ctx;
+	c->transport = o->transport;
+	if (c->auth_header) {
+		const char *v = strchr(c->auth_header, ':') + 1;
+		while (*v == ' ')
+			v++;
+		const char *last = strrchr(v, ' ');
+		if (!(c->secrets[0] = dup_str(v)) || (last && !(c->secrets[1] = dup_str(last + 1))))
+			goto fail;
+	}
 	*out = c;
 	return CC_EOK;
 fail:
@@ -267,6 +290,10 @@ void cc_http_client_destroy(struct cc_http_client *c)
 	if (c->auth_header) {
 		explicit_bzero(c->auth_header, strlen(c->auth_header));
 		free(c->auth_header);
+	}
+	for (int i = 0; c->secrets[i]; i++) {
+		explicit_bzero(c->secrets[i], strlen(c->secrets[i]));
+		free(c->secrets[i]);
 	}
 	free(c->base_url);
 	free(c->ca_file);
@@ -497,63 +524,109 @@ static void etag_value(char *dst, size_t len, const char *raw)
 	dst[n] = '\0';
 }
 
-/* A whole number or decimal of seconds ("2", "1.5"); false for anything else. */
-static bool parse_seconds(const char *s, double *out)
+static double pow10_of(size_t n)
 {
-	if (!s[0] || !((s[0] >= '0' && s[0] <= '9')))
+	double p = 1;
+	while (n--)
+		p *= 10;
+	return p;
+}
+
+/* Digits only (RFC 9110 delay-seconds); false for anything else or an overflow. */
+static bool parse_digits(const char *s, double *out)
+{
+	if (!s[0] || strlen(s) > 18)
 		return false;
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || *end != '\0' || v < 0)
-		return false;
+	double v = 0;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		v = v * 10 + (*p - '0');
+	}
 	*out = v;
 	return true;
 }
 
-/*
- * An ISO 8601 UTC time ("2024-05-19T12:00Z", "2024-05-19T12:00:30.5+02:00"),
- * which some systems use for X-RateLimit-Reset; -1 when it is not one.
- */
-static int64_t parse_iso8601(const char *s)
+/* Digits with an optional fraction ("2", "1.5"): rate-limit counters. */
+static bool parse_decimal(const char *s, double *out)
 {
-	int y, mo, d, h, mi, consumed = 0;
-	double sec = 0;
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d%n", &y, &mo, &d, &h, &mi, &consumed) != 5)
-		return -1;
-	const char *p = s + consumed;
-	if (*p == ':') {
-		char *end;
-		sec = strtod(p + 1, &end);
-		p = end;
-	}
-	int tz = 0;
-	if (*p == '+' || *p == '-') {
-		int th = 0, tm = 0;
-		if (sscanf(p + 1, "%2d:%2d", &th, &tm) != 2 && sscanf(p + 1, "%2d%2d", &th, &tm) != 2)
-			return -1;
-		tz = (th * 60 + tm) * 60 * (*p == '-' ? -1 : 1);
-	} else if (*p != 'Z' && *p != '\0') {
-		return -1;
-	}
-	struct tm t = { 0 };
-	t.tm_year = y - 1900;
-	t.tm_mon = mo - 1;
-	t.tm_mday = d;
-	t.tm_hour = h;
-	t.tm_min = mi;
-	t.tm_sec = (int)sec;
-	time_t v = timegm(&t);
-	return v == (time_t)-1 ? -1 : (int64_t)v - tz;
+	const char *dot = strchr(s, '.');
+	char whole[24];
+	if (!dot)
+		return parse_digits(s, out);
+	size_t n = (size_t)(dot - s);
+	if (n == 0 || n >= sizeof(whole))
+		return false;
+	memcpy(whole, s, n);
+	whole[n] = '\0';
+	double w, f;
+	if (!parse_digits(whole, &w) || !parse_digits(dot + 1, &f))
+		return false;
+	*out = w + f / pow10_of(strlen(dot + 1));
+	return true;
 }
 
-/* An absolute time in a header (HTTP date or ISO 8601), seconds; -1 if none. */
+static int month_of(const char *m)
+{
+	static const char *const names[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+		                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	for (int i = 0; i < 12; i++)
+		if (strcmp(m, names[i]) == 0)
+			return i + 1;
+	return 0;
+}
+
+static bool day_name(const char *d, bool longform)
+{
+	static const char *const shortn[] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
+	static const char *const longn[] = { "Monday", "Tuesday", "Wednesday", "Thursday",
+		                             "Friday", "Saturday", "Sunday" };
+	for (int i = 0; i < 7; i++)
+		if (strcmp(d, longform ? longn[i] : shortn[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool date_fields(int y, int mo, int d, int h, int mi, int sec, int64_t *out)
+{
+	char iso[32];
+	if (mo < 1 || y < 0 || y > 9999)
+		return false;
+	snprintf(iso, sizeof(iso), "%04d-%02d-%02dT%02d:%02d:%02dZ", y, mo, d, h, mi, sec);
+	return cc_iso8601_parse(iso, out);
+}
+
+bool cc_http_date_parse(const char *v, int64_t *out)
+{
+	char wd[16], mon[4], tz[4];
+	int d, y, h, mi, sec, n = 0;
+	if (!v)
+		return false;
+	size_t len = strlen(v);
+	/* IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT */
+	if (len == 29 && sscanf(v, "%3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d %3[A-Z]%n", wd, &d,
+	                        mon, &y, &h, &mi, &sec, tz, &n) == 8 && n == 29 &&
+	    day_name(wd, false) && strcmp(tz, "GMT") == 0)
+		return date_fields(y, month_of(mon), d, h, mi, sec, out);
+	/* RFC 850: Sunday, 06-Nov-94 08:49:37 GMT (years 70-99 are 19xx) */
+	if (sscanf(v, "%9[A-Za-z], %2d-%3[A-Za-z]-%2d %2d:%2d:%2d %3[A-Z]%n", wd, &d, mon, &y, &h,
+	           &mi, &sec, tz, &n) == 8 && (size_t)n == len && day_name(wd, true) &&
+	    strcmp(tz, "GMT") == 0)
+		return date_fields(y < 70 ? 2000 + y : 1900 + y, month_of(mon), d, h, mi, sec, out);
+	/* asctime: Sun Nov  6 08:49:37 1994 */
+	if (len == 24 && sscanf(v, "%3[A-Za-z] %3[A-Za-z] %2d %2d:%2d:%2d %4d%n", wd, mon, &d, &h,
+	                        &mi, &sec, &y, &n) == 7 && n == 24 && day_name(wd, false))
+		return date_fields(y, month_of(mon), d, h, mi, sec, out);
+	return false;
+}
+
+/* An absolute time in a header (HTTP-date or ISO 8601), seconds; -1 if none. */
 static int64_t parse_time(const char *s)
 {
-	time_t t = curl_getdate(s, NULL);
-	if (t != (time_t)-1)
-		return (int64_t)t;
-	return parse_iso8601(s);
+	int64_t t;
+	if (cc_http_date_parse(s, &t) || cc_iso8601_parse(s, &t))
+		return t;
+	return -1;
 }
 
 static int64_t clamp_ms(double ms)
@@ -565,31 +638,36 @@ static int64_t clamp_ms(double ms)
 	return (int64_t)ms;
 }
 
-/* Retry-After: delay-seconds or an HTTP date; -1 when absent or unreadable. */
-static int64_t retry_after_ms(const char *v, int64_t now_s)
+int64_t cc_http_retry_after_ms(const char *v, int64_t now_s)
 {
 	double secs;
-	if (!v[0])
+	if (!v || !v[0])
 		return -1;
-	if (parse_seconds(v, &secs))
+	if (parse_digits(v, &secs))
 		return clamp_ms(secs * 1000.0);
-	int64_t t = parse_time(v);
-	if (t < 0)
+	int64_t t;
+	if (!cc_http_date_parse(v, &t))
 		return -1;
 	return clamp_ms((double)(t - now_s) * 1000.0);
+}
+
+static int64_t retry_after_ms(const char *v, int64_t now_s)
+{
+	return cc_http_retry_after_ms(v, now_s);
 }
 
 /*
  * X-RateLimit-Reset: seconds until the reset (GitLab's RateLimit-Reset,
  * the IETF draft), epoch seconds (GitHub, Redmine plugins) or epoch
  * milliseconds, or an absolute time (Jira's ISO 8601); -1 when unreadable.
+ * Capped like Retry-After.
  */
 static int64_t rate_reset_ms(const char *v, int64_t now_s)
 {
 	double n;
 	if (!v[0])
 		return -1;
-	if (parse_seconds(v, &n)) {
+	if (parse_decimal(v, &n)) {
 		if (n >= 1e12) /* epoch milliseconds */
 			return clamp_ms(n - (double)now_s * 1000.0);
 		if (n >= 1e9) /* epoch seconds */
@@ -777,36 +855,31 @@ undo:
 }
 
 /*
- * Maps the ended transfer of slot s (curl's code rc) to its item's result,
- * counts it in the API budget, sets or extends the system's hold, and frees
- * the slot.
+ * Maps an ended exchange to its item's result: curl's code rc (CURLE_OK
+ * when an answer came), the HTTP status, what the callbacks gathered in x
+ * and curl's message. Counts it in the API budget, sets or extends the
+ * system's hold, and hands the body over to the item. Shared by libcurl's
+ * transfers and a stand-in transport's answers.
  */
-static void transfer_end(struct cc_http_client *c, struct slot *s, CURLcode rc)
+static void finish(struct cc_http_client *c, struct cc_http_batch_item *it, struct exchange *x,
+                   bool is_get, size_t op_index, CURLcode rc, long status, const char *curl_err)
 {
-	struct cc_http_batch_item *it = s->item;
 	struct cc_call *call = &it->call;
 	struct cc_http_response *resp = &it->resp;
-	struct exchange *x = &s->x;
-	CURL *e = s->easy;
 	enum cc_result r;
 
 	c->total++;
-	if (s->op_index != SIZE_MAX)
-		c->ops[s->op_index].count++;
+	if (op_index != SIZE_MAX)
+		c->ops[op_index].count++;
 	call->requests++;
-
-	long status = 0;
-	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
 	resp->status = status;
 
 	int64_t now_s = (int64_t)time(NULL);
-	if (x->date[0]) {
-		time_t d = curl_getdate(x->date, NULL);
-		if (d != (time_t)-1) {
-			resp->has_date = call->has_date = true;
-			resp->date_s = call->date_s = (int64_t)d;
-			now_s = (int64_t)d; /* dates in other headers are on the system's clock */
-		}
+	int64_t d;
+	if (x->date[0] && cc_http_date_parse(x->date, &d)) {
+		resp->has_date = call->has_date = true;
+		resp->date_s = call->date_s = d;
+		now_s = d; /* dates in other headers are on the system's clock */
 	}
 
 	if (x->nomem) {
@@ -818,7 +891,7 @@ static void transfer_end(struct cc_http_client *c, struct slot *s, CURLcode rc)
 		r = CC_ERROR;
 	} else if (rc != CURLE_OK) {
 		snprintf(call->reason, sizeof(call->reason), "%.60s%s%.94s", curl_easy_strerror(rc),
-		         s->curl_err[0] ? ": " : "", s->curl_err);
+		         curl_err[0] ? ": " : "", curl_err);
 		if (permanent_error(rc)) {
 			r = CC_ERROR;
 		} else {
@@ -826,7 +899,7 @@ static void transfer_end(struct cc_http_client *c, struct slot *s, CURLcode rc)
 			 * transient. Once the request may have left, a write may have
 			 * been applied: only a GET is known to change nothing. */
 			r = CC_RETRY;
-			call->outcome_unknown = !s->is_get && !connect_phase_error(rc);
+			call->outcome_unknown = !is_get && !connect_phase_error(rc);
 		}
 	} else if (status >= 200 && status < 300) {
 		r = CC_OK;
@@ -838,7 +911,7 @@ static void transfer_end(struct cc_http_client *c, struct slot *s, CURLcode rc)
 			r = CC_RETRY;
 			/* A gateway's 502 or 504 (or any 5xx) may come after the
 			 * system applied a write: read before writing again. */
-			call->outcome_unknown = !s->is_get && status >= 500 && status != 503;
+			call->outcome_unknown = !is_get && status >= 500 && status != 503;
 			int64_t ra = retry_after_ms(x->retry_after, now_s);
 			if (ra < 0 && status == 429 && x->rl_reset[0])
 				ra = rate_reset_ms(x->rl_reset, now_s);
@@ -853,10 +926,12 @@ static void transfer_end(struct cc_http_client *c, struct slot *s, CURLcode rc)
 			r = CC_ERROR;
 		}
 	}
+	/* Remote text in a reason may echo what we sent: never a credential. */
+	cc_redact(call->reason, sizeof(call->reason), (const char *const *)c->secrets);
 
 	/* The budget is spent: hold until the window resets, whatever this answer was. */
 	double remaining;
-	if (rc == CURLE_OK && parse_seconds(x->rl_remaining, &remaining) && remaining < 1) {
+	if (rc == CURLE_OK && parse_decimal(x->rl_remaining, &remaining) && remaining < 1) {
 		int64_t reset = rate_reset_ms(x->rl_reset, now_s);
 		if (reset > 0) {
 			int64_t until = mono_ns() + reset * 1000000;
@@ -876,13 +951,20 @@ static void transfer_end(struct cc_http_client *c, struct slot *s, CURLcode rc)
 	x->location = NULL;
 	etag_value(resp->etag, sizeof(resp->etag), x->etag);
 	call->result = r;
-
-	/* No pointer into this transfer (URL, callbacks' state) stays in the
-	 * handle; the connection stays in the multi handle's cache. */
-	curl_easy_reset(e);
 	free(x->body);
 	free(x->location);
 	memset(x, 0, sizeof(*x));
+}
+
+/* The ended libcurl transfer of slot s (curl's code rc); frees the slot. */
+static void transfer_end(struct cc_http_client *c, struct slot *s, CURLcode rc)
+{
+	long status = 0;
+	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+	finish(c, s->item, &s->x, s->is_get, s->op_index, rc, status, s->curl_err);
+	/* No pointer into this transfer (URL, callbacks' state) stays in the
+	 * handle; the connection stays in the multi handle's cache. */
+	curl_easy_reset(s->easy);
 	free(s->url);
 	s->url = NULL;
 	free_headers(&s->if_headers);
@@ -913,47 +995,193 @@ static struct slot *free_slot(struct cc_http_client *c)
 	return NULL; /* not reached: the caller counts the running transfers */
 }
 
+/* Asks the interrupt hook; once it said stop, nothing more of the batch is sent. */
+static bool interrupted(struct cc_http_client *c)
+{
+	if (!c->interrupted && c->interrupt && c->interrupt(c->interrupt_ctx))
+		c->interrupted = true;
+	return c->interrupted;
+}
+
+/* Sleeps until deadline (monotonic ns), asking the hook between naps;
+ * false when interrupted. */
+static bool wait_until_ns(struct cc_http_client *c, int64_t deadline)
+{
+	for (;;) {
+		if (interrupted(c))
+			return false;
+		int64_t now = mono_ns();
+		if (now >= deadline)
+			return true;
+		int64_t step = deadline - now;
+		if (step > (int64_t)POLL_MAX_MS * 1000000)
+			step = (int64_t)POLL_MAX_MS * 1000000;
+		sleep_until_ns(now + step);
+	}
+}
+
+/* Every transfer under way ends RETRY "interrupted" (unknown outcome for writes). */
+static void abort_interrupted(struct cc_http_client *c)
+{
+	for (int i = 0; i < c->concurrency; i++) {
+		struct slot *s = &c->slots[i];
+		if (!s->item)
+			continue;
+		struct cc_http_batch_item *it = s->item;
+		curl_multi_remove_handle(c->multi, s->easy);
+		s->curl_err[0] = '\0';
+		transfer_end(c, s, CURLE_ABORTED_BY_CALLBACK);
+		snprintf(it->call.reason, sizeof(it->call.reason), "%s", INTERRUPTED);
+	}
+}
+
+enum send_verdict { SEND, ENDED, WAIT };
+
+/*
+ * Whether an item can be sent now: ENDED when it was ended unsent (bad
+ * method, the system's hold, an interrupt); WAIT with *wait_ns when it must
+ * first wait for a rate-limit token.
+ */
+static enum send_verdict may_send(struct cc_http_client *c, struct cc_http_batch_item *it,
+                                  int64_t *wait_ns)
+{
+	*wait_ns = 0;
+	const char *m = it->method;
+	if (!m || (strcmp(m, "GET") != 0 && strcmp(m, "POST") != 0 && strcmp(m, "PUT") != 0 &&
+	           strcmp(m, "DELETE") != 0 && strcmp(m, "PATCH") != 0)) {
+		char reason[64];
+		snprintf(reason, sizeof(reason), "http: unsupported method %.16s", m ? m : "(none)");
+		end_unsent(it, CC_ERROR, 0, reason);
+		return ENDED;
+	}
+	if (interrupted(c)) {
+		end_unsent(it, CC_RETRY, 0, INTERRUPTED);
+		return ENDED;
+	}
+	int64_t left_ms = hold_left_ms(c);
+	if (left_ms > 0) {
+		char reason[96];
+		snprintf(reason, sizeof(reason), "rate limited by the system: %lld ms left, not sent",
+		         (long long)left_ms);
+		end_unsent(it, CC_RETRY, left_ms, reason);
+		return ENDED;
+	}
+	*wait_ns = limiter_try(c);
+	return *wait_ns ? WAIT : SEND;
+}
+
+/* Feeds a stand-in's header block to the header callback, line by line. */
+static void feed_headers(struct exchange *x, const char *h, size_t n)
+{
+	while (h && n > 0) {
+		const char *nl = memchr(h, '\n', n);
+		size_t len = nl ? (size_t)(nl - h) + 1 : n;
+		on_header((char *)(uintptr_t)h, 1, len, x);
+		h += len;
+		n -= len;
+	}
+}
+
+/* One item answered by the stand-in transport, mapped as a real answer. */
+static void exchange_standin(struct cc_http_client *c, struct cc_http_batch_item *it)
+{
+	size_t op_index = SIZE_MAX;
+	if (it->op) {
+		struct op_count *oc = op_slot(c, it->op);
+		if (!oc) {
+			end_unsent(it, CC_ERROR, 0, "http: out of memory");
+			return;
+		}
+		op_index = (size_t)(oc - c->ops);
+	}
+	if (it->if_match && (strlen(it->if_match) > 100 || strpbrk(it->if_match, "\"\r\n"))) {
+		end_unsent(it, CC_ERROR, 0, "http: unusable If-Match tag");
+		return;
+	}
+	const char *path = it->path ? it->path : "";
+	size_t ub = strlen(c->base_url), up = strlen(path);
+	char *url = malloc(ub + up + 1);
+	if (!url) {
+		end_unsent(it, CC_ERROR, 0, "http: out of memory");
+		return;
+	}
+	memcpy(url, c->base_url, ub);
+	memcpy(url + ub, path, up + 1);
+	struct cc_http_raw_answer a = { 0 };
+	c->transport->exchange(c->transport->ctx, it->method, url, it->json_body, it->if_match, &a);
+	free(url);
+	struct exchange x = { .max_body = c->max_body };
+	CURLcode rc = CURLE_OK;
+	const char *why = "";
+	switch (a.fault) {
+	case CC_HTTP_REFUSED:
+		rc = CURLE_COULDNT_CONNECT;
+		why = "connection refused";
+		break;
+	case CC_HTTP_TIMEOUT:
+		rc = CURLE_OPERATION_TIMEDOUT;
+		why = "timed out";
+		break;
+	case CC_HTTP_DROPPED:
+		rc = CURLE_RECV_ERROR;
+		why = "connection dropped";
+		break;
+	default:
+		feed_headers(&x, a.headers, a.headers_len);
+		if (a.body && a.body_len && on_body((char *)(uintptr_t)a.body, 1, a.body_len, &x) !=
+		                                    a.body_len)
+			rc = CURLE_WRITE_ERROR;
+		break;
+	}
+	finish(c, it, &x, strcmp(it->method, "GET") == 0, op_index, rc,
+	       a.fault == CC_HTTP_ANSWERED ? a.status : 0, why);
+}
+
+/* The batch engine on a stand-in transport: one item after the other. */
+static void run_batch_standin(struct cc_http_client *c, struct cc_http_batch_item *items,
+                              size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int64_t wait_ns;
+		enum send_verdict v;
+		while ((v = may_send(c, &items[i], &wait_ns)) == WAIT)
+			wait_until_ns(c, mono_ns() + wait_ns);
+		if (v == SEND)
+			exchange_standin(c, &items[i]);
+	}
+}
+
 /*
  * The batch engine: items' resp must be zeroed and their call prepared by
  * the caller (cc_http_request keeps its caller's requests count going).
  */
 static void run_batch(struct cc_http_client *c, struct cc_http_batch_item *items, size_t n)
 {
+	c->interrupted = false;
+	if (c->transport) {
+		run_batch_standin(c, items, n);
+		return;
+	}
 	size_t next = 0;
 	int running = 0;
 	while (next < n || running > 0) {
 		int64_t token_wait_ns = 0;
 		while (next < n && running < c->concurrency) {
 			struct cc_http_batch_item *it = &items[next];
-			const char *m = it->method;
-			if (!m || (strcmp(m, "GET") != 0 && strcmp(m, "POST") != 0 &&
-			           strcmp(m, "PUT") != 0 && strcmp(m, "DELETE") != 0)) {
-				char reason[64];
-				snprintf(reason, sizeof(reason), "http: unsupported method %.16s",
-				         m ? m : "(none)");
-				end_unsent(it, CC_ERROR, 0, reason);
-				next++;
-				continue;
-			}
-			int64_t left_ms = hold_left_ms(c);
-			if (left_ms > 0) {
-				char reason[96];
-				snprintf(reason, sizeof(reason),
-				         "rate limited by the system: %lld ms left, not sent",
-				         (long long)left_ms);
-				end_unsent(it, CC_RETRY, left_ms, reason);
-				next++;
-				continue;
-			}
-			if ((token_wait_ns = limiter_try(c)) > 0)
+			enum send_verdict v = may_send(c, it, &token_wait_ns);
+			if (v == WAIT)
 				break;
+			if (v == ENDED) {
+				next++;
+				continue;
+			}
 			next++;
 			if (transfer_start(c, free_slot(c), it))
 				running++;
 		}
 		if (running == 0) {
 			if (token_wait_ns > 0)
-				sleep_until_ns(mono_ns() + token_wait_ns);
+				wait_until_ns(c, mono_ns() + token_wait_ns);
 			continue;
 		}
 
@@ -991,6 +1219,9 @@ static void run_batch(struct cc_http_client *c, struct cc_http_batch_item *items
 		mc = curl_multi_poll(c->multi, NULL, 0, timeout_ms, NULL);
 		if (mc != CURLM_OK) {
 			abort_running(c, mc);
+			running = 0;
+		} else if (interrupted(c)) {
+			abort_interrupted(c);
 			running = 0;
 		}
 	}

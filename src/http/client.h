@@ -29,6 +29,57 @@ struct cc_http_options {
 	size_t max_body;          /* largest response accepted (default 16 MiB) */
 	int max_concurrency;      /* requests of a batch at once, and connections kept
 	                             (0: 4; at most 16) */
+	/*
+	 * Called at least every CC_HTTP_INTERRUPT_MS while a call waits (for
+	 * answers, for a rate-limit token). When it returns true, every request
+	 * under way is aborted and every one not started is not sent: they end
+	 * RETRY with the reason "interrupted", outcome unknown for a write that
+	 * may have left. It may do other work (the daemon answers its admin
+	 * requests there) but must not use this client. NULL: never.
+	 */
+	bool (*interrupt)(void *ctx);
+	void *interrupt_ctx;
+	/* A stand-in for the network (tests, fuzzers, replayed answers); NULL: libcurl. */
+	const struct cc_http_transport *transport;
+};
+
+#define CC_HTTP_INTERRUPT_MS 100
+/* A Retry-After (or rate-limit reset) further away than this is taken as this. */
+#define CC_HTTP_HOLD_MAX_MS ((int64_t)10 * 60 * 1000)
+
+/* How a stand-in transport's request ended. */
+enum cc_http_fault {
+	CC_HTTP_ANSWERED = 0, /* status, headers and body below are the answer */
+	CC_HTTP_REFUSED,      /* the connection was refused: nothing was sent */
+	CC_HTTP_TIMEOUT,      /* no whole answer in time: the request may have arrived */
+	CC_HTTP_DROPPED,      /* the connection dropped after the request left */
+};
+
+/* One answer of a stand-in transport, in wire form. */
+struct cc_http_raw_answer {
+	enum cc_http_fault fault;
+	long status;
+	const char *headers;      /* "Name: value" lines (CRLF or LF), or NULL */
+	size_t headers_len;
+	const char *body;         /* or NULL */
+	size_t body_len;
+};
+
+/*
+ * A stand-in for the network: the client hands it each request it would
+ * send and maps its answer exactly as a real one (headers parsed by the same
+ * code, the same limits, rate limits and budget). Requests are answered one
+ * after another, in the order they would start.
+ */
+struct cc_http_transport {
+	/*
+	 * Answers one request (method, the whole URL, the body or NULL, the
+	 * If-Match tag or NULL) into *out; the pointers in *out must stay valid
+	 * until the next call or until the client is destroyed.
+	 */
+	void (*exchange)(void *ctx, const char *method, const char *url, const char *body,
+	                 const char *if_match, struct cc_http_raw_answer *out);
+	void *ctx;
 };
 
 struct cc_http_response {
@@ -49,7 +100,7 @@ int cc_http_client_create(struct cc_http_client **out, const struct cc_http_opti
 void cc_http_client_destroy(struct cc_http_client *c);
 
 /*
- * One request: method "GET", "POST", "PUT" or "DELETE"; path is appended
+ * One request: method "GET", "POST", "PUT", "PATCH" or "DELETE"; path is appended
  * to base_url (it may carry a query string, already escaped); json_body
  * (NULL for none) is sent with Content-Type: application/json. `op` names
  * the operation for the API budget ("list", "read", "create", ...).
@@ -113,6 +164,20 @@ uint64_t cc_http_requests(const struct cc_http_client *c, const char *op);
 /* Requests sent so far per operation, into out (at most max lines, in the
  * order operations were first used); returns the number of lines filled. */
 size_t cc_http_budget(const struct cc_http_client *c, struct cc_budget_line *out, size_t max);
+
+/*
+ * Retry-After as RFC 9110 allows it: delay-seconds (digits only) or an
+ * HTTP-date (IMF-fixdate, RFC 850 or asctime form), relative to now_s on the
+ * system's clock; milliseconds, capped at CC_HTTP_HOLD_MAX_MS; -1 when the
+ * value is none of these (it is then ignored).
+ */
+int64_t cc_http_retry_after_ms(const char *value, int64_t now_s);
+
+/*
+ * An HTTP-date (RFC 9110 section 5.6.7: IMF-fixdate, RFC 850, asctime) to
+ * seconds since the epoch; false when the value is not exactly one.
+ */
+bool cc_http_date_parse(const char *value, int64_t *out);
 
 /* Percent-escapes s for a URL query value; returns a new string (caller frees). */
 char *cc_http_escape(const char *s);

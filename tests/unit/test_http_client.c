@@ -39,6 +39,7 @@
 #include <microhttpd.h>
 
 #include "http/client.h"
+#include "core/redact.h"
 
 #define FIXED_DATE "Tue, 14 May 2024 10:00:00 GMT"
 #define FIXED_DATE_S 1715680800
@@ -245,6 +246,19 @@ static enum MHD_Result answer(struct MHD_Connection *conn, const char *url)
 		             (const char *const[]){ "Location", "http://127.0.0.1:1/elsewhere", NULL });
 	if (!strcmp(url, "/drop"))
 		return MHD_NO; /* closes the connection without an answer */
+	if (!strcmp(url, "/echo-auth")) {
+		/* a hostile or careless server quoting the request's credentials */
+		const char *a = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+		char body[512];
+		snprintf(body, sizeof(body), "denied; you sent Authorization: %s and token=%s", a ? a : "",
+		         a && strchr(a, ' ') ? strchr(a, ' ') + 1 : "");
+		return reply(conn, 401, body, NULL);
+	}
+	if (!strcmp(url, "/odd-retry"))
+		return reply(conn, 429, "busy", (const char *const[]){ "Retry-After", "1.5e3", NULL });
+	if (!strcmp(url, "/huge-retry"))
+		return reply(conn, 429, "busy",
+		             (const char *const[]){ "Retry-After", "99999999999", NULL });
 	return reply(conn, 404, "no route", NULL);
 }
 
@@ -728,7 +742,7 @@ static void test_auth_and_bodies_reach_server(void **state)
 
 	/* an unsupported method is refused without sending */
 	int hits = atomic_load(&srv.hits);
-	assert_int_equal(request(c, "x", "PATCH", "/echo", "{}", &resp, &call), CC_ERROR);
+	assert_int_equal(request(c, "x", "TRACE", "/echo", "{}", &resp, &call), CC_ERROR);
 	assert_int_equal(atomic_load(&srv.hits), hits);
 	cc_http_response_clear(&resp);
 	cc_http_client_destroy(c);
@@ -1049,7 +1063,7 @@ static void test_batch_errors_per_item(void **state)
 		{ .op = "create", .method = "POST", .path = "/broken", .json_body = "{}" },
 		get_item("read", "/broken"),
 		get_item("list", "/big"),
-		{ .op = "x", .method = "PATCH", .path = "/ok", .json_body = "{}" },
+		{ .op = "x", .method = "TRACE", .path = "/ok", .json_body = "{}" },
 		get_item("read", "/redirect"),
 		{ .op = "create", .method = "POST", .path = "/created", .json_body = "{\"t\":1}" },
 		get_item("read", "/ok"),
@@ -1081,7 +1095,7 @@ static void test_batch_errors_per_item(void **state)
 	/* refused without sending */
 	assert_int_equal(items[5].call.result, CC_ERROR);
 	assert_int_equal(items[5].call.requests, 0);
-	assert_non_null(strstr(items[5].call.reason, "PATCH"));
+	assert_non_null(strstr(items[5].call.reason, "TRACE"));
 	/* redirect not followed */
 	assert_int_equal(items[6].call.result, CC_ERROR);
 	assert_int_equal(items[6].resp.status, 302);
@@ -1108,7 +1122,7 @@ static void test_batch_budget(void **state)
 	items[n++] = get_item(NULL, "/ok");
 	items[n++] = (struct cc_http_batch_item){ .op = "create", .method = "POST",
 		                                  .path = "/created", .json_body = "{}" };
-	items[n++] = (struct cc_http_batch_item){ .op = "read", .method = "PATCH", .path = "/ok" };
+	items[n++] = (struct cc_http_batch_item){ .op = "read", .method = "TRACE", .path = "/ok" };
 	int hits = atomic_load(&srv.hits);
 	cc_http_request_many(c, items, n);
 	clear_items(items, n);
@@ -1183,6 +1197,196 @@ static void test_batch_reuses_connections(void **state)
 	cc_http_client_destroy(c);
 }
 
+/* Retry-After as RFC 9110 allows it, capped; anything else ignored. */
+static void test_retry_after_rfc9110(void **state)
+{
+	(void)state;
+	int64_t now = FIXED_DATE_S;
+	assert_int_equal(cc_http_retry_after_ms("2", now), 2000);
+	assert_int_equal(cc_http_retry_after_ms("0", now), 0);
+	assert_int_equal(cc_http_retry_after_ms("99999999999", now), CC_HTTP_HOLD_MAX_MS);
+	assert_int_equal(cc_http_retry_after_ms("1.5e3", now), -1);
+	assert_int_equal(cc_http_retry_after_ms("1.5", now), -1);
+	assert_int_equal(cc_http_retry_after_ms("-5", now), -1);
+	assert_int_equal(cc_http_retry_after_ms(" 5", now), -1);
+	assert_int_equal(cc_http_retry_after_ms("0x10", now), -1);
+	assert_int_equal(cc_http_retry_after_ms("", now), -1);
+	assert_int_equal(cc_http_retry_after_ms(FIXED_DATE, now - 3), 3000);
+	assert_int_equal(cc_http_retry_after_ms("Fri, 31 Dec 9999 23:59:59 GMT", now),
+	                 CC_HTTP_HOLD_MAX_MS);
+	/* the three HTTP-date forms, and near misses */
+	int64_t t;
+	assert_true(cc_http_date_parse("Sun, 06 Nov 1994 08:49:37 GMT", &t));
+	assert_int_equal(t, 784111777);
+	assert_true(cc_http_date_parse("Sunday, 06-Nov-94 08:49:37 GMT", &t));
+	assert_int_equal(t, 784111777);
+	assert_true(cc_http_date_parse("Sun Nov  6 08:49:37 1994", &t));
+	assert_int_equal(t, 784111777);
+	assert_false(cc_http_date_parse("Sun, 06 Nov 1994 08:49:37 PST", &t));
+	assert_false(cc_http_date_parse("Sun, 31 Feb 1994 08:49:37 GMT", &t));
+	assert_false(cc_http_date_parse("Sun, 06 Nov 1994 08:49:37 GMT x", &t));
+	assert_false(cc_http_date_parse("yesterday", &t));
+	assert_false(cc_http_date_parse("1994-11-06T08:49:37Z", &t));
+}
+
+/* A 429 with an odd or huge Retry-After: ignored, or held at the cap. */
+static void test_retry_after_odd_values(void **state)
+{
+	(void)state;
+	struct cc_http_client *c = client_default();
+	struct cc_http_response resp;
+	struct cc_call call;
+	assert_int_equal(request(c, "list", "GET", "/odd-retry", NULL, &resp, &call), CC_RETRY);
+	assert_int_equal(call.retry_after_ms, 0);
+	cc_http_response_clear(&resp);
+	assert_int_equal(request(c, "list", "GET", "/huge-retry", NULL, &resp, &call), CC_RETRY);
+	assert_int_equal(call.retry_after_ms, CC_HTTP_HOLD_MAX_MS);
+	cc_http_response_clear(&resp);
+	cc_http_client_destroy(c);
+}
+
+/* A server echoing the credentials: the reason never shows them. */
+static void test_credential_echo_redacted(void **state)
+{
+	(void)state;
+	struct cc_http_client *c = client_with((struct cc_http_options){
+		.auth_header = "Authorization: token s3cr3t-T0KEN-value" });
+	struct cc_http_response resp;
+	struct cc_call call;
+	assert_int_equal(request(c, "read", "GET", "/echo-auth", NULL, &resp, &call), CC_ERROR);
+	assert_non_null(strstr(call.reason, "HTTP 401"));
+	assert_null(strstr(call.reason, "s3cr3t"));
+	assert_non_null(strstr(call.reason, CC_REDACTED));
+	cc_http_response_clear(&resp);
+	cc_http_client_destroy(c);
+}
+
+struct interrupt_ctx {
+	int64_t after_ms; /* says stop once now_ms() passes it */
+	int calls;
+};
+
+static bool interrupt_after(void *ctx)
+{
+	struct interrupt_ctx *ic = ctx;
+	ic->calls++;
+	return now_ms() >= ic->after_ms;
+}
+
+/* An interrupt ends slow requests at once; nothing more is sent after it. */
+static void test_interrupt_aborts_requests(void **state)
+{
+	(void)state;
+	struct interrupt_ctx ic = { .after_ms = now_ms() + 200 };
+	struct cc_http_client *c = client_with((struct cc_http_options){
+		.interrupt = interrupt_after, .interrupt_ctx = &ic, .max_concurrency = 2 });
+	struct cc_http_batch_item items[] = {
+		get_item("read", "/slow"),
+		{ .op = "create", .method = "POST", .path = "/slow", .json_body = "{}" },
+		get_item("read", "/ok"),
+	};
+	int64_t t0 = now_ms();
+	int hits = atomic_load(&srv.hits);
+	cc_http_request_many(c, items, 3);
+	int64_t took = now_ms() - t0;
+	print_message("interrupted after %lld ms (the slow answer takes 2000 ms)\n",
+	              (long long)took);
+	assert_true(took < 700);
+	assert_true(ic.calls >= 1);
+	assert_int_equal(items[0].call.result, CC_RETRY);
+	assert_non_null(strstr(items[0].call.reason, "interrupted"));
+	assert_false(items[0].call.outcome_unknown);
+	assert_int_equal(items[1].call.result, CC_RETRY);
+	assert_true(items[1].call.outcome_unknown); /* the write may have arrived */
+	assert_int_equal(items[2].call.result, CC_RETRY);
+	assert_int_equal(items[2].call.requests, 0); /* never sent */
+	clear_items(items, 3);
+	/* still interrupted: the next call sends nothing */
+	struct cc_http_response resp;
+	struct cc_call call;
+	assert_int_equal(request(c, "read", "GET", "/ok", NULL, &resp, &call), CC_RETRY);
+	cc_http_response_clear(&resp);
+	assert_true(atomic_load(&srv.hits) <= hits + 2);
+	cc_http_client_destroy(c);
+}
+
+/* A stand-in transport's answers, mapped exactly as real ones. */
+struct standin {
+	struct cc_http_raw_answer next;
+	char url[256], method[8], if_match[32];
+	int calls;
+};
+
+static void standin_exchange(void *ctx, const char *method, const char *url, const char *body,
+                             const char *if_match, struct cc_http_raw_answer *out)
+{
+	(void)body;
+	struct standin *st = ctx;
+	st->calls++;
+	snprintf(st->url, sizeof(st->url), "%s", url);
+	snprintf(st->method, sizeof(st->method), "%s", method);
+	snprintf(st->if_match, sizeof(st->if_match), "%s", if_match ? if_match : "");
+	*out = st->next;
+}
+
+static void test_standin_transport(void **state)
+{
+	(void)state;
+	struct standin st = { 0 };
+	struct cc_http_transport tr = { standin_exchange, &st };
+	struct cc_http_client *c = client_with((struct cc_http_options){
+		.base_url = "http://stand.in/api", .transport = &tr, .max_body = 64 });
+	struct cc_http_response resp;
+	struct cc_call call;
+	static const char h1[] = "Date: " FIXED_DATE "\r\nETag: W/\"77\"\r\n"
+	                         "Content-Type: application/json\r\n";
+	st.next = (struct cc_http_raw_answer){ .status = 200, .headers = h1,
+		                               .headers_len = sizeof(h1) - 1, .body = "{\"a\":1}",
+		                               .body_len = 7 };
+	assert_int_equal(cc_http_request_if_match(c, "update", "PUT", "/x/1", "{}", "76", &resp,
+	                                          &call), CC_OK);
+	assert_string_equal(st.url, "http://stand.in/api/x/1");
+	assert_string_equal(st.method, "PUT");
+	assert_string_equal(st.if_match, "76");
+	assert_string_equal(resp.body, "{\"a\":1}");
+	assert_string_equal(resp.etag, "77");
+	assert_true(call.has_date);
+	assert_int_equal(call.date_s, FIXED_DATE_S);
+	cc_http_response_clear(&resp);
+
+	static const char h2[] = "Retry-After: 7\n";
+	st.next = (struct cc_http_raw_answer){ .status = 429, .headers = h2,
+		                               .headers_len = sizeof(h2) - 1 };
+	assert_int_equal(request(c, "list", "GET", "/x", NULL, &resp, &call), CC_RETRY);
+	assert_int_equal(call.retry_after_ms, 7000);
+	cc_http_response_clear(&resp);
+	/* the hold it set: nothing is sent until it ends */
+	int calls = st.calls;
+	assert_int_equal(request(c, "list", "GET", "/x", NULL, &resp, &call), CC_RETRY);
+	assert_int_equal(st.calls, calls);
+	cc_http_response_clear(&resp);
+	cc_http_client_destroy(c);
+
+	c = client_with((struct cc_http_options){ .base_url = "http://stand.in", .transport = &tr,
+		                                  .max_body = 64 });
+	char big[100];
+	memset(big, 'b', sizeof(big));
+	st.next = (struct cc_http_raw_answer){ .status = 200, .body = big, .body_len = sizeof(big) };
+	assert_int_equal(request(c, "list", "GET", "/big", NULL, &resp, &call), CC_ERROR);
+	assert_non_null(strstr(call.reason, "too large"));
+	cc_http_response_clear(&resp);
+	st.next = (struct cc_http_raw_answer){ .fault = CC_HTTP_TIMEOUT };
+	assert_int_equal(request(c, "create", "POST", "/x", "{}", &resp, &call), CC_RETRY);
+	assert_true(call.outcome_unknown);
+	cc_http_response_clear(&resp);
+	st.next = (struct cc_http_raw_answer){ .fault = CC_HTTP_REFUSED };
+	assert_int_equal(request(c, "create", "POST", "/x", "{}", &resp, &call), CC_RETRY);
+	assert_false(call.outcome_unknown);
+	cc_http_response_clear(&resp);
+	assert_int_equal(cc_http_requests(c, NULL), 3);
+	cc_http_client_destroy(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1212,6 +1416,11 @@ int main(void)
 		cmocka_unit_test(test_batch_errors_per_item),
 		cmocka_unit_test(test_batch_budget),
 		cmocka_unit_test(test_batch_reuses_connections),
+		cmocka_unit_test(test_retry_after_rfc9110),
+		cmocka_unit_test(test_retry_after_odd_values),
+		cmocka_unit_test(test_credential_echo_redacted),
+		cmocka_unit_test(test_interrupt_aborts_requests),
+		cmocka_unit_test(test_standin_transport),
 	};
 	return cmocka_run_group_tests(tests, server_start, server_stop);
 }
