@@ -158,6 +158,31 @@ enum cc_result cc_call_fail(struct cc_call *call, enum cc_result r, const char *
 	return r;
 }
 
+enum cc_result cc_call_malformed(struct cc_call *call, const char *who, const char *op,
+                                 const char *fmt, ...)
+{
+	char what[112];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return cc_call_fail(call, CC_RETRY, "%s %s: malformed answer: %s", who, op, what);
+}
+
+bool cc_json_more_pages(json_t *answer, const char *pages_key, int64_t page, size_t n,
+                        size_t per_page, bool *bad)
+{
+	json_t *p = json_object_get(answer, pages_key);
+	*bad = false;
+	if (!p || json_is_null(p))
+		return n >= per_page;
+	if (!json_is_integer(p) || json_integer_value(p) < 0) {
+		*bad = true;
+		return false;
+	}
+	return page < json_integer_value(p);
+}
+
 static bool all_digits(const char *s)
 {
 	if (!*s)
@@ -229,8 +254,7 @@ enum cc_result cc_request_json(struct cc_http_client *http, struct cc_prefetch *
 		json_error_t je;
 		*out = json_loadb(resp.body, resp.len, 0, &je);
 		if (!*out)
-			res = cc_call_fail(call, CC_RETRY, "%s %s: answer is not JSON: %s", who, op,
-			                   je.text);
+			res = cc_call_malformed(call, who, op, "not JSON (%.60s)", je.text);
 	}
 	cc_http_response_clear(&resp);
 	return res;
@@ -319,7 +343,9 @@ int cc_setup_http_client(struct cc_http_client **out, const struct cc_connector_
 	/* the client removes a trailing slash of the base URL itself */
 	struct cc_http_options o = { .base_url = s->base_url, .auth_header = auth,
 		                     .timeout_ms = s->timeout_ms, .rate_per_sec = s->rate_per_sec,
-		                     .max_concurrency = s->max_concurrency, .ca_file = s->ca_file };
+		                     .max_concurrency = s->max_concurrency, .ca_file = s->ca_file,
+		                     .interrupt = s->interrupt, .interrupt_ctx = s->interrupt_ctx,
+		                     .transport = s->transport };
 	int rc = cc_http_client_create(out, &o, err, errlen);
 	if (auth) {
 		memset(auth, 0, strlen(auth));

@@ -20,6 +20,7 @@
 #include <stdio.h>
 
 struct cc_http_client;
+struct cc_http_transport;
 struct json_t;
 
 /* One connector-specific setting, as written in the configuration. */
@@ -54,6 +55,11 @@ struct cc_connector_setup {
 	double rate_per_sec;
 	int max_concurrency;           /* requests at once (default 4) */
 	const char *ca_file;
+	/* Asked while a request waits; true aborts it (see struct cc_http_options). */
+	bool (*interrupt)(void *ctx);
+	void *interrupt_ctx;
+	/* A stand-in for the network (tests, fuzzers); NULL: the real one. */
+	const struct cc_http_transport *transport;
 };
 
 /*
@@ -107,6 +113,23 @@ int64_t cc_parse_iso8601(const char *s);
 
 /* A JSON scalar as a string (a number printed, null and objects as NULL). */
 const char *cc_json_str(struct json_t *v, char *buf, size_t len);
+
+/*
+ * A remote answer of the wrong shape (a missing array, a wrong type, an
+ * unreadable time): RETRY with "WHO OP: malformed answer: WHAT" (DESIGN
+ * section 12: a failed call, so a poll keeps its cursor and the breaker
+ * sees it; never taken as an empty answer).
+ */
+enum cc_result cc_call_malformed(struct cc_call *call, const char *who, const char *op,
+                                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * Whether a paged listing has a page after `page` (1-based): from its
+ * integer member `pages_key` when the answer has one, else from a full
+ * page (n == per_page). *bad when the member is there but not an integer.
+ */
+bool cc_json_more_pages(struct json_t *answer, const char *pages_key, int64_t page, size_t n,
+                        size_t per_page, bool *bad);
 
 /* A call answered by the connector itself (bad answer, unknown value). */
 enum cc_result cc_call_fail(struct cc_call *call, enum cc_result r, const char *fmt, ...)

@@ -85,6 +85,33 @@ static int64_t jint(json_t *o, const char *key)
 	return json_integer_value(json_object_get(o, key));
 }
 
+/* A positive integer id of o[key]; 0 when absent or of another type. */
+static int64_t jid(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+	return json_is_integer(v) && json_integer_value(v) > 0 ? json_integer_value(v) : 0;
+}
+
+/* A time of an answer: false when absent or unreadable. */
+static bool jtime(json_t *o, const char *key, int64_t *out)
+{
+	return cc_iso8601_parse(jstr(o, key), out);
+}
+
+/* The array o[key], NULL when o has none. */
+static json_t *jarray(json_t *o, const char *key)
+{
+	json_t *a = json_object_get(o, key);
+	return json_is_array(a) ? a : NULL;
+}
+
+static enum cc_result malformed(struct cc_call *call, const char *op, const char *what,
+                                const char *id)
+{
+	return cc_call_malformed(call, "redmine", op, "%s%s%s", what, id ? " of " : "",
+	                         id ? id : "");
+}
+
 /* ---- name caches ------------------------------------------------------- */
 
 static void names_clear(struct names *c)
@@ -133,10 +160,14 @@ static enum cc_result names_load(struct rm *r, struct names *c, const char *path
 	enum cc_result res = req(r, "lookup", "GET", strdup(path), NULL, &j, NULL, call);
 	if (res != CC_OK)
 		return res;
+	if (!jarray(j, key)) {
+		json_decref(j);
+		return malformed(call, "lookup", "no list of names", key);
+	}
 	names_clear(c);
 	size_t i;
 	json_t *e;
-	json_array_foreach(json_object_get(j, key), i, e) {
+	json_array_foreach(jarray(j, key), i, e) {
 		if (names_add(c, jint(e, "id"), jstr(e, "name"))) {
 			json_decref(j);
 			return cc_call_fail(call, CC_RETRY, "redmine: out of memory");
@@ -199,10 +230,14 @@ static enum cc_result user_id(struct rm *r, const char *login, int64_t *id, stru
 	free(le);
 	if (res != CC_OK)
 		return res;
+	if (!jarray(j, "users")) {
+		json_decref(j);
+		return malformed(call, "lookup", "no users list", login);
+	}
 	size_t i;
 	json_t *u;
 	*id = 0;
-	json_array_foreach(json_object_get(j, "users"), i, u) {
+	json_array_foreach(jarray(j, "users"), i, u) {
 		if (jstr(u, "login") && strcmp(jstr(u, "login"), login) == 0) {
 			*id = jint(u, "id");
 			names_add(&r->logins, *id, login);
@@ -226,15 +261,20 @@ static enum cc_result ensure_project(struct rm *r, struct cc_call *call)
 	free(pe);
 	if (res != CC_OK)
 		return res;
-	r->project_id = jint(json_object_get(j, "project"), "id");
+	int64_t pid = jid(json_object_get(j, "project"), "id");
 	json_decref(j);
-	if (!r->project_id)
-		return cc_call_fail(call, CC_ERROR, "redmine: project '%s' has no id", r->project);
+	if (!pid)
+		return malformed(call, "lookup", "no project id", r->project);
 	json_t *u;
 	res = req(r, "lookup", "GET", strdup("/users/current.json"), NULL, &u, NULL, call);
 	if (res != CC_OK)
 		return res;
 	json_t *cu = json_object_get(u, "user");
+	if (!jid(cu, "id")) {
+		json_decref(u);
+		return malformed(call, "lookup", "no id of the current user", NULL);
+	}
+	r->project_id = pid;
 	r->self_id = jint(cu, "id");
 	if (jstr(cu, "login") && !names_by_id(&r->logins, r->self_id))
 		names_add(&r->logins, r->self_id, jstr(cu, "login"));
@@ -408,12 +448,29 @@ static enum cc_result observe(struct rm *r, const char *id, const char *op,
 	if (res != CC_OK)
 		goto out;
 	json_t *is = json_object_get(j, "issue");
-	if (!json_is_object(is)) {
-		res = cc_call_fail(call, CC_RETRY, "redmine: issue %s: no issue in the answer", id);
+	json_t *journals = json_object_get(is, "journals");
+	json_t *cfs = json_object_get(is, "custom_fields");
+	if (!json_is_object(is) || !jtime(is, "updated_on", &out->mtime_s) ||
+	    !jtime(is, "created_on", &out->created_s) || !jid(json_object_get(is, "project"), "id") ||
+	    (journals && !json_is_array(journals)) || (cfs && !json_is_array(cfs))) {
+		res = malformed(call, op, !json_is_object(is) ? "no issue"
+		                          : !jid(json_object_get(is, "project"), "id")
+		                                  ? "the issue has no project"
+		                                  : "the issue's times, journals or custom fields", id);
 		goto out;
 	}
-	out->mtime_s = cc_parse_iso8601(jstr(is, "updated_on"));
-	out->created_s = cc_parse_iso8601(jstr(is, "created_on"));
+	/* every journal has an id and a time; details are a list */
+	size_t ji;
+	json_t *jv;
+	json_array_foreach(journals, ji, jv) {
+		int64_t when;
+		json_t *det = json_object_get(jv, "details");
+		if (!json_is_object(jv) || !jid(jv, "id") || !jtime(jv, "created_on", &when) ||
+		    (det && !json_is_array(det))) {
+			res = malformed(call, op, "a journal without id, time or details list", id);
+			goto out;
+		}
+	}
 	out->deleted = jint(json_object_get(is, "project"), "id") != r->project_id;
 	json_t *corr = json_object_get(cf_entry(is, r->cf), "value");
 	if (json_string_value(corr) && json_string_value(corr)[0] &&
@@ -447,7 +504,8 @@ static enum cc_result observe(struct rm *r, const char *id, const char *op,
 		uint64_t jid = (uint64_t)jint(jo, "id");
 		json_t *u = json_object_get(jo, "user");
 		const char *who = login_of(r, jint(u, "id"), jstr(u, "name"), call);
-		int64_t when = cc_parse_iso8601(jstr(jo, "created_on"));
+		int64_t when = 0;
+		jtime(jo, "created_on", &when); /* checked above */
 		char idb[24];
 		if (jid > newest_journal)
 			newest_journal = jid;
@@ -565,13 +623,26 @@ static enum cc_result search(struct rm *r, const char *filter, int64_t after_mti
 			return res;
 		size_t i;
 		json_t *it;
-		json_t *items = json_object_get(j, "issues");
+		json_t *items = jarray(j, "issues");
+		json_t *tc = json_object_get(j, "total_count");
+		if (!items || (tc && !json_is_integer(tc))) {
+			json_decref(j);
+			return malformed(call, "list", items ? "total_count is not a number"
+			                                     : "no issues list", NULL);
+		}
 		json_array_foreach(items, i, it) {
 			char idb[24];
-			int64_t id = jint(it, "id");
-			int64_t m = cc_parse_iso8601(jstr(it, "updated_on"));
+			int64_t id = jid(it, "id");
+			int64_t m;
+			json_t *lcf = json_object_get(it, "custom_fields");
+			if (!id || !jtime(it, "updated_on", &m) ||
+			    !jid(json_object_get(it, "project"), "id") || (lcf && !json_is_array(lcf))) {
+				json_decref(j);
+				return malformed(call, "list",
+				                 "an issue without id, updated_on or project", NULL);
+			}
 			snprintf(idb, sizeof(idb), "%" PRId64, id);
-			if (!id || !cc_keyset_after(m, idb, after_mtime_s, after_id))
+			if (!cc_keyset_after(m, idb, after_mtime_s, after_id))
 				continue;
 			const char *corr = listed_cf(it, r->cf);
 			if (jint(json_object_get(it, "project"), "id") != r->project_id &&
@@ -586,10 +657,10 @@ static enum cc_result search(struct rm *r, const char *filter, int64_t after_mti
 				break;
 			}
 		}
-		int64_t total = jint(j, "total_count");
+		int64_t total = json_integer_value(tc);
 		size_t got = json_array_size(items);
 		json_decref(j);
-		if (*more || got < PER_PAGE || (page + 1) * PER_PAGE >= total)
+		if (*more || got < PER_PAGE || (tc && (page + 1) * PER_PAGE >= total))
 			return CC_OK;
 	}
 	*more = true; /* bounded: the rest on the next call */
@@ -717,10 +788,14 @@ static enum cc_result rm_find(void *self, const char *corr, struct cc_observatio
 	free(ce);
 	if (res != CC_OK)
 		return res;
+	if (!jarray(j, "issues")) {
+		json_decref(j);
+		return malformed(call, "find", "no issues list", corr);
+	}
 	int64_t id = 0;
 	size_t i;
 	json_t *it;
-	json_array_foreach(json_object_get(j, "issues"), i, it) {
+	json_array_foreach(jarray(j, "issues"), i, it) {
 		/* the filter matches substrings: keep an exact value only */
 		json_t *v = json_object_get(cf_entry(it, r->cf), "value");
 		if (json_string_value(v) && strcmp(json_string_value(v), corr) == 0) {
@@ -1019,7 +1094,12 @@ static enum cc_result rm_comment(void *self, const char *remote_id, const char *
 		call->outcome_unknown = true; /* written; the marker finds it later */
 		return res;
 	}
-	json_t *js = json_object_get(json_object_get(j, "issue"), "journals");
+	json_t *js = jarray(json_object_get(j, "issue"), "journals");
+	if (!js) {
+		json_decref(j);
+		call->outcome_unknown = true; /* written; the marker finds it later */
+		return malformed(call, "comment", "no journals", remote_id);
+	}
 	for (size_t i = json_array_size(js); i-- > 0;) {
 		json_t *jo = json_array_get(js, i);
 		const char *notes = jstr(jo, "notes");

@@ -74,13 +74,34 @@ static const char *juser(json_t *o, const char *key)
 	return json_string_value(v);
 }
 
-/* A numeric id given as a string or a number. */
+/* A numeric id given as a string of digits or a positive number; 0 for anything else. */
 static uint64_t jid(json_t *v)
 {
 	if (json_is_integer(v))
-		return (uint64_t)json_integer_value(v);
+		return json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v) : 0;
 	const char *s = json_string_value(v);
-	return s ? strtoull(s, NULL, 10) : 0;
+	if (!s || !s[0] || strlen(s) > 19 || strspn(s, "0123456789") != strlen(s))
+		return 0;
+	return strtoull(s, NULL, 10);
+}
+
+static enum cc_result malformed(struct cc_call *call, const char *op, const char *what,
+                                const char *id)
+{
+	return cc_call_malformed(call, "rt", op, "%s%s%s", what, id ? " of " : "", id ? id : "");
+}
+
+/* The "items" array of a listing answer, NULL when it has none. */
+static json_t *items_of(json_t *j)
+{
+	json_t *a = json_object_get(j, "items");
+	return json_is_array(a) ? a : NULL;
+}
+
+/* A time of an answer: false when absent or unreadable. */
+static bool jtime(json_t *o, const char *key, int64_t *out)
+{
+	return cc_iso8601_parse(json_string_value(json_object_get(o, key)), out);
 }
 
 /* TicketSQL string literals: quotes and backslashes are refused, not escaped. */
@@ -104,7 +125,7 @@ static enum cc_result ensure_queue(struct rt *r, struct cc_call *call)
 	uint64_t id = jid(json_object_get(j, "id"));
 	json_decref(j);
 	if (!id)
-		return cc_call_fail(call, CC_ERROR, "rt: queue '%s' has no id", r->queue);
+		return malformed(call, "read", "no id", "the queue");
 	snprintf(r->queue_id, sizeof(r->queue_id), "%" PRIu64, id);
 	return CC_OK;
 }
@@ -270,9 +291,18 @@ static enum cc_result read_bodies(struct rt *r, const char *id, struct txns *tx,
 		free(path);
 		if (res != CC_OK)
 			return res;
+		json_t *items = items_of(j);
+		if (!items) {
+			json_decref(j);
+			return malformed(call, "read", "no attachment items", id);
+		}
 		size_t i;
 		json_t *a;
-		json_array_foreach(json_object_get(j, "items"), i, a) {
+		json_array_foreach(items, i, a) {
+			if (!json_is_object(a)) {
+				json_decref(j);
+				return malformed(call, "read", "an attachment is not an object", id);
+			}
 			uint64_t txid = jid(json_object_get(a, "TransactionId"));
 			const char *ct = jstr(a, "ContentType");
 			const char *content = jstr(a, "Content");
@@ -295,9 +325,12 @@ static enum cc_result read_bodies(struct rt *r, const char *id, struct txns *tx,
 				c->plain = plain;
 			}
 		}
-		int64_t pages = json_integer_value(json_object_get(j, "pages"));
+		bool bad;
+		bool more = cc_json_more_pages(j, "pages", page, json_array_size(items), PER_PAGE, &bad);
 		json_decref(j);
-		if (page >= pages)
+		if (bad)
+			return malformed(call, "read", "pages is not a number", id);
+		if (!more)
 			break;
 	}
 	return CC_OK;
@@ -351,8 +384,28 @@ static enum cc_result read_history(struct rt *r, const char *id, const char *op,
 		}
 		if (res != CC_OK)
 			return res;
+		json_t *items = items_of(j);
+		size_t i;
+		json_t *x;
+		bool ok = items != NULL;
+		json_array_foreach(items, i, x) {
+			int64_t when;
+			/* every transaction has an id and a time */
+			if (!json_is_object(x) || !jid(json_object_get(x, "id")) ||
+			    !jtime(x, "Created", &when))
+				ok = false;
+		}
+		bool bad = false;
+		bool more = ok && cc_json_more_pages(j, "pages", page, json_array_size(items), PER_PAGE,
+		                                     &bad);
+		if (!ok || bad) {
+			json_decref(j);
+			return malformed(call, op, !items ? "no history items"
+			                               : bad ? "pages is not a number"
+			                                     : "a transaction without id or time", id);
+		}
 		h->page[h->n++] = j;
-		if (page >= json_integer_value(json_object_get(j, "pages")))
+		if (!more)
 			break;
 	}
 	return CC_OK;
@@ -426,19 +479,21 @@ static enum cc_result observe(struct rt *r, const char *id, const char *op,
 	}
 	if (res != CC_OK)
 		goto out;
-	if (!json_is_object(t)) {
-		res = cc_call_fail(call, CC_RETRY, "rt: ticket %s: empty answer", id);
+	const char *qid = juser(t, "Queue");
+	if (!json_is_object(t) || !jtime(t, "LastUpdated", &out->mtime_s) ||
+	    !jtime(t, "Created", &out->created_s) || !qid ||
+	    (json_object_get(t, "CustomFields") && !json_is_array(json_object_get(t, "CustomFields")))) {
+		res = malformed(call, op, !json_is_object(t) ? "the ticket is not an object"
+		                          : !qid ? "the ticket has no queue"
+		                                 : "the ticket's times or custom fields", id);
 		goto out;
 	}
-	out->mtime_s = cc_parse_iso8601(jstr(t, "LastUpdated"));
-	out->created_s = cc_parse_iso8601(jstr(t, "Created"));
 	const char *corr = cf_value(t, r->cf);
 	if (corr && corr[0] && !(out->correlation_id = strdup(corr))) {
 		res = cc_call_fail(call, CC_RETRY, "rt: out of memory");
 		goto out;
 	}
 	const char *st = jstr(t, "Status");
-	const char *qid = juser(t, "Queue");
 	uint64_t eff = jid(json_object_get(json_object_get(t, "EffectiveId"), "id"));
 	out->deleted = (st && strcmp(st, "deleted") == 0) || !qid ||
 	               strcmp(qid, r->queue_id) != 0 || (eff && eff != strtoull(id, NULL, 10));
@@ -475,7 +530,8 @@ static enum cc_result observe(struct rt *r, const char *id, const char *op,
 			const char *type = jstr(x, "Type");
 			const char *field = jstr(x, "Field");
 			const char *who = juser(x, "Creator");
-			int64_t when = cc_parse_iso8601(jstr(x, "Created"));
+			int64_t when = 0;
+			jtime(x, "Created", &when); /* checked by read_history */
 			if (xid > out->rv)
 				out->rv = xid;
 			if (!type)
@@ -593,14 +649,29 @@ static enum cc_result search_tickets(struct rt *r, const char *when, struct keys
 		free(path);
 		if (res != CC_OK)
 			break;
+		json_t *items = items_of(j);
+		bool bad = false;
+		bool more = items && cc_json_more_pages(j, "pages", page, json_array_size(items),
+		                                        PER_PAGE, &bad);
+		if (!items || bad) {
+			json_decref(j);
+			free(qe);
+			return malformed(call, "list", items ? "pages is not a number"
+			                                     : "no items in the ticket search", NULL);
+		}
 		size_t i;
 		json_t *it;
-		json_array_foreach(json_object_get(j, "items"), i, it) {
+		json_array_foreach(items, i, it) {
 			char idb[24];
 			uint64_t tid = jid(json_object_get(it, "id"));
-			int64_t m = cc_parse_iso8601(jstr(it, "LastUpdated"));
+			int64_t m;
+			if (!tid || !jtime(it, "LastUpdated", &m)) {
+				json_decref(j);
+				free(qe);
+				return malformed(call, "list", "a ticket without id or LastUpdated", NULL);
+			}
 			snprintf(idb, sizeof(idb), "%" PRIu64, tid);
-			if (!tid || !cc_keyset_after(m, idb, after_m, after_id))
+			if (!cc_keyset_after(m, idb, after_m, after_id))
 				continue;
 			struct key *k = key_of(ks, idb);
 			if (!k) {
@@ -610,9 +681,8 @@ static enum cc_result search_tickets(struct rt *r, const char *when, struct keys
 			}
 			k->mtime = m;
 		}
-		int64_t pages = json_integer_value(json_object_get(j, "pages"));
 		json_decref(j);
-		if (ks->n >= stop_at || page >= pages)
+		if (ks->n >= stop_at || !more)
 			break;
 		if (page == MAX_LIST_PAGES)
 			*bounded = true;
@@ -650,14 +720,30 @@ static enum cc_result search_transactions(struct rt *r, const char *when, struct
 		free(path);
 		if (res != CC_OK)
 			break;
+		json_t *items = items_of(j);
+		bool bad = false;
+		bool more = items && cc_json_more_pages(j, "pages", page, json_array_size(items),
+		                                        PER_PAGE, &bad);
+		if (!items || bad) {
+			json_decref(j);
+			free(qe);
+			return malformed(call, "list", items ? "pages is not a number"
+			                                     : "no items in the transaction search", NULL);
+		}
 		size_t i;
 		json_t *it;
-		json_array_foreach(json_object_get(j, "items"), i, it) {
-			const char *tid = jstr(it, "ObjectId");
+		json_array_foreach(items, i, it) {
+			uint64_t tno = jid(json_object_get(it, "ObjectId"));
 			uint64_t x = jid(json_object_get(it, "id"));
-			int64_t m = cc_parse_iso8601(jstr(it, "Created"));
-			if (!tid || !tid[0])
-				continue;
+			int64_t m;
+			if (!tno || !x || !jtime(it, "Created", &m)) {
+				json_decref(j);
+				free(qe);
+				return malformed(call, "list",
+				                 "a transaction without id, ticket or time", NULL);
+			}
+			char tid[24];
+			snprintf(tid, sizeof(tid), "%" PRIu64, tno);
 			struct key *k = key_of(ks, tid);
 			if (!k) {
 				json_decref(j);
@@ -670,9 +756,8 @@ static enum cc_result search_transactions(struct rt *r, const char *when, struct
 				k->txn = x;
 			*last_created = m;
 		}
-		int64_t pages = json_integer_value(json_object_get(j, "pages"));
 		json_decref(j);
-		if (page >= pages)
+		if (!more)
 			break;
 		if (page == MAX_LIST_PAGES)
 			*bounded = true;
@@ -819,8 +904,12 @@ static enum cc_result rt_find(void *self, const char *corr, struct cc_observatio
 	free(path);
 	if (res != CC_OK)
 		return res;
-	uint64_t id = jid(json_object_get(json_array_get(json_object_get(j, "items"), 0), "id"));
+	json_t *items = items_of(j);
+	json_t *first = json_array_get(items, 0);
+	uint64_t id = jid(json_object_get(first, "id"));
 	json_decref(j);
+	if (!items || (first && !id))
+		return malformed(call, "find", "no items, or an item without id", corr);
 	if (!id)
 		return CC_OK;
 	char idb[24];
@@ -1066,9 +1155,14 @@ static enum cc_result rt_comment(void *self, const char *remote_id, const char *
 		call->outcome_unknown = true; /* written; the marker finds it later */
 		return res;
 	}
+	if (!items_of(j)) {
+		json_decref(j);
+		call->outcome_unknown = true;
+		return malformed(call, "comment", "no attachment items", remote_id);
+	}
 	size_t i;
 	json_t *a;
-	json_array_foreach(json_object_get(j, "items"), i, a) {
+	json_array_foreach(items_of(j), i, a) {
 		const char *c = jstr(a, "Content");
 		const char *who = juser(a, "Creator");
 		if (!c || !cc_same_text(c, body) || (r->iuser && who && strcmp(who, r->iuser) != 0))
