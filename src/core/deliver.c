@@ -39,12 +39,17 @@ static int delivery_failed(struct cc_hub *h, struct cc_outbox_entry *e,
 {
 	struct sys_runtime *rt = &h->sys[e->system];
 	int64_t t = cc_hub_now(h);
-	h->stats.retries++;
-	if (call->retry_after_ms > 0) {
-		rt->not_before_ms = t + call->retry_after_ms; /* asked to wait: not a failure */
-	} else if (++rt->failures >= h->cfg->breaker_failures) {
-		rt->open_until_ms = t + h->cfg->breaker_open_ms;
+	if (call->result == CC_RETRY && cc_hub_stopping(h)) {
+		/* interrupted by a stop: no failure, due again at the next start */
+		e->due_ms = t;
+		int rc = ST(h)->outbox_put(SS(h), e);
+		return rc ? cc_hub_fail(h, rc, "outbox_put") : CC_EOK;
 	}
+	h->stats.retries++;
+	if (call->retry_after_ms > 0)
+		rt->not_before_ms = t + call->retry_after_ms; /* asked to wait: not a failure */
+	else
+		cc_hub_breaker_failure(h, e->system, ++rt->failures);
 	if (call->result == CC_ERROR || t - e->first_ms > h->cfg->dead_letter_after_ms) {
 		struct cc_dead_letter d = { .case_id = e->case_id, .system = e->system, .at_ms = t };
 		snprintf(d.reason, sizeof(d.reason), "%s",
@@ -674,7 +679,7 @@ int cc_hub_deliver(struct cc_hub *h, int system, int max, int *delivered)
 	int done = 0;
 	if (delivered)
 		*delivered = 0;
-	while (done < max) {
+	while (done < max && !cc_hub_stopping(h)) {
 		int64_t t = cc_hub_now(h);
 		if (t < rt->not_before_ms || t < rt->open_until_ms)
 			break;

@@ -67,8 +67,21 @@ int cc_hub_audit(struct cc_hub *h, const struct cc_case *c, int system, int fiel
 	return CC_EOK;
 }
 
-void cc_hub_count_call(struct cc_hub *h, int system, const struct cc_call *call)
+bool cc_hub_stopping(struct cc_hub *h)
 {
+	return h->env.stopping && h->env.stopping(h->env.ctx);
+}
+
+void cc_hub_breaker_failure(struct cc_hub *h, int system, int failures)
+{
+	if (failures >= h->cfg->breaker_failures)
+		h->sys[system].open_until_ms = cc_hub_now(h) + h->cfg->breaker_open_ms;
+}
+
+void cc_hub_count_call(struct cc_hub *h, int system, struct cc_call *call)
+{
+	if (call->result != CC_OK && h->env.redact)
+		h->env.redact(h->env.ctx, call->reason, sizeof(call->reason));
 	h->stats.requests[system] += (uint64_t)(call->requests > 0 ? call->requests : 1);
 	if (call->result == CC_OK)
 		h->sys[system].last_failure[0] = '\0';
@@ -242,6 +255,10 @@ void cc_hub_system_status(const struct cc_hub *h, int system, struct cc_hub_syst
 	const struct sys_runtime *rt = &h->sys[system];
 	*out = (struct cc_hub_system_status){
 		.last_poll_start_ms = rt->state.last_poll_start_ms,
+		.poll_failures = rt->poll_failures,
+		.next_poll_ms = cc_hub_next_poll(h, system),
+		.has_cursor = rt->state.has_cursor,
+		.cursor_s = rt->state.cursor_mtime_s,
 		.failures = rt->failures,
 		.open_until_ms = rt->open_until_ms,
 		.not_before_ms = rt->not_before_ms,

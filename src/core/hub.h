@@ -33,6 +33,20 @@ struct cc_hub_env {
 	 * "comment-after-remote".
 	 */
 	void (*crash_point)(void *ctx, const char *name);
+	/*
+	 * Optional: rewrites a connector's reason (text that may quote a remote
+	 * answer) in place before the hub keeps, logs or stores it, so that no
+	 * credential reaches a status, the audit or a dead letter (cap bytes,
+	 * NUL-terminated; see core/redact.h).
+	 */
+	void (*redact)(void *ctx, char *text, size_t cap);
+	/*
+	 * Optional: true once the driver is stopping. The hub then starts no
+	 * further delivery or poll page, and a call that failed meanwhile (an
+	 * interrupted request) is neither a failure of the system nor a failed
+	 * attempt: the entry stays due and the cursor where it was.
+	 */
+	bool (*stopping)(void *ctx);
 	void *ctx;
 };
 
@@ -93,11 +107,26 @@ int cc_hub_deliver(struct cc_hub *h, int system, int max, int *delivered);
 /* Earliest time something of this system is due (INT64_MAX when idle). */
 int64_t cc_hub_next_due(struct cc_hub *h, int system);
 
+/*
+ * Hub time the next poll of a system is due: a poll interval after the
+ * last one began; after failed polls the interval doubles with each
+ * failure (with jitter) up to the larger of the interval and
+ * CC_POLL_BACKOFF_MAX_MS; never while the breaker is open. 0: at once (no
+ * poll yet).
+ */
+int64_t cc_hub_next_poll(const struct cc_hub *h, int system);
+
+#define CC_POLL_BACKOFF_MAX_MS ((int64_t)5 * 60 * 1000)
+
 const struct cc_hub_stats *cc_hub_stats(const struct cc_hub *h);
 const char *cc_hub_last_error(const struct cc_hub *h);
 /* What the hub knows of one system, for status reports. */
 struct cc_hub_system_status {
 	int64_t last_poll_start_ms;  /* hub time the last successful poll began, 0: never */
+	int poll_failures;           /* consecutive failed polls (0: the last one worked) */
+	int64_t next_poll_ms;        /* hub time the next poll is due (0: at once) */
+	bool has_cursor;
+	int64_t cursor_s;            /* the poll cursor, remote clock, seconds */
 	int failures;                /* consecutive failed deliveries */
 	int64_t open_until_ms;       /* breaker: open until then (0: closed; past: half-open,
 	                                the next delivery tries again) */

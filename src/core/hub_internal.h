@@ -13,6 +13,8 @@
 
 struct sys_runtime {
 	struct cc_system_state state;
+	int poll_failures;     /* consecutive failed polls */
+	int64_t next_poll_ms;  /* the next poll is due (0: at once) */
 	int failures;          /* consecutive failed calls */
 	int64_t open_until_ms; /* circuit breaker */
 	int64_t not_before_ms; /* rate limit: Retry-After */
@@ -48,7 +50,11 @@ int cc_hub_audit(struct cc_hub *h, const struct cc_case *c, int system, int fiel
                  enum cc_decision d, const char *value, const struct cc_version *ver,
                  int score, const char *detail);
 /* Counts a call in the API budget and feeds its Date to the clock offset. */
-void cc_hub_count_call(struct cc_hub *h, int system, const struct cc_call *call);
+void cc_hub_count_call(struct cc_hub *h, int system, struct cc_call *call);
+/* True once the driver is stopping (env.stopping). */
+bool cc_hub_stopping(struct cc_hub *h);
+/* Counts a failure of a system for its breaker (polls and deliveries alike). */
+void cc_hub_breaker_failure(struct cc_hub *h, int system, int failures);
 void cc_hub_call_init(struct cc_hub *h, struct cc_call *call);
 /* Deep copy of src with every field value normalized (dst owned by caller). */
 int cc_hub_normalize(struct cc_hub *h, struct cc_observation *dst,

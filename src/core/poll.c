@@ -50,6 +50,38 @@ int cc_hub_webhook(struct cc_hub *h, int system, const char *body, size_t len, b
 	return rc;
 }
 
+int64_t cc_hub_next_poll(const struct cc_hub *h, int system)
+{
+	const struct sys_runtime *rt = &h->sys[system];
+	int64_t t = rt->next_poll_ms;
+	return t && t < rt->open_until_ms ? rt->open_until_ms : t;
+}
+
+/*
+ * A failed poll: the next one waits the interval doubled per failure in a
+ * row ("equal jitter": half fixed, half random), up to the larger of the
+ * interval and CC_POLL_BACKOFF_MAX_MS, and the breaker counts it.
+ */
+static void poll_failed(struct cc_hub *h, int system, int64_t started)
+{
+	struct sys_runtime *rt = &h->sys[system];
+	int64_t interval = h->cfg->systems[system].poll_interval_ms;
+	int64_t cap = interval > CC_POLL_BACKOFF_MAX_MS ? interval : CC_POLL_BACKOFF_MAX_MS;
+	int64_t d = interval > 0 ? interval : 1000;
+	for (int i = 0; i < rt->poll_failures && d < cap; i++)
+		d *= 2;
+	if (d > cap)
+		d = cap;
+	if (rt->poll_failures > 0) {
+		int64_t half = d / 2;
+		d = half + (int64_t)(h->env.random(h->env.ctx) % (uint64_t)(half + 1));
+	}
+	h->stats.poll_failures++;
+	rt->poll_failures++;
+	rt->next_poll_ms = started + d;
+	cc_hub_breaker_failure(h, system, rt->poll_failures);
+}
+
 int cc_hub_poll(struct cc_hub *h, int system)
 {
 	struct sys_runtime *rt = &h->sys[system];
@@ -89,7 +121,8 @@ int cc_hub_poll(struct cc_hub *h, int system)
 			cc_offset_assume_zero(&rt->state.offset, h->cfg->clock_uncertainty_ms);
 		}
 		if (r != CC_OK) {
-			h->stats.poll_failures++;
+			if (!cc_hub_stopping(h))
+				poll_failed(h, system, started);
 			cc_page_clear(&pg);
 			free(after_id);
 			return CC_EOK; /* cursor unchanged: the next poll covers it */
@@ -121,6 +154,10 @@ int cc_hub_poll(struct cc_hub *h, int system)
 		cc_page_clear(&pg);
 		if (rc || !more)
 			break;
+		if (cc_hub_stopping(h)) {
+			free(after_id);
+			return CC_EOK; /* the rest at the next start, from the same cursor */
+		}
 	}
 	free(after_id);
 	if (rc)
@@ -144,6 +181,8 @@ int cc_hub_poll(struct cc_hub *h, int system)
 		rt->state.has_cursor = true;
 	}
 	rt->state.last_poll_start_ms = started;
+	rt->poll_failures = 0;
+	rt->next_poll_ms = started + sd->poll_interval_ms;
 	return save_state(h, system);
 }
 

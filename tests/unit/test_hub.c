@@ -26,6 +26,7 @@
 
 #include "connectors/connector.h"
 #include "core/hub.h"
+#include "core/redact.h"
 #include "store/store.h"
 
 enum { F_TITLE, F_STATE, F_PRIO, NF };
@@ -87,6 +88,8 @@ struct fake {
 	int race_field;
 	const char *race_value;
 	int n_list, n_read, n_find, n_create, n_update, n_comment;
+	int fail_list; /* the next listings answer RETRY (a malformed answer) */
+	const char *fail_reason;
 };
 
 static int64_t floor_div(int64_t a, int64_t b)
@@ -168,6 +171,13 @@ static enum cc_result fake_list(void *self, int64_t since_s, int64_t after_mtime
 {
 	struct fake *f = self;
 	f->n_list++;
+	if (f->fail_list > 0) {
+		f->fail_list--;
+		fill_call(f, call, CC_RETRY);
+		snprintf(call->reason, sizeof(call->reason), "%s",
+		         f->fail_reason ? f->fail_reason : "fake list: malformed answer: {}");
+		return CC_RETRY;
+	}
 	struct fake_rec *sel[MAX_RECS];
 	size_t n = 0;
 	for (size_t i = 0; i < f->nrec; i++) {
@@ -489,6 +499,7 @@ static const struct cc_route_rule jira_routes[] = { { F_PRIO, CC_ROUTE_EQ, "crit
 struct world {
 	int64_t now;
 	uint64_t rnd;
+	bool stopping;
 	struct cc_config cfg;
 	struct cc_store st;
 	struct fake fk[NSYS];
@@ -507,6 +518,18 @@ static uint64_t env_random(void *ctx)
 	struct world *w = ctx;
 	w->rnd = w->rnd * 6364136223846793005ull + 1442695040888963407ull;
 	return w->rnd >> 17;
+}
+
+static bool env_stopping(void *ctx)
+{
+	return ((struct world *)ctx)->stopping;
+}
+
+static void env_redact(void *ctx, char *text, size_t cap)
+{
+	(void)ctx;
+	static const char *const secrets[] = { "sekret-token-42", NULL };
+	cc_redact(text, cap, secrets);
 }
 
 static void env_audit(void *ctx, const struct cc_audit_entry *e)
@@ -578,7 +601,8 @@ static int setup(void **state)
 		f->check_rv = true;
 		w->conn[s] = (struct cc_connector){ &fake_ops, f };
 	}
-	struct cc_hub_env env = { .now_ms = env_now, .random = env_random, .on_audit = env_audit, .ctx = w };
+	struct cc_hub_env env = { .now_ms = env_now, .random = env_random, .on_audit = env_audit,
+		                  .stopping = env_stopping, .redact = env_redact, .ctx = w };
 	if (cc_hub_create(&w->hub, &w->cfg, &w->st, w->conn, &env)) {
 		w->st.ops->destroy(w->st.self);
 		free(w);
@@ -1381,7 +1405,8 @@ static void restart_hub(struct world *w)
 	cc_store_memory_restart(&w->st);
 	cc_hub_destroy(w->hub);
 	w->hub = NULL;
-	struct cc_hub_env env = { .now_ms = env_now, .random = env_random, .on_audit = env_audit, .ctx = w };
+	struct cc_hub_env env = { .now_ms = env_now, .random = env_random, .on_audit = env_audit,
+		                  .stopping = env_stopping, .redact = env_redact, .ctx = w };
 	assert_int_equal(cc_hub_create(&w->hub, &w->cfg, &w->st, w->conn, &env), CC_EOK);
 }
 
@@ -1558,6 +1583,97 @@ static void test_webhook_body_ingested(void **state)
 	w->conn[A].ops = &fake_ops;
 }
 
+static int64_t cursor_of(struct world *w, int s)
+{
+	struct cc_system_state st;
+	assert_int_equal(w->st.ops->system_state_load(w->st.self, s, &st), CC_EOK);
+	return st.has_cursor ? st.cursor_mtime_s : INT64_MIN;
+}
+
+/*
+ * Listings that fail (a malformed answer): the cursor stays, the next poll
+ * waits longer after each failure, the breaker opens after
+ * breaker_failures of them (holding deliveries and polls), and the first
+ * good poll ends the episode and catches up on what changed meanwhile.
+ */
+static void test_failed_polls_back_off_and_open_breaker(void **state)
+{
+	struct world *w = *state;
+	establish(w);
+	int64_t cursor = cursor_of(w, A);
+	person_edit(&w->fk[A], "A-1", F_TITLE, "changed while A answered garbage");
+	w->fk[A].fail_list = 5;
+	struct cc_hub_system_status hs;
+	for (int i = 1; i <= 5; i++) {
+		int64_t due = cc_hub_next_poll(w->hub, A);
+		if (due > w->now)
+			advance(w, due - w->now);
+		int64_t t = w->now;
+		poll(w, A);
+		cc_hub_system_status(w->hub, A, &hs);
+		assert_int_equal(hs.poll_failures, i);
+		assert_int_equal(cursor_of(w, A), cursor); /* never moved */
+		assert_non_null(strstr(cc_hub_last_failure(w->hub, A), "malformed"));
+		if (i < 5) {
+			/* the interval (1 s) doubles per failure, equal jitter: at least half */
+			int64_t gap = cc_hub_next_poll(w->hub, A) - t;
+			assert_true(gap >= ((int64_t)1000 << (i - 1)) / 2);
+			assert_true(gap <= (int64_t)1000 << (i - 1));
+			assert_true(hs.open_until_ms <= w->now);
+		}
+	}
+	/* five in a row: the breaker is open, polls and deliveries wait for it */
+	cc_hub_system_status(w->hub, A, &hs);
+	assert_true(hs.open_until_ms > w->now);
+	assert_true(cc_hub_next_poll(w->hub, A) >= hs.open_until_ms);
+	assert_int_equal(stats(w)->poll_failures, 5);
+	advance(w, cc_hub_next_poll(w->hub, A) - w->now);
+	poll(w, A); /* a good answer again */
+	cc_hub_system_status(w->hub, A, &hs);
+	assert_int_equal(hs.poll_failures, 0);
+	assert_true(cursor_of(w, A) > cursor);
+	assert_int_equal(cc_hub_next_poll(w->hub, A), hs.last_poll_start_ms + 1000);
+	/* the change made during the episode was not lost */
+	deliver(w, B);
+	assert_string_equal(val(&w->fk[B], 0, F_TITLE), "changed while A answered garbage");
+}
+
+/* A reason quoting a credential is redacted before the hub keeps it. */
+static void test_failure_reason_redacted(void **state)
+{
+	struct world *w = *state;
+	w->fk[A].fail_list = 1;
+	w->fk[A].fail_reason = "HTTP 401: you sent Authorization: token sekret-token-42";
+	poll(w, A);
+	const char *why = cc_hub_last_failure(w->hub, A);
+	assert_null(strstr(why, "sekret"));
+	assert_non_null(strstr(why, "HTTP 401"));
+}
+
+/*
+ * Stopping: no delivery starts, and a call that failed meanwhile (an
+ * interrupted request) counts neither as a failed poll nor as an attempt.
+ */
+static void test_stopping_starts_nothing(void **state)
+{
+	struct world *w = *state;
+	establish(w);
+	person_edit(&w->fk[A], "A-1", F_TITLE, "edit before the stop");
+	poll(w, A);
+	w->stopping = true;
+	assert_int_equal(deliver(w, B), 0);
+	assert_int_equal(w->fk[B].n_update, 0);
+	w->fk[A].fail_list = 1;
+	poll(w, A);
+	struct cc_hub_system_status hs;
+	cc_hub_system_status(w->hub, A, &hs);
+	assert_int_equal(hs.poll_failures, 0);
+	assert_int_equal(stats(w)->poll_failures, 0);
+	w->stopping = false;
+	assert_int_equal(deliver(w, B), 1);
+	assert_string_equal(val(&w->fk[B], 0, F_TITLE), "edit before the stop");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1589,6 +1705,9 @@ int main(void)
 		T(test_unmapped_value_parked_not_defaulted),
 		T(test_removed_correlation_id_parks_link),
 		cmocka_unit_test(test_comment_marker),
+		T(test_failed_polls_back_off_and_open_breaker),
+		T(test_failure_reason_redacted),
+		T(test_stopping_starts_nothing),
 		T(test_webhook_body_ingested),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
