@@ -115,6 +115,13 @@ int cc_cmd_status(int argc, char **argv)
 		}
 		printf("  outbox           %zu waiting, %zu dead letters, %zu parked\n", r->outbox,
 		       r->dead_letters, r->parked);
+		if (r->has_status && st->has_cursor) {
+			cc_control_format_time(when, sizeof(when), st->cursor_s * 1000);
+			printf("  poll cursor      %s (the system's clock)\n", when);
+		}
+		if (r->has_status && st->poll_failures)
+			printf("  polls failing    %d in a row (retried with backoff)\n",
+			       st->poll_failures);
 		if (!r->has_status) {
 			printf("  breaker, requests: not known (no daemon has written a status yet)\n");
 			continue;

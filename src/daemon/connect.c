@@ -9,7 +9,8 @@
 #include <stdlib.h>
 
 int cc_connector_create_from_file(struct cc_connector *out, const struct cc_file_config *fc,
-                                  size_t system, char *err, size_t errlen)
+                                  size_t system, bool (*interrupt)(void *ctx),
+                                  void *interrupt_ctx, char *err, size_t errlen)
 {
 	const struct cc_system_file *sf = &fc->system[system];
 	const struct cc_system_def *sd = &fc->engine.systems[system];
@@ -44,6 +45,8 @@ int cc_connector_create_from_file(struct cc_connector *out, const struct cc_file
 		.rate_per_sec = sf->rate_per_sec,
 		.max_concurrency = sf->max_concurrency,
 		.ca_file = sf->ca_file,
+		.interrupt = interrupt,
+		.interrupt_ctx = interrupt_ctx,
 	};
 	/* The connector copies what it keeps: the arrays are ours to free. */
 	rc = cc_connector_create(out, sd->kind, &setup, err, errlen);

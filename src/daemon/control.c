@@ -12,19 +12,32 @@
 #include <string.h>
 #include <time.h>
 
+/*
+ * The stored key of a system's flag or note, "PREFIX:SYSTEM"; CC_EINVAL
+ * when it does not fit: a key is never cut, or two systems would share it.
+ */
+static int key_of(char *buf, size_t len, const char *prefix, const char *system)
+{
+	int n = snprintf(buf, len, "%s:%s", prefix, system);
+	return n < 0 || (size_t)n >= len ? CC_EINVAL : CC_EOK;
+}
+
 int cc_control_pause(struct cc_store *st, const char *system, bool paused)
 {
-	char flag[96];
-	snprintf(flag, sizeof(flag), "paused:%s", system);
-	return st->ops->flag_set(st->self, flag, paused ? 1 : 0);
+	char flag[160];
+	int rc = key_of(flag, sizeof(flag), "paused", system);
+	return rc ? rc : st->ops->flag_set(st->self, flag, paused ? 1 : 0);
 }
 
 int cc_control_paused(struct cc_store *st, const char *system, bool *out)
 {
-	char flag[96];
+	char flag[160];
 	int64_t v = 0;
-	snprintf(flag, sizeof(flag), "paused:%s", system);
-	int rc = st->ops->flag_get(st->self, flag, &v);
+	*out = false;
+	int rc = key_of(flag, sizeof(flag), "paused", system);
+	if (rc)
+		return rc;
+	rc = st->ops->flag_get(st->self, flag, &v);
 	*out = rc == CC_EOK && v != 0;
 	return rc;
 }
@@ -62,18 +75,20 @@ int cc_control_resync(struct cc_store *st, uint64_t case_id, int64_t now_ms, siz
 int cc_control_status_save(struct cc_store *st, const char *system,
                            const struct cc_system_status *s)
 {
-	char name[96], text[CC_NOTE_MAX];
-	snprintf(name, sizeof(name), "status:%s", system);
+	char name[160], text[CC_NOTE_MAX];
+	if (key_of(name, sizeof(name), "status", system))
+		return CC_EINVAL;
 	/* the reason is the last word: it may hold blanks; newlines are folded */
 	int n = snprintf(text, sizeof(text),
 	                 "v=1 updated_ms=%" PRId64 " poll_ok_ms=%" PRId64 " failure_ms=%" PRId64
 	                 " failing=%d breaker_failures=%d breaker_open_until_ms=%" PRId64
 	                 " requests=%" PRIu64 " polls=%" PRIu64 " webhooks=%" PRIu64
-	                 " webhooks_dropped=%" PRIu64 " reason=%s",
+	                 " webhooks_dropped=%" PRIu64 " poll_failures=%d cursor_s=%" PRId64
+	                 " reason=%s",
 	                 s->updated_ms, s->last_poll_ok_ms, s->last_failure_ms, s->failing ? 1 : 0,
 	                 s->breaker_failures, s->breaker_open_until_ms, s->requests, s->polls,
-	                 s->webhooks,
-	                 s->webhooks_dropped, s->last_failure);
+	                 s->webhooks, s->webhooks_dropped, s->poll_failures,
+	                 s->has_cursor ? s->cursor_s : -1, s->last_failure);
 	if (n < 0)
 		return CC_EINVAL;
 	for (char *p = text; *p; p++)
@@ -85,10 +100,11 @@ int cc_control_status_save(struct cc_store *st, const char *system,
 int cc_control_status_load(struct cc_store *st, const char *system,
                            struct cc_system_status *out, bool *found)
 {
-	char name[96], text[CC_NOTE_MAX];
+	char name[160], text[CC_NOTE_MAX];
 	memset(out, 0, sizeof(*out));
 	*found = false;
-	snprintf(name, sizeof(name), "status:%s", system);
+	if (key_of(name, sizeof(name), "status", system))
+		return CC_EINVAL;
 	int rc = st->ops->note_get(st->self, name, text, sizeof(text));
 	if (rc || !text[0])
 		return rc;
@@ -129,6 +145,12 @@ int cc_control_status_load(struct cc_store *st, const char *system,
 			out->webhooks = (uint64_t)v;
 		else if (strcmp(key, "webhooks_dropped") == 0)
 			out->webhooks_dropped = (uint64_t)v;
+		else if (strcmp(key, "poll_failures") == 0)
+			out->poll_failures = (int)v;
+		else if (strcmp(key, "cursor_s") == 0) {
+			out->has_cursor = v >= 0;
+			out->cursor_s = v;
+		}
 	}
 	return CC_EOK;
 }

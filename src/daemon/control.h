@@ -40,7 +40,10 @@ struct cc_system_status {
 	int64_t last_failure_ms;     /* when the last failure was seen, 0: never */
 	char last_failure[160];      /* its reason, "" when none */
 	bool failing;                /* the last call to the system failed */
-	int breaker_failures;        /* consecutive failed deliveries */
+	int breaker_failures;        /* consecutive failed deliveries or polls */
+	int poll_failures;           /* consecutive failed polls */
+	bool has_cursor;
+	int64_t cursor_s;            /* the poll cursor (remote clock, seconds) */
 	int64_t breaker_open_until_ms; /* 0: closed; in the past: half-open */
 	uint64_t requests;           /* API requests since the daemon started */
 	uint64_t polls;              /* polls since the daemon started */

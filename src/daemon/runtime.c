@@ -16,6 +16,7 @@
 #include "daemon/control.h"
 #include "core/hub.h"
 #include "daemon/webhook.h"
+#include "core/redact.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -28,27 +29,51 @@
 #include <time.h>
 #include <unistd.h>
 
+/*
+ * What a configuration builds, swapped as a whole on reload: the file, one
+ * connector per system, the hub over them, the listener serving them, and
+ * the secrets every outside text is cleaned of.
+ */
+struct parts {
+	struct cc_file_config *fc;
+	struct cc_connector conn[CC_MAX_SYSTEMS];
+	size_t nconn;
+	struct cc_hub *hub;
+	struct cc_webhook_listener *listener;
+	/* borrowed from fc: tokens, the admin token; NULL-terminated */
+	const char *secrets[CC_MAX_SYSTEMS + 2];
+};
+
+/* Admin work asked during a remote call, done by the loop between hub calls. */
+#define DEFERRED_RESYNCS 64
+
 struct cc_runtime {
 	char *path;
 	char *store_url;
 	FILE *log;
-	struct cc_file_config *fc;
 	struct cc_store store;
 	bool store_open;
-	struct cc_connector conn[CC_MAX_SYSTEMS];
-	size_t nconn;
-	struct cc_hub *hub;
-	int64_t next_poll[CC_MAX_SYSTEMS];
+	struct parts p;
 	/* first start: records read before the system's first complete poll */
 	uint64_t first_sync_read[CC_MAX_SYSTEMS];
+	int poll_failures[CC_MAX_SYSTEMS]; /* as of the last poll, for episodes */
 	int64_t progress_at_ms;      /* last "catching up" line */
 	uint64_t progress_delivered; /* deliveries counted at that line */
 	uint64_t rng;
-	struct cc_webhook_listener *listener;
 	uint64_t dead_before;
 	bool paused[CC_MAX_SYSTEMS];
 	struct cc_system_status status[CC_MAX_SYSTEMS]; /* live; written after each poll */
 	bool status_warned;
+	/* the store's part of /admin/status as last read by the loop, for
+	 * answers given during a remote call */
+	struct cc_system_report report[CC_MAX_SYSTEMS];
+	size_t report_cases, report_conflicts;
+	int64_t report_ms;
+	/* admin requests taken during a remote call (on_wait) */
+	bool in_wait;
+	bool pause_set[CC_MAX_SYSTEMS], pause_to[CC_MAX_SYSTEMS];
+	uint64_t resync[DEFERRED_RESYNCS];
+	size_t nresync;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -85,6 +110,22 @@ static uint64_t env_random(void *ctx)
 	return rt->rng = x;
 }
 
+static bool env_stopping(void *ctx)
+{
+	(void)ctx;
+	return stop_requested != 0;
+}
+
+/* Cleans a text of every configured secret and credential pattern. */
+static void env_redact(void *ctx, char *text, size_t cap)
+{
+	struct cc_runtime *rt = ctx;
+	cc_redact(text, cap, rt->p.secrets);
+}
+
+static void logf_(struct cc_runtime *rt, const char *level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 static void logf_(struct cc_runtime *rt, const char *level, const char *fmt, ...)
 {
 	if (!rt->log)
@@ -94,12 +135,14 @@ static void logf_(struct cc_runtime *rt, const char *level, const char *fmt, ...
 	struct tm tm;
 	gmtime_r(&now, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(rt->log, "%s %s ", ts, level);
+	/* every line is cleaned of secrets, whatever it quotes */
+	char line[2048];
 	va_list ap;
 	va_start(ap, fmt);
-	vfprintf(rt->log, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fputc('\n', rt->log);
+	cc_redact(line, sizeof(line), rt->p.secrets);
+	fprintf(rt->log, "%s %s %s\n", ts, level, line);
 	fflush(rt->log);
 }
 
@@ -135,85 +178,118 @@ static void env_audit(void *ctx, const struct cc_audit_entry *e)
 	}
 }
 
-static void close_parts(struct cc_runtime *rt)
+static bool on_wait(void *ctx);
+
+/* Releases what a configuration built (the listener first: it borrows fc). */
+static void parts_destroy(struct parts *p)
 {
-	if (rt->listener) {
-		cc_webhook_listener_stop(rt->listener);
-		rt->listener = NULL;
+	if (p->listener) {
+		cc_webhook_listener_stop(p->listener);
+		p->listener = NULL;
 	}
-	if (rt->hub) {
-		cc_hub_destroy(rt->hub);
-		rt->hub = NULL;
+	if (p->hub) {
+		cc_hub_destroy(p->hub);
+		p->hub = NULL;
 	}
-	for (size_t i = 0; i < rt->nconn; i++)
-		if (rt->conn[i].ops && rt->conn[i].ops->destroy)
-			rt->conn[i].ops->destroy(rt->conn[i].self);
-	memset(rt->conn, 0, sizeof(rt->conn));
-	rt->nconn = 0;
-	if (rt->fc) {
-		cc_config_file_free(rt->fc);
-		rt->fc = NULL;
+	for (size_t i = 0; i < p->nconn; i++)
+		if (p->conn[i].ops && p->conn[i].ops->destroy)
+			p->conn[i].ops->destroy(p->conn[i].self);
+	memset(p->conn, 0, sizeof(p->conn));
+	p->nconn = 0;
+	if (p->fc) {
+		cc_config_file_free(p->fc);
+		p->fc = NULL;
 	}
 }
 
-/* Loads the configuration and builds connectors and hub on the open store. */
-static int open_parts(struct cc_runtime *rt, char *err, size_t errlen)
+/*
+ * Loads the configuration into p and builds its connectors and hub on the
+ * store (opened here at the first start: its URL may come from the file).
+ * On failure p holds whatever was built (release it with parts_destroy)
+ * and err says why. Returns 0 or 2.
+ */
+static int parts_build(struct cc_runtime *rt, struct parts *p, char *err, size_t errlen)
 {
-	int rc = cc_config_file_load(&rt->fc, rt->path, err, errlen);
+	int rc = cc_config_file_load(&p->fc, rt->path, err, errlen);
 	if (rc)
 		return 2;
+	size_t k = 0;
+	for (size_t i = 0; i < p->fc->engine.nsystems; i++)
+		if (p->fc->system[i].token.value)
+			p->secrets[k++] = p->fc->system[i].token.value;
+	if (p->fc->admin_token.value)
+		p->secrets[k++] = p->fc->admin_token.value;
+	p->secrets[k] = NULL;
 	/* Systems with a correlation field get the case id in every linked
 	 * record, the records people raised included. */
-	for (size_t i = 0; i < rt->fc->engine.nsystems; i++)
-		if (cc_config_file_setting(rt->fc, i, "correlation_field"))
-			rt->fc->engine.systems[i].stamp_correlation = true;
-	const struct cc_config *cfg = &rt->fc->engine;
+	for (size_t i = 0; i < p->fc->engine.nsystems; i++)
+		if (cc_config_file_setting(p->fc, i, "correlation_field"))
+			p->fc->engine.systems[i].stamp_correlation = true;
+	const struct cc_config *cfg = &p->fc->engine;
 	if (!rt->store_open) {
 		const char *url = rt->store_url ? rt->store_url
-		                  : rt->fc->store ? rt->fc->store : "sqlite:concord.db";
-		char serr[400];
+		                  : p->fc->store ? p->fc->store : "sqlite:concord.db";
+		char serr[400], shown[400];
+		snprintf(shown, sizeof(shown), "%s", url);
+		cc_redact(shown, sizeof(shown), NULL); /* a password in the URL */
 		if (cc_store_open(&rt->store, url, serr, sizeof(serr))) {
-			snprintf(err, errlen, "cannot open store %s: %s", url, serr);
+			cc_redact(serr, sizeof(serr), NULL);
+			snprintf(err, errlen, "cannot open store %s: %s", shown, serr);
 			return 2;
 		}
 		rt->store_open = true;
 	}
 	for (size_t i = 0; i < cfg->nsystems; i++) {
 		char cerr[300];
-		if (cc_connector_create_from_file(&rt->conn[i], rt->fc, i, cerr, sizeof(cerr))) {
+		if (cc_connector_create_from_file(&p->conn[i], p->fc, i, on_wait, rt, cerr,
+		                                  sizeof(cerr))) {
 			snprintf(err, errlen, "%s: system %s: %s", rt->path, cfg->systems[i].name, cerr);
 			return 2;
 		}
-		rt->nconn = i + 1;
+		p->nconn = i + 1;
 	}
 	struct cc_hub_env env = { .now_ms = env_now, .random = env_random, .on_audit = env_audit,
-		                  .ctx = rt };
-	rc = cc_hub_create(&rt->hub, cfg, &rt->store, rt->conn, &env);
+		                  .redact = env_redact, .stopping = env_stopping, .ctx = rt };
+	rc = cc_hub_create(&p->hub, cfg, &rt->store, p->conn, &env);
 	if (rc) {
 		snprintf(err, errlen, "cannot start the hub: %s",
 		         rt->store.ops->last_error(rt->store.self));
 		return 2;
 	}
-	int64_t now = wall_ms();
-	for (size_t i = 0; i < cfg->nsystems; i++)
-		rt->next_poll[i] = now;
-	memset(rt->status, 0, sizeof(rt->status));
-	if (rt->fc->listen && rt->fc->listen[0]) {
-		char lerr[200];
-		struct cc_listener_options lo = { .admin_token = rt->fc->admin_token.value };
-		for (size_t i = 0; i < cfg->nsystems; i++) {
-			const struct cc_connector_ops *ops = rt->conn[i].ops;
-			lo.keep_bodies[i] = ops && ops->version >= 2 && ops->webhook;
-		}
-		if (cc_webhook_listener_start(&rt->listener, rt->fc->listen, cfg, &lo, lerr,
-		                              sizeof(lerr)))
-			logf_(rt, "WARN", "webhook listener not started: %s (polling only)", lerr);
-		else
-			logf_(rt, "INFO", "webhook listener on %s; admin API %s", rt->fc->listen,
-			      lo.admin_token && lo.admin_token[0] ? "enabled (token required)"
-			                                          : "disabled: no admin_token");
-	}
 	return 0;
+}
+
+/* Starts the listener of the running parts (a failure leaves polling only). */
+static void listener_start(struct cc_runtime *rt)
+{
+	struct parts *p = &rt->p;
+	if (!p->fc->listen || !p->fc->listen[0])
+		return;
+	char lerr[200];
+	struct cc_listener_options lo = { .admin_token = p->fc->admin_token.value };
+	for (size_t i = 0; i < p->fc->engine.nsystems; i++) {
+		const struct cc_connector_ops *ops = p->conn[i].ops;
+		lo.keep_bodies[i] = ops && ops->version >= 2 && ops->webhook;
+	}
+	if (cc_webhook_listener_start(&p->listener, p->fc->listen, &p->fc->engine, &lo, lerr,
+	                              sizeof(lerr)))
+		logf_(rt, "WARN", "webhook listener not started: %s (polling only)", lerr);
+	else
+		logf_(rt, "INFO", "webhook listener on %s; admin API %s", p->fc->listen,
+		      lo.admin_token && lo.admin_token[0] ? "enabled (token required)"
+		                                          : "disabled: no admin_token");
+}
+
+/* Per-system memory of the runtime that belongs to one configuration. */
+static void reset_system_memory(struct cc_runtime *rt)
+{
+	memset(rt->status, 0, sizeof(rt->status));
+	memset(rt->poll_failures, 0, sizeof(rt->poll_failures));
+	memset(rt->first_sync_read, 0, sizeof(rt->first_sync_read));
+	memset(rt->pause_set, 0, sizeof(rt->pause_set));
+	memset(rt->report, 0, sizeof(rt->report));
+	rt->report_ms = 0;
+	rt->nresync = 0;
 }
 
 int cc_runtime_open(struct cc_runtime **out, const char *path, const char *store_url,
@@ -235,11 +311,13 @@ int cc_runtime_open(struct cc_runtime **out, const char *path, const char *store
 		cc_runtime_close(rt);
 		return 2;
 	}
-	int rc = open_parts(rt, err, errlen);
+	int rc = parts_build(rt, &rt->p, err, errlen);
 	if (rc) {
+		cc_redact(err, errlen, rt->p.secrets);
 		cc_runtime_close(rt);
 		return rc;
 	}
+	listener_start(rt);
 	size_t dead = 0;
 	rt->store.ops->dead_letter_count(rt->store.self, &dead);
 	rt->dead_before = dead;
@@ -251,7 +329,7 @@ void cc_runtime_close(struct cc_runtime *rt)
 {
 	if (!rt)
 		return;
-	close_parts(rt);
+	parts_destroy(&rt->p);
 	if (rt->store_open)
 		rt->store.ops->destroy(rt->store.self);
 	free(rt->path);
@@ -259,36 +337,70 @@ void cc_runtime_close(struct cc_runtime *rt)
 	free(rt);
 }
 
+/*
+ * SIGHUP: the new configuration is built beside the running one; only when
+ * all of it stands (file, connectors, hub) does it replace the old, else
+ * the old keeps running. The store stays open (a new store URL needs a
+ * restart).
+ */
+static void reload(struct cc_runtime *rt)
+{
+	char err[600];
+	struct parts next = { 0 };
+	if (parts_build(rt, &next, err, sizeof(err))) {
+		parts_destroy(&next);
+		logf_(rt, "ERROR", "reload refused, keeping the running configuration: %s", err);
+		return;
+	}
+	const char *was = rt->p.fc->store, *now = next.fc->store;
+	bool store_changed = !rt->store_url && (was || now) &&
+	                     (!was || !now || strcmp(was, now) != 0);
+	parts_destroy(&rt->p);
+	rt->p = next;
+	reset_system_memory(rt);
+	listener_start(rt);
+	logf_(rt, "INFO", "configuration reloaded%s",
+	      store_changed ? "; the store stays the one opened at the start (restart to change it)"
+	                    : "");
+}
+
 static int poll_system(struct cc_runtime *rt, size_t s)
 {
-	const struct cc_system_def *sd = &rt->fc->engine.systems[s];
-	uint64_t before = cc_hub_stats(rt->hub)->observations;
-	uint64_t failures = cc_hub_stats(rt->hub)->poll_failures;
+	const struct cc_system_def *sd = &rt->p.fc->engine.systems[s];
+	uint64_t before = cc_hub_stats(rt->p.hub)->observations;
 	struct cc_hub_system_status hs;
-	cc_hub_system_status(rt->hub, (int)s, &hs);
+	cc_hub_system_status(rt->p.hub, (int)s, &hs);
 	bool first = hs.last_poll_start_ms == 0; /* never polled through: a first start */
-	int rc = cc_hub_poll(rt->hub, (int)s);
-	rt->next_poll[s] = wall_ms() + (sd->poll_interval_ms > 0 ? sd->poll_interval_ms : 60000);
+	int rc = cc_hub_poll(rt->p.hub, (int)s);
 	if (rc) {
 		logf_(rt, "ERROR", "system=%s poll: %s (%s): intake stopped", sd->name,
-		      cc_hub_last_error(rt->hub), rt->store.ops->last_error(rt->store.self));
+		      cc_hub_last_error(rt->p.hub), rt->store.ops->last_error(rt->store.self));
 		return rc;
 	}
-	uint64_t seen = cc_hub_stats(rt->hub)->observations - before;
-	if (cc_hub_stats(rt->hub)->poll_failures != failures)
-		logf_(rt, "WARN", "system=%s poll failed: %s; retried at the next interval", sd->name,
-		      cc_hub_last_failure(rt->hub, (int)s));
-	else if (first)
-		logf_(rt, "INFO", "system=%s first sync: %" PRIu64 " existing records read so far",
-		      sd->name, rt->first_sync_read[s] += seen);
-	else if (seen)
-		logf_(rt, "INFO", "system=%s polled: %" PRIu64 " changed record%s", sd->name, seen,
-		      seen == 1 ? "" : "s");
-	if (first && cc_hub_stats(rt->hub)->poll_failures == failures) {
-		cc_hub_system_status(rt->hub, (int)s, &hs);
+	uint64_t seen = cc_hub_stats(rt->p.hub)->observations - before;
+	cc_hub_system_status(rt->p.hub, (int)s, &hs);
+	int was = rt->poll_failures[s];
+	rt->poll_failures[s] = hs.poll_failures;
+	/* one line when a system's polls start failing, one when they work again */
+	if (hs.poll_failures && !was)
+		logf_(rt, "WARN", "system=%s poll failed: %s (retried with backoff; logged once "
+		      "until it recovers)", sd->name, cc_hub_last_failure(rt->p.hub, (int)s));
+	else if (!hs.poll_failures && was)
+		logf_(rt, "INFO", "system=%s poll recovered after %d failed poll%s", sd->name, was,
+		      was == 1 ? "" : "s");
+	if (hs.poll_failures)
+		return 0;
+	if (first) {
+		rt->first_sync_read[s] += seen;
 		if (hs.last_poll_start_ms)
 			logf_(rt, "INFO", "system=%s first sync: all %" PRIu64 " existing records read; "
 			      "their copies follow through the outbox", sd->name, rt->first_sync_read[s]);
+		else if (!stop_requested)
+			logf_(rt, "INFO", "system=%s first sync: %" PRIu64 " existing records read so far",
+			      sd->name, rt->first_sync_read[s]);
+	} else if (seen) {
+		logf_(rt, "INFO", "system=%s polled: %" PRIu64 " changed record%s", sd->name, seen,
+		      seen == 1 ? "" : "s");
 	}
 	return 0;
 }
@@ -302,7 +414,7 @@ static size_t outbox_depth(struct cc_runtime *rt);
 static void log_progress(struct cc_runtime *rt)
 {
 	int64_t now = wall_ms();
-	const struct cc_hub_stats *st = cc_hub_stats(rt->hub);
+	const struct cc_hub_stats *st = cc_hub_stats(rt->p.hub);
 	uint64_t done = st->writes + st->creates + st->comments;
 	if (!rt->progress_at_ms) { /* the first cycle sets the baseline */
 		rt->progress_at_ms = now;
@@ -312,12 +424,10 @@ static void log_progress(struct cc_runtime *rt)
 	if (now - rt->progress_at_ms < 10000)
 		return;
 	size_t depth = outbox_depth(rt);
-	if (depth || done != rt->progress_delivered) {
-		if (depth)
-			logf_(rt, "INFO", "catching up: %zu deliveries waiting in the outbox, %" PRIu64
-			      " done in the last %.0f s", depth, done - rt->progress_delivered,
-			      (double)(now - rt->progress_at_ms) / 1000.0);
-	}
+	if (depth)
+		logf_(rt, "INFO", "catching up: %zu deliveries waiting in the outbox, %" PRIu64
+		      " done in the last %.0f s", depth, done - rt->progress_delivered,
+		      (double)(now - rt->progress_at_ms) / 1000.0);
 	rt->progress_at_ms = now;
 	rt->progress_delivered = done;
 }
@@ -338,22 +448,26 @@ static void refresh_status(struct cc_runtime *rt, size_t s)
 {
 	struct cc_system_status *st = &rt->status[s];
 	struct cc_hub_system_status hs;
-	cc_hub_system_status(rt->hub, (int)s, &hs);
+	cc_hub_system_status(rt->p.hub, (int)s, &hs);
 	int64_t now = wall_ms();
 	st->updated_ms = now;
 	st->last_poll_ok_ms = hs.last_poll_start_ms;
-	st->breaker_failures = hs.failures;
+	st->breaker_failures = hs.failures > hs.poll_failures ? hs.failures : hs.poll_failures;
 	st->breaker_open_until_ms = hs.open_until_ms;
-	st->requests = cc_hub_stats(rt->hub)->requests[s];
-	st->polls = cc_hub_stats(rt->hub)->polls_of[s];
-	const char *failure = cc_hub_last_failure(rt->hub, (int)s);
+	st->poll_failures = hs.poll_failures;
+	st->has_cursor = hs.has_cursor;
+	st->cursor_s = hs.cursor_s;
+	st->requests = cc_hub_stats(rt->p.hub)->requests[s];
+	st->polls = cc_hub_stats(rt->p.hub)->polls_of[s];
+	const char *failure = cc_hub_last_failure(rt->p.hub, (int)s);
 	st->failing = failure[0] != '\0';
 	if (st->failing) {
 		snprintf(st->last_failure, sizeof(st->last_failure), "%s", failure);
 		st->last_failure_ms = now;
 	}
-	if (rt->listener)
-		cc_webhook_listener_counts(rt->listener, (int)s, &st->webhooks, &st->webhooks_dropped);
+	if (rt->p.listener)
+		cc_webhook_listener_counts(rt->p.listener, (int)s, &st->webhooks,
+		                           &st->webhooks_dropped);
 }
 
 /* Writes the live status of a system into the store (a failure is logged
@@ -361,68 +475,12 @@ static void refresh_status(struct cc_runtime *rt, size_t s)
 static void save_status(struct cc_runtime *rt, size_t s)
 {
 	refresh_status(rt, s);
-	const char *name = rt->fc->engine.systems[s].name;
+	const char *name = rt->p.fc->engine.systems[s].name;
 	if (cc_control_status_save(&rt->store, name, &rt->status[s]) && !rt->status_warned) {
 		rt->status_warned = true;
 		logf_(rt, "WARN", "system=%s cannot write its status for `concord status`: %s", name,
 		      rt->store.ops->last_error(rt->store.self));
 	}
-}
-
-/* The JSON of GET /admin/status (caller frees), NULL on failure. */
-static char *status_json(struct cc_runtime *rt, unsigned *http)
-{
-	const struct cc_config *cfg = &rt->fc->engine;
-	struct cc_system_report rep[CC_MAX_SYSTEMS];
-	size_t cases = 0, conflicts = 0;
-	if (cc_control_report(&rt->store, cfg, rep, &cases, &conflicts)) {
-		*http = 500;
-		json_t *e = json_pack("{s:s}", "error", rt->store.ops->last_error(rt->store.self));
-		char *out = e ? json_dumps(e, 0) : NULL;
-		json_decref(e);
-		return out;
-	}
-	int64_t now = wall_ms();
-	json_t *root = json_object(), *systems = json_array();
-	bool ok = root && systems && json_object_set_new(root, "systems", systems) == 0;
-	if (!ok)
-		json_decref(systems);
-	ok = ok && json_object_set_new(root, "cases", json_integer((json_int_t)cases)) == 0 &&
-	     json_object_set_new(root, "conflicts_parked", json_integer((json_int_t)conflicts)) == 0;
-	for (size_t s = 0; ok && s < cfg->nsystems; s++) {
-		refresh_status(rt, s);
-		const struct cc_system_status *st = &rt->status[s];
-		char poll_at[48], fail_at[48], open_until[48];
-		cc_control_format_time(poll_at, sizeof(poll_at), st->last_poll_ok_ms);
-		cc_control_format_time(fail_at, sizeof(fail_at), st->last_failure_ms);
-		cc_control_format_time(open_until, sizeof(open_until), st->breaker_open_until_ms);
-		json_t *j = json_pack(
-			"{s:s, s:s, s:b, s:o, s:o, s:I, s:I, s:I, s:{s:s, s:i, s:o}, s:o, s:o, s:b, "
-			"s:{s:I, s:I, s:o}, s:{s:I, s:I}}",
-			"name", cfg->systems[s].name, "kind", cfg->systems[s].kind,
-			"paused", rep[s].paused,
-			"last_poll_ok", st->last_poll_ok_ms > 0 ? json_string(poll_at) : json_null(),
-			"lag_s", st->last_poll_ok_ms > 0
-			                 ? json_real((double)(now - st->last_poll_ok_ms) / 1000.0)
-			                 : json_null(),
-			"outbox", (json_int_t)rep[s].outbox, "dead_letters",
-			(json_int_t)rep[s].dead_letters, "parked", (json_int_t)rep[s].parked,
-			"breaker", "state", cc_control_breaker_state(st, now), "failures",
-			st->breaker_failures, "open_until",
-			st->breaker_open_until_ms > 0 ? json_string(open_until) : json_null(),
-			"last_failure", st->last_failure_ms > 0 ? json_string(st->last_failure) : json_null(),
-			"last_failure_at", st->last_failure_ms > 0 ? json_string(fail_at) : json_null(),
-			"failing", st->failing,
-			"requests", "total", (json_int_t)st->requests, "polls", (json_int_t)st->polls,
-			"by_operation", budget_json(&rt->conn[s]),
-			"webhooks", "received", (json_int_t)st->webhooks, "dropped",
-			(json_int_t)st->webhooks_dropped);
-		ok = j && json_array_append_new(systems, j) == 0;
-	}
-	char *out = ok ? json_dumps(root, JSON_INDENT(2)) : NULL;
-	json_decref(root);
-	*http = out ? 200 : 500;
-	return out;
 }
 
 /* {"error": text} or {key: value...} answers, as a malloc'd string. */
@@ -434,26 +492,141 @@ static char *json_text(const char *key, const char *value)
 	return out;
 }
 
-/* One admin request, on the main loop: the same work as the CLI's. */
-static void answer_admin(struct cc_runtime *rt, struct cc_admin_request *rq)
+/* An ISO 8601 time of wall-clock ms, or JSON null for 0 (new reference). */
+static json_t *time_or_null(int64_t ms)
+{
+	char buf[48];
+	if (ms <= 0)
+		return json_null();
+	cc_control_format_time(buf, sizeof(buf), ms);
+	return json_string(buf);
+}
+
+/*
+ * The JSON of GET /admin/status (caller frees), NULL on failure. The
+ * store's part (outbox, dead letters, parked, cases) is read now, unless
+ * `cached` (an answer given during a remote call, when the store is not
+ * ours to use): then it is the one read last, with its time in
+ * "store_counts_at".
+ */
+static char *status_json(struct cc_runtime *rt, bool cached, unsigned *http)
+{
+	const struct cc_config *cfg = &rt->p.fc->engine;
+	if (!cached) {
+		if (cc_control_report(&rt->store, cfg, rt->report, &rt->report_cases,
+		                      &rt->report_conflicts)) {
+			*http = 500;
+			return json_text("error", rt->store.ops->last_error(rt->store.self));
+		}
+		rt->report_ms = wall_ms();
+	}
+	int64_t now = wall_ms();
+	json_t *root = json_object(), *systems = json_array();
+	bool ok = root && systems && json_object_set_new(root, "systems", systems) == 0;
+	if (!ok)
+		json_decref(systems);
+	ok = ok &&
+	     json_object_set_new(root, "cases", json_integer((json_int_t)rt->report_cases)) == 0 &&
+	     json_object_set_new(root, "conflicts_parked",
+	                         json_integer((json_int_t)rt->report_conflicts)) == 0 &&
+	     json_object_set_new(root, "store_counts_at", time_or_null(rt->report_ms)) == 0;
+	for (size_t s = 0; ok && s < cfg->nsystems; s++) {
+		refresh_status(rt, s);
+		const struct cc_system_status *st = &rt->status[s];
+		const struct cc_system_report *rep = &rt->report[s];
+		struct cc_hub_system_status hs;
+		cc_hub_system_status(rt->p.hub, (int)s, &hs);
+		char cursor[48];
+		cc_control_format_time(cursor, sizeof(cursor), st->cursor_s * 1000);
+		int64_t next_poll = hs.next_poll_ms > now ? hs.next_poll_ms : now;
+		bool paused = rt->pause_set[s] ? rt->pause_to[s] : rt->paused[s];
+		json_t *j = json_pack(
+			"{s:s, s:s, s:b, s:o, s:o, s:o, s:{s:i, s:o}, s:I, s:I, s:I, s:{s:s, s:i, s:o}, "
+			"s:o, s:o, s:b, s:{s:I, s:I, s:o}, s:{s:I, s:I}}",
+			"name", cfg->systems[s].name, "kind", cfg->systems[s].kind,
+			"paused", paused,
+			"last_poll_ok", time_or_null(st->last_poll_ok_ms),
+			"lag_s", st->last_poll_ok_ms > 0
+			                 ? json_real((double)(now - st->last_poll_ok_ms) / 1000.0)
+			                 : json_null(),
+			"cursor", st->has_cursor ? json_string(cursor) : json_null(),
+			"poll", "failures", st->poll_failures, "next",
+			paused ? json_null() : time_or_null(next_poll),
+			"outbox", (json_int_t)rep->outbox, "dead_letters",
+			(json_int_t)rep->dead_letters, "parked", (json_int_t)rep->parked,
+			"breaker", "state", cc_control_breaker_state(st, now), "failures",
+			st->breaker_failures, "open_until", time_or_null(st->breaker_open_until_ms),
+			"last_failure", st->last_failure_ms > 0 ? json_string(st->last_failure) : json_null(),
+			"last_failure_at", time_or_null(st->last_failure_ms),
+			"failing", st->failing,
+			"requests", "total", (json_int_t)st->requests, "polls", (json_int_t)st->polls,
+			"by_operation", budget_json(&rt->p.conn[s]),
+			"webhooks", "received", (json_int_t)st->webhooks, "dropped",
+			(json_int_t)st->webhooks_dropped);
+		ok = j && json_array_append_new(systems, j) == 0;
+	}
+	char *out = ok ? json_dumps(root, JSON_INDENT(2)) : NULL;
+	json_decref(root);
+	*http = out ? 200 : 500;
+	return out;
+}
+
+/* Persists pause flags and runs resyncs asked during a remote call. */
+static void flush_deferred(struct cc_runtime *rt)
+{
+	const struct cc_config *cfg = &rt->p.fc->engine;
+	for (size_t s = 0; s < cfg->nsystems; s++) {
+		if (!rt->pause_set[s])
+			continue;
+		rt->pause_set[s] = false;
+		if (cc_control_pause(&rt->store, cfg->systems[s].name, rt->pause_to[s]))
+			logf_(rt, "ERROR", "admin API: %s %s not saved: %s",
+			      rt->pause_to[s] ? "pause" : "resume", cfg->systems[s].name,
+			      rt->store.ops->last_error(rt->store.self));
+	}
+	for (size_t i = 0; i < rt->nresync; i++) {
+		size_t n = 0;
+		int rc = cc_control_resync(&rt->store, rt->resync[i], wall_ms(), &n);
+		if (rc)
+			logf_(rt, "WARN", "admin API: resync case=%" PRIu64 " failed: %s", rt->resync[i],
+			      rc == CC_ENOTFOUND ? "no such case"
+			                         : rt->store.ops->last_error(rt->store.self));
+		else
+			logf_(rt, "INFO", "admin API: resync case=%" PRIu64 " (%zu record%s)",
+			      rt->resync[i], n, n == 1 ? "" : "s");
+	}
+	rt->nresync = 0;
+}
+
+/*
+ * One admin request: the same work as the CLI's. On the loop (deferred
+ * false) the store is used at once. During a remote call (deferred true)
+ * the store may be in the middle of the hub's work: the status comes from
+ * memory and the last store counts, a pause takes effect in memory at once
+ * and is saved when the call is over, a resync is queued (202).
+ */
+static void answer_admin(struct cc_runtime *rt, struct cc_admin_request *rq, bool deferred)
 {
 	unsigned http = 200;
 	char *body = NULL;
-	const char *name = NULL;
 	switch (rq->op) {
 	case CC_ADMIN_STATUS:
-		body = status_json(rt, &http);
+		body = status_json(rt, deferred, &http);
 		break;
 	case CC_ADMIN_PAUSE:
 	case CC_ADMIN_RESUME: {
 		bool pause = rq->op == CC_ADMIN_PAUSE;
-		if (cc_config_file_system(rt->fc, rq->arg) < 0) {
+		int s = cc_config_file_system(rt->p.fc, rq->arg);
+		if (s < 0) {
 			http = 404;
 			body = json_text("error", "no such system");
 			break;
 		}
-		name = rt->fc->engine.systems[cc_config_file_system(rt->fc, rq->arg)].name;
-		if (cc_control_pause(&rt->store, name, pause)) {
+		const char *name = rt->p.fc->engine.systems[s].name;
+		if (deferred) {
+			rt->pause_set[s] = true;
+			rt->pause_to[s] = pause;
+		} else if (cc_control_pause(&rt->store, name, pause)) {
 			http = 500;
 			body = json_text("error", rt->store.ops->last_error(rt->store.self));
 			break;
@@ -471,6 +644,19 @@ static void answer_admin(struct cc_runtime *rt, struct cc_admin_request *rq)
 		if (errno || !id || *end || rq->arg[0] == '-') {
 			http = 400;
 			body = json_text("error", "CASE must be a case number");
+			break;
+		}
+		if (deferred) {
+			if (rt->nresync == DEFERRED_RESYNCS) {
+				http = 503;
+				body = json_text("error", "busy: too many resyncs waiting, try again");
+				break;
+			}
+			rt->resync[rt->nresync++] = id;
+			http = 202;
+			json_t *j = json_pack("{s:I, s:b}", "case", (json_int_t)id, "queued", 1);
+			body = j ? json_dumps(j, 0) : NULL;
+			json_decref(j);
 			break;
 		}
 		size_t n = 0;
@@ -495,16 +681,34 @@ static void answer_admin(struct cc_runtime *rt, struct cc_admin_request *rq)
 	}
 	if (!body)
 		http = 500;
-	cc_webhook_listener_answer(rt->listener, rq, http, body);
+	cc_webhook_listener_answer(rt->p.listener, rq, http, body);
 }
 
-static void serve_admin(struct cc_runtime *rt)
+static void serve_admin(struct cc_runtime *rt, bool deferred)
 {
-	if (!rt->listener)
+	if (!rt->p.listener)
 		return;
 	struct cc_admin_request *rq;
-	while ((rq = cc_webhook_listener_next_admin(rt->listener)))
-		answer_admin(rt, rq);
+	while ((rq = cc_webhook_listener_next_admin(rt->p.listener)))
+		answer_admin(rt, rq, deferred);
+}
+
+/*
+ * Asked by every connector's HTTP client while a request waits (at least
+ * every CC_HTTP_INTERRUPT_MS): admin requests are answered here, so that a
+ * slow remote never makes them wait, and a stop aborts the request.
+ */
+static bool on_wait(void *ctx)
+{
+	struct cc_runtime *rt = ctx;
+	if (stop_requested)
+		return true;
+	if (!rt->in_wait) {
+		rt->in_wait = true;
+		serve_admin(rt, true);
+		rt->in_wait = false;
+	}
+	return stop_requested != 0;
 }
 
 /*
@@ -516,76 +720,96 @@ static int take_webhooks(struct cc_runtime *rt, size_t s, bool *poll_now)
 {
 	char *body;
 	size_t len;
-	while (cc_webhook_listener_take_body(rt->listener, (int)s, &body, &len)) {
+	while (!stop_requested && cc_webhook_listener_take_body(rt->p.listener, (int)s, &body, &len)) {
 		int rc = 0;
 		if (!*poll_now) {
 			bool handled = false;
-			rc = cc_hub_webhook(rt->hub, (int)s, body, len, &handled);
+			rc = cc_hub_webhook(rt->p.hub, (int)s, body, len, &handled);
 			if (!handled)
 				*poll_now = true;
 		}
 		free(body);
 		if (rc) {
 			logf_(rt, "ERROR", "system=%s webhook: %s (%s): intake stopped",
-			      rt->fc->engine.systems[s].name, cc_hub_last_error(rt->hub),
+			      rt->p.fc->engine.systems[s].name, cc_hub_last_error(rt->p.hub),
 			      rt->store.ops->last_error(rt->store.self));
 			return rc;
 		}
-		serve_admin(rt); /* many bodies: admin requests do not wait for all */
+		serve_admin(rt, false); /* many bodies: admin requests do not wait for all */
 	}
 	return 0;
+}
+
+/* Reads a system's pause flag into rt->paused (logging a change). */
+static bool is_paused(struct cc_runtime *rt, size_t s)
+{
+	const char *name = rt->p.fc->engine.systems[s].name;
+	/* `concord pause SYSTEM` (or the admin API) sets a flag in the store */
+	bool paused = false;
+	cc_control_paused(&rt->store, name, &paused);
+	if (paused != rt->paused[s]) {
+		rt->paused[s] = paused;
+		logf_(rt, "INFO", "system=%s %s", name,
+		      paused ? "paused: no poll, no delivery" : "resumed");
+	}
+	return paused;
 }
 
 /* Polls what is due (or hinted by a webhook), delivers what is due. */
 static int cycle(struct cc_runtime *rt, bool force_poll)
 {
-	const struct cc_config *cfg = &rt->fc->engine;
-	serve_admin(rt);
-	for (size_t s = 0; s < cfg->nsystems; s++) {
-		/* `concord pause SYSTEM` (or the admin API) sets a flag in the store */
-		bool paused = false;
-		cc_control_paused(&rt->store, cfg->systems[s].name, &paused);
-		if (paused != rt->paused[s]) {
-			rt->paused[s] = paused;
-			logf_(rt, "INFO", "system=%s %s", cfg->systems[s].name,
-			      paused ? "paused: no poll, no delivery" : "resumed");
-		}
-		if (paused)
+	const struct cc_config *cfg = &rt->p.fc->engine;
+	flush_deferred(rt);
+	serve_admin(rt, false);
+	for (size_t s = 0; s < cfg->nsystems && !stop_requested; s++) {
+		if (is_paused(rt, s))
 			continue;
-		bool poll_now = force_poll || wall_ms() >= rt->next_poll[s];
-		if (rt->listener) {
-			if (cc_webhook_listener_take(rt->listener, (int)s))
+		bool poll_now = force_poll || wall_ms() >= cc_hub_next_poll(rt->p.hub, (int)s);
+		if (rt->p.listener) {
+			if (cc_webhook_listener_take(rt->p.listener, (int)s))
 				poll_now = true;
 			int rc = take_webhooks(rt, s, &poll_now);
 			if (rc)
 				return rc;
 		}
-		if (poll_now) {
+		if (poll_now && !stop_requested) {
 			int rc = poll_system(rt, s);
 			if (rc)
 				return rc;
 		}
+		flush_deferred(rt);
+		if (stop_requested)
+			break;
+		if (rt->paused[s] || (rt->pause_set[s] && rt->pause_to[s]))
+			continue; /* paused during its poll */
 		int n = 0;
-		int rc = cc_hub_deliver(rt->hub, (int)s, 256, &n);
+		int rc = cc_hub_deliver(rt->p.hub, (int)s, 256, &n);
 		if (rc) {
 			logf_(rt, "ERROR", "system=%s deliver: %s (%s): stopped", cfg->systems[s].name,
-			      cc_hub_last_error(rt->hub), rt->store.ops->last_error(rt->store.self));
+			      cc_hub_last_error(rt->p.hub), rt->store.ops->last_error(rt->store.self));
 			return rc;
 		}
+		flush_deferred(rt);
 		if (poll_now)
 			save_status(rt, s); /* at most once per poll */
 	}
-	serve_admin(rt);
+	serve_admin(rt, false);
 	return 0;
 }
 
-static int64_t next_due(struct cc_runtime *rt)
+/* When the loop has something to do next: a due delivery or poll of a system not paused. */
+static int64_t next_wake(struct cc_runtime *rt)
 {
 	int64_t t = INT64_MAX;
-	for (size_t s = 0; s < rt->fc->engine.nsystems; s++) {
-		int64_t d = cc_hub_next_due(rt->hub, (int)s);
+	for (size_t s = 0; s < rt->p.fc->engine.nsystems; s++) {
+		if (rt->paused[s])
+			continue; /* a paused system costs nothing */
+		int64_t d = cc_hub_next_due(rt->p.hub, (int)s);
+		int64_t p = cc_hub_next_poll(rt->p.hub, (int)s);
 		if (d < t)
 			t = d;
+		if (p < t)
+			t = p;
 	}
 	return t;
 }
@@ -602,7 +826,7 @@ static void sleep_ms(int64_t ms)
 static size_t outbox_depth(struct cc_runtime *rt)
 {
 	size_t total = 0;
-	for (size_t s = 0; s < rt->fc->engine.nsystems; s++) {
+	for (size_t s = 0; s < rt->p.fc->engine.nsystems; s++) {
 		size_t n = 0;
 		int64_t e;
 		if (rt->store.ops->outbox_stat(rt->store.self, (int)s, &n, &e) == 0)
@@ -636,15 +860,9 @@ int cc_runtime_sync_once(struct cc_runtime *rt, int64_t max_wait_ms)
 		if (depth == 0)
 			break;
 		int64_t now = wall_ms();
-		int64_t due = next_due(rt);
-		if (due > start + max_wait_ms)
-			break; /* only backoff waits left */
-		/* a create waits for a poll of its target after the settle time */
-		int64_t next_poll = INT64_MAX;
-		for (size_t s = 0; s < rt->fc->engine.nsystems; s++)
-			if (rt->next_poll[s] < next_poll)
-				next_poll = rt->next_poll[s];
-		int64_t wake = due < next_poll ? due : next_poll;
+		/* only backoff waits left, or a create waiting for a poll of its
+		 * target after the settle time */
+		int64_t wake = next_wake(rt);
 		if (wake > start + max_wait_ms)
 			break;
 		sleep_ms(wake - now);
@@ -662,6 +880,32 @@ int cc_runtime_sync_once(struct cc_runtime *rt, int64_t max_wait_ms)
 	return dead > rt->dead_before || pc.n ? 1 : 0;
 }
 
+static void log_stats(struct cc_runtime *rt)
+{
+	const struct cc_hub_stats *st = cc_hub_stats(rt->p.hub);
+	for (size_t s = 0; s < rt->p.fc->engine.nsystems; s++) {
+		uint64_t hooks = 0, hooks_dropped = 0;
+		if (rt->p.listener)
+			cc_webhook_listener_counts(rt->p.listener, (int)s, &hooks, &hooks_dropped);
+		char by_op[400] = "";
+		struct cc_budget_line b[16];
+		const struct cc_connector *cn = &rt->p.conn[s];
+		size_t nb = cn->ops && cn->ops->budget ? cn->ops->budget(cn->self, b, 16) : 0;
+		for (size_t i = 0, used = 0; i < nb && used < sizeof(by_op); i++) {
+			int w = snprintf(by_op + used, sizeof(by_op) - used, " %s=%" PRIu64, b[i].op,
+			                 b[i].requests);
+			used += w > 0 ? (size_t)w : 0;
+		}
+		logf_(rt, "INFO", "stats system=%s requests=%" PRIu64 " polls=%" PRIu64
+		      " webhooks=%" PRIu64 " webhooks_dropped=%" PRIu64 " by operation:%s",
+		      rt->p.fc->engine.systems[s].name, st->requests[s], st->polls_of[s], hooks,
+		      hooks_dropped, nb ? by_op : " (not counted)");
+	}
+	logf_(rt, "INFO", "stats writes=%" PRIu64 " creates=%" PRIu64 " comments=%" PRIu64
+	      " changes=%" PRIu64 " observations=%" PRIu64, st->writes, st->creates, st->comments,
+	      st->changes, st->observations);
+}
+
 int cc_runtime_serve(struct cc_runtime *rt)
 {
 	struct sigaction sa;
@@ -671,25 +915,13 @@ int cc_runtime_serve(struct cc_runtime *rt)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	logf_(rt, "INFO", "serving %zu systems from %s", rt->fc->engine.nsystems, rt->path);
+	logf_(rt, "INFO", "serving %zu systems from %s", rt->p.fc->engine.nsystems, rt->path);
 	int rc = 0;
 	while (!stop_requested) {
 		if (reload_requested) {
 			reload_requested = 0;
-			char err[512];
-			struct cc_file_config *probe = NULL;
-			if (cc_config_file_load(&probe, rt->path, err, sizeof(err))) {
-				logf_(rt, "ERROR", "reload refused, keeping the running configuration: %s", err);
-			} else {
-				cc_config_file_free(probe);
-				close_parts(rt);
-				if (open_parts(rt, err, sizeof(err))) {
-					logf_(rt, "ERROR", "reload failed: %s", err);
-					rc = 2;
-					break;
-				}
-				logf_(rt, "INFO", "configuration reloaded");
-			}
+			flush_deferred(rt);
+			reload(rt);
 		}
 		rc = cycle(rt, false);
 		if (rc) {
@@ -697,40 +929,15 @@ int cc_runtime_serve(struct cc_runtime *rt)
 			break;
 		}
 		log_progress(rt);
-		int64_t now = wall_ms();
-		int64_t wake = next_due(rt);
-		for (size_t s = 0; s < rt->fc->engine.nsystems; s++)
-			if (rt->next_poll[s] < wake)
-				wake = rt->next_poll[s];
-		/* short naps so webhooks, signals and reloads are seen quickly */
-		int64_t nap = wake - now;
+		/* short naps so webhooks, signals, reloads and admin calls are seen quickly */
+		int64_t nap = next_wake(rt) - wall_ms();
 		if (nap > 200)
 			nap = 200;
 		sleep_ms(nap);
 	}
-	const struct cc_hub_stats *st = cc_hub_stats(rt->hub);
-	for (size_t s = 0; s < rt->fc->engine.nsystems; s++) {
-		uint64_t hooks = 0, hooks_dropped = 0;
-		if (rt->listener)
-			cc_webhook_listener_counts(rt->listener, (int)s, &hooks, &hooks_dropped);
-		char by_op[400] = "";
-		struct cc_budget_line b[16];
-		const struct cc_connector *cn = &rt->conn[s];
-		size_t nb = cn->ops && cn->ops->budget ? cn->ops->budget(cn->self, b, 16) : 0;
-		for (size_t i = 0, used = 0; i < nb && used < sizeof(by_op); i++) {
-			int w = snprintf(by_op + used, sizeof(by_op) - used, " %s=%" PRIu64, b[i].op,
-			                 b[i].requests);
-			used += w > 0 ? (size_t)w : 0;
-		}
-		logf_(rt, "INFO", "stats system=%s requests=%" PRIu64 " polls=%" PRIu64
-		      " webhooks=%" PRIu64 " webhooks_dropped=%" PRIu64 " by operation:%s",
-		      rt->fc->engine.systems[s].name, st->requests[s], st->polls_of[s], hooks,
-		      hooks_dropped, nb ? by_op : " (not counted)");
-	}
-	logf_(rt, "INFO", "stats writes=%" PRIu64 " creates=%" PRIu64 " comments=%" PRIu64
-	      " changes=%" PRIu64 " observations=%" PRIu64, st->writes, st->creates, st->comments,
-	      st->changes, st->observations);
-	for (size_t s = 0; s < rt->fc->engine.nsystems; s++)
+	flush_deferred(rt);
+	log_stats(rt);
+	for (size_t s = 0; s < rt->p.fc->engine.nsystems; s++)
 		save_status(rt, s);
 	logf_(rt, "INFO", "stopping: %zu deliveries left in the outbox for the next start",
 	      outbox_depth(rt));

@@ -1798,6 +1798,35 @@ int cc_store_sqlite_migrate(const char *path, int *from, int *to, char *err, siz
 	return rc;
 }
 
+/*
+ * PRAGMA integrity_check on the store: CC_EOK when it says "ok"; CC_ESTORE
+ * with its first complaint in damage otherwise (damage "" when the check
+ * itself could not run: the reason is then in s->err).
+ */
+static int integrity_check(struct sq *s, char *damage, size_t len)
+{
+	sqlite3_stmt *st = NULL;
+	damage[0] = '\0';
+	int r = sqlite3_prepare_v2(s->db, "PRAGMA integrity_check(1)", -1, &st, NULL);
+	if (r != SQLITE_OK)
+		return sq_fail(s, r, "integrity check");
+	r = sqlite3_step(st);
+	int rc = CC_EOK;
+	if (r == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(st, 0);
+		if (!v || strcmp(v, "ok") != 0) {
+			snprintf(damage, len, "%s", v ? v : "no answer");
+			rc = CC_ESTORE;
+		}
+	} else {
+		/* a page so damaged that the check stops: that is damage too */
+		snprintf(damage, len, "%s", sqlite3_errmsg(s->db));
+		rc = CC_ESTORE;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int cc_store_sqlite_backup(struct cc_store *st, const char *dest_path, char *err, size_t errlen)
 {
 	if (errlen)
@@ -1814,6 +1843,20 @@ int cc_store_sqlite_backup(struct cc_store *st, const char *dest_path, char *err
 	if (!dest_path || !dest_path[0] || strcmp(dest_path, s->path) == 0) {
 		copy_err(err, errlen, "backup: the destination must be another file");
 		return CC_EINVAL;
+	}
+	/* A copy of a damaged store is no backup: check every page first. */
+	char damage[200];
+	int ic = integrity_check(s, damage, sizeof(damage));
+	if (ic) {
+		if (ic == CC_ESTORE && damage[0]) {
+			char msg[300];
+			snprintf(msg, sizeof(msg), "backup: %s is damaged (%s); nothing was copied; "
+			         "restore an earlier backup", s->path, damage);
+			copy_err(err, errlen, msg);
+		} else {
+			copy_err(err, errlen, s->err);
+		}
+		return ic;
 	}
 	struct sq *d = sq_alloc(dest_path);
 	if (!d) {

@@ -36,6 +36,17 @@ b=$("$concord" audit 1 --store "sqlite:$dir/copy.db" | md5sum)
 out=$("$concord" store migrate --store "sqlite:$dir/copy.db") || fail "migrate"
 echo "$out" | grep -q "nothing to do" || fail "migrate of a current store: $out"
 
+# a damaged store is not backed up (its damage would be the backup)
+cp "$db" "$dir/damaged.db"
+size=$(stat -c %s "$dir/damaged.db")
+# garbage over the middle pages, away from the header and the schema
+dd if=/dev/urandom of="$dir/damaged.db" bs=4096 seek=$((size / 4096 / 2)) count=4 \
+	conv=notrunc status=none
+"$concord" store backup "$dir/damaged-copy.db" --store "sqlite:$dir/damaged.db" \
+	>/dev/null 2>"$dir/err" && fail "a damaged store was backed up"
+grep -q "damaged" "$dir/err" || fail "unclear damaged store error: $(cat "$dir/err")"
+[ -s "$dir/damaged-copy.db" ] && fail "a damaged store left a copy"
+
 # clear errors
 printf 'this is not a database, it is a shopping list\n%.0s' $(seq 1 200) >"$dir/garbage.db"
 "$concord" audit 1 --store "sqlite:$dir/garbage.db" 2>"$dir/err" && fail "garbage store opened"
