@@ -71,6 +71,7 @@ struct cc_runtime {
 	int64_t report_ms;
 	/* admin requests taken during a remote call (on_wait) */
 	bool in_wait;
+	int64_t wait_since_ms;       /* the first on_wait since the loop last had the store */
 	bool pause_set[CC_MAX_SYSTEMS], pause_to[CC_MAX_SYSTEMS];
 	uint64_t resync[DEFERRED_RESYNCS];
 	size_t nresync;
@@ -575,6 +576,7 @@ static char *status_json(struct cc_runtime *rt, bool cached, unsigned *http)
 static void flush_deferred(struct cc_runtime *rt)
 {
 	const struct cc_config *cfg = &rt->p.fc->engine;
+	rt->wait_since_ms = 0; /* the loop has the store again */
 	for (size_t s = 0; s < cfg->nsystems; s++) {
 		if (!rt->pause_set[s])
 			continue;
@@ -695,15 +697,21 @@ static void serve_admin(struct cc_runtime *rt, bool deferred)
 
 /*
  * Asked by every connector's HTTP client while a request waits (at least
- * every CC_HTTP_INTERRUPT_MS): admin requests are answered here, so that a
- * slow remote never makes them wait, and a stop aborts the request.
+ * every CC_HTTP_INTERRUPT_MS): once the loop has been away from the store
+ * for WAIT_ADMIN_MS (slow remotes), admin requests are answered here, so
+ * that they never wait long; a stop aborts the request.
  */
+#define WAIT_ADMIN_MS 300
+
 static bool on_wait(void *ctx)
 {
 	struct cc_runtime *rt = ctx;
 	if (stop_requested)
 		return true;
-	if (!rt->in_wait) {
+	int64_t now = wall_ms();
+	if (!rt->wait_since_ms)
+		rt->wait_since_ms = now;
+	if (!rt->in_wait && now - rt->wait_since_ms >= WAIT_ADMIN_MS) {
 		rt->in_wait = true;
 		serve_admin(rt, true);
 		rt->in_wait = false;
