@@ -3,6 +3,8 @@
  */
 #include "cli/cli_store.h"
 
+#include "core/redact.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +26,9 @@ int cc_cli_open_store(const char *cmd, int argc, char **argv, struct cc_store *s
 	char err[512];
 	int rc = cc_store_open(st, url, err, sizeof(err));
 	if (rc) {
-		fprintf(stderr, "concord %s: cannot open store %s: %s\n", cmd, url, err);
+		char shown[512];
+		fprintf(stderr, "concord %s: cannot open store %s: %s\n", cmd,
+		        cc_redact_copy(shown, sizeof(shown), url), err);
 		return 1;
 	}
 	return 0;

@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/cli_store.h"
 #include "config/config_file.h"
+#include "core/redact.h"
 #include "daemon/control.h"
 
 #include <inttypes.h>
@@ -47,7 +48,9 @@ static int open_admin(const char *cmd, int argc, char **argv, struct admin *a)
 	if (!url)
 		url = a->fc->store ? a->fc->store : cc_cli_store_url(argc, argv);
 	if (cc_store_open(&a->st, url, err, sizeof(err))) {
-		fprintf(stderr, "concord %s: cannot open store %s: %s\n", cmd, url, err);
+		char shown[512];
+		fprintf(stderr, "concord %s: cannot open store %s: %s\n", cmd,
+		        cc_redact_copy(shown, sizeof(shown), url), err);
 		cc_config_file_free(a->fc);
 		return 2;
 	}

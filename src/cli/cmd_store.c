@@ -5,6 +5,7 @@
  * is stopped (docs/storage.md).
  */
 #include "cli/cli.h"
+#include "core/redact.h"
 #include "cli/cli_store.h"
 #include "store/store_sqlite.h"
 
@@ -26,7 +27,9 @@ int cc_cmd_store(int argc, char **argv)
 	}
 	const char *url = cc_cli_store_url(argc, argv);
 	if (strncmp(url, "sqlite:", 7) != 0) {
-		fprintf(stderr, "concord store: %s is not a SQLite store (sqlite:PATH)\n", url);
+		char shown[512];
+		fprintf(stderr, "concord store: %s is not a SQLite store (sqlite:PATH)\n",
+		        cc_redact_copy(shown, sizeof(shown), url));
 		return 2;
 	}
 	char err[512];

@@ -135,6 +135,15 @@ static size_t match_userinfo(const char *s, size_t *pw_len)
 	return (size_t)(colon + 1 - s);
 }
 
+const char *cc_redact_copy(char *dst, size_t len, const char *src)
+{
+	if (!len)
+		return dst;
+	snprintf(dst, len, "%s", src ? src : "");
+	cc_redact(dst, len, NULL);
+	return dst;
+}
+
 size_t cc_redact(char *text, size_t cap, const char *const *secrets)
 {
 	if (!text || cap == 0)

@@ -29,4 +29,8 @@
  */
 size_t cc_redact(char *text, size_t cap, const char *const *secrets);
 
+/* Copies src into dst (len bytes) with its credentials redacted: for a URL
+ * that may hold user:password@ in a message. Returns dst. */
+const char *cc_redact_copy(char *dst, size_t len, const char *src);
+
 #endif

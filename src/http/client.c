@@ -233,13 +233,14 @@ int cc_http_client_create(struct cc_http_client **out, const struct cc_http_opti
 	c->concurrency = o->max_concurrency > 0 ? o->max_concurrency : DEFAULT_CONCURRENCY;
 	if (c->concurrency > CONCURRENCY_MAX)
 		c->concurrency = CONCURRENCY_MAX;
-	c->multi = curl_multi_init();
-	if (!c->multi)
+	/* A stand-in transport needs no connections. */
+	if (!o->transport && !(c->multi = curl_multi_init()))
 		goto fail;
 	/* Never more connections than slots; the cache keeps them all between batches. */
-	if (curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)c->concurrency) !=
-	            CURLM_OK ||
-	    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)c->concurrency) != CURLM_OK)
+	if (c->multi &&
+	    (curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)c->concurrency) !=
+	             CURLM_OK ||
+	     curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)c->concurrency) != CURLM_OK))
 		goto fail;
 	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
 	c->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms

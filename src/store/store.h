@@ -154,6 +154,20 @@ struct cc_store {
 	void *self;
 };
 
+/* A store URL taken apart: "SCHEME:REST" ("memory" alone is the memory store). */
+struct cc_store_url {
+	char scheme[16];   /* lower case: "memory", "sqlite", ... */
+	const char *rest;  /* what follows the first ':' (borrowed from the URL); "" if none */
+};
+
+/*
+ * Parses a store URL without opening anything: a scheme of letters, digits,
+ * '+', '-' or '.' (at most 15), then ':' and the rest ("memory" may stand
+ * alone). Returns 0, or CC_EINVAL with a message in err that names the
+ * accepted forms; a password in the URL is never echoed.
+ */
+int cc_store_url_parse(const char *url, struct cc_store_url *out, char *err, size_t errlen);
+
 /*
  * Opens a store named by a URL: "memory" or "memory:" (the memory backend),
  * "sqlite:PATH" (SQLite at PATH, created when missing, default options).
