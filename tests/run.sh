@@ -1,30 +1,40 @@
 #!/bin/sh
-# Runs everything CI runs: the unit and simulation suites in a normal build
-# and again under AddressSanitizer + UndefinedBehaviorSanitizer. Ends with
-# the line "N passed, N failed"; exits non-zero when anything failed.
+# Runs everything CI runs: the unit, simulation, daemon and integration
+# suites in a normal build and again under AddressSanitizer +
+# UndefinedBehaviorSanitizer, then the fuzzers' corpora and a short fuzzing
+# run (clang, libFuzzer). Ends with the line "N passed, N failed, N skipped";
+# exits non-zero when anything failed.
 set -u
 build=${1:-build}
 asan=${2:-build-asan}
+fuzz=${3:-}
 passed=0
 failed=0
+skipped=0
 
-run_suite() { # dir label
-	ninja -C "$1" >/dev/null || { echo "BUILD FAILED in $1"; failed=$((failed + 1)); return; }
-	meson test -C "$1" --print-errorlogs --num-processes 2 >"$1/test-output.txt" 2>&1
-	cat "$1/test-output.txt" | grep -E "^ *[0-9]+/[0-9]+ " | sed "s/^/[$2] /"
-	ok=$(sed -n 's/^Ok:[[:space:]]*\([0-9]*\).*/\1/p' "$1/test-output.txt")
-	ko=$(sed -n 's/^Fail:[[:space:]]*\([0-9]*\).*/\1/p' "$1/test-output.txt")
-	to=$(sed -n 's/^Timeout:[[:space:]]*\([0-9]*\).*/\1/p' "$1/test-output.txt")
+run_suite() { # dir label [meson test options]
+	dir=$1
+	label=$2
+	shift 2
+	ninja -C "$dir" >/dev/null || { echo "BUILD FAILED in $dir"; failed=$((failed + 1)); return; }
+	meson test -C "$dir" --print-errorlogs --num-processes 2 "$@" >"$dir/test-output.txt" 2>&1
+	grep -E "^ *[0-9]+/[0-9]+ " "$dir/test-output.txt" | sed "s/^/[$label] /"
+	ok=$(sed -n 's/^Ok:[[:space:]]*\([0-9]*\).*/\1/p' "$dir/test-output.txt")
+	ko=$(sed -n 's/^Fail:[[:space:]]*\([0-9]*\).*/\1/p' "$dir/test-output.txt")
+	to=$(sed -n 's/^Timeout:[[:space:]]*\([0-9]*\).*/\1/p' "$dir/test-output.txt")
+	sk=$(sed -n 's/^Skipped:[[:space:]]*\([0-9]*\).*/\1/p' "$dir/test-output.txt")
 	passed=$((passed + ${ok:-0}))
 	failed=$((failed + ${ko:-0} + ${to:-0}))
+	skipped=$((skipped + ${sk:-0}))
 	if [ -z "$ok" ]; then
-		echo "[$2] meson test did not run"; cat "$1/test-output.txt"; failed=$((failed + 1))
+		echo "[$label] meson test did not run"; cat "$dir/test-output.txt"; failed=$((failed + 1))
 	fi
 }
 
 run_suite "$build" release
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	run_suite "$asan" "asan+ubsan"
+[ -n "$fuzz" ] && run_suite "$fuzz" fuzz --suite fuzz
 
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -45,7 +45,7 @@ static bool word_char(char c)
 
 static bool credential_char(char c)
 {
-	return isalnum((unsigned char)c) || strchr("+/=_.-~", c);
+	return isalnum((unsigned char)c) || (c && strchr("+/=_.-~", c));
 }
 
 /* Length of the secret matching at s, 0 if none. */
@@ -144,10 +144,13 @@ const char *cc_redact_copy(char *dst, size_t len, const char *src)
 	return dst;
 }
 
-size_t cc_redact(char *text, size_t cap, const char *const *secrets)
+/*
+ * One pass over text: with `secrets`, their occurrences only; without,
+ * the patterns only. Secrets go first, so that a pattern keeping its name
+ * ("token: ") can never keep part of a secret.
+ */
+static size_t rewrite(char *text, size_t cap, const char *const *secrets)
 {
-	if (!text || cap == 0)
-		return 0;
 	size_t len = strnlen(text, cap - 1);
 	char *copy = malloc(len + 1);
 	if (!copy) {
@@ -161,7 +164,7 @@ size_t cc_redact(char *text, size_t cap, const char *const *secrets)
 	size_t hits = 0;
 	const char *s = copy;
 	while (*s) {
-		size_t n = match_secret(s, secrets);
+		size_t n = secrets ? match_secret(s, secrets) : 0;
 		if (n) {
 			put(&o, CC_REDACTED, strlen(CC_REDACTED));
 			s += n;
@@ -169,7 +172,7 @@ size_t cc_redact(char *text, size_t cap, const char *const *secrets)
 			continue;
 		}
 		bool quoted = false;
-		if ((n = match_name(copy, s, &quoted))) {
+		if (!secrets && (n = match_name(copy, s, &quoted))) {
 			put(&o, s, n);
 			s += n;
 			/* the value, through the end of the line or the closing quote */
@@ -180,7 +183,7 @@ size_t cc_redact(char *text, size_t cap, const char *const *secrets)
 			hits++;
 			continue;
 		}
-		if ((n = match_scheme(copy, s))) {
+		if (!secrets && (n = match_scheme(copy, s))) {
 			put(&o, s, n);
 			s += n;
 			while (credential_char(*s))
@@ -190,7 +193,7 @@ size_t cc_redact(char *text, size_t cap, const char *const *secrets)
 			continue;
 		}
 		size_t pw = 0;
-		if ((n = match_userinfo(s, &pw))) {
+		if (!secrets && (n = match_userinfo(s, &pw))) {
 			put(&o, s, n);
 			s += n + pw;
 			put(&o, CC_REDACTED, strlen(CC_REDACTED));
@@ -203,4 +206,14 @@ size_t cc_redact(char *text, size_t cap, const char *const *secrets)
 	o.p[o.len] = '\0';
 	free(copy);
 	return hits;
+}
+
+size_t cc_redact(char *text, size_t cap, const char *const *secrets)
+{
+	if (!text || cap == 0)
+		return 0;
+	size_t hits = 0;
+	if (secrets && secrets[0])
+		hits += rewrite(text, cap, secrets);
+	return hits + rewrite(text, cap, NULL);
 }

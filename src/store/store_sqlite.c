@@ -302,6 +302,8 @@ static int sq_fail(struct sq *s, int rc, const char *what)
 	return (rc & 0xff) == SQLITE_NOMEM ? CC_ENOMEM : CC_ESTORE;
 }
 
+static int sq_failf(struct sq *s, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 static int sq_failf(struct sq *s, int err, const char *fmt, ...)
 {
 	va_list ap;
