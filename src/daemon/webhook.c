@@ -4,7 +4,8 @@
  * loop, so an idle or slow connection costs memory, never a thread; a
  * second thread, the reaper, enforces the deadlines libmicrohttpd has no
  * notion of (its timeout is an idle timeout that every byte resets), times
- * out admin requests the main loop did not take.
+ * out admin requests the main loop did not take, and drains connections
+ * that were answered before their body was read.
  *
  * State shared with the main loop is the listener's queues, under l->mu:
  * webhook bodies per system, and admin requests whose connection is
@@ -55,8 +56,12 @@
 #define CONN_PER_CLIENT 32              /* connections kept from one IP address */
 #define FD_RESERVE_MIN 128              /* descriptors left to the rest of the daemon */
 #define INFLIGHT_MAX (16u * 1024 * 1024) /* bodies being received and kept, all connections */
+#define LINGER_MAX 32                   /* connections drained after an early answer */
+#define LINGER_MS 2000                  /* ... for this long at most */
+#define LINGER_BYTES (8u * 1024 * 1024) /* ... and this many bytes at most */
 #define STOP_GRACE_S 1                  /* at the stop, the waiting admin requests' 503s go out */
 #define REAPER_TICK_MS 200
+#define REAPER_FAST_TICK_MS 20          /* while draining */
 #define LOG_BURST 10                    /* libmicrohttpd messages per LOG_WINDOW_S, at most */
 #define LOG_WINDOW_S 60
 
@@ -79,6 +84,17 @@ struct conn {
 	int64_t since;
 	int64_t start;            /* the current request's start */
 	bool shut;                /* shut down (deadline, or evicted) */
+	/* the current request (libmicrohttpd's thread only) */
+	bool linger;              /* answered before its body was read */
+};
+
+/* A socket (a dup(2) of a closed connection's, owned) drained and closed
+ * by the reaper, so a client still sending the body it announced reads
+ * the early answer instead of a reset. */
+struct lingering {
+	int fd;
+	int64_t until;
+	size_t drained;
 };
 
 /* An admin request waiting for the main loop; the public part first. */
@@ -110,11 +126,13 @@ struct cc_webhook_listener {
 	struct cc_admin_request *admin_head; /* untaken admin requests, oldest first */
 	size_t nwaits;      /* requests with an admin wait, until they completed */
 	pthread_cond_t wcv; /* nwaits went down */
-	/* the connections, the reaper, the log's rate */
+	/* the connections, the reaper, the drained sockets, the log's rate */
 	pthread_mutex_t cmu;
 	pthread_cond_t ccv;
 	struct conn *conns;
 	unsigned limit, per_client; /* connections kept, in all and per address */
+	struct lingering lingers[LINGER_MAX];
+	size_t nlingers;
 	bool reaper_stop;
 	pthread_t reaper;
 	time_t log_window;
@@ -128,7 +146,6 @@ struct cc_webhook_listener {
 struct request {
 	struct conn *cn;
 	size_t received;
-	bool too_large;
 	int keep_for;  /* system whose body is kept, -1: none */
 	char *buf;     /* counted in l->inflight (cap bytes) */
 	size_t cap;
@@ -423,6 +440,62 @@ static bool keep_chunk(struct cc_webhook_listener *l, struct request *rq, const 
 	return true;
 }
 
+/*
+ * The first call of a request (its headers are complete): refuses what must
+ * not be read on. Returns MHD_YES to go on with the request, or the result
+ * of the refusal queued (the body is not read: libmicrohttpd closes the
+ * connection after the answer).
+ */
+static enum MHD_Result screen(struct cc_webhook_listener *l, struct MHD_Connection *c,
+                              struct request *rq, bool *refused)
+{
+	struct conn *cn = rq->cn;
+	*refused = true;
+	const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	                                             MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	const char *clen = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	                                               MHD_HTTP_HEADER_CONTENT_LENGTH);
+	/* a refusal with a body announced: libmicrohttpd closes the connection
+	 * after the answer without reading it, the reaper drains it */
+	cn->linger = te || (clen && strcmp(clen, "0") != 0);
+	if (clen) {
+		/* libmicrohttpd answered a length that is not all digits itself */
+		errno = 0;
+		char *end;
+		unsigned long long len = strtoull(clen, &end, 10);
+		if (*end)
+			return reply(l, c, MHD_HTTP_BAD_REQUEST, "bad Content-Length\n");
+		if (errno || len > MAX_BODY)
+			return reply(l, c, MHD_HTTP_CONTENT_TOO_LARGE, "body too large\n");
+	}
+	cn->linger = false; /* read on: nothing to drain */
+	*refused = false;
+	return MHD_YES;
+}
+
+/*
+ * A chunked body went past MAX_BODY: libmicrohttpd 0.9.75 cannot queue an
+ * answer while a body is read, so the 413 is written on the socket here
+ * (nothing else is being sent on it: the connection is reading) and the
+ * handler then fails the connection, which libmicrohttpd closes without
+ * writing anything more. The reaper drains what the client still sends.
+ */
+static enum MHD_Result cut_body(struct request *rq)
+{
+	static const char answer[] = "HTTP/1.1 413 Content Too Large\r\n"
+	                             "Connection: close\r\n"
+	                             "Content-Type: text/plain\r\n"
+	                             "Content-Length: 15\r\n"
+	                             "\r\n"
+	                             "body too large\n";
+	if (rq->cn && rq->cn->fd >= 0) {
+		ssize_t n = send(rq->cn->fd, answer, sizeof(answer) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)n; /* best effort: the connection closes either way */
+		rq->cn->linger = true;
+	}
+	return MHD_NO;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *data,
                               size_t *size, void **state)
@@ -440,6 +513,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		rq->keep_for = -1;
 		*state = rq;
 		set_phase(l, cn, PH_BODY);
+		bool refused;
+		enum MHD_Result r = screen(l, c, rq, &refused);
+		if (refused)
+			return r;
 		if (strcmp(method, "POST") == 0 && strncmp(url, "/webhook/", 9) == 0) {
 			int s = system_index(l, url + 9);
 			if (s >= 0 && l->opt.keep_bodies[s])
@@ -452,10 +529,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (*size) {
 		if (now_ms() - rq->cn->since > BODY_DEADLINE_MS)
 			return MHD_NO; /* too slow: the reaper would close it at its next tick */
-		if (rq->received + *size > MAX_BODY) {
-			rq->too_large = true;
-			drop_kept(l, rq);
-		} else if (rq->keep_for >= 0 && !rq->too_large && !keep_chunk(l, rq, data, *size)) {
+		if (rq->received + *size > MAX_BODY)
+			return cut_body(rq); /* chunked: a length over the limit was refused */
+		if (rq->keep_for >= 0 && !keep_chunk(l, rq, data, *size)) {
 			rq->keep_for = -1; /* out of memory or budget: a hint only */
 			drop_kept(l, rq);
 		}
@@ -469,8 +545,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return admin(l, c, rq, url, method);
 	if (strcmp(method, "POST") != 0 || strncmp(url, "/webhook/", 9) != 0)
 		return reply(l, c, MHD_HTTP_NOT_FOUND, "not found\n");
-	if (rq->too_large)
-		return reply(l, c, MHD_HTTP_CONTENT_TOO_LARGE, "body too large\n");
 	int s = system_index(l, url + 9);
 	if (s < 0)
 		return reply(l, c, MHD_HTTP_NOT_FOUND, "no such system\n");
@@ -525,6 +599,19 @@ static void done(void *cls, struct MHD_Connection *c, void **state,
 	}
 	drop_kept(l, rq);
 	free(rq);
+}
+
+static void add_linger(struct cc_webhook_listener *l, int fd)
+{
+	/* under l->cmu */
+	if (l->nlingers >= LINGER_MAX)
+		return; /* libmicrohttpd's close then resets a client still sending */
+	int dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (dupfd < 0)
+		return;
+	shutdown(dupfd, SHUT_WR);
+	l->lingers[l->nlingers++] = (struct lingering){ .fd = dupfd, .until = now_ms() + LINGER_MS };
+	pthread_cond_signal(&l->ccv);
 }
 
 /*
@@ -604,9 +691,40 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 		l->conns = cn->next;
 	if (cn->next)
 		cn->next->prev = cn->prev;
+	if (cn->linger && !cn->shut)
+		add_linger(l, cn->fd);
 	pthread_mutex_unlock(&l->cmu);
 	free(cn);
 	*socket_context = NULL;
+}
+
+/* Drains the sockets of connections answered early; under l->cmu. */
+static void drain(struct cc_webhook_listener *l, int64_t now)
+{
+	char buf[16384];
+	for (size_t i = 0; i < l->nlingers;) {
+		struct lingering *g = &l->lingers[i];
+		bool done_ = now >= g->until || g->drained >= LINGER_BYTES;
+		for (int k = 0; !done_ && k < 16; k++) {
+			ssize_t n = recv(g->fd, buf, sizeof(buf), MSG_DONTWAIT);
+			if (n > 0) {
+				g->drained += (size_t)n;
+				done_ = g->drained >= LINGER_BYTES;
+			} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+				break;
+			} else if (n < 0 && errno == EINTR) {
+				continue;
+			} else {
+				done_ = true; /* the client closed, or an error */
+			}
+		}
+		if (done_) {
+			close(g->fd);
+			l->lingers[i] = l->lingers[--l->nlingers];
+		} else {
+			i++;
+		}
+	}
 }
 
 static int64_t deadline_of(enum phase ph)
@@ -639,7 +757,8 @@ static void *reaper(void *arg)
 	while (!l->reaper_stop) {
 		struct timespec t;
 		clock_gettime(CLOCK_MONOTONIC, &t);
-		t.tv_nsec += REAPER_TICK_MS * 1000000L;
+		long tick = l->nlingers ? REAPER_FAST_TICK_MS : REAPER_TICK_MS;
+		t.tv_nsec += tick * 1000000L;
 		t.tv_sec += t.tv_nsec / 1000000000L;
 		t.tv_nsec %= 1000000000L;
 		pthread_cond_timedwait(&l->ccv, &l->cmu, &t);
@@ -655,6 +774,7 @@ static void *reaper(void *arg)
 				cn->shut = true;
 			}
 		}
+		drain(l, now);
 		/* once per LOG_WINDOW_S at most: how many were shut since */
 		uint64_t evicted = 0;
 		if (l->evicted != l->evicted_logged && now - l->evict_log_at >= LOG_WINDOW_S * 1000) {
@@ -820,6 +940,8 @@ void cc_webhook_listener_stop(struct cc_webhook_listener *l)
 		;
 	pthread_mutex_unlock(&l->mu);
 	MHD_stop_daemon(l->d);
+	for (size_t i = 0; i < l->nlingers; i++)
+		close(l->lingers[i].fd);
 	for (int s = 0; s < CC_MAX_SYSTEMS; s++) {
 		struct body_queue *q = &l->q[s];
 		for (size_t i = 0; i < q->n; i++)

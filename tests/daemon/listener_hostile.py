@@ -18,8 +18,13 @@ loopback port) and checks, each against a finding of a hostile tester:
   G  the whole listener full (a daemon with 256 descriptors keeps 112
      connections; 200 slow ones from 8 addresses): the three requests
      still answer within 1 s, from a new address and from a flooding one.
+  B  413 from the Content-Length before the body: a 50 MB Content-Length
+     is refused at once with no body sent; with Expect: 100-continue and a
+     1 TB Content-Length the answer is 413, never 100 Continue; a chunked
+     body is cut at the 1 MiB limit with 413; a client sending 4 MiB
+     without waiting reads the 413, not a reset.
 
-Usage: listener_hostile.py CONCORD [A|W|G ...] (default: all). Python
+Usage: listener_hostile.py CONCORD [A|W|G|B ...] (default: all). Python
 3 stdlib only, loopback addresses only (127.0.0.x sources: Linux routes all
 of 127/8 to lo); every wait is bounded.
 """
@@ -300,6 +305,58 @@ def section_a(port, log_path):
           "(%d lines after the floods)" % len(lines))
 
 
+def section_b(port):
+    # 50 MB announced, no body sent: the answer must come at once.
+    t0 = time.monotonic()
+    st, data = raw(port, b"POST /webhook/rt HTTP/1.1\r\nHost: x\r\n"
+                         b"Content-Length: 52428800\r\n\r\n", timeout=3.0)
+    secs = time.monotonic() - t0
+    check(st == 413 and secs < 1.0,
+          "B: Content-Length 50 MB, no body sent: 413 at once (got %s in %.3f s)" % (st, secs))
+
+    # Expect: 100-continue with 1 TB: 413, never 100.
+    st, data = raw(port, b"POST /webhook/rt HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                         b"Content-Length: 1099511627776\r\n\r\n", timeout=3.0)
+    check(st == 413 and b" 100 " not in data.split(b"\r\n", 1)[0],
+          "B: Expect: 100-continue with Content-Length 1 TB: 413, not 100 (got %s: %r)"
+          % (st, data[:40]))
+
+    # A chunked body over the limit is cut at the limit.
+    try:
+        s = connect(port, "127.0.0.5")
+    except OSError as e:
+        check(False, "B: connect: %s" % e)
+        return
+    sent = 0
+    try:
+        s.sendall(b"POST /webhook/rt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        chunk = b"x" * 65536
+        while sent < 1280 * 1024:
+            s.sendall(b"10000\r\n" + chunk + b"\r\n")
+            sent += len(chunk)
+    except OSError:
+        pass
+    st, data = read_response(s, 3.0)
+    s.close()
+    check(st == 413, "B: a chunked body of 1.25 MiB with no end: 413 once past 1 MiB "
+          "(%d KiB sent; got %s)" % (sent // 1024, st))
+
+    # A client that sends a 4 MiB body without waiting for an answer reads
+    # the early 413 (the listener drains what it sends), not a reset.
+    codes = [req(port, "POST", "/webhook/rt", body=b"x" * (4 * 1024 * 1024), timeout=5.0)[0]
+             for _ in range(5)]
+    check(codes == [413] * 5, "B: a 4 MiB body sent without waiting: 413 read each time, "
+          "5 times (got %s)" % codes)
+
+    # Within the limit, a chunked body is accepted.
+    st, _ = raw(port, b"POST /webhook/rt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                      b"\r\n5\r\nhello\r\n0\r\n\r\n")
+    check(st == 202, "B: a small chunked webhook: 202 (got %s)" % st)
+    # Exactly 1 MiB is allowed.
+    st, _, _ = req(port, "POST", "/webhook/rt", body=b"x" * (1024 * 1024), timeout=5.0)
+    check(st == 202, "B: a webhook of exactly 1 MiB: 202 (got %s)" % st)
+
+
 def section_g(d):
     """The whole listener full: a daemon whose descriptor limit is 256
     keeps about 112 connections; 200 slow ones from 8 addresses (25 each,
@@ -442,7 +499,7 @@ def stop_with_waiting(port, proc):
 
 
 def main():
-    wanted = set(sys.argv[2:]) or {"A", "W", "G"}
+    wanted = set(sys.argv[2:]) or {"A", "W", "G", "B"}
     with tempfile.TemporaryDirectory() as d:
         port = base.free_port()
         cfg = base.write_config(d, "concord.yaml", port)
@@ -451,6 +508,8 @@ def main():
         proc = base.start(cfg, log)
         try:
             check(base.wait_health(port, proc), "GET /health answers 200")
+            if "B" in wanted:
+                section_b(port)
             if "A" in wanted:
                 section_a(port, log_path)
             st, _, _ = req(port, "GET", "/health", timeout=2.0)
