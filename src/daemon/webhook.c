@@ -440,6 +440,29 @@ static bool keep_chunk(struct cc_webhook_listener *l, struct request *rq, const 
 	return true;
 }
 
+/* Counts the Content-Length headers and notes whether they disagree. */
+struct lengths {
+	unsigned n, te;
+	bool differ;
+	const char *first;
+};
+
+static enum MHD_Result count_lengths(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+	struct lengths *x = cls;
+	(void)kind;
+	if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+		x->te++;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) != 0)
+		return MHD_YES;
+	if (x->n++ == 0)
+		x->first = value;
+	else if (strcmp(x->first, value ? value : "") != 0)
+		x->differ = true;
+	return MHD_YES;
+}
+
 /*
  * The first call of a request (its headers are complete): refuses what must
  * not be read on. Returns MHD_YES to go on with the request, or the result
@@ -451,18 +474,24 @@ static enum MHD_Result screen(struct cc_webhook_listener *l, struct MHD_Connecti
 {
 	struct conn *cn = rq->cn;
 	*refused = true;
+	struct lengths x = { 0 };
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_lengths, &x);
 	const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 	                                             MHD_HTTP_HEADER_TRANSFER_ENCODING);
-	const char *clen = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	                                               MHD_HTTP_HEADER_CONTENT_LENGTH);
 	/* a refusal with a body announced: libmicrohttpd closes the connection
 	 * after the answer without reading it, the reaper drains it */
-	cn->linger = te || (clen && strcmp(clen, "0") != 0);
-	if (clen) {
+	cn->linger = te || (x.n && strcmp(x.first, "0") != 0);
+	if (x.differ || x.te > 1 || (x.te && x.n))
+		return reply(l, c, MHD_HTTP_BAD_REQUEST,
+		             x.differ ? "conflicting Content-Length headers\n"
+		                      : "Content-Length and Transfer-Encoding together\n");
+	if (te && strcasecmp(te, "chunked") != 0)
+		return reply(l, c, MHD_HTTP_NOT_IMPLEMENTED, "only chunked transfer coding\n");
+	if (x.n) {
 		/* libmicrohttpd answered a length that is not all digits itself */
 		errno = 0;
 		char *end;
-		unsigned long long len = strtoull(clen, &end, 10);
+		unsigned long long len = strtoull(x.first, &end, 10);
 		if (*end)
 			return reply(l, c, MHD_HTTP_BAD_REQUEST, "bad Content-Length\n");
 		if (errno || len > MAX_BODY)

@@ -23,8 +23,10 @@ loopback port) and checks, each against a finding of a hostile tester:
      1 TB Content-Length the answer is 413, never 100 Continue; a chunked
      body is cut at the 1 MiB limit with 413; a client sending 4 MiB
      without waiting reads the 413, not a reset.
+  C  conflicting Content-Length headers (two different values, or "5, 7")
+     and Content-Length together with Transfer-Encoding: 400.
 
-Usage: listener_hostile.py CONCORD [A|W|G|B ...] (default: all). Python
+Usage: listener_hostile.py CONCORD [A|W|G|B|C ...] (default: all). Python
 3 stdlib only, loopback addresses only (127.0.0.x sources: Linux routes all
 of 127/8 to lo); every wait is bounded.
 """
@@ -357,6 +359,21 @@ def section_b(port):
     check(st == 202, "B: a webhook of exactly 1 MiB: 202 (got %s)" % st)
 
 
+def section_c(port):
+    head = b"POST /webhook/rt HTTP/1.1\r\nHost: x\r\n"
+    st, _ = raw(port, head + b"Content-Length: 5\r\nContent-Length: 7\r\n\r\nhello")
+    check(st == 400, "C: Content-Length 5 and Content-Length 7: 400 (got %s)" % st)
+    st, _ = raw(port, head + b"Content-Length: 7\r\nContent-Length: 5\r\n\r\nhello")
+    check(st == 400, "C: Content-Length 7 and Content-Length 5: 400 (got %s)" % st)
+    st, _ = raw(port, head + b"Content-Length: 5, 7\r\n\r\nhello")
+    check(st == 400, "C: Content-Length \"5, 7\": 400 (got %s)" % st)
+    st, _ = raw(port, head + b"Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"
+                      b"3\r\nabc\r\n0\r\n\r\n")
+    check(st == 400, "C: Transfer-Encoding: chunked with a Content-Length: 400 (got %s)" % st)
+    st, _ = raw(port, head + b"Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello")
+    check(st == 202, "C: the same Content-Length twice is one length: 202 (got %s)" % st)
+
+
 def section_g(d):
     """The whole listener full: a daemon whose descriptor limit is 256
     keeps about 112 connections; 200 slow ones from 8 addresses (25 each,
@@ -499,7 +516,7 @@ def stop_with_waiting(port, proc):
 
 
 def main():
-    wanted = set(sys.argv[2:]) or {"A", "W", "G", "B"}
+    wanted = set(sys.argv[2:]) or {"A", "W", "G", "B", "C"}
     with tempfile.TemporaryDirectory() as d:
         port = base.free_port()
         cfg = base.write_config(d, "concord.yaml", port)
@@ -508,6 +525,8 @@ def main():
         proc = base.start(cfg, log)
         try:
             check(base.wait_health(port, proc), "GET /health answers 200")
+            if "C" in wanted:
+                section_c(port)
             if "B" in wanted:
                 section_b(port)
             if "A" in wanted:
