@@ -86,6 +86,9 @@ struct conn {
 	bool shut;                /* shut down (deadline, or evicted) */
 	/* the current request (libmicrohttpd's thread only) */
 	bool linger;              /* answered before its body was read */
+	bool bad_url;             /* a control character in the URL */
+	const char *raw_url;      /* the raw URL as the URI log callback saw it */
+	size_t raw_len;
 };
 
 /* A socket (a dup(2) of a closed connection's, owned) drained and closed
@@ -440,6 +443,11 @@ static bool keep_chunk(struct cc_webhook_listener *l, struct request *rq, const 
 	return true;
 }
 
+static bool is_control(unsigned char ch)
+{
+	return ch < 0x20 || ch == 0x7f;
+}
+
 /* Counts the Content-Length headers and notes whether they disagree. */
 struct lengths {
 	unsigned n, te;
@@ -470,10 +478,22 @@ static enum MHD_Result count_lengths(void *cls, enum MHD_ValueKind kind, const c
  * connection after the answer).
  */
 static enum MHD_Result screen(struct cc_webhook_listener *l, struct MHD_Connection *c,
-                              struct request *rq, bool *refused)
+                              struct request *rq, const char *url, const char *version,
+                              bool *refused)
 {
 	struct conn *cn = rq->cn;
 	*refused = true;
+	/*
+	 * A raw NUL in the request line ends the URL early as a C string. In
+	 * libmicrohttpd 0.9.75 the URL and the version are pointers into the
+	 * request line, the version right after the URL's end and a space: a
+	 * gap between the URL as a C string and the version is bytes after a
+	 * NUL. (A library that copies them elsewhere makes the gap large or
+	 * negative: the check then does not apply, it does not refuse.)
+	 */
+	uintptr_t u = (uintptr_t)url, v = (uintptr_t)version;
+	bool nul = cn->raw_url == url && v > u + cn->raw_len + 1 &&
+	           v - (u + cn->raw_len + 1) < 65536;
 	struct lengths x = { 0 };
 	MHD_get_connection_values(c, MHD_HEADER_KIND, count_lengths, &x);
 	const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
@@ -481,6 +501,8 @@ static enum MHD_Result screen(struct cc_webhook_listener *l, struct MHD_Connecti
 	/* a refusal with a body announced: libmicrohttpd closes the connection
 	 * after the answer without reading it, the reaper drains it */
 	cn->linger = te || (x.n && strcmp(x.first, "0") != 0);
+	if (cn->bad_url || nul)
+		return reply(l, c, MHD_HTTP_BAD_REQUEST, "control character in the URL\n");
 	if (x.differ || x.te > 1 || (x.te && x.n))
 		return reply(l, c, MHD_HTTP_BAD_REQUEST,
 		             x.differ ? "conflicting Content-Length headers\n"
@@ -543,7 +565,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		*state = rq;
 		set_phase(l, cn, PH_BODY);
 		bool refused;
-		enum MHD_Result r = screen(l, c, rq, &refused);
+		enum MHD_Result r = screen(l, c, rq, url, version, &refused);
 		if (refused)
 			return r;
 		if (strcmp(method, "POST") == 0 && strncmp(url, "/webhook/", 9) == 0) {
@@ -628,6 +650,62 @@ static void done(void *cls, struct MHD_Connection *c, void **state,
 	}
 	drop_kept(l, rq);
 	free(rq);
+}
+
+/* Each request's raw URL, before libmicrohttpd splits and unescapes it. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	(void)cls;
+	struct conn *cn = conn_of(c);
+	if (!cn)
+		return NULL;
+	cn->bad_url = false;
+	cn->linger = false;
+	cn->raw_url = uri;
+	cn->raw_len = uri ? strlen(uri) : 0;
+	for (size_t i = 0; i < cn->raw_len; i++)
+		if (is_control((unsigned char)uri[i]))
+			cn->bad_url = true;
+	return NULL;
+}
+
+static int hex(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Unescapes %HH in the URL path and its arguments, in place, except an
+ * escape of a control character (%00-%1F, %7F): that stays as it is, so a
+ * decoded URL never holds one, and the request is refused (bad_url).
+ */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	char *out = s;
+	for (const char *in = s; *in;) {
+		int hi, lo;
+		if (in[0] == '%' && (hi = hex(in[1])) >= 0 && (lo = hex(in[2])) >= 0) {
+			unsigned char ch = (unsigned char)(hi * 16 + lo);
+			if (!is_control(ch)) {
+				*out++ = (char)ch;
+				in += 3;
+				continue;
+			}
+			struct conn *cn = conn_of(c);
+			if (cn)
+				cn->bad_url = true;
+		}
+		*out++ = *in++;
+	}
+	*out = '\0';
+	return (size_t)(out - s);
 }
 
 static void add_linger(struct cc_webhook_listener *l, int fd)
@@ -911,6 +989,8 @@ int cc_webhook_listener_start(struct cc_webhook_listener **out, const char *list
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 		MHD_OPTION_NOTIFY_COMPLETED, done, l,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, l,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, l,
+		MHD_OPTION_UNESCAPE_CALLBACK, unescape, l,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S,
 		MHD_OPTION_CONNECTION_LIMIT, hard,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, 2 * l->per_client,

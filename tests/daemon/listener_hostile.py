@@ -25,8 +25,11 @@ loopback port) and checks, each against a finding of a hostile tester:
      without waiting reads the 413, not a reset.
   C  conflicting Content-Length headers (two different values, or "5, 7")
      and Content-Length together with Transfer-Encoding: 400.
+  D  a URL whose decoded path holds a NUL or a control character (%00,
+     %0a, %1f, %7f, a raw NUL byte in the request line) is refused with
+     400 and never names a system: rt is not paused, no webhook counted.
 
-Usage: listener_hostile.py CONCORD [A|W|G|B|C ...] (default: all). Python
+Usage: listener_hostile.py CONCORD [A|W|G|B|C|D ...] (default: all). Python
 3 stdlib only, loopback addresses only (127.0.0.x sources: Linux routes all
 of 127/8 to lo); every wait is bounded.
 """
@@ -374,6 +377,50 @@ def section_c(port):
     check(st == 202, "C: the same Content-Length twice is one length: 202 (got %s)" % st)
 
 
+def rt_state(port):
+    st, body, _ = req(port, "GET", "/admin/status", token=TOKEN, timeout=5.0)
+    if st != 200:
+        return None
+    for x in json.loads(body)["systems"]:
+        if x["name"] == "rt":
+            return x
+    return None
+
+
+def section_d(port):
+    auth = b"Authorization: Bearer " + TOKEN.encode() + b"\r\n"
+    for esc in (b"%00", b"%00junk", b"%0a", b"%1F", b"%7f", b"\x00", b"\x00junk"):
+        st, data = raw(port, b"POST /admin/pause/rt" + esc + b" HTTP/1.1\r\nHost: x\r\n" + auth
+                       + b"Content-Length: 0\r\n\r\n")
+        x = rt_state(port)
+        paused = x["paused"] if x else None
+        check(st == 400 and paused is False,
+              "D: POST /admin/pause/rt%r: 400 and rt not paused (got %s, paused %s)"
+              % (esc, st, paused))
+        if paused:
+            raw(port, b"POST /admin/resume/rt HTTP/1.1\r\nHost: x\r\n" + auth
+                + b"Content-Length: 0\r\n\r\n")
+    before = rt_state(port)
+    for esc in (b"%00", b"%0d", b"\x00"):
+        st, _ = raw(port, b"POST /webhook/rt" + esc + b" HTTP/1.1\r\nHost: x\r\n"
+                    b"Content-Length: 2\r\n\r\n{}")
+        check(st == 400, "D: POST /webhook/rt%r: 400 (got %s)" % (esc, st))
+    after = rt_state(port)
+    n0 = before["webhooks"]["received"] if before else None
+    n1 = after["webhooks"]["received"] if after else None
+    check(n0 is not None and n0 == n1,
+          "D: those webhooks were not counted for rt (received %s, then %s)" % (n0, n1))
+    # An ordinary escape still names the system: %74 is "t".
+    st, data = raw(port, b"POST /admin/pause/r%74 HTTP/1.1\r\nHost: x\r\n" + auth
+                   + b"Content-Length: 0\r\n\r\n")
+    x = rt_state(port)
+    check(st == 200 and x is not None and x["paused"] is True,
+          "D: POST /admin/pause/r%%74 (a printable escape) still pauses rt (got %s)" % st)
+    st, _ = raw(port, b"POST /admin/resume/rt HTTP/1.1\r\nHost: x\r\n" + auth
+                + b"Content-Length: 0\r\n\r\n")
+    check(st == 200, "D: and resume/rt resumes it (got %s)" % st)
+
+
 def section_g(d):
     """The whole listener full: a daemon whose descriptor limit is 256
     keeps about 112 connections; 200 slow ones from 8 addresses (25 each,
@@ -516,7 +563,7 @@ def stop_with_waiting(port, proc):
 
 
 def main():
-    wanted = set(sys.argv[2:]) or {"A", "W", "G", "B", "C"}
+    wanted = set(sys.argv[2:]) or {"A", "W", "G", "B", "C", "D"}
     with tempfile.TemporaryDirectory() as d:
         port = base.free_port()
         cfg = base.write_config(d, "concord.yaml", port)
@@ -527,6 +574,8 @@ def main():
             check(base.wait_health(port, proc), "GET /health answers 200")
             if "C" in wanted:
                 section_c(port)
+            if "D" in wanted:
+                section_d(port)
             if "B" in wanted:
                 section_b(port)
             if "A" in wanted:
