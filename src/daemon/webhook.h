@@ -1,5 +1,5 @@
 /*
- * The daemon's HTTP listener (libmicrohttpd, one thread per connection):
+ * The daemon's HTTP listener (libmicrohttpd, one event thread with epoll):
  *
  *   GET  /health                  "ok"
  *   POST /webhook/SYSTEM          a webhook: its body is queued for the main
@@ -12,9 +12,33 @@
  *   POST /admin/resync/CASE       /
  *
  * A webhook is a hint; polling stays the truth, so a body dropped because
- * its queue is full loses nothing. Bodies larger than 1 MiB are refused
- * with 413. The listener threads never touch the hub or the store: admin
- * requests wait in a queue until the main loop answers them.
+ * its queue is full loses nothing. The listener's threads never touch the
+ * hub or the store: an admin request's connection is suspended (it holds
+ * no thread) until the main loop answers it; one the main loop has not
+ * taken within 10 s is answered 503 (busy).
+ *
+ * Limits, so that no local client can lock the others out, make the
+ * daemon spin or grow without bound:
+ *   - connections: 1024 kept (fewer when RLIMIT_NOFILE is low: a quarter
+ *     of the descriptors, 128 at least, stay with the rest of the daemon),
+ *     32 per client IP address; a new connection over either limit shuts
+ *     the oldest one still receiving its request (from that address, or
+ *     from any), else it is refused itself;
+ *   - deadlines: the request line and headers within 5 s of the request's
+ *     start (the connection's, or the previous request's end: an idle
+ *     keep-alive connection lasts 5 s), the whole body within 10 s more,
+ *     the answer sent within 10 s; past one, the connection is closed
+ *     (libmicrohttpd's 10 s idle timeout also holds);
+ *   - bodies: 1 MiB; a larger Content-Length is answered 413 at once
+ *     (never 100 Continue), its body unread; a chunked body is cut with
+ *     413 at 1 MiB; bodies being received are kept up to 16 MiB in all
+ *     (beyond that a webhook is a hint only);
+ *   - refused with 400: Content-Length headers that disagree, Content-Length
+ *     with Transfer-Encoding, a URL holding a control character (raw or
+ *     %00-%1F, %7F); a transfer coding other than chunked: 501;
+ *   - request line and headers: within libmicrohttpd's 32 KiB of memory per
+ *     connection (414 or 431 beyond);
+ *   - its messages in the log: 10 a minute.
  */
 #ifndef CC_DAEMON_WEBHOOK_H
 #define CC_DAEMON_WEBHOOK_H
@@ -46,7 +70,11 @@ struct cc_listener_options {
 int cc_webhook_listener_start(struct cc_webhook_listener **out, const char *listen,
                               const struct cc_config *cfg, const struct cc_listener_options *opt,
                               char *err, size_t errlen);
-/* Answers every waiting admin request with 503, then stops. NULL is allowed. */
+/*
+ * Answers every waiting admin request with 503, then stops. Every request
+ * taken with _next_admin must have been answered (the main loop calls
+ * this). NULL is allowed.
+ */
 void cc_webhook_listener_stop(struct cc_webhook_listener *l);
 
 /* True once after a webhook arrived for that system (or its body was dropped). */
