@@ -12,9 +12,11 @@ loopback port) and checks, each against a finding of a hostile tester:
      body) a byte every 0.5 s is closed by the listener's deadline, not
      kept open by its trickle; the listener's log lines are rate-limited;
      SIGTERM while 30 admin requests wait answers them (200, or 503).
-  W  admin requests waiting for a main loop stuck in a poll (rt's peer
-     never answers) hold no thread: 70 of them wait while /health and
-     webhooks answer within 1 s; each is answered 503 busy after 10 s.
+  W  admin requests while the main loop is in a poll that never gets an
+     answer (rt's peer never answers, 14 s timeout): 70 of them hold no
+     thread, /health and webhooks answer within 1 s, and each admin request
+     is answered within 2 s from the waiting request (the HTTP client's
+     interrupt hook); SIGTERM then stops the daemon within 2 s.
   G  the whole listener full (a daemon with 256 descriptors keeps 112
      connections; 200 slow ones from 8 addresses): the three requests
      still answer within 1 s, from a new address and from a flooding one.
@@ -469,10 +471,11 @@ def sanitizer_clean(path, what):
 
 
 def section_w(d):
-    """Admin requests waiting for a main loop that is stuck in a poll (rt's
-    peer accepts the connection and never answers, for 14 s) hold no thread
-    of the listener: /health and webhooks still answer, and each admin
-    request is answered 503 once it waited 10 s."""
+    """Admin requests while the main loop is in a poll whose peer accepts the
+    connection and never answers (14 s timeout): they hold no thread of the
+    listener, /health and webhooks still answer, each admin request is
+    answered within 2 s from the waiting request, and SIGTERM aborts the
+    poll."""
     hang = socket.socket()
     hang.bind(("127.0.0.1", 0))
     hang.listen(128)  # never accepted: curl's request waits for its timeout
@@ -507,21 +510,24 @@ def section_w(d):
         note("W: slowest probes while 70 admin requests wait: %s" % worst)
         for t in threads:
             t.join(timeout=15)
-        busy = [r for r in results if r[0] == 503 and "busy" in r[1]]
+        good = [r for r in results if r[0] == 200 and '"systems"' in r[1]]
         slow = max((r[2] for r in results), default=0.0)
-        check(len(busy) == 70 and slow <= 11.5,
-              "W: the 70 admin requests are answered 503 busy after waiting 10 s "
+        check(len(good) == 70 and slow <= 2.0,
+              "W: the 70 admin requests are answered 200 within 2 s while the poll waits "
               "(%d of %d; the slowest in %.1f s; %s)"
-              % (len(busy), len(results), slow,
+              % (len(good), len(results), slow,
                  sorted(set((r[0], r[1].strip()[:40]) for r in results), key=str)[:4]))
         note("W: admin requests answered after %.1f s of the stuck main loop"
              % (time.monotonic() - t0))
     finally:
         if proc.poll() is None:
-            # the main loop answers SIGTERM once rt's poll gave up
+            # SIGTERM aborts rt's poll at once
+            t1 = time.monotonic()
             ok = base.stop(proc, seconds=20)
-            check(ok and proc.returncode == 0,
-                  "W: SIGTERM stops it once the poll gave up (exit %s)" % proc.returncode)
+            took = time.monotonic() - t1
+            check(ok and proc.returncode == 0 and took <= 2.0,
+                  "W: SIGTERM stops it within 2 s while the poll waits (%.2f s, exit %s)"
+                  % (took, proc.returncode))
         log.close()
         hang.close()
         sanitizer_clean(os.path.join(d, "stuck.log"), "W")
