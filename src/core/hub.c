@@ -130,6 +130,14 @@ struct cc_version cc_hub_field_version(struct cc_hub *h, const struct cc_observa
 		.rank = h->cfg->systems[o->system].rank,
 		.rv = o->rv,
 	};
+	/*
+	 * A change cannot be newer than the moment it was seen: a record that
+	 * claims a time to come (a wrong clock, a bad answer) would otherwise win
+	 * every later conflict. Beyond the clock uncertainty it is taken as now.
+	 */
+	int64_t latest = cc_hub_now(h) + h->cfg->clock_uncertainty_ms;
+	if (v.t_ms > latest)
+		v.t_ms = latest;
 	return v;
 }
 

@@ -64,6 +64,7 @@ struct cc_hub_stats {
 	uint64_t dead_letters;
 	uint64_t polls;
 	uint64_t poll_failures;
+	uint64_t cursor_resets;  /* cursors found in their system's future, taken back */
 	uint64_t requests[CC_MAX_SYSTEMS]; /* API budget, every request counted */
 	uint64_t polls_of[CC_MAX_SYSTEMS]; /* polls per system */
 };

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #define MAX_PAGES_PER_POLL 1000
+/* How far past the system's now a cursor may be before it is taken back. */
+#define FUTURE_SLACK_S 60
 
 
 static int save_state(struct cc_hub *h, int system)
@@ -88,6 +90,18 @@ int cc_hub_poll(struct cc_hub *h, int system)
 	const struct cc_system_def *sd = &h->cfg->systems[system];
 	struct cc_connector *cn = &h->conn[system];
 	int64_t started = cc_hub_now(h);
+	/*
+	 * A cursor in the system's future (its clock went back, or an answer
+	 * claimed a time to come before this rule existed) would hide every
+	 * later change: it starts again from the system's now.
+	 */
+	if (rt->state.has_cursor && cc_offset_known(&rt->state.offset)) {
+		int64_t remote_now = (started + cc_offset_estimate(&rt->state.offset)) / 1000;
+		if (rt->state.cursor_mtime_s > remote_now + FUTURE_SLACK_S) {
+			rt->state.cursor_mtime_s = remote_now;
+			h->stats.cursor_resets++;
+		}
+	}
 	/* No cursor yet: everything the system holds (first start). */
 	int64_t since = rt->state.has_cursor ? rt->state.cursor_mtime_s - sd->poll_overlap_s
 	                                     : INT64_MIN;
@@ -175,6 +189,9 @@ int cc_hub_poll(struct cc_hub *h, int system)
 		int64_t settled = remote_now_s - (sd->search_lag_ms + 999) / 1000 - 1;
 		if (settled > newest)
 			newest = settled;
+		/* a record claiming a time to come never takes the cursor past now */
+		if (newest > remote_now_s)
+			newest = remote_now_s;
 	}
 	if (newest != INT64_MIN) {
 		rt->state.cursor_mtime_s = newest;

@@ -1674,6 +1674,66 @@ static void test_stopping_starts_nothing(void **state)
 	assert_string_equal(val(&w->fk[B], 0, F_TITLE), "edit before the stop");
 }
 
+#define YEAR_9999_S 253402300799LL
+
+/*
+ * A record that claims to have changed in the year 9999 (a wrong clock, a
+ * bad answer): the cursor still stops at the system's now, so a change made
+ * after it is listed, and its value does not win every later conflict.
+ */
+static void test_future_record_neither_moves_cursor_nor_wins(void **state)
+{
+	struct world *w = *state;
+	establish(w);
+	struct fake_rec *r = find_rec(&w->fk[A], "A-1");
+	bump(&w->fk[A], r);
+	xset(&r->val[F_TITLE], "from the future");
+	r->mtime_s = r->fmtime[F_TITLE] = YEAR_9999_S;
+	poll(w, A);
+	int64_t remote_now = remote_now_s(&w->fk[A]);
+	assert_true(cursor_of(w, A) <= remote_now);
+	deliver(w, B);
+	assert_string_equal(val(&w->fk[B], 0, F_TITLE), "from the future");
+	/* a person's later edit elsewhere wins over the time to come */
+	advance(w, 5000);
+	person_edit(&w->fk[B], "B-1", F_TITLE, "a real later edit");
+	poll(w, B);
+	deliver(w, A);
+	assert_string_equal(val(&w->fk[A], 0, F_TITLE), "a real later edit");
+	/* and a new record in A, raised now, is still listed */
+	person_new(&w->fk[A], "Raised after the future", "New", "low");
+	advance(w, 1000);
+	poll(w, A);
+	struct cc_case c;
+	load_case(w, 2, &c);
+	assert_string_equal(c.f[F_TITLE].value, "Raised after the future");
+	cc_case_clear(&c);
+}
+
+/* A cursor found in its system's future is taken back to the system's now. */
+static void test_future_cursor_taken_back(void **state)
+{
+	struct world *w = *state;
+	establish(w);
+	struct cc_system_state st;
+	assert_int_equal(w->st.ops->system_state_load(w->st.self, A, &st), CC_EOK);
+	st.cursor_mtime_s = YEAR_9999_S;
+	assert_int_equal(w->st.ops->begin(w->st.self), CC_EOK);
+	assert_int_equal(w->st.ops->system_state_save(w->st.self, A, &st), CC_EOK);
+	assert_int_equal(w->st.ops->commit(w->st.self), CC_EOK);
+	cc_hub_destroy(w->hub);
+	struct cc_hub_env env = { .now_ms = env_now, .random = env_random, .on_audit = env_audit,
+		                  .stopping = env_stopping, .redact = env_redact, .ctx = w };
+	assert_int_equal(cc_hub_create(&w->hub, &w->cfg, &w->st, w->conn, &env), CC_EOK);
+	advance(w, 2000);
+	person_edit(&w->fk[A], "A-1", F_TITLE, "seen despite the cursor");
+	poll(w, A);
+	assert_int_equal(stats(w)->cursor_resets, 1);
+	assert_true(cursor_of(w, A) <= remote_now_s(&w->fk[A]));
+	deliver(w, B);
+	assert_string_equal(val(&w->fk[B], 0, F_TITLE), "seen despite the cursor");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1708,6 +1768,8 @@ int main(void)
 		T(test_failed_polls_back_off_and_open_breaker),
 		T(test_failure_reason_redacted),
 		T(test_stopping_starts_nothing),
+		T(test_future_record_neither_moves_cursor_nor_wins),
+		T(test_future_cursor_taken_back),
 		T(test_webhook_body_ingested),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
