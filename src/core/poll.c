@@ -60,26 +60,24 @@ int64_t cc_hub_next_poll(const struct cc_hub *h, int system)
 }
 
 /*
- * A failed poll: the next one waits the interval doubled per failure in a
- * row ("equal jitter": half fixed, half random), up to the larger of the
- * interval and CC_POLL_BACKOFF_MAX_MS, and the breaker counts it.
+ * A failed poll: after the nth failure in a row the next poll waits the
+ * interval times 2^n, "equal jitter" (half fixed, half random), up to the
+ * larger of the interval and CC_POLL_BACKOFF_MAX_MS; the breaker counts it.
  */
 static void poll_failed(struct cc_hub *h, int system, int64_t started)
 {
 	struct sys_runtime *rt = &h->sys[system];
 	int64_t interval = h->cfg->systems[system].poll_interval_ms;
 	int64_t cap = interval > CC_POLL_BACKOFF_MAX_MS ? interval : CC_POLL_BACKOFF_MAX_MS;
+	h->stats.poll_failures++;
+	rt->poll_failures++;
 	int64_t d = interval > 0 ? interval : 1000;
 	for (int i = 0; i < rt->poll_failures && d < cap; i++)
 		d *= 2;
 	if (d > cap)
 		d = cap;
-	if (rt->poll_failures > 0) {
-		int64_t half = d / 2;
-		d = half + (int64_t)(h->env.random(h->env.ctx) % (uint64_t)(half + 1));
-	}
-	h->stats.poll_failures++;
-	rt->poll_failures++;
+	int64_t half = d / 2;
+	d = half + (int64_t)(h->env.random(h->env.ctx) % (uint64_t)(half + 1));
 	rt->next_poll_ms = started + d;
 	cc_hub_breaker_failure(h, system, rt->poll_failures);
 }
