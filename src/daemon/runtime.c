@@ -12,6 +12,7 @@
 #include "daemon/runtime.h"
 
 #include "config/config_file.h"
+#include "connectors/registry.h"
 #include "daemon/connect.h"
 #include "daemon/control.h"
 #include "core/hub.h"
@@ -159,7 +160,7 @@ static void close_parts(struct cc_runtime *rt)
 /* Loads the configuration and builds connectors and hub on the open store. */
 static int open_parts(struct cc_runtime *rt, char *err, size_t errlen)
 {
-	int rc = cc_config_file_load(&rt->fc, rt->path, err, errlen);
+	int rc = cc_config_file_load_kinds(&rt->fc, rt->path, cc_connector_kinds(), err, errlen);
 	if (rc)
 		return 2;
 	/* Systems with a correlation field get the case id in every linked
@@ -678,7 +679,8 @@ int cc_runtime_serve(struct cc_runtime *rt)
 			reload_requested = 0;
 			char err[512];
 			struct cc_file_config *probe = NULL;
-			if (cc_config_file_load(&probe, rt->path, err, sizeof(err))) {
+			if (cc_config_file_load_kinds(&probe, rt->path, cc_connector_kinds(), err,
+			                              sizeof(err))) {
 				logf_(rt, "ERROR", "reload refused, keeping the running configuration: %s", err);
 			} else {
 				cc_config_file_free(probe);
