@@ -1754,8 +1754,8 @@ static int expand_alias(struct expansion *x, struct fy_node *n, int depth, uint6
 		            name);
 	/* YAML wants the anchor first; libfyaml would leave such an alias unexpanded. */
 	int al, ac, tl, tc;
-	if (node_mark(n, &al, &ac, 0) && node_mark(t, &tl, &tc, 0) &&
-	    (tl > al || (tl == al && tc > ac)))
+	node_pos(t, &tl, &tc); /* an empty collection: the key that holds it */
+	if (node_mark(n, &al, &ac, 0) && (tl > al || (tl == al && tc > ac)))
 		return fail(p, n, "alias '*%s' comes before its anchor '&%s'", name, name);
 	size_t i;
 	for (i = 0; i < x->nmemo; i++)
@@ -1916,9 +1916,46 @@ static int read_config(const char *path, char **out, size_t *outlen, char *err, 
 }
 
 /*
- * UTF-8 only: a UTF-16 byte order mark, or a NUL byte anywhere (UTF-16
- * without a mark, UTF-32, a binary file), is refused before libfyaml,
- * which would see an empty file. A UTF-8 byte order mark is fine.
+ * The length of the valid UTF-8 sequence at s (n bytes left), or 0:
+ * no overlong forms, no surrogates, nothing above U+10FFFF.
+ */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	if (s[0] < 0x80)
+		return 1;
+	size_t len;
+	unsigned char lo = 0x80, hi = 0xbf;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		if (s[0] == 0xe0)
+			lo = 0xa0;
+		else if (s[0] == 0xed)
+			hi = 0x9f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		if (s[0] == 0xf0)
+			lo = 0x90;
+		else if (s[0] == 0xf4)
+			hi = 0x8f;
+	} else {
+		return 0;
+	}
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+/*
+ * UTF-8 only: a UTF-16 byte order mark, a NUL byte anywhere (UTF-16
+ * without a mark, UTF-32, a binary file) or bytes that are not UTF-8 are
+ * refused before libfyaml sees them: it would call such a file empty, and
+ * libfyaml 0.7.12 loops forever on a directive line (`%...`) that holds
+ * bytes that are not UTF-8. A UTF-8 byte order mark is fine.
  */
 static int check_encoding(const char *name, const char *text, size_t len, char *err,
                           size_t errlen)
@@ -1928,17 +1965,25 @@ static int check_encoding(const char *name, const char *text, size_t len, char *
 		snprintf(err, errlen, "%s:1:1: the file is UTF-16; save it as UTF-8", name);
 		return CC_EINVAL;
 	}
-	const char *nul = memchr(text, '\0', len);
-	if (nul) {
-		int line = 1, col = 1;
-		for (const char *q = text; q < nul; q++, col++)
-			if (*q == '\n') {
-				line++;
-				col = 0;
-			}
-		snprintf(err, errlen, "%s:%d:%d: the file holds a NUL byte at line %d (is it "
-		         "UTF-16?); save it as UTF-8", name, line, col, line);
-		return CC_EINVAL;
+	int line = 1, col = 1;
+	for (size_t i = 0; i < len;) {
+		if (u[i] == '\0') {
+			snprintf(err, errlen, "%s:%d:%d: the file holds a NUL byte at line %d (is it "
+			         "UTF-16?); save it as UTF-8", name, line, col, line);
+			return CC_EINVAL;
+		}
+		size_t n = utf8_seq(u + i, len - i);
+		if (n == 0) {
+			snprintf(err, errlen, "%s:%d:%d: the file is not UTF-8 (byte 0x%02X at line %d); "
+			         "save it as UTF-8", name, line, col, u[i], line);
+			return CC_EINVAL;
+		}
+		if (u[i] == '\n') {
+			line++;
+			col = 0;
+		}
+		i += n;
+		col++;
 	}
 	return 0;
 }

@@ -749,6 +749,7 @@ static void test_alias_bomb(void **state)
 	expect_error("a: &a {b: [*a]}\n", 1, 12, "alias '*a' lies inside its own anchor");
 	expect_error("a: *nowhere\n", 1, 4, "alias '*nowhere' names no anchor");
 	expect_error("a: *x\nb: &x 1\n", 1, 4, "alias '*x' comes before its anchor '&x'");
+	expect_error("fields: *f\nsystems: &f []\n", 1, 9, "alias '*f' comes before its anchor");
 
 	/* nesting: each level of aliases adds its anchor's depth */
 	char deep[4096];
@@ -986,6 +987,15 @@ static void expect_bytes_error(const char *data, size_t len, const char *pos, co
 		fail_msg("got   '%s'\nwanted '%s...%s'", err, prefix, want);
 }
 
+static void on_alarm(int sig)
+{
+	(void)sig;
+	static const char msg[] = "test_config_file: a load hung (SIGALRM)\n";
+	if (write(2, msg, sizeof(msg) - 1) < 0)
+		_exit(3);
+	_exit(2);
+}
+
 /* 7. UTF-16 and NUL bytes are named as such, not "empty"; UTF-8's BOM is fine. */
 static void test_encoding(void **state)
 {
@@ -999,25 +1009,31 @@ static void test_encoding(void **state)
 	                   "the file holds a NUL byte at line 3 (is it UTF-16?); save it as UTF-8");
 	static const char nobom[] = "f\0i\0e\0l\0d\0s\0";
 	expect_bytes_error(nobom, sizeof(nobom) - 1, ":1:2: ", "holds a NUL byte at line 1");
+	/* not UTF-8: Latin-1, a lone continuation byte, an overlong '/', a
+	 * surrogate, and the directive that made libfyaml 0.7.12 loop forever
+	 * (found by tests/fuzz/fuzz_config.c) */
+	signal(SIGALRM, on_alarm);
+	alarm(10);
+	static const char latin1[] = "store: memory\nfields: [{name: caf\xe9}]\n";
+	expect_bytes_error(latin1, sizeof(latin1) - 1, ":2:20: ",
+	                   "the file is not UTF-8 (byte 0xE9 at line 2); save it as UTF-8");
+	expect_bytes_error("a: \x80\n", 4, ":1:4: ", "not UTF-8 (byte 0x80 at line 1)");
+	expect_bytes_error("a: \xc0\xaf\n", 6, ":1:4: ", "not UTF-8 (byte 0xC0 at line 1)");
+	expect_bytes_error("a: \xed\xa0\x80\n", 7, ":1:4: ", "not UTF-8 (byte 0xED at line 1)");
+	expect_bytes_error("%m \xe1", 4, ":1:4: ", "not UTF-8 (byte 0xE1 at line 1)");
+	alarm(0);
 	char yaml[1024];
 	int n = snprintf(yaml, sizeof(yaml), "\xef\xbb\xbf" FIELDS SYS_A "    fields: {title: t}\n"
-	                 SYS_B);
+	                 SYS_B "    settings: {queue: \"Caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8e\xab\"}\n");
 	const char *path = write_bytes("bom.yaml", yaml, (size_t)n);
 	struct cc_file_config *c = NULL;
 	char err[1024];
 	if (cc_config_file_load(&c, path, err, sizeof(err)))
 		fail_msg("%s", err);
 	assert_int_equal(c->engine.nfields, 2);
+	assert_string_equal(cc_config_file_setting(c, 1, "queue"),
+	                    "Caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8e\xab");
 	cc_config_file_free(c);
-}
-
-static void on_alarm(int sig)
-{
-	(void)sig;
-	static const char msg[] = "test_config_file: a load hung (SIGALRM)\n";
-	if (write(2, msg, sizeof(msg) - 1) < 0)
-		_exit(3);
-	_exit(2);
 }
 
 /* 8. {file: PATH} reads regular files only, and never waits on a FIFO. */
