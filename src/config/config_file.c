@@ -1687,6 +1687,84 @@ static int parse_root(struct parser *p)
 }
 
 /* ------------------------------------------------------------------------
+ * Duplicate keys, found by sorting each mapping's keys.
+ */
+
+struct key_ref {
+	const char *s;
+	size_t len;
+	size_t index;              /* position in the mapping */
+	struct fy_node *node;
+};
+
+static int key_ref_cmp(const void *a, const void *b)
+{
+	const struct key_ref *x = a, *y = b;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	int c = memcmp(x->s, y->s, x->len);
+	if (c)
+		return c;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/*
+ * A key written twice in a mapping is an error at the second one. Keys
+ * compare by their text, as the walk looks them up; an alias or a
+ * collection as a key is left to the walk (the schema has none).
+ */
+static int check_duplicates(struct parser *p, struct fy_node *n, int depth)
+{
+	if (!n || depth > CC_CONFIG_DEPTH_MAX + 1)
+		return 0;
+	void *it = NULL;
+	if (fy_node_get_type(n) == FYNT_SEQUENCE) {
+		struct fy_node *item;
+		while ((item = fy_node_sequence_iterate(n, &it)))
+			if (check_duplicates(p, item, depth + 1))
+				return CC_EINVAL;
+		return 0;
+	}
+	if (fy_node_get_type(n) != FYNT_MAPPING)
+		return 0;
+	size_t count = (size_t)fy_node_mapping_item_count(n);
+	struct key_ref *keys = count > 1 ? calloc(count, sizeof(*keys)) : NULL;
+	if (count > 1 && !keys)
+		return oom(p);
+	size_t nkeys = 0, index = 0;
+	struct fy_node_pair *pr;
+	while ((pr = fy_node_mapping_iterate(n, &it))) {
+		struct fy_node *k = fy_node_pair_key(pr);
+		if (check_duplicates(p, k, depth + 1) ||
+		    check_duplicates(p, fy_node_pair_value(pr), depth + 1)) {
+			free(keys);
+			return CC_EINVAL;
+		}
+		size_t len;
+		const char *s = k && fy_node_get_type(k) == FYNT_SCALAR && !fy_node_is_alias(k)
+		                    ? fy_node_get_scalar(k, &len) : NULL;
+		if (keys && s && nkeys < count)
+			keys[nkeys++] = (struct key_ref){ s, len, index, k };
+		index++;
+	}
+	int rc = 0;
+	if (nkeys > 1) {
+		qsort(keys, nkeys, sizeof(*keys), key_ref_cmp);
+		struct key_ref *dup = NULL;
+		for (size_t i = 1; i < nkeys; i++)
+			if (keys[i].len == keys[i - 1].len &&
+			    memcmp(keys[i].s, keys[i - 1].s, keys[i].len) == 0 &&
+			    (!dup || keys[i].index < dup->index))
+				dup = &keys[i];
+		if (dup)
+			rc = fail(p, dup->node, "duplicate key '%.*s'", (int)(dup->len < 64 ? dup->len : 64),
+			          dup->s);
+	}
+	free(keys);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------
  * Aliases: counted and expanded on paper before libfyaml expands them.
  *
  * libfyaml's resolution copies the anchored node at each alias, so nine
@@ -2023,9 +2101,12 @@ static bool yaml_error(struct yaml *y, const char *name, char *err, size_t errle
 /*
  * Parses text into one unresolved document (aliases are left as they are
  * written). A second document in the stream is an error at its start.
+ * With `dup_keys` libfyaml does not look for duplicate keys: its search
+ * compares each key of a mapping with every other, minutes for one large
+ * mapping, so check_duplicates() does it instead.
  */
 static int yaml_open(struct yaml *y, const char *name, const char *text, size_t len,
-                     char *err, size_t errlen)
+                     bool dup_keys, char *err, size_t errlen)
 {
 	struct fy_diag_cfg dcfg;
 	fy_diag_cfg_default(&dcfg);
@@ -2038,7 +2119,7 @@ static int yaml_open(struct yaml *y, const char *name, const char *text, size_t 
 	}
 	fy_diag_set_collect_errors(y->diag, true);
 	struct fy_parse_cfg pcfg = {
-		.flags = FYPCF_QUIET | FYPCF_JSON_NONE,
+		.flags = FYPCF_QUIET | FYPCF_JSON_NONE | (dup_keys ? FYPCF_ALLOW_DUPLICATE_KEYS : 0),
 		.diag = y->diag,
 	};
 	y->parser = fy_parser_create(&pcfg);
@@ -2096,7 +2177,7 @@ int cc_config_file_load_text(struct cc_file_config **out, const char *name, cons
 	rc = check_encoding(name, text, len, err, errlen);
 	if (rc)
 		return rc;
-	rc = yaml_open(&y, name, text, len, err, errlen);
+	rc = yaml_open(&y, name, text, len, true, err, errlen);
 	if (rc)
 		goto out;
 	arena = calloc(1, sizeof(*arena));
@@ -2120,9 +2201,23 @@ int cc_config_file_load_text(struct cc_file_config **out, const char *name, cons
 		rc = CC_EINVAL;
 		goto out;
 	}
-	size_t aliases;
-	rc = check_aliases(&p, p.root, &aliases);
+	size_t aliases = 0;
+	rc = check_duplicates(&p, p.root, 0);
+	if (rc == 0)
+		rc = check_aliases(&p, p.root, &aliases);
 	if (rc == 0 && aliases) {
+		/*
+		 * Merge keys need libfyaml's duplicate keys check: keys written
+		 * in a mapping win over the merged ones only then. Parsed again
+		 * with it, bounded now: the aliases' limits bound the size.
+		 */
+		yaml_close(&y);
+		memset(&y, 0, sizeof(y));
+		rc = yaml_open(&y, name, text, len, false, err, errlen);
+		if (rc) {
+			p.failed = true;
+			goto out;
+		}
 		if (fy_document_resolve(y.doc) != 0) {
 			if (!yaml_error(&y, name, err, errlen))
 				snprintf(err, errlen, "%s:1:1: invalid YAML: the aliases cannot be resolved",
