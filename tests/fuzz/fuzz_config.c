@@ -20,6 +20,13 @@
  * {file: PATH} finds that file or nothing. An absolute {file: PATH} is
  * read as the loader reads any: regular files only (a FIFO or a device is
  * refused without a read, so nothing hangs), 64 KiB at most.
+ *
+ * One leak is hidden from LeakSanitizer: libfyaml 0.7.12 loses the chunk
+ * list that it grows with realloc() while it formats a scalar made of many
+ * pieces, such as a single-quoted scalar with twenty '' escapes (corpus
+ * file libfyaml-leak-quotes.yaml). The leak is libfyaml's, a few KiB at
+ * most per scalar and per load. The loader never calls realloc(), so
+ * suppressing the leaks that realloc() allocated hides nothing of ours.
  */
 #include "config/config_file.h"
 
@@ -31,6 +38,12 @@
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+const char *__lsan_default_suppressions(void);
+
+const char *__lsan_default_suppressions(void)
+{
+	return "leak:__interceptor_realloc\n";
+}
 
 static char name[300];
 
