@@ -1,12 +1,18 @@
 /*
  * The YAML configuration file (see config_file.h and docs/configuration.md).
  *
- * The file is parsed into a libfyaml document, then walked once: every key
- * is checked against the keys known at its place, every value against its
- * type, and every name that refers to something (an owner, a routed field,
- * a canonical field in a system's mapping) is resolved. The first problem
- * found stops the load and is reported as "FILE:LINE:COLUMN: message",
- * pointing at the key or value at fault. What is kept is copied into an
+ * The file may be hostile, so before libfyaml builds anything from it the
+ * text must be UTF-8 and at most CC_CONFIG_FILE_MAX bytes; it is parsed
+ * into one document with its aliases unexpanded, keys written twice are
+ * found by sorting, and the aliases are expanded only when what they would
+ * build stays within the limits of config_file.h (see "Aliases" below).
+ *
+ * The document is then walked once: every key is checked against the
+ * keys known at its place, every value against its type, and every name
+ * that refers to something (an owner, a routed field, a canonical field in
+ * a system's mapping) is resolved. The first problem found stops the load
+ * and is reported as "FILE:LINE:COLUMN: message", pointing at the key or
+ * value at fault. What is kept is copied into an
  * arena owned by the result, so the document is released before returning.
  *
  * Secrets are read from the environment or from a file; the code below
