@@ -1,12 +1,18 @@
 /*
  * The YAML configuration file (see config_file.h and docs/configuration.md).
  *
- * The file is parsed into a libfyaml document, then walked once: every key
- * is checked against the keys known at its place, every value against its
- * type, and every name that refers to something (an owner, a routed field,
- * a canonical field in a system's mapping) is resolved. The first problem
- * found stops the load and is reported as "FILE:LINE:COLUMN: message",
- * pointing at the key or value at fault. What is kept is copied into an
+ * The file may be hostile, so before libfyaml builds anything from it the
+ * text must be UTF-8 and at most CC_CONFIG_FILE_MAX bytes; it is parsed
+ * into one document with its aliases unexpanded, keys written twice are
+ * found by sorting, and the aliases are expanded only when what they would
+ * build stays within the limits of config_file.h (see "Aliases" below).
+ *
+ * The document is then walked once: every key is checked against the
+ * keys known at its place, every value against its type, and every name
+ * that refers to something (an owner, a routed field, a canonical field in
+ * a system's mapping) is resolved. The first problem found stops the load
+ * and is reported as "FILE:LINE:COLUMN: message", pointing at the key or
+ * value at fault. What is kept is copied into an
  * arena owned by the result, so the document is released before returning.
  *
  * Secrets are read from the environment or from a file; the code below
@@ -18,12 +24,16 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libfyaml.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------------------
  * The arena: a list of blocks, wiped and freed together.
@@ -93,7 +103,8 @@ static void arena_destroy(struct cc_arena *a)
  */
 
 struct parser {
-	const char *path;
+	const char *path;          /* what messages call the file */
+	const char *const *kinds;  /* the known connector kinds; NULL: any */
 	char *err;
 	size_t errlen;
 	bool failed;
@@ -137,6 +148,9 @@ static bool node_mark(struct fy_node *n, int *line, int *col, int depth)
 			return false;
 		*line = m->line + 1;
 		*col = m->column + 1;
+		/* an alias's token starts after its '*' */
+		if (fy_node_is_alias(n) && *col > 1)
+			(*col)--;
 		return true;
 	}
 	case FYNT_MAPPING: {
@@ -234,9 +248,8 @@ static size_t edit_distance(const char *a, const char *b)
 	return d[la][lb];
 }
 
-/* Fills buf with " (did you mean 'X'?)" when a candidate is close, else "". */
-static const char *suggest(char *buf, size_t len, const char *name,
-                           const char *const *cands, size_t ncands)
+/* The candidate close enough to name to be what was meant, or NULL. */
+static const char *nearest(const char *name, const char *const *cands, size_t ncands)
 {
 	const char *best = NULL;
 	size_t bestd = SIZE_MAX;
@@ -250,8 +263,16 @@ static const char *suggest(char *buf, size_t len, const char *name,
 		}
 	}
 	size_t limit = strlen(name) <= 4 ? 1 : strlen(name) <= 8 ? 2 : 3;
+	return best && bestd <= limit ? best : NULL;
+}
+
+/* Fills buf with " (did you mean 'X'?)" when a candidate is close, else "". */
+static const char *suggest(char *buf, size_t len, const char *name,
+                           const char *const *cands, size_t ncands)
+{
+	const char *best = nearest(name, cands, ncands);
 	buf[0] = '\0';
-	if (best && bestd <= limit)
+	if (best)
 		snprintf(buf, len, " (did you mean '%s'?)", best);
 	return buf;
 }
@@ -399,12 +420,16 @@ static int get_str(struct parser *p, struct ent e, const char *what, bool allow_
 	return 0;
 }
 
-/* A name: letters, digits, '_', '-', '.'. */
+/* A name: letters, digits, '_', '-', '.'; at most CC_CONFIG_NAME_MAX bytes. */
 static int get_name(struct parser *p, struct ent e, const char *what, const char **out)
 {
 	int rc = get_str(p, e, what, false, out);
 	if (rc)
 		return rc;
+	size_t len = strlen(*out);
+	if (len > CC_CONFIG_NAME_MAX)
+		return fail(p, at(e), "%s '%.*s...' is %zu bytes long: at most %d are allowed",
+		            what, 24, *out, len, CC_CONFIG_NAME_MAX);
 	for (const char *s = *out; *s; s++)
 		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' && *s != '.')
 			return fail(p, at(e), "%s '%s' may hold only letters, digits, '_', '-' and '.'",
@@ -510,6 +535,52 @@ big:
 	return fail(p, e.v, "%s '%s' is too long", what, buf);
 }
 
+#define SECOND (1000LL)
+#define MINUTE (60 * SECOND)
+#define HOUR (60 * MINUTE)
+
+/* ms in the largest units that divide it: 90000 -> "1m30s", 0 -> "0". */
+static const char *fmt_ms(char *buf, size_t len, int64_t ms)
+{
+	static const struct { int64_t ms; const char *unit; } units[] = {
+		{ HOUR, "h" }, { MINUTE, "m" }, { SECOND, "s" }, { 1, "ms" },
+	};
+	size_t used = 0;
+	snprintf(buf, len, "0");
+	for (size_t i = 0; i < 4 && ms > 0 && used < len; i++) {
+		if (ms < units[i].ms)
+			continue;
+		int n = snprintf(buf + used, len - used, "%lld%s", (long long)(ms / units[i].ms),
+		                 units[i].unit);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+		ms %= units[i].ms;
+	}
+	return buf;
+}
+
+/*
+ * A duration that must lie between lo and hi milliseconds: the ranges are
+ * in docs/configuration.md. They keep out values that would do harm: a
+ * busy loop (a poll every millisecond), or a wait of years that amounts
+ * to never.
+ */
+static int get_duration_in(struct parser *p, struct ent e, const char *what, int64_t lo,
+                           int64_t hi, int64_t *out_ms)
+{
+	int64_t v = 0;
+	if (get_duration(p, e, what, &v))
+		return CC_EINVAL;
+	if (v < lo || v > hi) {
+		char a[32], b[32], c[32];
+		return fail(p, e.v, "%s must lie between %s and %s, not %s", what,
+		            fmt_ms(a, sizeof(a), lo), fmt_ms(b, sizeof(b), hi), fmt_ms(c, sizeof(c), v));
+	}
+	*out_ms = v;
+	return 0;
+}
+
 /* ------------------------------------------------------------------------
  * Values that may come from the environment or a file; secrets must.
  */
@@ -524,17 +595,54 @@ static void trim(const char **s, size_t *len)
 		(*len)--;
 }
 
-#define SECRET_FILE_MAX 65536
+/* What a file that is not a regular file is, for messages. */
+static const char *file_type(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISCHR(m) || S_ISBLK(m))
+		return "a device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "not a regular file";
+}
 
-/* Reads a {file: PATH} value: a path relative to the configuration
- * file's folder, its content trimmed. Never reports the content. */
+/*
+ * Reads at most max bytes of fd into buf (max + 1 bytes long, so that one
+ * byte more tells a file that is too long). Returns the count, or -1 with
+ * errno set. A read that would block ends with EAGAIN.
+ */
+static ssize_t read_bounded(int fd, char *buf, size_t max)
+{
+	size_t n = 0;
+	while (n <= max) {
+		ssize_t r = read(fd, buf + n, max + 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	return (ssize_t)n;
+}
+
+/*
+ * Reads a {file: PATH} value: a path relative to the configuration
+ * file's folder, its content trimmed. Only a regular file is read: a
+ * FIFO, a device or a directory is refused before any read, so that
+ * loading never waits. Never reports the content.
+ */
 static int read_value_file(struct parser *p, struct fy_node *at_node, const char *file,
                            const char *what, const char **out)
 {
 	int rc = 0;
 	char *full = NULL;
 	char *buf = NULL;
-	FILE *f = NULL;
+	int fd = -1;
 	const char *slash = strrchr(p->path, '/');
 	if (file[0] != '/' && slash) {
 		size_t dl = (size_t)(slash - p->path);
@@ -546,24 +654,37 @@ static int read_value_file(struct parser *p, struct fy_node *at_node, const char
 		strcpy(full + dl + 1, file);
 	}
 	const char *open_path = full ? full : file;
-	f = fopen(open_path, "rb");
-	if (!f) {
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer */
+	fd = open(open_path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
 		rc = fail(p, at_node, "%s: cannot read file %s: %s", what, open_path, strerror(errno));
 		goto out;
 	}
-	buf = malloc(SECRET_FILE_MAX + 1);
+	if (!S_ISREG(st.st_mode)) {
+		rc = fail(p, at_node, "%s: %s is %s: {file: PATH} reads a regular file only", what,
+		          open_path, file_type(st.st_mode));
+		goto out;
+	}
+	if (st.st_size > CC_CONFIG_VALUE_FILE_MAX) {
+		rc = fail(p, at_node, "%s: file %s is larger than %d bytes", what, open_path,
+		          CC_CONFIG_VALUE_FILE_MAX);
+		goto out;
+	}
+	buf = malloc(CC_CONFIG_VALUE_FILE_MAX + 1);
 	if (!buf) {
 		rc = oom(p);
 		goto out;
 	}
-	size_t n = fread(buf, 1, SECRET_FILE_MAX + 1, f);
-	if (ferror(f)) {
+	ssize_t got = read_bounded(fd, buf, CC_CONFIG_VALUE_FILE_MAX);
+	if (got < 0) {
 		rc = fail(p, at_node, "%s: cannot read file %s: %s", what, open_path, strerror(errno));
 		goto out;
 	}
-	if (n > SECRET_FILE_MAX) {
+	size_t n = (size_t)got;
+	if (n > CC_CONFIG_VALUE_FILE_MAX) {
 		rc = fail(p, at_node, "%s: file %s is larger than %d bytes", what, open_path,
-		          SECRET_FILE_MAX);
+		          CC_CONFIG_VALUE_FILE_MAX);
 		goto out;
 	}
 	const char *s = buf;
@@ -584,11 +705,11 @@ static int read_value_file(struct parser *p, struct fy_node *at_node, const char
 	*out = d;
 out:
 	if (buf) {
-		explicit_bzero(buf, SECRET_FILE_MAX + 1);
+		explicit_bzero(buf, CC_CONFIG_VALUE_FILE_MAX + 1);
 		free(buf);
 	}
-	if (f)
-		fclose(f);
+	if (fd >= 0)
+		close(fd);
 	free(full);
 	return rc;
 }
@@ -1113,6 +1234,120 @@ static int parse_routes(struct parser *p, struct ent e, size_t s)
 	return 0;
 }
 
+/*
+ * How a message names a url: with its value when it was written inline
+ * and is safe to show, else by where it came from. A value that holds a
+ * user:password@ part or a control character is never shown.
+ */
+static const char *url_label(char *buf, size_t len, const struct cc_sourced *u, bool show)
+{
+	if (u->source == CC_SRC_ENV)
+		snprintf(buf, len, "url (from environment variable %s)", u->from);
+	else if (u->source == CC_SRC_FILE)
+		snprintf(buf, len, "url (from file %s)", u->from);
+	else if (show)
+		snprintf(buf, len, "url '%.200s'", u->value);
+	else
+		snprintf(buf, len, "url");
+	return buf;
+}
+
+/*
+ * A system's url: http:// or https://, a host (a name, an IPv4 address or
+ * an [IPv6] address), an optional :PORT and an optional /PATH. No
+ * user:password@ (the secret belongs in `token`), no query or fragment,
+ * no blank or control character. The check is on the value as resolved
+ * from {env:} or {file:}.
+ */
+static int check_url(struct parser *p, struct ent e, const struct cc_sourced *u)
+{
+	const char *v = u->value;
+	char label[300];
+	for (const unsigned char *q = (const unsigned char *)v; *q; q++)
+		if (*q <= ' ' || *q == 0x7f)
+			return fail(p, at(e), "%s holds a blank or a control character",
+			            url_label(label, sizeof(label), u, false));
+	/* an '@' may be the end of a password: such a value is never shown */
+	bool show = !strchr(v, '@');
+	size_t skip;
+	if (strncasecmp(v, "http://", 7) == 0)
+		skip = 7;
+	else if (strncasecmp(v, "https://", 8) == 0)
+		skip = 8;
+	else
+		return fail(p, at(e), "%s must begin with http:// or https://",
+		            url_label(label, sizeof(label), u, show));
+	const char *host = v + skip;
+	const char *end = host + strcspn(host, "/?#");
+	const char *atsign = memchr(host, '@', (size_t)(end - host));
+	if (atsign)
+		return fail(p, at(e), "%s holds a user name or password (user:password@); "
+		            "write the secret in token: {env: NAME} or {file: PATH} instead",
+		            url_label(label, sizeof(label), u, false));
+	if (strpbrk(host, "?#"))
+		return fail(p, at(e), "%s must not hold a query (?) or a fragment (#)",
+		            url_label(label, sizeof(label), u, show));
+	const char *port = NULL;
+	const char *q = host;
+	if (*q == '[') {
+		/* [IPv6] */
+		q++;
+		while (q < end && (isxdigit((unsigned char)*q) || *q == ':' || *q == '.'))
+			q++;
+		if (q == host + 1 || q >= end || *q != ']')
+			return fail(p, at(e), "%s has a bad [IPv6] host",
+			            url_label(label, sizeof(label), u, show));
+		q++;
+	} else {
+		while (q < end && (isalnum((unsigned char)*q) || *q == '-' || *q == '.' || *q == '_' ||
+		                   *q == '~' || *q == '%' || (unsigned char)*q >= 0x80))
+			q++;
+		if (q == host)
+			return fail(p, at(e), "%s has no host", url_label(label, sizeof(label), u, show));
+	}
+	if (q < end && *q == ':') {
+		port = ++q;
+		while (q < end && isdigit((unsigned char)*q))
+			q++;
+		long n = q - port > 0 && q - port <= 5 ? strtol(port, NULL, 10) : 0;
+		if (q != end || n < 1 || n > 65535)
+			return fail(p, at(e), "%s has a bad port: a number from 1 to 65535 is needed",
+			            url_label(label, sizeof(label), u, show));
+	}
+	if (q != end)
+		return fail(p, at(e), "%s has a bad host: a name, an IPv4 address or an [IPv6] "
+		            "address is needed", url_label(label, sizeof(label), u, show));
+	return 0;
+}
+
+/*
+ * A system's kind: one of the kinds the build knows, when the caller gave
+ * them; a near miss gets a suggestion.
+ */
+static int check_kind(struct parser *p, struct ent e, const char *kind)
+{
+	if (!p->kinds)
+		return 0;
+	size_t n = count_names(p->kinds);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(p->kinds[i], kind) == 0)
+			return 0;
+	char known[256] = "";
+	size_t used = 0;
+	for (size_t i = 0; i < n && used < sizeof(known); i++) {
+		int w = snprintf(known + used, sizeof(known) - used, "%s%s", i ? ", " : "",
+		                 p->kinds[i]);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+	const char *best = nearest(kind, p->kinds, n);
+	char hint[96] = "";
+	if (best)
+		snprintf(hint, sizeof(hint), "; did you mean '%s'?", best);
+	return fail(p, e.v, "kind '%s' is unknown (known: %s)%s", kind, n ? known : "none", hint);
+}
+
 static int parse_system(struct parser *p, struct fy_node *item, size_t s)
 {
 	static const char *const keys[] = {
@@ -1138,11 +1373,12 @@ static int parse_system(struct parser *p, struct fy_node *item, size_t s)
 			return fail(p, name.v, "system '%s' is defined twice", sd->name);
 	if (!present(kind))
 		return missing(p, item, "kind", "a system");
-	if (get_name(p, kind, "kind", &sd->kind))
+	if (get_name(p, kind, "kind", &sd->kind) || check_kind(p, kind, sd->kind))
 		return CC_EINVAL;
 
 	struct ent url = get(item, "url"), token = get(item, "token");
-	if (present(url) && get_sourced(p, url, "url", false, &sf->url))
+	if (present(url) &&
+	    (get_sourced(p, url, "url", false, &sf->url) || check_url(p, url, &sf->url)))
 		return CC_EINVAL;
 	if (present(token) && get_sourced(p, token, "token", true, &sf->token))
 		return CC_EINVAL;
@@ -1163,13 +1399,12 @@ static int parse_system(struct parser *p, struct fy_node *item, size_t s)
 	sd->search_lag_ms = 5 * 1000;
 	struct ent pi = get(item, "poll_interval"), po = get(item, "poll_overlap"),
 	           sl = get(item, "search_lag");
-	if (present(pi) && get_duration(p, pi, "poll_interval", &sd->poll_interval_ms))
+	if (present(pi) &&
+	    get_duration_in(p, pi, "poll_interval", SECOND, 24 * HOUR, &sd->poll_interval_ms))
 		return CC_EINVAL;
-	if (sd->poll_interval_ms <= 0)
-		return fail(p, pi.v, "poll_interval must be longer than 0");
-	if (present(po) && get_duration(p, po, "poll_overlap", &overlap_ms))
+	if (present(po) && get_duration_in(p, po, "poll_overlap", 0, 24 * HOUR, &overlap_ms))
 		return CC_EINVAL;
-	if (present(sl) && get_duration(p, sl, "search_lag", &sd->search_lag_ms))
+	if (present(sl) && get_duration_in(p, sl, "search_lag", 0, HOUR, &sd->search_lag_ms))
 		return CC_EINVAL;
 	if (overlap_ms < sd->search_lag_ms)
 		return fail(p, po.v ? po.v : sl.v, "poll_overlap must be at least search_lag: "
@@ -1192,10 +1427,8 @@ static int parse_system(struct parser *p, struct fy_node *item, size_t s)
 	struct ent to = get(item, "timeout"), rl = get(item, "rate_limit"),
 	           cc = get(item, "concurrency"), ca = get(item, "ca_file");
 	int64_t timeout_ms = 0;
-	if (present(to) && get_duration(p, to, "timeout", &timeout_ms))
+	if (present(to) && get_duration_in(p, to, "timeout", SECOND, 10 * MINUTE, &timeout_ms))
 		return CC_EINVAL;
-	if (present(to) && (timeout_ms < 1000 || timeout_ms > 600 * 1000))
-		return fail(p, to.v, "timeout must be between 1s and 10m");
 	sf->timeout_ms = (long)timeout_ms;
 	long rate = 0, conc = 0;
 	if (present(rl) && get_long(p, rl, "rate_limit", 0, 100000, &rate))
@@ -1319,9 +1552,10 @@ static int parse_dedup(struct parser *p, struct ent e)
 		return fail(p, review.v ? review.v : link.v,
 		            "dedup: review_score %d is above link_score %d",
 		            cfg->dedup_review_score, cfg->dedup_link_score);
-	if (present(window) && get_duration(p, window, "window", &cfg->dedup_window_ms))
+	if (present(window) &&
+	    get_duration_in(p, window, "window", 0, 30 * 24 * HOUR, &cfg->dedup_window_ms))
 		return CC_EINVAL;
-	if (present(close) && get_duration(p, close, "close", &cfg->dedup_close_ms))
+	if (present(close) && get_duration_in(p, close, "close", 0, HOUR, &cfg->dedup_close_ms))
 		return CC_EINVAL;
 	if (present(words)) {
 		if (get_long(p, words, "close_words", 1, 100, &v))
@@ -1341,15 +1575,16 @@ static int parse_outbox(struct parser *p, struct ent e)
 	struct ent base = get(e.v, "backoff_base"), max = get(e.v, "backoff_max"),
 	           dead = get(e.v, "dead_letter_after"), fails = get(e.v, "breaker_failures"),
 	           open = get(e.v, "breaker_open");
-	if (present(base) && get_duration(p, base, "backoff_base", &cfg->backoff_base_ms))
+	if (present(base) &&
+	    get_duration_in(p, base, "backoff_base", 100, HOUR, &cfg->backoff_base_ms))
 		return CC_EINVAL;
-	if (present(max) && get_duration(p, max, "backoff_max", &cfg->backoff_max_ms))
+	if (present(max) &&
+	    get_duration_in(p, max, "backoff_max", 100, 24 * HOUR, &cfg->backoff_max_ms))
 		return CC_EINVAL;
-	if (cfg->backoff_base_ms <= 0)
-		return fail(p, base.v, "backoff_base must be longer than 0");
 	if (cfg->backoff_max_ms < cfg->backoff_base_ms)
 		return fail(p, max.v ? max.v : base.v, "backoff_max must be at least backoff_base");
-	if (present(dead) && get_duration(p, dead, "dead_letter_after", &cfg->dead_letter_after_ms))
+	if (present(dead) && get_duration_in(p, dead, "dead_letter_after", MINUTE, 30 * 24 * HOUR,
+	                                     &cfg->dead_letter_after_ms))
 		return CC_EINVAL;
 	if (present(fails)) {
 		long v;
@@ -1357,7 +1592,8 @@ static int parse_outbox(struct parser *p, struct ent e)
 			return CC_EINVAL;
 		cfg->breaker_failures = (int)v;
 	}
-	if (present(open) && get_duration(p, open, "breaker_open", &cfg->breaker_open_ms))
+	if (present(open) &&
+	    get_duration_in(p, open, "breaker_open", SECOND, HOUR, &cfg->breaker_open_ms))
 		return CC_EINVAL;
 	return 0;
 }
@@ -1435,9 +1671,11 @@ static int parse_root(struct parser *p)
 		            "'listen_public: true' if that is meant", c->listen);
 	if (present(admin) && get_sourced(p, admin, "admin_token", true, &c->admin_token))
 		return CC_EINVAL;
-	if (present(settle) && get_duration(p, settle, "create_settle", &c->engine.create_settle_ms))
+	if (present(settle) &&
+	    get_duration_in(p, settle, "create_settle", 0, HOUR, &c->engine.create_settle_ms))
 		return CC_EINVAL;
-	if (present(unc) && get_duration(p, unc, "clock_uncertainty", &c->engine.clock_uncertainty_ms))
+	if (present(unc) && get_duration_in(p, unc, "clock_uncertainty", 0, HOUR,
+	                                    &c->engine.clock_uncertainty_ms))
 		return CC_EINVAL;
 	if (!present(fields))
 		return missing(p, p->root, "fields", "the configuration");
@@ -1455,124 +1693,548 @@ static int parse_root(struct parser *p)
 }
 
 /* ------------------------------------------------------------------------
- * Loading.
+ * Duplicate keys, found by sorting each mapping's keys.
  */
 
-#define CONFIG_FILE_MAX (1024 * 1024)
+struct key_ref {
+	const char *s;
+	size_t len;
+	size_t index;              /* position in the mapping */
+	struct fy_node *node;
+};
 
-static int read_config(const char *path, char **out, size_t *outlen, char *err, size_t errlen)
+static int key_ref_cmp(const void *a, const void *b)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-		return CC_ENOTFOUND;
+	const struct key_ref *x = a, *y = b;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	int c = memcmp(x->s, y->s, x->len);
+	if (c)
+		return c;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/*
+ * A key written twice in a mapping is an error at the second one. Keys
+ * compare by their text, as the walk looks them up; an alias or a
+ * collection as a key is left to the walk (the schema has none).
+ */
+static int check_duplicates(struct parser *p, struct fy_node *n, int depth)
+{
+	if (!n || depth > CC_CONFIG_DEPTH_MAX + 1)
+		return 0;
+	void *it = NULL;
+	if (fy_node_get_type(n) == FYNT_SEQUENCE) {
+		struct fy_node *item;
+		while ((item = fy_node_sequence_iterate(n, &it)))
+			if (check_duplicates(p, item, depth + 1))
+				return CC_EINVAL;
+		return 0;
 	}
-	char *buf = malloc(CONFIG_FILE_MAX + 1);
-	if (!buf) {
-		fclose(f);
-		snprintf(err, errlen, "%s: out of memory", path);
-		return CC_ENOMEM;
+	if (fy_node_get_type(n) != FYNT_MAPPING)
+		return 0;
+	size_t count = (size_t)fy_node_mapping_item_count(n);
+	struct key_ref *keys = count > 1 ? calloc(count, sizeof(*keys)) : NULL;
+	if (count > 1 && !keys)
+		return oom(p);
+	size_t nkeys = 0, index = 0;
+	struct fy_node_pair *pr;
+	while ((pr = fy_node_mapping_iterate(n, &it))) {
+		struct fy_node *k = fy_node_pair_key(pr);
+		if (check_duplicates(p, k, depth + 1) ||
+		    check_duplicates(p, fy_node_pair_value(pr), depth + 1)) {
+			free(keys);
+			return CC_EINVAL;
+		}
+		size_t len;
+		const char *s = k && fy_node_get_type(k) == FYNT_SCALAR && !fy_node_is_alias(k)
+		                    ? fy_node_get_scalar(k, &len) : NULL;
+		if (keys && s && nkeys < count)
+			keys[nkeys++] = (struct key_ref){ s, len, index, k };
+		index++;
 	}
-	size_t n = fread(buf, 1, CONFIG_FILE_MAX + 1, f);
-	int bad = ferror(f);
-	int saved = errno;
-	fclose(f);
-	if (bad || n > CONFIG_FILE_MAX) {
-		if (bad)
-			snprintf(err, errlen, "%s: cannot read: %s", path, strerror(saved));
-		else
-			snprintf(err, errlen, "%s: larger than %d bytes", path, CONFIG_FILE_MAX);
-		free(buf);
-		return CC_EINVAL;
+	int rc = 0;
+	if (nkeys > 1) {
+		qsort(keys, nkeys, sizeof(*keys), key_ref_cmp);
+		struct key_ref *dup = NULL;
+		for (size_t i = 1; i < nkeys; i++)
+			if (keys[i].len == keys[i - 1].len &&
+			    memcmp(keys[i].s, keys[i - 1].s, keys[i].len) == 0 &&
+			    (!dup || keys[i].index < dup->index))
+				dup = &keys[i];
+		if (dup)
+			rc = fail(p, dup->node, "duplicate key '%.*s'", (int)(dup->len < 64 ? dup->len : 64),
+			          dup->s);
 	}
-	buf[n] = '\0';
-	*out = buf;
-	*outlen = n;
+	free(keys);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * Aliases: counted and expanded on paper before libfyaml expands them.
+ *
+ * libfyaml's resolution copies the anchored node at each alias, so nine
+ * levels of nine aliases each in a few hundred bytes would build hundreds
+ * of millions of nodes. The document is therefore parsed unresolved, and
+ * this walk computes what resolution would build: the number of nodes
+ * (an alias counts as the expansion of its anchor; a merge key `<<: *x`
+ * as all of x, an upper bound of what it adds) and the depth of nesting.
+ * Each anchor's expansion is computed once and remembered, so the walk
+ * costs about the size of the text whatever the expansion. A file with
+ * aliases is resolved only within the CC_CONFIG_* limits of config_file.h.
+ */
+
+#define EXPANDED_OVER ((uint64_t)CC_CONFIG_EXPANDED_MAX + 1)
+
+struct expansion {
+	struct parser *p;
+	size_t aliases;             /* aliases written in the file */
+	int inside;                 /* > 0 while expanding an anchor */
+	struct fy_node *outer;      /* the alias written outside anchors that is
+	                               being expanded: where a limit is reported */
+	struct fy_node *biggest;    /* the alias with the largest expansion */
+	uint64_t biggest_size;
+	/* one entry per anchored node an alias names: at most one per alias */
+	struct {
+		struct fy_node *target;
+		uint64_t size;          /* nodes, at most EXPANDED_OVER */
+		int height;             /* levels of collections */
+		bool busy;              /* being computed: an alias inside it loops */
+	} memo[CC_CONFIG_ALIASES_MAX];
+	size_t nmemo;
+};
+
+static uint64_t add_nodes(uint64_t a, uint64_t b)
+{
+	return a + b > EXPANDED_OVER ? EXPANDED_OVER : a + b;
+}
+
+/* The name of an alias as written, for messages (cut to fit buf). */
+static const char *alias_name(struct fy_node *n, char *buf, size_t len)
+{
+	size_t l = 0;
+	struct fy_token *t = fy_node_get_scalar_token(n);
+	const char *s = t ? fy_token_get_text(t, &l) : NULL;
+	snprintf(buf, len, "%.*s", s ? (int)(l < len ? l : len - 1) : 0, s ? s : "");
+	return buf;
+}
+
+static int expand(struct expansion *x, struct fy_node *n, int depth, uint64_t *size,
+                  int *height);
+
+/* An alias at depth `depth`: its anchor's expansion, computed once. */
+static int expand_alias(struct expansion *x, struct fy_node *n, int depth, uint64_t *size,
+                        int *height)
+{
+	struct parser *p = x->p;
+	char name[CC_CONFIG_NAME_MAX + 1];
+	alias_name(n, name, sizeof(name));
+	if (++x->aliases > CC_CONFIG_ALIASES_MAX)
+		return fail(p, n, "more than %d aliases: a configuration file needs few; write the "
+		            "values out", CC_CONFIG_ALIASES_MAX);
+	struct fy_node *t = fy_node_resolve_alias(n);
+	if (!t)
+		return fail(p, n, "alias '*%s' names no anchor (or one that leads back to itself)",
+		            name);
+	/* YAML wants the anchor first; libfyaml would leave such an alias unexpanded. */
+	int al, ac, tl, tc;
+	node_pos(t, &tl, &tc); /* an empty collection: the key that holds it */
+	if (node_mark(n, &al, &ac, 0) && (tl > al || (tl == al && tc > ac)))
+		return fail(p, n, "alias '*%s' comes before its anchor '&%s'", name, name);
+	size_t i;
+	for (i = 0; i < x->nmemo; i++)
+		if (x->memo[i].target == t)
+			break;
+	if (i < x->nmemo && x->memo[i].busy)
+		return fail(p, n, "alias '*%s' lies inside its own anchor: it would expand forever",
+		            name);
+	if (i == x->nmemo) {
+		/* each entry was added by a counted alias: there is room */
+		x->nmemo++;
+		x->memo[i].target = t;
+		x->memo[i].busy = true;
+		uint64_t s;
+		int h;
+		if (!x->inside)
+			x->outer = n;
+		x->inside++;
+		int rc = expand(x, t, depth, &s, &h);
+		x->inside--;
+		if (rc)
+			return rc;
+		x->memo[i].size = s;
+		x->memo[i].height = h;
+		x->memo[i].busy = false;
+	}
+	*size = x->memo[i].size;
+	*height = x->memo[i].height;
+	struct fy_node *at_node = x->inside ? x->outer : n;
+	if (*size >= EXPANDED_OVER)
+		return fail(p, at_node, "aliases expand the document to more than %d nodes",
+		            CC_CONFIG_EXPANDED_MAX);
+	if (depth + *height > CC_CONFIG_DEPTH_MAX)
+		return fail(p, at_node, "aliases nest the document deeper than %d levels",
+		            CC_CONFIG_DEPTH_MAX);
+	if (!x->biggest || *size > x->biggest_size) {
+		x->biggest = n;
+		x->biggest_size = *size;
+	}
 	return 0;
 }
 
-/* Parses text into a document, or reports libfyaml's first error. */
-static struct fy_document *parse_yaml(const char *path, const char *text, size_t len,
-                                      char *err, size_t errlen)
+/*
+ * The nodes and the height (levels of collections) of n once its aliases
+ * are expanded; depth is the number of collections around n, expanded.
+ */
+static int expand(struct expansion *x, struct fy_node *n, int depth, uint64_t *size,
+                  int *height)
+{
+	*size = 1;
+	*height = 0;
+	if (!n)
+		return 0;
+	if (fy_node_is_alias(n))
+		return expand_alias(x, n, depth, size, height);
+	if (fy_node_get_type(n) == FYNT_SCALAR)
+		return 0;
+	/* the parser bounds the nesting of what is written; this bounds the
+	 * recursion through anchors */
+	if (x->inside && depth >= CC_CONFIG_DEPTH_MAX)
+		return fail(x->p, x->outer, "aliases nest the document deeper than %d levels",
+		            CC_CONFIG_DEPTH_MAX);
+	uint64_t s;
+	int h;
+	void *it = NULL;
+	if (fy_node_get_type(n) == FYNT_SEQUENCE) {
+		struct fy_node *item;
+		while ((item = fy_node_sequence_iterate(n, &it))) {
+			if (expand(x, item, depth + 1, &s, &h))
+				return CC_EINVAL;
+			*size = add_nodes(*size, s);
+			if (h + 1 > *height)
+				*height = h + 1;
+		}
+		if (*height == 0)
+			*height = 1;
+		return 0;
+	}
+	struct fy_node_pair *pr;
+	while ((pr = fy_node_mapping_iterate(n, &it))) {
+		struct fy_node *kv[2] = { fy_node_pair_key(pr), fy_node_pair_value(pr) };
+		for (int k = 0; k < 2; k++) {
+			if (expand(x, kv[k], depth + 1, &s, &h))
+				return CC_EINVAL;
+			*size = add_nodes(*size, s);
+			if (h + 1 > *height)
+				*height = h + 1;
+		}
+	}
+	if (*height == 0)
+		*height = 1;
+	return 0;
+}
+
+/* Checks the aliases of the unresolved document; *aliases gets their count. */
+static int check_aliases(struct parser *p, struct fy_node *root, size_t *aliases)
+{
+	struct expansion x = { .p = p };
+	uint64_t size;
+	int height;
+	*aliases = 0;
+	if (expand(&x, root, 0, &size, &height))
+		return CC_EINVAL;
+	*aliases = x.aliases;
+	if (x.aliases && size >= EXPANDED_OVER)
+		return fail(p, x.biggest, "aliases expand the document to more than %d nodes",
+		            CC_CONFIG_EXPANDED_MAX);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Loading.
+ */
+
+/*
+ * Reads the configuration file. It may be a pipe (`-c <(...)`): it is read
+ * as it comes, at most CC_CONFIG_FILE_MAX bytes; a directory is refused.
+ */
+static int read_config(const char *path, char **out, size_t *outlen, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return CC_ENOTFOUND;
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		close(fd);
+		return CC_EINVAL;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: is a directory, not a configuration file", path);
+		close(fd);
+		return CC_EINVAL;
+	}
+	char *buf = malloc(CC_CONFIG_FILE_MAX + 1);
+	if (!buf) {
+		close(fd);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return CC_ENOMEM;
+	}
+	ssize_t n = read_bounded(fd, buf, CC_CONFIG_FILE_MAX);
+	int saved = errno;
+	close(fd);
+	if (n < 0 || n > CC_CONFIG_FILE_MAX) {
+		if (n < 0)
+			snprintf(err, errlen, "%s: cannot read: %s", path, strerror(saved));
+		else
+			snprintf(err, errlen, "%s: larger than %d bytes", path, CC_CONFIG_FILE_MAX);
+		explicit_bzero(buf, CC_CONFIG_FILE_MAX + 1);
+		free(buf);
+		return CC_EINVAL;
+	}
+	*out = buf;
+	*outlen = (size_t)n;
+	return 0;
+}
+
+/*
+ * The length of the valid UTF-8 sequence at s (n bytes left), or 0:
+ * no overlong forms, no surrogates, nothing above U+10FFFF.
+ */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	if (s[0] < 0x80)
+		return 1;
+	size_t len;
+	unsigned char lo = 0x80, hi = 0xbf;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		if (s[0] == 0xe0)
+			lo = 0xa0;
+		else if (s[0] == 0xed)
+			hi = 0x9f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		if (s[0] == 0xf0)
+			lo = 0x90;
+		else if (s[0] == 0xf4)
+			hi = 0x8f;
+	} else {
+		return 0;
+	}
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+/*
+ * UTF-8 only: a UTF-16 byte order mark, a NUL byte anywhere (UTF-16
+ * without a mark, UTF-32, a binary file) or bytes that are not UTF-8 are
+ * refused before libfyaml sees them: it would call such a file empty, and
+ * libfyaml 0.7.12 loops forever on a directive line (`%...`) that holds
+ * bytes that are not UTF-8. A UTF-8 byte order mark is fine.
+ */
+static int check_encoding(const char *name, const char *text, size_t len, char *err,
+                          size_t errlen)
+{
+	const unsigned char *u = (const unsigned char *)text;
+	if (len >= 2 && ((u[0] == 0xff && u[1] == 0xfe) || (u[0] == 0xfe && u[1] == 0xff))) {
+		snprintf(err, errlen, "%s:1:1: the file is UTF-16; save it as UTF-8", name);
+		return CC_EINVAL;
+	}
+	int line = 1, col = 1;
+	for (size_t i = 0; i < len;) {
+		if (u[i] == '\0') {
+			snprintf(err, errlen, "%s:%d:%d: the file holds a NUL byte at line %d (is it "
+			         "UTF-16?); save it as UTF-8", name, line, col, line);
+			return CC_EINVAL;
+		}
+		size_t n = utf8_seq(u + i, len - i);
+		if (n == 0) {
+			snprintf(err, errlen, "%s:%d:%d: the file is not UTF-8 (byte 0x%02X at line %d); "
+			         "save it as UTF-8", name, line, col, u[i], line);
+			return CC_EINVAL;
+		}
+		if (u[i] == '\n') {
+			line++;
+			col = 0;
+		}
+		i += n;
+		col++;
+	}
+	return 0;
+}
+
+/* libfyaml's parser over the text, its diagnostics and the document. */
+struct yaml {
+	struct fy_diag *diag;
+	struct fy_parser *parser;
+	struct fy_document *doc;
+};
+
+static void yaml_close(struct yaml *y)
+{
+	if (y->doc)
+		fy_document_destroy(y->doc);
+	if (y->parser)
+		fy_parser_destroy(y->parser);
+	if (y->diag)
+		fy_diag_destroy(y->diag);
+}
+
+/* Writes libfyaml's first error as "NAME:LINE:COL: invalid YAML: ..."; false
+ * when it reported none. */
+static bool yaml_error(struct yaml *y, const char *name, char *err, size_t errlen)
+{
+	void *it = NULL;
+	struct fy_diag_error *e;
+	while ((e = fy_diag_errors_iterate(y->diag, &it)))
+		if (e->type >= FYET_ERROR) {
+			snprintf(err, errlen, "%s:%d:%d: invalid YAML: %s", name,
+			         e->line > 0 ? e->line : 1, e->column > 0 ? e->column : 1, e->msg);
+			return true;
+		}
+	return false;
+}
+
+/*
+ * Parses text into one unresolved document (aliases are left as they are
+ * written). A second document in the stream is an error at its start.
+ * With `dup_keys` libfyaml does not look for duplicate keys: its search
+ * compares each key of a mapping with every other, minutes for one large
+ * mapping, so check_duplicates() does it instead.
+ */
+static int yaml_open(struct yaml *y, const char *name, const char *text, size_t len,
+                     bool dup_keys, char *err, size_t errlen)
 {
 	struct fy_diag_cfg dcfg;
 	fy_diag_cfg_default(&dcfg);
 	dcfg.fp = NULL;
 	dcfg.colorize = false;
-	struct fy_diag *diag = fy_diag_create(&dcfg);
-	if (!diag) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		return NULL;
+	y->diag = fy_diag_create(&dcfg);
+	if (!y->diag) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return CC_ENOMEM;
 	}
-	fy_diag_set_collect_errors(diag, true);
+	fy_diag_set_collect_errors(y->diag, true);
 	struct fy_parse_cfg pcfg = {
-		.flags = FYPCF_QUIET | FYPCF_RESOLVE_DOCUMENT | FYPCF_JSON_NONE,
-		.diag = diag,
+		.flags = FYPCF_QUIET | FYPCF_JSON_NONE | (dup_keys ? FYPCF_ALLOW_DUPLICATE_KEYS : 0),
+		.diag = y->diag,
 	};
-	struct fy_document *doc = fy_document_build_from_string(&pcfg, text, len);
-	if (!doc) {
-		void *it = NULL;
-		struct fy_diag_error *e;
-		const struct fy_diag_error *first = NULL;
-		while ((e = fy_diag_errors_iterate(diag, &it)))
-			if (e->type >= FYET_ERROR) {
-				first = e;
-				break;
-			}
-		if (first)
-			snprintf(err, errlen, "%s:%d:%d: invalid YAML: %s", path,
-			         first->line > 0 ? first->line : 1,
-			         first->column > 0 ? first->column : 1, first->msg);
-		else /* no document and no complaint: nothing but blanks and comments */
-			snprintf(err, errlen, "%s:1:1: the file is empty", path);
+	y->parser = fy_parser_create(&pcfg);
+	if (!y->parser || fy_parser_set_string(y->parser, text, len) != 0) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return CC_ENOMEM;
 	}
-	fy_diag_destroy(diag);
-	return doc;
+	y->doc = fy_parse_load_document(y->parser);
+	if (!y->doc || fy_parser_get_stream_error(y->parser)) {
+		if (!yaml_error(y, name, err, errlen)) /* nothing but blanks and comments */
+			snprintf(err, errlen, "%s:1:1: the file is empty", name);
+		return CC_EINVAL;
+	}
+	/* What follows the document: the end of the stream, or another one. */
+	struct fy_event *ev = fy_parser_parse(y->parser);
+	if (!ev) {
+		if (!fy_parser_get_stream_error(y->parser))
+			return 0;
+		if (!yaml_error(y, name, err, errlen))
+			snprintf(err, errlen, "%s:1:1: invalid YAML", name);
+		return CC_EINVAL;
+	}
+	if (ev->type != FYET_DOCUMENT_START) {
+		fy_parser_event_free(y->parser, ev);
+		return 0;
+	}
+	/* An implicit start (after `...`) has no mark: take its first token's. */
+	const struct fy_mark *m;
+	while (ev && !(m = fy_event_start_mark(ev)) && ev->type != FYET_STREAM_END) {
+		fy_parser_event_free(y->parser, ev);
+		ev = fy_parser_parse(y->parser);
+	}
+	m = ev ? fy_event_start_mark(ev) : NULL;
+	snprintf(err, errlen, "%s:%d:%d: a second YAML document begins here: the file must "
+	         "hold one document only", name, m ? m->line + 1 : 1, m ? m->column + 1 : 1);
+	fy_parser_event_free(y->parser, ev);
+	return CC_EINVAL;
 }
 
-int cc_config_file_load(struct cc_file_config **out, const char *path, char *err,
-                        size_t errlen)
+int cc_config_file_load_text(struct cc_file_config **out, const char *name, const char *text,
+                             size_t len, const char *const *kinds, char *err, size_t errlen)
 {
 	int rc;
-	char *text = NULL;
-	size_t len = 0;
-	struct fy_document *doc = NULL;
+	struct yaml y = { 0 };
 	struct cc_arena *arena = NULL;
 	struct cc_file_config *c = NULL;
 	*out = NULL;
 	if (errlen)
 		err[0] = '\0';
 
-	rc = read_config(path, &text, &len, err, errlen);
+	if (len > CC_CONFIG_FILE_MAX) {
+		snprintf(err, errlen, "%s: larger than %d bytes", name, CC_CONFIG_FILE_MAX);
+		return CC_EINVAL;
+	}
+	rc = check_encoding(name, text, len, err, errlen);
+	if (rc)
+		return rc;
+	rc = yaml_open(&y, name, text, len, true, err, errlen);
 	if (rc)
 		goto out;
-	doc = parse_yaml(path, text, len, err, errlen);
-	if (!doc) {
-		rc = CC_EINVAL;
-		goto out;
-	}
 	arena = calloc(1, sizeof(*arena));
 	c = arena ? arena_alloc(arena, sizeof(*c)) : NULL;
 	if (!c) {
-		snprintf(err, errlen, "%s: out of memory", path);
+		snprintf(err, errlen, "%s: out of memory", name);
 		rc = CC_ENOMEM;
 		goto out;
 	}
 	c->arena = arena;
-	c->path = arena_strndup(arena, path, strlen(path));
+	c->path = arena_strndup(arena, name, strlen(name));
 	cc_config_defaults(&c->engine);
-	struct parser p = { .path = path, .err = err, .errlen = errlen, .a = arena, .c = c,
-		            .root = fy_document_root(doc) };
+	struct parser p = { .path = name, .kinds = kinds, .err = err, .errlen = errlen,
+		            .a = arena, .c = c, .root = fy_document_root(y.doc) };
 	if (!c->path) {
 		rc = oom(&p);
 		goto out;
 	}
 	if (!p.root) {
-		snprintf(err, errlen, "%s:1:1: the file is empty", path);
+		snprintf(err, errlen, "%s:1:1: the file is empty", name);
 		rc = CC_EINVAL;
 		goto out;
 	}
-	rc = parse_root(&p);
+	size_t aliases = 0;
+	rc = check_duplicates(&p, p.root, 0);
+	if (rc == 0)
+		rc = check_aliases(&p, p.root, &aliases);
+	if (rc == 0 && aliases) {
+		/*
+		 * Merge keys need libfyaml's duplicate keys check: keys written
+		 * in a mapping win over the merged ones only then. Parsed again
+		 * with it, bounded now: the aliases' limits bound the size.
+		 */
+		yaml_close(&y);
+		memset(&y, 0, sizeof(y));
+		rc = yaml_open(&y, name, text, len, false, err, errlen);
+		if (rc) {
+			p.failed = true;
+			goto out;
+		}
+		if (fy_document_resolve(y.doc) != 0) {
+			if (!yaml_error(&y, name, err, errlen))
+				snprintf(err, errlen, "%s:1:1: invalid YAML: the aliases cannot be resolved",
+				         name);
+			p.failed = true;
+			rc = CC_EINVAL;
+		}
+		p.root = fy_document_root(y.doc);
+	}
+	if (rc == 0)
+		rc = parse_root(&p);
 	if (rc == 0) {
 		char msg[256];
 		if (cc_config_validate(&c->engine, msg, sizeof(msg)) != CC_EOK)
@@ -1581,18 +2243,36 @@ int cc_config_file_load(struct cc_file_config **out, const char *path, char *err
 	if (rc && !p.failed)
 		rc = fail(&p, p.root, "invalid configuration");
 out:
-	if (doc)
-		fy_document_destroy(doc);
-	if (text) {
-		explicit_bzero(text, len);
-		free(text);
-	}
+	yaml_close(&y);
 	if (rc) {
 		arena_destroy(arena);
 		return rc;
 	}
 	*out = c;
 	return 0;
+}
+
+int cc_config_file_load_kinds(struct cc_file_config **out, const char *path,
+                              const char *const *kinds, char *err, size_t errlen)
+{
+	char *text = NULL;
+	size_t len = 0;
+	*out = NULL;
+	if (errlen)
+		err[0] = '\0';
+	int rc = read_config(path, &text, &len, err, errlen);
+	if (rc)
+		return rc;
+	rc = cc_config_file_load_text(out, path, text, len, kinds, err, errlen);
+	explicit_bzero(text, len);
+	free(text);
+	return rc;
+}
+
+int cc_config_file_load(struct cc_file_config **out, const char *path, char *err,
+                        size_t errlen)
+{
+	return cc_config_file_load_kinds(out, path, NULL, err, errlen);
 }
 
 void cc_config_file_free(struct cc_file_config *c)

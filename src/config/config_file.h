@@ -77,13 +77,54 @@ struct cc_file_config {
 #define CC_DEFAULT_LISTEN "127.0.0.1:8484"
 
 /*
+ * Limits of the loader (docs/configuration.md says why):
+ * CC_CONFIG_NAME_MAX   the longest name of a system, field, kind or setting,
+ *                      in bytes; other parts of concord may size buffers
+ *                      from it.
+ * CC_CONFIG_FILE_MAX   the largest configuration file, in bytes.
+ * CC_CONFIG_ALIASES_MAX, CC_CONFIG_EXPANDED_MAX, CC_CONFIG_DEPTH_MAX
+ *                      a file that uses aliases: at most this many aliases,
+ *                      nodes once every alias is expanded, and levels of
+ *                      nesting once expanded.
+ * CC_CONFIG_VALUE_FILE_MAX  the largest file a {file: PATH} value may name.
+ */
+#define CC_CONFIG_NAME_MAX 64
+#define CC_CONFIG_FILE_MAX (1024 * 1024)
+#define CC_CONFIG_ALIASES_MAX 100
+#define CC_CONFIG_EXPANDED_MAX 10000
+#define CC_CONFIG_DEPTH_MAX 64
+#define CC_CONFIG_VALUE_FILE_MAX 65536
+
+/*
  * Loads and checks the file at `path`. On success returns 0 and sets *out
  * to a configuration the caller releases with cc_config_file_free(). On
  * failure returns a negative cc_error, sets *out to NULL and writes
  * "PATH:LINE:COLUMN: what is wrong" into err (never a secret's value).
+ * Any connector kind is accepted: the same as cc_config_file_load_kinds()
+ * with kinds NULL.
  */
 int cc_config_file_load(struct cc_file_config **out, const char *path, char *err,
                         size_t errlen);
+
+/*
+ * As cc_config_file_load(), and each system's `kind` must be one of
+ * `kinds`, a NULL-terminated list (borrowed for the call only; the
+ * connector registry's cc_connector_kinds() is meant). NULL accepts any
+ * kind.
+ */
+int cc_config_file_load_kinds(struct cc_file_config **out, const char *path,
+                              const char *const *kinds, char *err, size_t errlen);
+
+/*
+ * Loads and checks a configuration held in memory: len bytes of text (not
+ * necessarily NUL-terminated, borrowed for the call only). `name` is what
+ * messages call the file, and the folder of `name` is where a relative
+ * {file: PATH} is looked for (the working directory when name has no '/').
+ * kinds, out, err: as cc_config_file_load_kinds(). The file loaders read
+ * the file and call this; so does the fuzzer (tests/fuzz/fuzz_config.c).
+ */
+int cc_config_file_load_text(struct cc_file_config **out, const char *name, const char *text,
+                             size_t len, const char *const *kinds, char *err, size_t errlen);
 
 /* Wipes and releases c and everything it owns. NULL is allowed. */
 void cc_config_file_free(struct cc_file_config *c);

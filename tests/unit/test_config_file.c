@@ -13,9 +13,12 @@
 
 #include "config/config_file.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef CC_SOURCE_ROOT
@@ -51,14 +54,28 @@ static const char *write_file(const char *name, const char *text)
 	return path;
 }
 
-/* Loads yaml, expects a failure at line:col whose message contains want. */
-static void expect_error(const char *yaml, int line, int col, const char *want)
+/* Writes len bytes (NUL bytes included) to DIR/name; returns the path. */
+static const char *write_bytes(const char *name, const char *data, size_t len)
+{
+	static char path[512];
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	fclose(f);
+	return path;
+}
+
+/* Loads yaml with the known kinds (NULL: any), expects a failure at
+ * line:col whose message contains want. */
+static void expect_error_kinds(const char *const *kinds, const char *yaml, int line, int col,
+                               const char *want)
 {
 	char path[512];
 	snprintf(path, sizeof(path), "%s", write_file("c.yaml", yaml));
 	struct cc_file_config *c = (void *)1;
 	char err[1024];
-	int rc = cc_config_file_load(&c, path, err, sizeof(err));
+	int rc = cc_config_file_load_kinds(&c, path, kinds, err, sizeof(err));
 	if (rc == 0)
 		fail_msg("loaded, expected an error containing '%s'", want);
 	assert_null(c);
@@ -66,6 +83,24 @@ static void expect_error(const char *yaml, int line, int col, const char *want)
 	snprintf(prefix, sizeof(prefix), "%s:%d:%d: ", path, line, col);
 	if (strncmp(err, prefix, strlen(prefix)) != 0 || !strstr(err, want))
 		fail_msg("got   '%s'\nwanted '%s...%s'", err, prefix, want);
+}
+
+static void expect_error(const char *yaml, int line, int col, const char *want)
+{
+	expect_error_kinds(NULL, yaml, line, col, want);
+}
+
+/* Loads yaml (kinds NULL: any), fails the test with the error if it does
+ * not load; the caller frees the result. */
+static struct cc_file_config *expect_load(const char *const *kinds, const char *yaml)
+{
+	const char *path = write_file("ok.yaml", yaml);
+	struct cc_file_config *c = NULL;
+	char err[1024] = "";
+	if (cc_config_file_load_kinds(&c, path, kinds, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_non_null(c);
+	return c;
 }
 
 static void set_env(void)
@@ -605,6 +640,498 @@ static void test_missing_file(void **state)
 	assert_non_null(strstr(err, "/nonexistent/concord.yaml: cannot open"));
 }
 
+/* ---- hostile files (config-hardening) ---- */
+
+static const char *const rt_kinds[] = { "rt", "redmine", NULL };
+
+/* The start of system a, whose next lines the cases write; SYS_B follows. */
+#define SYS_A                                    \
+	"systems:\n"                                 \
+	"  - name: a\n"                              \
+	"    kind: sim\n"
+
+/* 1. A kind the connectors do not know is an error when they are given. */
+static void test_unknown_kind(void **state)
+{
+	(void)state;
+	expect_error_kinds(rt_kinds, FIELDS
+	                   "systems:\n"
+	                   "  - name: a\n"
+	                   "    kind: rtt\n"
+	                   "    fields: {title: t}\n"
+	                   "  - name: b\n"
+	                   "    kind: redmine\n"
+	                   "    fields: {title: t}\n",
+	                   6, 11, "kind 'rtt' is unknown (known: rt, redmine); did you mean 'rt'?");
+	expect_error_kinds(rt_kinds, FIELDS
+	                   "systems:\n"
+	                   "  - name: a\n"
+	                   "    kind: rt\n"
+	                   "    fields: {title: t}\n"
+	                   "  - name: b\n"
+	                   "    kind: nosuch\n"
+	                   "    fields: {title: t}\n",
+	                   9, 11, "kind 'nosuch' is unknown (known: rt, redmine)");
+	/* no suggestion when nothing is close */
+	char err[1024];
+	struct cc_file_config *c;
+	const char *path = write_file("k.yaml", FIELDS SYS_A "    fields: {title: t}\n" SYS_B);
+	assert_int_not_equal(cc_config_file_load_kinds(&c, path, rt_kinds, err, sizeof(err)), 0);
+	assert_null(strstr(err, "did you mean"));
+	/* the known kinds load; without a list, any kind does */
+	c = expect_load(rt_kinds, FIELDS
+	                "systems:\n"
+	                "  - name: a\n"
+	                "    kind: rt\n"
+	                "    fields: {title: t}\n"
+	                "  - name: b\n"
+	                "    kind: redmine\n"
+	                "    fields: {title: t}\n");
+	cc_config_file_free(c);
+	c = expect_load(NULL, FIELDS SYS_A "    fields: {title: t}\n" SYS_B);
+	assert_string_equal(c->engine.systems[0].kind, "sim");
+	cc_config_file_free(c);
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* 2. Nine levels of nine aliases: refused at once, before any expansion. */
+static void test_alias_bomb(void **state)
+{
+	(void)state;
+	const char *bomb =
+		"a: &a [\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\"]\n"
+		"b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+		"c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+		"d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+		"e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+		"f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+		"g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
+		"h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
+		"i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n";
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* 9^5 nodes behind e: the first *e is where the count goes over */
+	expect_error(bomb, 6, 8, "aliases expand the document to more than 10000 nodes");
+	double took = seconds_since(&t0);
+	print_message("the alias bomb refused in %.4f s\n", took);
+	if (took > 0.25)
+		fail_msg("the alias bomb took %.3f s to refuse", took);
+
+	/* many small aliases that add up */
+	char big[8192];
+	int n = snprintf(big, sizeof(big), "a: &a [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,"
+	                 "19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,"
+	                 "43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,58,59,60,61,62,63,64,65,66,"
+	                 "67,68,69,70,71,72,73,74,75,76,77,78,79,80,81,82,83,84,85,86,87,88,89,90,"
+	                 "91,92,93,94,95,96,97,98,99,100,101,102,103,104,105,106,107,108,109,110,"
+	                 "111,112,113,114,115,116,117,118,119,120,121,122,123,124,125,126,127,128,"
+	                 "129,130,131,132,133,134,135,136,137,138,139,140,141,142,143,144,145,146,"
+	                 "147,148,149,150]\nb: [");
+	for (int i = 0; i < 99; i++)
+		n += snprintf(big + n, sizeof(big) - (size_t)n, "%s*a", i ? "," : "");
+	snprintf(big + n, sizeof(big) - (size_t)n, "]\n");
+	expect_error(big, 2, 5, "aliases expand the document to more than 10000 nodes");
+
+	/* more than 100 aliases, however small */
+	n = snprintf(big, sizeof(big), "a: &a 1\nb: [");
+	for (int i = 0; i < 101; i++)
+		n += snprintf(big + n, sizeof(big) - (size_t)n, "%s*a", i ? "," : "");
+	snprintf(big + n, sizeof(big) - (size_t)n, "]\n");
+	expect_error(big, 2, 305, "more than 100 aliases");
+
+	/* an alias inside its own anchor, one with no anchor, one before it */
+	expect_error("a: &a [1, *a]\n", 1, 11, "alias '*a' lies inside its own anchor");
+	expect_error("a: &a {b: [*a]}\n", 1, 12, "alias '*a' lies inside its own anchor");
+	expect_error("a: *nowhere\n", 1, 4, "alias '*nowhere' names no anchor");
+	expect_error("a: *x\nb: &x 1\n", 1, 4, "alias '*x' comes before its anchor '&x'");
+	expect_error("fields: *f\nsystems: &f []\n", 1, 9, "alias '*f' comes before its anchor");
+
+	/* nesting: each level of aliases adds its anchor's depth */
+	char deep[4096];
+	n = snprintf(deep, sizeof(deep), "a: &a [[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]\n");
+	const char *prev = "a";
+	static const char *const names[] = { "b", "c", "d", "e", "f" };
+	for (int i = 0; i < 5; i++) {
+		n += snprintf(deep + n, sizeof(deep) - (size_t)n, "%s: &%s [[[[[[[[[[[[[[[[*%s]]]]]]]]"
+		              "]]]]]]]]\n", names[i], names[i], prev);
+		prev = names[i];
+	}
+	expect_error(deep, 4, 23, "aliases nest the document deeper than 64 levels");
+}
+
+/* 2. Anchors, aliases and merge keys as a person writes them still work. */
+static void test_aliases_and_merge_keys(void **state)
+{
+	(void)state;
+	struct cc_file_config *c = expect_load(NULL,
+		"fields:\n"
+		"  - {name: title, type: string}\n"
+		"  - {name: state, type: enum}\n"
+		"systems:\n"
+		"  - &first\n"
+		"    name: a\n"
+		"    kind: sim\n"
+		"    poll_interval: 5s\n"
+		"    poll_overlap: 40s\n"
+		"    search_lag: 4s\n"
+		"    settings: &s1 {queue: General}\n"
+		"    users: &u1 {alice: alice@example.org}\n"
+		"    fields: &f {title: t, state: s}\n"
+		"  - <<: *first\n"
+		"    name: b\n"
+		"    rank: 7\n"
+		"    search_lag: 9s\n"
+		"    settings: {<<: [*s1, *u1], project: ops}\n"
+		"    fields: *f\n");
+	const struct cc_config *cfg = &c->engine;
+	assert_int_equal(cfg->nsystems, 2);
+	assert_string_equal(cfg->systems[0].name, "a");
+	assert_string_equal(cfg->systems[1].name, "b");
+	assert_string_equal(cfg->systems[1].kind, "sim");
+	assert_int_equal(cfg->systems[0].poll_interval_ms, 5000);
+	assert_int_equal(cfg->systems[0].search_lag_ms, 4000);
+	assert_int_equal(cfg->systems[1].poll_interval_ms, 5000);
+	assert_int_equal(cfg->systems[1].poll_overlap_s, 40);
+	assert_int_equal(cfg->systems[1].search_lag_ms, 9000); /* its own key wins */
+	assert_int_equal(cfg->systems[1].rank, 7);
+	assert_string_equal(cfg->systems[1].map[1].remote_name, "s");
+	assert_string_equal(cc_config_file_setting(c, 1, "queue"), "General");
+	assert_string_equal(cc_config_file_setting(c, 1, "alice"), "alice@example.org");
+	assert_string_equal(cc_config_file_setting(c, 1, "project"), "ops");
+	assert_string_equal(cc_config_file_person(c, 1, "alice"), "alice@example.org");
+	cc_config_file_free(c);
+}
+
+/* A mapping of 80,000 keys: libfyaml's own duplicate search compared each
+ * key with every other (6 minutes); now a sort finds duplicates at once. */
+static void test_large_mapping(void **state)
+{
+	(void)state;
+	size_t cap = 1024 * 1024, n = 0;
+	char *yaml = malloc(cap);
+	assert_non_null(yaml);
+	n += (size_t)snprintf(yaml + n, cap - n, "m:\n");
+	for (int i = 0; i < 80000; i++)
+		n += (size_t)snprintf(yaml + n, cap - n, " k%d: 1\n", i);
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	expect_error(yaml, 1, 1, "unknown key 'm' in the configuration");
+	snprintf(yaml + n, cap - n, " k5: 2\n");
+	expect_error(yaml, 80002, 2, "duplicate key 'k5'");
+	double took = seconds_since(&t0);
+	print_message("two loads of 80000 keys in %.4f s\n", took);
+	free(yaml);
+	/* well under a second (two under the sanitizers); minutes before */
+	if (took > 10.0)
+		fail_msg("two loads of 80000 keys took %.3f s", took);
+	/* duplicates in flow and block style, nested, and quoted the same */
+	expect_error("a: 1\nb: {x: 1, \"x\": 2}\n", 2, 12, "duplicate key 'x'");
+	expect_error("fields:\n  - name: a\n    type: enum\n    name: b\n", 4, 5,
+	             "duplicate key 'name'");
+	/* with aliases, a duplicate is still found */
+	expect_error("a: &a 1\nb: *a\nb: 2\n", 3, 1, "duplicate key 'b'");
+}
+
+/* 3. Names longer than 64 bytes are refused (two long names once shared a
+ * stored flag elsewhere); 64 bytes are fine. */
+static void test_name_length(void **state)
+{
+	(void)state;
+	char name64[65], name65[66], yaml[2048];
+	memset(name64, 's', 64);
+	name64[64] = '\0';
+	memset(name65, 's', 65);
+	name65[65] = '\0';
+	snprintf(yaml, sizeof(yaml), FIELDS "systems:\n  - name: %s\n    kind: sim\n"
+	         "    fields: {title: t}\n" SYS_B, name65);
+	expect_error(yaml, 5, 11, "system name 'ssssssssssssssssssssssss...' is 65 bytes long: "
+	             "at most 64 are allowed");
+	snprintf(yaml, sizeof(yaml), "fields:\n  - {name: %s}\n", name65);
+	expect_error(yaml, 2, 12, "field name 'sss");
+	expect_error(yaml, 2, 12, "is 65 bytes long");
+	/* the tester's case: two names that differ after 88 characters */
+	char long1[100], long2[100];
+	memset(long1, 'n', 88);
+	memcpy(long1 + 88, "-first", 7);
+	memset(long2, 'n', 88);
+	memcpy(long2 + 88, "-second", 8);
+	snprintf(yaml, sizeof(yaml), FIELDS "systems:\n  - name: %s\n    kind: sim\n"
+	         "    fields: {title: t}\n  - name: %s\n    kind: sim\n    fields: {title: t}\n",
+	         long1, long2);
+	expect_error(yaml, 5, 11, "is 94 bytes long: at most 64 are allowed");
+	/* a kind and a setting are names too */
+	char set[80];
+	memset(set, 'k', 70);
+	set[70] = '\0';
+	snprintf(yaml, sizeof(yaml), FIELDS SYS_A "    settings: {%s: v}\n    fields: {title: t}\n"
+	         SYS_B, set);
+	expect_error(yaml, 7, 16, "a setting 'kkk");
+
+	snprintf(yaml, sizeof(yaml), "fields:\n  - {name: %s}\n  - {name: title}\nsystems:\n"
+	         "  - name: %s\n    kind: sim\n    fields: {%s: t}\n" SYS_B, name64, name64, name64);
+	struct cc_file_config *c = expect_load(NULL, yaml);
+	assert_int_equal(strlen(c->engine.systems[0].name), 64);
+	assert_int_equal(strlen(c->engine.fields[0].name), 64);
+	cc_config_file_free(c);
+}
+
+/* A system a whose line 7 is `key: value`. */
+static void expect_system_key_error(const char *line7, int col, const char *want)
+{
+	char yaml[1024];
+	snprintf(yaml, sizeof(yaml), FIELDS SYS_A "    %s\n    fields: {title: t}\n" SYS_B, line7);
+	expect_error(yaml, 7, col, want);
+}
+
+/* 4. Durations within their ranges: no busy loop, no wait of years. */
+static void test_duration_ranges(void **state)
+{
+	(void)state;
+	expect_system_key_error("poll_interval: 1ms", 20,
+	                        "poll_interval must lie between 1s and 24h, not 1ms");
+	expect_system_key_error("poll_interval: 999ms", 20,
+	                        "poll_interval must lie between 1s and 24h, not 999ms");
+	expect_system_key_error("poll_interval: 0", 20,
+	                        "poll_interval must lie between 1s and 24h, not 0");
+	expect_system_key_error("poll_interval: 8760h", 20,
+	                        "poll_interval must lie between 1s and 24h, not 8760h");
+	expect_system_key_error("poll_overlap: 25h", 19,
+	                        "poll_overlap must lie between 0 and 24h, not 25h");
+	expect_system_key_error("search_lag: 2h", 17, "search_lag must lie between 0 and 1h, not 2h");
+	expect_system_key_error("timeout: 20m", 14, "timeout must lie between 1s and 10m, not 20m");
+	expect_error("create_settle: 9000h\n", 1, 16,
+	             "create_settle must lie between 0 and 1h, not 9000h");
+	expect_error("clock_uncertainty: 1h1ms\n", 1, 20,
+	             "clock_uncertainty must lie between 0 and 1h, not 1h1ms");
+	expect_error(FIELDS SYS_A "    fields: {title: t}\n" SYS_B "dedup: {window: 721h}\n", 12, 17,
+	             "window must lie between 0 and 720h, not 721h");
+	expect_error(FIELDS SYS_A "    fields: {title: t}\n" SYS_B "dedup: {close: 61m}\n", 12, 16,
+	             "close must lie between 0 and 1h, not 1h1m");
+	expect_error(FIELDS SYS_A "    fields: {title: t}\n" SYS_B "outbox: {backoff_base: 1ms}\n",
+	             12, 24, "backoff_base must lie between 100ms and 1h, not 1ms");
+	expect_error(FIELDS SYS_A "    fields: {title: t}\n" SYS_B "outbox: {backoff_max: 25h}\n",
+	             12, 23, "backoff_max must lie between 100ms and 24h, not 25h");
+	expect_error(FIELDS SYS_A "    fields: {title: t}\n" SYS_B "outbox: {dead_letter_after: 0}\n",
+	             12, 29, "dead_letter_after must lie between 1m and 720h, not 0");
+	expect_error(FIELDS SYS_A "    fields: {title: t}\n" SYS_B "outbox: {breaker_open: 0}\n",
+	             12, 24, "breaker_open must lie between 1s and 1h, not 0");
+
+	/* the bounds themselves are allowed */
+	struct cc_file_config *c = expect_load(NULL,
+		"create_settle: 0\nclock_uncertainty: 1h\n"
+		"dedup: {window: 720h, close: 0}\n"
+		"outbox: {backoff_base: 100ms, backoff_max: 24h, dead_letter_after: 1m,\n"
+		"         breaker_open: 1h}\n" FIELDS SYS_A
+		"    poll_interval: 1s\n    poll_overlap: 0\n    search_lag: 0\n"
+		"    fields: {title: t}\n" SYS_B "    poll_interval: 24h\n    poll_overlap: 24h\n"
+		"    search_lag: 1h\n    timeout: 10m\n");
+	assert_int_equal(c->engine.systems[0].poll_interval_ms, 1000);
+	assert_int_equal(c->engine.systems[1].poll_interval_ms, 24 * 3600 * 1000);
+	assert_int_equal(c->engine.backoff_base_ms, 100);
+	assert_int_equal(c->engine.dedup_window_ms, 720LL * 3600 * 1000);
+	cc_config_file_free(c);
+}
+
+/* 5. A system's url is http(s)://HOST[:PORT][/PATH], checked after {env:}. */
+static void test_url(void **state)
+{
+	(void)state;
+	expect_system_key_error("url: file:///etc/passwd", 10,
+	                        "url 'file:///etc/passwd' must begin with http:// or https://");
+	expect_system_key_error("url: gopher://rt.example.org", 10, "must begin with http://");
+	expect_system_key_error("url: rt.example.org", 10, "must begin with http://");
+	expect_system_key_error("url: http://", 10, "url 'http://' has no host");
+	expect_system_key_error("url: https:///REST/2.0", 10, "has no host");
+	expect_system_key_error("url: http://rt.example.org:99999/", 10, "has a bad port");
+	expect_system_key_error("url: 'http://rt.example.org:/x'", 11, "has a bad port");
+	expect_system_key_error("url: 'http://rt.example.org/a b'", 11,
+	                        "url holds a blank or a control character");
+	expect_system_key_error("url: \"http://rt.example.org/\\t\"", 11, "a control character");
+	expect_system_key_error("url: http://rt.example.org/x?y=1", 10, "must not hold a query");
+	expect_system_key_error("url: 'http://[::1/'", 11, "has a bad [IPv6] host");
+	expect_system_key_error("url: 'http://a,b/'", 11, "has a bad host");
+	/* user:password@ is refused and never shown */
+	char err[1024];
+	struct cc_file_config *c;
+	const char *path = write_file("u.yaml", FIELDS SYS_A
+		"    url: https://root:pw-77aa1@rt.example.org/REST/2.0\n"
+		"    fields: {title: t}\n" SYS_B);
+	assert_int_not_equal(cc_config_file_load(&c, path, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "holds a user name or password"));
+	assert_non_null(strstr(err, "token: {env: NAME}"));
+	assert_null(strstr(err, "pw-77aa1"));
+	/* from the environment: checked, and named by its variable */
+	setenv("CC_TEST_URL", "gopher://hidden-77aa2.example", 1);
+	expect_system_key_error("url: {env: CC_TEST_URL}", 11,
+	                        "url (from environment variable CC_TEST_URL) must begin with "
+	                        "http:// or https://");
+	path = write_file("u.yaml", FIELDS SYS_A "    url: {env: CC_TEST_URL}\n"
+	                  "    fields: {title: t}\n" SYS_B);
+	assert_int_not_equal(cc_config_file_load(&c, path, err, sizeof(err)), 0);
+	assert_null(strstr(err, "hidden-77aa2"));
+	setenv("CC_TEST_URL", "  http://127.0.0.1:8080/REST/2.0 ", 1);
+	write_file("url.txt", "https://[::1]:8443\n");
+	c = expect_load(NULL, FIELDS SYS_A "    url: {env: CC_TEST_URL}\n"
+	                "    fields: {title: t}\n" SYS_B "    url: {file: url.txt}\n");
+	assert_string_equal(c->system[0].url.value, "http://127.0.0.1:8080/REST/2.0");
+	assert_string_equal(c->system[1].url.value, "https://[::1]:8443");
+	cc_config_file_free(c);
+	c = expect_load(NULL, FIELDS SYS_A "    url: HTTPS://Redmine.Example.org\n"
+	                "    fields: {title: t}\n" SYS_B "    url: http://rt_1.internal/rt/REST/2.0/\n");
+	cc_config_file_free(c);
+}
+
+/* 6. A second YAML document is an error at its start, not ignored. */
+static void test_second_document(void **state)
+{
+	(void)state;
+	expect_error("fields: [{name: title}]\n---\nfields: [{name: other}]\n", 2, 1,
+	             "a second YAML document begins here");
+	expect_error("fields: [{name: title}]\n...\n\nfields: [{name: other}]\n", 4, 1,
+	             "a second YAML document begins here");
+	expect_error(FIELDS SYS_A "    fields: {title: t}\n" SYS_B "---\n", 12, 1,
+	             "the file must hold one document only");
+	/* a leading ---, and a closing ..., are one document */
+	struct cc_file_config *c = expect_load(NULL, "---\n" FIELDS SYS_A "    fields: {title: t}\n"
+	                                       SYS_B "...\n");
+	cc_config_file_free(c);
+}
+
+/* Loads len bytes from a file; expects an error that begins with prefix
+ * (after the path) and contains want. */
+static void expect_bytes_error(const char *data, size_t len, const char *pos, const char *want)
+{
+	char path[512], prefix[600], err[1024];
+	snprintf(path, sizeof(path), "%s", write_bytes("b.yaml", data, len));
+	struct cc_file_config *c = (void *)1;
+	if (cc_config_file_load(&c, path, err, sizeof(err)) == 0)
+		fail_msg("loaded, expected '%s'", want);
+	assert_null(c);
+	snprintf(prefix, sizeof(prefix), "%s%s", path, pos);
+	if (strncmp(err, prefix, strlen(prefix)) != 0 || !strstr(err, want))
+		fail_msg("got   '%s'\nwanted '%s...%s'", err, prefix, want);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	static const char msg[] = "test_config_file: a load hung (SIGALRM)\n";
+	if (write(2, msg, sizeof(msg) - 1) < 0)
+		_exit(3);
+	_exit(2);
+}
+
+/* 7. UTF-16 and NUL bytes are named as such, not "empty"; UTF-8's BOM is fine. */
+static void test_encoding(void **state)
+{
+	(void)state;
+	static const char le[] = "\xff\xfe" "f\0i\0e\0l\0d\0s\0:\0 \0[\0]\0\n\0";
+	static const char be[] = "\xfe\xff" "\0f\0i\0e\0l\0d\0s\0:\0 \0[\0]\0\n";
+	expect_bytes_error(le, sizeof(le) - 1, ":1:1: ", "the file is UTF-16; save it as UTF-8");
+	expect_bytes_error(be, sizeof(be) - 1, ":1:1: ", "the file is UTF-16; save it as UTF-8");
+	static const char nul[] = "store: memory\nlisten: 127.0.0.1:1\nfie\0lds: []\n";
+	expect_bytes_error(nul, sizeof(nul) - 1, ":3:4: ",
+	                   "the file holds a NUL byte at line 3 (is it UTF-16?); save it as UTF-8");
+	static const char nobom[] = "f\0i\0e\0l\0d\0s\0";
+	expect_bytes_error(nobom, sizeof(nobom) - 1, ":1:2: ", "holds a NUL byte at line 1");
+	/* not UTF-8: Latin-1, a lone continuation byte, an overlong '/', a
+	 * surrogate, and the directive that made libfyaml 0.7.12 loop forever
+	 * (found by tests/fuzz/fuzz_config.c) */
+	signal(SIGALRM, on_alarm);
+	alarm(10);
+	static const char latin1[] = "store: memory\nfields: [{name: caf\xe9}]\n";
+	expect_bytes_error(latin1, sizeof(latin1) - 1, ":2:20: ",
+	                   "the file is not UTF-8 (byte 0xE9 at line 2); save it as UTF-8");
+	expect_bytes_error("a: \x80\n", 4, ":1:4: ", "not UTF-8 (byte 0x80 at line 1)");
+	expect_bytes_error("a: \xc0\xaf\n", 6, ":1:4: ", "not UTF-8 (byte 0xC0 at line 1)");
+	expect_bytes_error("a: \xed\xa0\x80\n", 7, ":1:4: ", "not UTF-8 (byte 0xED at line 1)");
+	expect_bytes_error("%m \xe1", 4, ":1:4: ", "not UTF-8 (byte 0xE1 at line 1)");
+	alarm(0);
+	char yaml[1024];
+	int n = snprintf(yaml, sizeof(yaml), "\xef\xbb\xbf" FIELDS SYS_A "    fields: {title: t}\n"
+	                 SYS_B "    settings: {queue: \"Caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8e\xab\"}\n");
+	const char *path = write_bytes("bom.yaml", yaml, (size_t)n);
+	struct cc_file_config *c = NULL;
+	char err[1024];
+	if (cc_config_file_load(&c, path, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(c->engine.nfields, 2);
+	assert_string_equal(cc_config_file_setting(c, 1, "queue"),
+	                    "Caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8e\xab");
+	cc_config_file_free(c);
+}
+
+/* 8. {file: PATH} reads regular files only, and never waits on a FIFO. */
+static void test_value_file_types(void **state)
+{
+	(void)state;
+	char fifo[512];
+	snprintf(fifo, sizeof(fifo), "%s/token.fifo", tmpdir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	signal(SIGALRM, on_alarm);
+	alarm(10); /* without the fix, the FIFO hangs the load forever */
+	expect_error("admin_token: {file: token.fifo}\n", 1, 21,
+	             "admin_token: ");
+	expect_error("admin_token: {file: token.fifo}\n", 1, 21,
+	             "token.fifo is a FIFO: {file: PATH} reads a regular file only");
+	alarm(0);
+	expect_error("admin_token: {file: /dev/null}\n", 1, 21,
+	             "admin_token: /dev/null is a device: {file: PATH} reads a regular file only");
+	expect_error("admin_token: {file: .}\n", 1, 21, "is a directory: {file: PATH} reads a "
+	             "regular file only");
+	/* the size cap still holds */
+	char *big = malloc(70000);
+	assert_non_null(big);
+	memset(big, 'x', 69999);
+	big[69999] = '\0';
+	write_file("big.secret", big);
+	free(big);
+	expect_error("admin_token: {file: big.secret}\n", 1, 21,
+	             "admin_token: file");
+	expect_error("admin_token: {file: big.secret}\n", 1, 21, "is larger than 65536 bytes");
+	unlink(fifo);
+
+	/* the configuration path: a directory is named as such */
+	struct cc_file_config *c = (void *)1;
+	char err[1024];
+	assert_int_not_equal(cc_config_file_load(&c, tmpdir, err, sizeof(err)), 0);
+	assert_null(c);
+	char want[600];
+	snprintf(want, sizeof(want), "%s: is a directory, not a configuration file", tmpdir);
+	assert_string_equal(err, want);
+}
+
+/* 9. The text entry point: a buffer that need not end in NUL, named as
+ * the caller says. */
+static void test_load_text(void **state)
+{
+	(void)state;
+	static const char text[] = FIELDS SYS_A "    fields: {title: t}\n" SYS_B "garbage";
+	struct cc_file_config *c = NULL;
+	char err[1024];
+	/* the length stops before the trailing garbage */
+	size_t len = sizeof(text) - 1 - strlen("garbage");
+	if (cc_config_file_load_text(&c, "mem.yaml", text, len, NULL, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_string_equal(c->path, "mem.yaml");
+	assert_int_equal(c->engine.nsystems, 2);
+	cc_config_file_free(c);
+	c = (void *)1;
+	assert_int_not_equal(cc_config_file_load_text(&c, "mem.yaml", text, len, rt_kinds, err,
+	                                              sizeof(err)), 0);
+	assert_null(c);
+	assert_string_equal(err, "mem.yaml:6:11: kind 'sim' is unknown (known: rt, redmine)");
+	assert_int_not_equal(cc_config_file_load_text(&c, "mem.yaml", "", 0, NULL, err,
+	                                              sizeof(err)), 0);
+	assert_string_equal(err, "mem.yaml:1:1: the file is empty");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -620,6 +1147,17 @@ int main(void)
 		cmocka_unit_test(test_duplicate_rank),
 		cmocka_unit_test(test_secrets_not_in_messages),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_unknown_kind),
+		cmocka_unit_test(test_alias_bomb),
+		cmocka_unit_test(test_aliases_and_merge_keys),
+		cmocka_unit_test(test_large_mapping),
+		cmocka_unit_test(test_name_length),
+		cmocka_unit_test(test_duration_ranges),
+		cmocka_unit_test(test_url),
+		cmocka_unit_test(test_second_document),
+		cmocka_unit_test(test_encoding),
+		cmocka_unit_test(test_value_file_types),
+		cmocka_unit_test(test_load_text),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
