@@ -1354,6 +1354,7 @@ static int parse_system(struct parser *p, struct fy_node *item, size_t s)
 		"name", "kind", "url", "token", "rank", "poll_interval", "poll_overlap",
 		"search_lag", "page_size", "comments", "integration_user", "settings",
 		"users", "routes", "fields", "timeout", "rate_limit", "concurrency", "ca_file",
+		"retry_after_max",
 		NULL,
 	};
 	struct cc_config *cfg = &p->c->engine;
@@ -1430,6 +1431,12 @@ static int parse_system(struct parser *p, struct fy_node *item, size_t s)
 	if (present(to) && get_duration_in(p, to, "timeout", SECOND, 10 * MINUTE, &timeout_ms))
 		return CC_EINVAL;
 	sf->timeout_ms = (long)timeout_ms;
+	struct ent ram = get(item, "retry_after_max");
+	int64_t hold_ms = 0;
+	if (present(ram) &&
+	    get_duration_in(p, ram, "retry_after_max", SECOND, 24 * 60 * MINUTE, &hold_ms))
+		return CC_EINVAL;
+	sf->retry_after_max_ms = hold_ms;
 	long rate = 0, conc = 0;
 	if (present(rl) && get_long(p, rl, "rate_limit", 0, 100000, &rate))
 		return CC_EINVAL;

@@ -60,6 +60,7 @@ struct cc_system_file {
 	double rate_per_sec;
 	int max_concurrency;
 	const char *ca_file;
+	int64_t retry_after_max_ms; /* the longest Retry-After honoured (0: 10 min) */
 };
 
 struct cc_file_config {

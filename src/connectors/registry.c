@@ -344,6 +344,7 @@ int cc_setup_http_client(struct cc_http_client **out, const struct cc_connector_
 	struct cc_http_options o = { .base_url = s->base_url, .auth_header = auth,
 		                     .timeout_ms = s->timeout_ms, .rate_per_sec = s->rate_per_sec,
 		                     .max_concurrency = s->max_concurrency, .ca_file = s->ca_file,
+		                     .hold_max_ms = s->retry_after_max_ms,
 		                     .interrupt = s->interrupt, .interrupt_ctx = s->interrupt_ctx,
 		                     .transport = s->transport };
 	int rc = cc_http_client_create(out, &o, err, errlen);

@@ -55,6 +55,7 @@ struct cc_connector_setup {
 	double rate_per_sec;
 	int max_concurrency;           /* requests at once (default 4) */
 	const char *ca_file;
+	int64_t retry_after_max_ms;    /* the longest Retry-After honoured (0: the default) */
 	/* Asked while a request waits; true aborts it (see struct cc_http_options). */
 	bool (*interrupt)(void *ctx);
 	void *interrupt_ctx;

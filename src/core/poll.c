@@ -63,14 +63,23 @@ int64_t cc_hub_next_poll(const struct cc_hub *h, int system)
  * A failed poll: after the nth failure in a row the next poll waits the
  * interval times 2^n, "equal jitter" (half fixed, half random), up to the
  * larger of the interval and CC_POLL_BACKOFF_MAX_MS; the breaker counts it.
+ * A system that asked to be left alone (Retry-After) is polled again when
+ * it said, and that is no failure of the system for the breaker.
  */
-static void poll_failed(struct cc_hub *h, int system, int64_t started)
+static void poll_failed(struct cc_hub *h, int system, int64_t started, int64_t retry_after_ms)
 {
 	struct sys_runtime *rt = &h->sys[system];
 	int64_t interval = h->cfg->systems[system].poll_interval_ms;
 	int64_t cap = interval > CC_POLL_BACKOFF_MAX_MS ? interval : CC_POLL_BACKOFF_MAX_MS;
 	h->stats.poll_failures++;
 	rt->poll_failures++;
+	if (retry_after_ms > 0) {
+		int64_t until = cc_hub_now(h) + retry_after_ms;
+		rt->next_poll_ms = until;
+		if (until > rt->not_before_ms)
+			rt->not_before_ms = until; /* deliveries wait for it too */
+		return;
+	}
 	int64_t d = interval > 0 ? interval : 1000;
 	for (int i = 0; i < rt->poll_failures && d < cap; i++)
 		d *= 2;
@@ -134,7 +143,7 @@ int cc_hub_poll(struct cc_hub *h, int system)
 		}
 		if (r != CC_OK) {
 			if (!cc_hub_stopping(h))
-				poll_failed(h, system, started);
+				poll_failed(h, system, started, call.retry_after_ms);
 			cc_page_clear(&pg);
 			free(after_id);
 			return CC_EOK; /* cursor unchanged: the next poll covers it */

@@ -45,6 +45,7 @@ int cc_connector_create_from_file(struct cc_connector *out, const struct cc_file
 		.rate_per_sec = sf->rate_per_sec,
 		.max_concurrency = sf->max_concurrency,
 		.ca_file = sf->ca_file,
+		.retry_after_max_ms = sf->retry_after_max_ms,
 		.interrupt = interrupt,
 		.interrupt_ctx = interrupt_ctx,
 	};

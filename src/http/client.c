@@ -124,6 +124,7 @@ struct cc_http_client {
 	size_t capops;
 	uint64_t total;
 
+	int64_t hold_max_ms;     /* the longest hold a system may ask for */
 	bool (*interrupt)(void *ctx);
 	void *interrupt_ctx;
 	bool interrupted;        /* the hook said stop during this batch */
@@ -252,6 +253,7 @@ int cc_http_client_create(struct cc_http_client **out, const struct cc_http_opti
 		c->burst = 1; /* a bucket smaller than one token would never let a request out */
 	c->tokens = c->burst;
 	c->refill_ns = mono_ns();
+	c->hold_max_ms = o->hold_max_ms > 0 ? o->hold_max_ms : HOLD_MAX_MS;
 	c->interrupt = o->interrupt;
 	c->interrupt_ctx = o->interrupt_ctx;
 	c->transport = o->transport;
@@ -916,6 +918,8 @@ static void finish(struct cc_http_client *c, struct cc_http_batch_item *it, stru
 			int64_t ra = retry_after_ms(x->retry_after, now_s);
 			if (ra < 0 && status == 429 && x->rl_reset[0])
 				ra = rate_reset_ms(x->rl_reset, now_s);
+			if (ra > c->hold_max_ms)
+				ra = c->hold_max_ms;
 			if (ra > 0) {
 				call->retry_after_ms = ra;
 				/* Another answer of the batch may have asked for longer. */
@@ -934,6 +938,8 @@ static void finish(struct cc_http_client *c, struct cc_http_batch_item *it, stru
 	double remaining;
 	if (rc == CURLE_OK && parse_decimal(x->rl_remaining, &remaining) && remaining < 1) {
 		int64_t reset = rate_reset_ms(x->rl_reset, now_s);
+		if (reset > c->hold_max_ms)
+			reset = c->hold_max_ms;
 		if (reset > 0) {
 			int64_t until = mono_ns() + reset * 1000000;
 			if (until > c->hold_until_ns)

@@ -29,6 +29,8 @@ struct cc_http_options {
 	size_t max_body;          /* largest response accepted (default 16 MiB) */
 	int max_concurrency;      /* requests of a batch at once, and connections kept
 	                             (0: 4; at most 16) */
+	int64_t hold_max_ms;      /* the longest Retry-After (or rate-limit reset)
+	                             honoured (0: CC_HTTP_HOLD_MAX_MS) */
 	/*
 	 * Called at least every CC_HTTP_INTERRUPT_MS while a call waits (for
 	 * answers, for a rate-limit token). When it returns true, every request
@@ -44,7 +46,7 @@ struct cc_http_options {
 };
 
 #define CC_HTTP_INTERRUPT_MS 100
-/* A Retry-After (or rate-limit reset) further away than this is taken as this. */
+/* By default, a Retry-After (or rate-limit reset) further away than this is taken as this. */
 #define CC_HTTP_HOLD_MAX_MS ((int64_t)10 * 60 * 1000)
 
 /* How a stand-in transport's request ended. */

@@ -2,8 +2,8 @@
 """concord against a hostile remote: tests/hostile/remote.py plays RT and Redmine.
 
 Starts remote.py, then `concord serve` (a temporary directory, an SQLite
-store, the listener on a free loopback port, per system `timeout: 3s` and
-`poll_interval: 1s`, one RT and one Redmine system both pointed at the
+store, the listener on a free loopback port, per system `timeout: 3s`,
+`retry_after_max: 5s` and `poll_interval: 1s`, one RT and one Redmine system both pointed at the
 remote), and runs one episode per hostile mode: good -> hostile for
 CC_HOSTILE_SECONDS (5; 12 for the slow ones) -> good. Per episode and
 system it checks, printing the figure it measured in each ok/FAIL line:
@@ -232,6 +232,7 @@ systems:
     url: {base}/REST/2.0
     token: {{env: CC_HOSTILE_RT_TOKEN}}
     timeout: 3s
+    retry_after_max: 5s
     poll_interval: 1s
     poll_overlap: 5s
     search_lag: 1s
@@ -242,6 +243,7 @@ systems:
     url: {base}/redmine
     token: {{env: CC_HOSTILE_RM_KEY}}
     timeout: 3s
+    retry_after_max: 5s
     poll_interval: 1s
     poll_overlap: 5s
     search_lag: 1s

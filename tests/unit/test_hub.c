@@ -90,6 +90,7 @@ struct fake {
 	int n_list, n_read, n_find, n_create, n_update, n_comment;
 	int fail_list; /* the next listings answer RETRY (a malformed answer) */
 	const char *fail_reason;
+	int64_t fail_retry_after_ms; /* ... with this Retry-After */
 };
 
 static int64_t floor_div(int64_t a, int64_t b)
@@ -176,6 +177,7 @@ static enum cc_result fake_list(void *self, int64_t since_s, int64_t after_mtime
 		fill_call(f, call, CC_RETRY);
 		snprintf(call->reason, sizeof(call->reason), "%s",
 		         f->fail_reason ? f->fail_reason : "fake list: malformed answer: {}");
+		call->retry_after_ms = f->fail_retry_after_ms;
 		return CC_RETRY;
 	}
 	struct fake_rec *sel[MAX_RECS];
@@ -1734,6 +1736,37 @@ static void test_future_cursor_taken_back(void **state)
 	assert_string_equal(val(&w->fk[B], 0, F_TITLE), "seen despite the cursor");
 }
 
+/*
+ * A listing answered 429 with Retry-After: the next poll is when the
+ * system said, deliveries wait too, and the breaker does not count it.
+ */
+static void test_poll_retry_after_waits_without_breaker(void **state)
+{
+	struct world *w = *state;
+	establish(w);
+	person_edit(&w->fk[A], "A-1", F_TITLE, "to deliver after the hold");
+	poll(w, A);
+	w->fk[B].fail_list = 6;
+	w->fk[B].fail_retry_after_ms = 30000;
+	for (int i = 0; i < 6; i++) {
+		int64_t due = cc_hub_next_poll(w->hub, B);
+		if (due > w->now)
+			advance(w, due - w->now);
+		int64_t t = w->now;
+		poll(w, B);
+		assert_int_equal(cc_hub_next_poll(w->hub, B), t + 30000);
+	}
+	struct cc_hub_system_status hs;
+	cc_hub_system_status(w->hub, B, &hs);
+	assert_int_equal(hs.poll_failures, 6);
+	assert_true(hs.open_until_ms <= w->now); /* asked to wait: not a failure */
+	assert_int_equal(deliver(w, B), 0);      /* the hold covers deliveries */
+	advance(w, 30000);
+	poll(w, B);
+	assert_int_equal(deliver(w, B), 1);
+	assert_string_equal(val(&w->fk[B], 0, F_TITLE), "to deliver after the hold");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1770,6 +1803,7 @@ int main(void)
 		T(test_stopping_starts_nothing),
 		T(test_future_record_neither_moves_cursor_nor_wins),
 		T(test_future_cursor_taken_back),
+		T(test_poll_retry_after_waits_without_breaker),
 		T(test_webhook_body_ingested),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
