@@ -36,11 +36,7 @@ $(FUZZ_BUILD)/build.ninja: | deps
 demo: $(BUILD)/concord
 	./scripts/demo.sh
 
-sim-# The fuzzers: clang with libFuzzer, ASan and UBSan (tests/fuzz).
-$(FUZZ_BUILD)/build.ninja: | deps
-	CC=clang meson setup $(FUZZ_BUILD) $(MESON_OPTS) -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
-
-demo: $(BUILD)/concord
+sim-demo: $(BUILD)/concord
 	./$(BUILD)/concord sim --seed 7 --runs 1 --systems 3 --faults all --hours 1 --narrate
 
 test: deps $(BUILD)/build.ninja $(ASAN_BUILD)/build.ninja $(FUZZ_BUILD)/build.ninja
