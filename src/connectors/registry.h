@@ -1,8 +1,8 @@
 /*
- * The connector factory: makes a connector of a given kind ("rt",
- * "redmine") from what the configuration says about one system, and the
- * small helpers the HTTP connectors share (settings, the user map, remote
- * times, JSON values, the observation of a mapped field).
+ * The connector registry: the table of connector kinds (each with its
+ * settings' rows), making a connector of a kind from what the
+ * configuration says about one system, and the small helpers the HTTP
+ * connectors share (settings, the user map, remote times, JSON values).
  *
  * The factory creates the connector's HTTP client (src/http/client.h) from
  * base_url and the secret; the connector owns it and destroys it in its
@@ -13,7 +13,7 @@
 #ifndef CC_CONNECTORS_REGISTRY_H
 #define CC_CONNECTORS_REGISTRY_H
 
-#include "connectors/connector.h"
+#include "core/connector.h"
 #include "core/config.h"
 #include "core/iso8601.h"
 
@@ -34,6 +34,16 @@ struct cc_connector_user {
 	const char *remote;  /* RT user Name, Redmine login */
 	const char *person;  /* canonical person */
 };
+
+/* One key of a connector kind's `settings:` (a row of its table). */
+struct cc_setting_row {
+	const char *key;
+	bool required;
+	const char *dflt;         /* the value when not given (NULL: none) */
+	const char *description;  /* one line, for check, help texts and the docs */
+};
+
+struct cc_connector_kind;
 
 struct cc_connector_setup {
 	/*
@@ -61,12 +71,43 @@ struct cc_connector_setup {
 	void *interrupt_ctx;
 	/* A stand-in for the network (tests, fuzzers); NULL: the real one. */
 	const struct cc_http_transport *transport;
+	/* Set by cc_connector_create: the kind's row (its settings' defaults). */
+	const struct cc_connector_kind *kind;
 };
 
 /*
- * Makes a connector of `kind` into *out. Returns 0, or a negative cc_error
- * with a message in err (never the secret). Kinds: "rt", "redmine".
- * Release with out->ops->destroy(out->self).
+ * A connector kind: one row of the registry's table. Adding a connector is
+ * its folder (which defines this row), one line in the table of
+ * registry.c, one in meson.build and one doc page (docs/connectors/README.md).
+ */
+struct cc_connector_kind {
+	const char *kind;                      /* "rt" */
+	const char *description;               /* one line, for help texts */
+	/* Makes a connector (see cc_connector_create). */
+	int (*create)(struct cc_connector *out, const struct cc_connector_setup *s, char *err,
+	              size_t errlen);
+	const struct cc_setting_row *settings; /* ended by a row whose key is NULL */
+};
+
+/* The kinds this build knows, NULL-terminated (static). */
+const struct cc_connector_kind *const *cc_connector_kind_table(void);
+/* The row of a kind, NULL when unknown. */
+const struct cc_connector_kind *cc_connector_kind_find(const char *kind);
+
+/*
+ * Checks the keys of a system's `settings:` against its kind's rows: 0, or
+ * CC_EINVAL with a message in err when the kind is unknown, a key is not
+ * one of the kind's (*bad its index) or a required one is missing (*bad -1).
+ */
+int cc_connector_settings_check(const char *kind, const char *const *keys, size_t n,
+                                long *bad, char *err, size_t errlen);
+
+/*
+ * Makes a connector of `kind` (a row of the table) into *out and checks
+ * that it implements this build's connector interface
+ * (CC_CONNECTOR_OPS_VERSION). Returns 0, or a negative cc_error with a
+ * message in err (never the secret) that lists the known kinds when the
+ * kind is unknown. Release with out->ops->destroy(out->self).
  */
 int cc_connector_create(struct cc_connector *out, const char *kind,
                         const struct cc_connector_setup *setup, char *err, size_t errlen);
@@ -88,9 +129,8 @@ int cc_setup_http_client(struct cc_http_client **out, const struct cc_connector_
                          const char *auth_name, const char *auth_prefix, char *err,
                          size_t errlen);
 
-/* The value of a setting, or dflt. */
-const char *cc_setup_setting(const struct cc_connector_setup *s, const char *key,
-                             const char *dflt);
+/* The value of a setting, else its row's default (NULL when neither). */
+const char *cc_setup_setting(const struct cc_connector_setup *s, const char *key);
 
 /*
  * A copy of the user map, owned by a connector: remote account <-> person.

@@ -220,6 +220,12 @@ int64_t cc_hub_next_due(struct cc_hub *h, int system)
 int cc_hub_create(struct cc_hub **out, const struct cc_config *cfg, struct cc_store *store,
                   struct cc_connector *connectors, const struct cc_hub_env *env)
 {
+	/* the ports: a store and connectors of this build's interfaces only */
+	if (!store->ops || store->ops->version != CC_STORE_OPS_VERSION)
+		return CC_EINVAL;
+	for (size_t s = 0; connectors && s < cfg->nsystems; s++)
+		if (!connectors[s].ops || connectors[s].ops->version != CC_CONNECTOR_OPS_VERSION)
+			return CC_EINVAL;
 	struct cc_hub *h = calloc(1, sizeof(*h));
 	if (!h)
 		return CC_ENOMEM;

@@ -15,9 +15,9 @@
 #ifndef CC_HUB_H
 #define CC_HUB_H
 
-#include "connectors/connector.h"
+#include "core/connector.h"
 #include "core/config.h"
-#include "store/store.h"
+#include "core/store.h"
 
 struct cc_hub_env {
 	int64_t (*now_ms)(void *ctx);        /* hub clock, milliseconds */
@@ -74,7 +74,9 @@ struct cc_hub;
 /*
  * Creates a hub. cfg, store and the connectors array (cfg->nsystems
  * entries) are borrowed and must outlive the hub. Loads per-system state
- * from the store.
+ * from the store (connectors may be NULL for a hub that only ingests, as the
+ * store benchmark's). CC_EINVAL when the store or a connector implements
+ * another version of its port than this build's.
  */
 int cc_hub_create(struct cc_hub **out, const struct cc_config *cfg, struct cc_store *store,
                   struct cc_connector *connectors, const struct cc_hub_env *env);

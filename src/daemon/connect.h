@@ -6,7 +6,7 @@
 #define CC_DAEMON_CONNECT_H
 
 #include "config/config_file.h"
-#include "connectors/connector.h"
+#include "core/connector.h"
 
 /*
  * interrupt (may be NULL) is asked while a request of the connector waits

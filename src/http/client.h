@@ -16,7 +16,7 @@
 #ifndef CC_HTTP_CLIENT_H
 #define CC_HTTP_CLIENT_H
 
-#include "connectors/connector.h"
+#include "core/connector.h"
 
 struct cc_http_options {
 	const char *base_url;     /* "https://rt.example.org/REST/2.0" (no trailing slash) */

@@ -7,7 +7,7 @@
 #ifndef CC_ORACLE_H
 #define CC_ORACLE_H
 
-#include "sim/eventlog.h"
+#include "oracle/eventlog.h"
 
 struct oracle_result {
 	bool converged;

@@ -2,6 +2,7 @@
  * The crashable store wrapper (see crashable_store.h).
  */
 #include "sim/crashable_store.h"
+#include "store/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>

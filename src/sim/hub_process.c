@@ -34,6 +34,7 @@
  * --narrate every notable decision is forwarded and narrated.
  */
 #include "core/hub.h"
+#include "store/store.h"
 #include "sim/scenario.h"
 #include "sim/sim.h"
 #include "sim/wire.h"

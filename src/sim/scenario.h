@@ -8,7 +8,7 @@
 #define SIM_SCENARIO_H
 
 #include "core/config.h"
-#include "sim/eventlog.h"
+#include "oracle/eventlog.h"
 
 #define SIM_CLOCK_UNCERTAINTY_MS 2000
 

@@ -15,7 +15,7 @@
 #ifndef SIM_WIRE_H
 #define SIM_WIRE_H
 
-#include "connectors/connector.h"
+#include "core/connector.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -9,8 +9,8 @@
 #ifndef SIM_WORLD_H
 #define SIM_WORLD_H
 
-#include "connectors/connector.h"
-#include "sim/eventlog.h"
+#include "core/connector.h"
+#include "oracle/eventlog.h"
 #include "sim/rng.h"
 
 #include <stdio.h>

@@ -1,6 +1,9 @@
 /*
- * Opening a store by URL ("memory", "sqlite:PATH"), so that the command
- * line and the configuration name a backend without knowing its code.
+ * Opening a store by URL: one table of backends, {scheme, open}, so that
+ * the command line, the configuration and the simulator name a backend
+ * without knowing its code, and help texts and errors list what the table
+ * holds. A backend's ops must be of this build's version
+ * (CC_STORE_OPS_VERSION), checked when it is opened through the table.
  */
 #include "store/store.h"
 
@@ -8,15 +11,61 @@
 #include <stdio.h>
 #include <string.h>
 
-#define ACCEPTED "accepted: \"memory\" or \"sqlite:PATH\""
+static int open_memory(struct cc_store *out, const char *rest, char *err, size_t errlen)
+{
+	if (rest[0]) {
+		snprintf(err, errlen, "the memory store takes no path (\"memory\")");
+		return CC_EINVAL;
+	}
+	int rc = cc_store_memory_open(out);
+	if (rc)
+		snprintf(err, errlen, "memory store: out of memory");
+	return rc;
+}
+
+static int open_sqlite(struct cc_store *out, const char *rest, char *err, size_t errlen)
+{
+	if (!rest[0]) {
+		snprintf(err, errlen, "store \"sqlite:\" names no file (\"sqlite:PATH\")");
+		return CC_EINVAL;
+	}
+	return cc_store_sqlite_open(out, rest, NULL, err, errlen);
+}
+
+/* The backends: one row each. */
+static const struct cc_store_backend backends[] = {
+	{ "memory", "memory", "in memory only: tests and the simulator", open_memory },
+	{ "sqlite", "sqlite:PATH", "one SQLite file, created when missing (docs/storage.md)",
+	  open_sqlite },
+};
+
+#define NBACKENDS (sizeof(backends) / sizeof(backends[0]))
+
+const struct cc_store_backend *cc_store_backends(size_t *n)
+{
+	*n = NBACKENDS;
+	return backends;
+}
+
+/* "memory", "sqlite:PATH" (the forms the table accepts, for messages). */
+static void accepted(char *buf, size_t len)
+{
+	size_t used = (size_t)snprintf(buf, len, "accepted: ");
+	for (size_t i = 0; i < NBACKENDS && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s\"%s\"",
+		                         i == 0 ? "" : i + 1 == NBACKENDS ? " or " : ", ",
+		                         backends[i].form);
+}
 
 int cc_store_url_parse(const char *url, struct cc_store_url *out, char *err, size_t errlen)
 {
+	char acc[160];
 	if (errlen)
 		err[0] = '\0';
 	memset(out, 0, sizeof(*out));
+	accepted(acc, sizeof(acc));
 	if (!url || !url[0]) {
-		snprintf(err, errlen, "no store given (%s)", ACCEPTED);
+		snprintf(err, errlen, "no store given (%s)", acc);
 		return CC_EINVAL;
 	}
 	size_t n = strcspn(url, ":");
@@ -24,7 +73,7 @@ int cc_store_url_parse(const char *url, struct cc_store_url *out, char *err, siz
 	for (size_t i = 0; ok && i < n; i++)
 		ok = isalnum((unsigned char)url[i]) || strchr("+-.", url[i]);
 	if (!ok || (!url[n] && strcmp(url, "memory") != 0)) {
-		snprintf(err, errlen, "store URL is not SCHEME:... (%s)", ACCEPTED);
+		snprintf(err, errlen, "store URL is not SCHEME:... (%s)", acc);
 		return CC_EINVAL;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -39,24 +88,27 @@ int cc_store_open(struct cc_store *out, const char *url, char *err, size_t errle
 	int rc = cc_store_url_parse(url, &u, err, errlen);
 	if (rc)
 		return rc;
-	if (strcmp(u.scheme, "memory") == 0) {
-		if (u.rest[0]) {
-			snprintf(err, errlen, "the memory store takes no path (%s)", ACCEPTED);
-			return CC_EINVAL;
-		}
-		rc = cc_store_memory_open(out);
+	for (size_t i = 0; i < NBACKENDS; i++) {
+		if (strcmp(u.scheme, backends[i].scheme) != 0)
+			continue;
+		rc = backends[i].open(out, u.rest, err, errlen);
 		if (rc)
-			snprintf(err, errlen, "memory store: out of memory");
-		return rc;
-	}
-	if (strcmp(u.scheme, "sqlite") == 0) {
-		if (!u.rest[0]) {
-			snprintf(err, errlen, "store \"sqlite:\" names no file (%s)", ACCEPTED);
+			return rc;
+		if (!out->ops || out->ops->version != CC_STORE_OPS_VERSION) {
+			snprintf(err, errlen, "store backend %s implements store interface version %d; "
+			         "this build needs %d", backends[i].scheme, out->ops ? out->ops->version : 0,
+			         CC_STORE_OPS_VERSION);
+			if (out->ops && out->ops->destroy)
+				out->ops->destroy(out->self);
+			out->ops = NULL;
+			out->self = NULL;
 			return CC_EINVAL;
 		}
-		return cc_store_sqlite_open(out, u.rest, NULL, err, errlen);
+		return CC_EOK;
 	}
 	/* the scheme only: the rest may hold a password */
-	snprintf(err, errlen, "unknown store kind \"%s:\" (%s)", u.scheme, ACCEPTED);
+	char acc[160];
+	accepted(acc, sizeof(acc));
+	snprintf(err, errlen, "unknown store kind \"%s:\" (%s)", u.scheme, acc);
 	return CC_EINVAL;
 }

@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "connectors/connector.h"
+#include "core/connector.h"
 #include "core/hub.h"
 #include "core/redact.h"
 #include "store/store.h"

@@ -1158,10 +1158,10 @@ static const struct cc_connector_ops rm_ops = {
 	.destroy = rm_destroy,
 };
 
-int cc_redmine_create(struct cc_connector *out, const struct cc_connector_setup *s,
-                      char *err, size_t errlen)
+static int rm_new(struct cc_connector *out, const struct cc_connector_setup *s, char *err,
+                  size_t errlen)
 {
-	const char *project = cc_setup_setting(s, "project", NULL);
+	const char *project = cc_setup_setting(s, "project");
 	if (!project || !project[0]) {
 		snprintf(err, errlen, "redmine: setting 'project' is required");
 		return CC_EINVAL;
@@ -1174,7 +1174,7 @@ int cc_redmine_create(struct cc_connector *out, const struct cc_connector_setup 
 	r->cfg = s->cfg;
 	r->system = s->system;
 	r->project = strdup(project);
-	r->cf = strdup(cc_setup_setting(s, "correlation_field", "ExternalRef"));
+	r->cf = strdup(cc_setup_setting(s, "correlation_field"));
 	const char *iu = s->integration_user ? s->integration_user
 	                                     : s->cfg->systems[s->system].integration_user;
 	r->iuser = iu ? strdup(iu) : NULL;
@@ -1192,3 +1192,17 @@ int cc_redmine_create(struct cc_connector *out, const struct cc_connector_setup 
 	out->self = r;
 	return 0;
 }
+
+static const struct cc_setting_row rm_settings[] = {
+	{ "project", true, NULL, "the identifier of the project whose issues are synced" },
+	{ "correlation_field", false, "ExternalRef",
+	  "the issue custom field that holds the case's correlation id" },
+	{ NULL, false, NULL, NULL },
+};
+
+const struct cc_connector_kind cc_redmine_kind = {
+	.kind = "redmine",
+	.description = "Redmine 5, REST API in JSON (docs/connectors/redmine.md)",
+	.create = rm_new,
+	.settings = rm_settings,
+};

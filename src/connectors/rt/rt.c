@@ -1255,8 +1255,8 @@ static const struct cc_connector_ops rt_ops = {
 	.destroy = rt_destroy,
 };
 
-int cc_rt_create(struct cc_connector *out, const struct cc_connector_setup *s, char *err,
-                 size_t errlen)
+static int rt_new(struct cc_connector *out, const struct cc_connector_setup *s, char *err,
+                  size_t errlen)
 {
 	struct rt *r = calloc(1, sizeof(*r));
 	if (!r) {
@@ -1265,8 +1265,8 @@ int cc_rt_create(struct cc_connector *out, const struct cc_connector_setup *s, c
 	}
 	r->cfg = s->cfg;
 	r->system = s->system;
-	r->queue = strdup(cc_setup_setting(s, "queue", "General"));
-	r->cf = strdup(cc_setup_setting(s, "correlation_field", "ExternalRef"));
+	r->queue = strdup(cc_setup_setting(s, "queue"));
+	r->cf = strdup(cc_setup_setting(s, "correlation_field"));
 	const char *iu = s->integration_user ? s->integration_user
 	                                     : s->cfg->systems[s->system].integration_user;
 	r->iuser = iu ? strdup(iu) : NULL;
@@ -1289,3 +1289,17 @@ int cc_rt_create(struct cc_connector *out, const struct cc_connector_setup *s, c
 	out->self = r;
 	return 0;
 }
+
+static const struct cc_setting_row rt_settings[] = {
+	{ "queue", false, "General", "the queue whose tickets are synced" },
+	{ "correlation_field", false, "ExternalRef",
+	  "the ticket custom field that holds the case's correlation id" },
+	{ NULL, false, NULL, NULL },
+};
+
+const struct cc_connector_kind cc_rt_kind = {
+	.kind = "rt",
+	.description = "Request Tracker 5, REST2 (docs/connectors/rt.md)",
+	.create = rt_new,
+	.settings = rt_settings,
+};

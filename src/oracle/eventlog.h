@@ -2,8 +2,9 @@
  * The simulator's true event log: what really happened, in true time, as
  * plain data. People's edits, the integration's writes, the integration's
  * claims about which records belong together, and the final state of every
- * record. The oracle (src/oracle/) reads only this; it shares no code with
- * the engine.
+ * record. The simulator writes it; the oracle reads only this and shares
+ * no code with the engine. It lives beside the oracle, which defines what
+ * it needs to judge a run.
  *
  * Ownership: the log owns every string it holds (sim_log_clear frees them).
  */

@@ -1,7 +1,7 @@
 /*
  * The true event log (see eventlog.h).
  */
-#include "sim/eventlog.h"
+#include "oracle/eventlog.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /*
- * Helpers shared by every connector (see connector.h).
+ * Helpers of the connector port (see connector.h).
  */
-#include "connectors/connector.h"
+#include "core/connector.h"
 
 #include <stdlib.h>
 
