@@ -8,6 +8,7 @@
  */
 #include "cli/cli.h"
 #include "config/config_file.h"
+#include "core/policy.h"
 #include "connectors/registry.h"
 
 #include <inttypes.h>
@@ -176,18 +177,10 @@ int cc_cmd_check(int argc, char **argv)
 	for (size_t f = 0; f < cfg->nfields; f++) {
 		const struct cc_field_def *fd = &cfg->fields[f];
 		printf("  %-12s %-9s ", fd->name, type_word[fd->type]);
-		switch (fd->policy) {
-		case CC_POLICY_LWW:
-			printf("lww");
-			break;
-		case CC_POLICY_MANUAL:
-			printf("manual");
-			break;
-		case CC_POLICY_OWNER:
-			printf("owner %s (%s)", cfg->systems[fd->owner].name,
+		printf("%s", cc_policy(fd->policy)->name);
+		if (fd->policy == CC_POLICY_OWNER)
+			printf(" %s (%s)", cfg->systems[fd->owner].name,
 			       fd->owner_mode == CC_OWNER_REVERT ? "revert" : "ignore");
-			break;
-		}
 		if (fd->dedup_key)
 			printf(", duplicate check");
 		printf("\n");

@@ -19,6 +19,7 @@ struct cc_field_def {
 	int owner;                    /* system index, for CC_POLICY_OWNER */
 	enum cc_owner_mode owner_mode;
 	bool dedup_key;               /* used by the duplicate score */
+	const char *owner_name;       /* the owner as written, until resolved to `owner` */
 };
 
 /*

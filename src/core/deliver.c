@@ -423,7 +423,8 @@ static int deliver_comments(struct cc_hub *h, uint64_t id, struct cc_outbox_entr
 static bool is_revert(const struct cc_config *cfg, int sys, int f)
 {
 	const struct cc_field_def *fd = &cfg->fields[f];
-	return fd->policy == CC_POLICY_OWNER && fd->owner != sys;
+	const struct cc_policy_def *pol = cc_policy(fd->policy);
+	return pol->reverts && pol->reverts(fd, sys);
 }
 
 static int deliver_update(struct cc_hub *h, struct cc_case *c, struct cc_outbox_entry *e)

@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-static int apply(struct cc_case *c, const struct cc_change *ch, const char *canonical)
+int cc_merge_apply(struct cc_case *c, const struct cc_change *ch, const char *canonical)
 {
 	struct cc_field_state *fs = &c->f[ch->field];
 	if (cc_case_set_value(c, ch->field, canonical))
@@ -17,47 +17,26 @@ static int apply(struct cc_case *c, const struct cc_change *ch, const char *cano
 	return CC_MERGE_APPLIED;
 }
 
-/*
- * Newer than the case value. A re-read of the very remote version the case
- * value came from is at least as fresh as the read it came from (which was
- * torn): it wins the tie, even when the clock correction moved a few ms.
- */
-static bool newer(const struct cc_change *ch, const struct cc_field_state *fs)
+bool cc_merge_newer(const struct cc_change *ch, const struct cc_field_state *fs)
 {
 	if (ch->reread && fs->origin == ch->system && fs->ver.rv == ch->ver.rv)
 		return true;
 	return cc_version_cmp(&ch->ver, &fs->ver) > 0;
 }
 
-/* A value a person's new record carried before the case was first mirrored. */
-static bool raised_value(const struct cc_case *c, const struct cc_change *ch)
+bool cc_merge_raised(const struct cc_case *c, const struct cc_change *ch)
 {
 	return ch->first_sight && (!c->mirrored_ms || ch->ver.t_ms <= c->mirrored_ms);
 }
 
-static int merge_manual(const struct cc_config *cfg, struct cc_case *c,
-                        const struct cc_change *ch, const char *canonical)
+int cc_merge_redate(struct cc_case *c, const struct cc_change *ch)
 {
-	const struct cc_field_map *map = &cfg->systems[ch->system].map[ch->field];
 	struct cc_field_state *fs = &c->f[ch->field];
-	if (fs->parked) {
-		/* A second change while parked replaces the side of its system. */
-		if (fs->parked_system == ch->system && cc_str_set(&fs->parked_value, canonical))
-			return CC_ENOMEM;
-		return CC_MERGE_PARKED;
+	if (cc_version_cmp(&ch->ver, &fs->ver) > 0) {
+		fs->ver = ch->ver;
+		fs->origin = ch->system;
 	}
-	/* The system edited a value it had been brought up to date with: a successor. */
-	bool in_sync = !ch->old_shadow || cc_map_covers(map, ch->old_shadow, fs->value);
-	if (!in_sync && fs->origin >= 0 && fs->origin != ch->system) {
-		if (cc_str_set(&fs->parked_value, canonical))
-			return CC_ENOMEM;
-		fs->parked = true;
-		fs->parked_system = ch->system;
-		return CC_MERGE_PARKED;
-	}
-	if (newer(ch, fs) || in_sync)
-		return apply(c, ch, canonical);
-	return CC_MERGE_LOST;
+	return CC_MERGE_COVERED;
 }
 
 int cc_merge(const struct cc_config *cfg, struct cc_case *c, const struct cc_change *ch)
@@ -76,42 +55,7 @@ int cc_merge(const struct cc_config *cfg, struct cc_case *c, const struct cc_cha
 	}
 	link->unmapped_mask &= ~bit;
 	link->ignored_mask &= ~bit;
-	if (m == CC_MAP_SAME) {
-		/* The system re-asserted the case value (or a coarse value standing
-		 * for it): the value stays, but it now dates from this change, so
-		 * that an older change observed later still loses to it. */
-		bool may_write = fd->policy != CC_POLICY_OWNER || ch->system == fd->owner ||
-		                 (raised_value(c, ch) && fs->origin != fd->owner);
-		if (may_write && cc_version_cmp(&ch->ver, &fs->ver) > 0) {
-			fs->ver = ch->ver;
-			fs->origin = ch->system;
-		}
-		return CC_MERGE_COVERED;
-	}
-
-	switch (fd->policy) {
-	case CC_POLICY_OWNER:
-		if (ch->system == fd->owner)
-			return apply(c, ch, canonical);
-		/* Until the owner has spoken, the records people raised (twins of
-		 * one incident) settle the value by last writer wins, as they stood
-		 * before the case was first mirrored; any later change outside the
-		 * owner is refused. */
-		if (raised_value(c, ch) && fs->origin != fd->owner)
-			return newer(ch, fs) ? apply(c, ch, canonical) : CC_MERGE_LOST;
-		if (fd->owner_mode == CC_OWNER_IGNORE) {
-			link->ignored_mask |= bit;
-			link->ignored_ver[ch->field] = fs->ver;
-		}
-		return CC_MERGE_REFUSED;
-	case CC_POLICY_MANUAL:
-		return merge_manual(cfg, c, ch, canonical);
-	case CC_POLICY_LWW:
-	default:
-		if (newer(ch, fs))
-			return apply(c, ch, canonical);
-		return CC_MERGE_LOST;
-	}
+	return cc_policy(fd->policy)->merge(cfg, c, ch, canonical, m == CC_MAP_SAME);
 }
 
 int cc_project(const struct cc_config *cfg, const struct cc_case *c, int sys,
@@ -136,9 +80,8 @@ int cc_project(const struct cc_config *cfg, const struct cc_case *c, int sys,
 		if (!creating) {
 			if (link->unmapped_mask & bit)
 				continue;
-			if (fd->policy == CC_POLICY_OWNER && fd->owner_mode == CC_OWNER_IGNORE &&
-			    (int)sys != fd->owner && (link->ignored_mask & bit) &&
-			    cc_version_cmp(&link->ignored_ver[f], &fs->ver) == 0)
+			const struct cc_policy_def *pol = cc_policy(fd->policy);
+			if (pol->holds_back && pol->holds_back(fd, c, sys, (int)f))
 				continue;
 		}
 		const char *held = "";

@@ -12,15 +12,7 @@
 
 #include "core/case.h"
 #include "core/config.h"
-
-enum cc_merge_result {
-	CC_MERGE_APPLIED = 0, /* the change is now the case value */
-	CC_MERGE_COVERED,     /* a coarse value already standing for the case value */
-	CC_MERGE_LOST,        /* older than the case value: the system is brought back */
-	CC_MERGE_REFUSED,     /* not the system of record */
-	CC_MERGE_PARKED,      /* manual policy: a real conflict, parked */
-	CC_MERGE_UNMAPPED,    /* no mapping covers the value: parked with an alert */
-};
+#include "core/policy.h"
 
 struct cc_change {
 	int system;
@@ -33,8 +25,30 @@ struct cc_change {
 	                            * values: the earlier read of it was torn */
 };
 
-/* Decides one change and updates the case. Returns CC_MERGE_* or CC_ENOMEM. */
+/*
+ * Decides one change and updates the case: the inbound mapping first (a
+ * value no mapping covers is CC_MERGE_UNMAPPED), then the field's policy
+ * from the policy table. Returns CC_MERGE_* or CC_ENOMEM.
+ */
 int cc_merge(const struct cc_config *cfg, struct cc_case *c, const struct cc_change *ch);
+
+/* ---- the steps every policy is made of (policies/ use them) ---- */
+
+/* The change becomes the case value, with its version and origin. */
+int cc_merge_apply(struct cc_case *c, const struct cc_change *ch, const char *canonical);
+/*
+ * Newer than the case value. A re-read of the very remote version the case
+ * value came from wins the tie (the read it came from was torn).
+ */
+bool cc_merge_newer(const struct cc_change *ch, const struct cc_field_state *fs);
+/* A value a person's new record carried before the case was first mirrored. */
+bool cc_merge_raised(const struct cc_case *c, const struct cc_change *ch);
+/*
+ * A covered change (the system re-asserted the case value): the value
+ * stays, but it now dates from this change when that is newer, so that an
+ * older change seen later still loses to it. Returns CC_MERGE_COVERED.
+ */
+int cc_merge_redate(struct cc_case *c, const struct cc_change *ch);
 
 /*
  * What system `sys` must be written so that it holds the case: values[f]

@@ -46,10 +46,12 @@ enum cc_field_type {
 	CC_FT_TIMESTAMP,
 };
 
+/* A field's policy: an index into the policy table (core/policy.h). */
 enum cc_policy {
 	CC_POLICY_LWW = 0, /* last writer wins, by version */
 	CC_POLICY_OWNER,   /* one system of record */
 	CC_POLICY_MANUAL,  /* real conflicts are parked for a person */
+	CC_POLICY__COUNT
 };
 
 enum cc_owner_mode {

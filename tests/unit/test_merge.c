@@ -50,13 +50,13 @@ static int setup(void **state)
 	(void)state;
 	cc_config_defaults(&cfg);
 	cfg.nfields = NF;
-	cfg.fields[F_TITLE] = (struct cc_field_def){ "title", CC_FT_STRING, CC_POLICY_LWW, 0, 0, true };
-	cfg.fields[F_STATE] = (struct cc_field_def){ "state", CC_FT_ENUM, CC_POLICY_LWW, 0, 0, false };
+	cfg.fields[F_TITLE] = (struct cc_field_def){ "title", CC_FT_STRING, CC_POLICY_LWW, 0, 0, true, NULL };
+	cfg.fields[F_STATE] = (struct cc_field_def){ "state", CC_FT_ENUM, CC_POLICY_LWW, 0, 0, false, NULL };
 	cfg.fields[F_PRIO] = (struct cc_field_def){ "priority", CC_FT_PRIORITY, CC_POLICY_OWNER,
-	                                            SNOW, CC_OWNER_REVERT, false };
+	                                            SNOW, CC_OWNER_REVERT, false, NULL };
 	cfg.fields[F_ASSIGNEE] = (struct cc_field_def){ "assignee", CC_FT_USER, CC_POLICY_OWNER,
-	                                                SNOW, CC_OWNER_IGNORE, false };
-	cfg.fields[F_NOTE] = (struct cc_field_def){ "note", CC_FT_TEXT, CC_POLICY_MANUAL, 0, 0, false };
+	                                                SNOW, CC_OWNER_IGNORE, false, NULL };
+	cfg.fields[F_NOTE] = (struct cc_field_def){ "note", CC_FT_TEXT, CC_POLICY_MANUAL, 0, 0, false, NULL };
 	cfg.nsystems = 3;
 	const char *names[] = { "snow", "sentinel", "jira" };
 	for (int s = 0; s < 3; s++) {
