@@ -93,7 +93,11 @@ static size_t match_name(const char *text, const char *s, bool *quoted)
 	return 0;
 }
 
-/* "Bearer <credential>": the length kept (the word and its blanks), 0 if none. */
+/*
+ * "Bearer <credential>": the length kept (the word and its blanks), 0 if
+ * none. A credential is 8 or more credential characters with a digit in
+ * them, or 20 or more: "token required" is a sentence, not a token.
+ */
 static size_t match_scheme(const char *text, const char *s)
 {
 	if (s > text && word_char(s[-1]))
@@ -106,9 +110,10 @@ static size_t match_scheme(const char *text, const char *s)
 		while (*p == ' ' || *p == '\t')
 			p++;
 		size_t k = 0;
+		bool digit = false;
 		while (credential_char(p[k]))
-			k++;
-		if (k >= 8)
+			digit |= isdigit((unsigned char)p[k++]) != 0;
+		if ((k >= 8 && digit) || k >= 20)
 			return (size_t)(p - s);
 	}
 	return 0;

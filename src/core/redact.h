@@ -22,7 +22,8 @@
  *    X-Api-Key, api_key, apikey, access_token, refresh_token, client_secret,
  *    password, passwd, secret, token), up to the end of the line or its quote;
  *  - the word after "Bearer", "Basic" or "token" when it looks like a
- *    credential (8 or more characters of letters, digits and +/=_.-~);
+ *    credential (letters, digits and +/=_.-~: 8 or more with a digit among
+ *    them, or 20 or more);
  *  - the password of a URL's user:password@.
  * The text may grow (a short secret becomes [redacted]); what does not fit
  * in cap is cut. Returns the number of replacements.

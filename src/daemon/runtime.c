@@ -54,7 +54,10 @@ struct cc_runtime {
 	FILE *log;
 	struct cc_store store;
 	bool store_open;
-	struct parts p;
+	/* the running configuration's parts, and room to build the next one
+	 * beside it (the hub keeps pointers into its parts: they never move) */
+	struct parts part[2];
+	struct parts *p;
 	/* first start: records read before the system's first complete poll */
 	uint64_t first_sync_read[CC_MAX_SYSTEMS];
 	int poll_failures[CC_MAX_SYSTEMS]; /* as of the last poll, for episodes */
@@ -122,7 +125,7 @@ static bool env_stopping(void *ctx)
 static void env_redact(void *ctx, char *text, size_t cap)
 {
 	struct cc_runtime *rt = ctx;
-	cc_redact(text, cap, rt->p.secrets);
+	cc_redact(text, cap, rt->p->secrets);
 }
 
 static void logf_(struct cc_runtime *rt, const char *level, const char *fmt, ...)
@@ -143,7 +146,7 @@ static void logf_(struct cc_runtime *rt, const char *level, const char *fmt, ...
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	cc_redact(line, sizeof(line), rt->p.secrets);
+	cc_redact(line, sizeof(line), rt->p->secrets);
 	fprintf(rt->log, "%s %s %s\n", ts, level, line);
 	fflush(rt->log);
 }
@@ -264,7 +267,7 @@ static int parts_build(struct cc_runtime *rt, struct parts *p, char *err, size_t
 /* Starts the listener of the running parts (a failure leaves polling only). */
 static void listener_start(struct cc_runtime *rt)
 {
-	struct parts *p = &rt->p;
+	struct parts *p = rt->p;
 	if (!p->fc->listen || !p->fc->listen[0])
 		return;
 	char lerr[200];
@@ -313,9 +316,10 @@ int cc_runtime_open(struct cc_runtime **out, const char *path, const char *store
 		cc_runtime_close(rt);
 		return 2;
 	}
-	int rc = parts_build(rt, &rt->p, err, errlen);
+	rt->p = &rt->part[0];
+	int rc = parts_build(rt, rt->p, err, errlen);
 	if (rc) {
-		cc_redact(err, errlen, rt->p.secrets);
+		cc_redact(err, errlen, rt->p->secrets);
 		cc_runtime_close(rt);
 		return rc;
 	}
@@ -331,7 +335,8 @@ void cc_runtime_close(struct cc_runtime *rt)
 {
 	if (!rt)
 		return;
-	parts_destroy(&rt->p);
+	if (rt->p)
+		parts_destroy(rt->p);
 	if (rt->store_open)
 		rt->store.ops->destroy(rt->store.self);
 	free(rt->path);
@@ -348,16 +353,17 @@ void cc_runtime_close(struct cc_runtime *rt)
 static void reload(struct cc_runtime *rt)
 {
 	char err[600];
-	struct parts next = { 0 };
-	if (parts_build(rt, &next, err, sizeof(err))) {
-		parts_destroy(&next);
+	struct parts *next = rt->p == &rt->part[0] ? &rt->part[1] : &rt->part[0];
+	memset(next, 0, sizeof(*next));
+	if (parts_build(rt, next, err, sizeof(err))) {
+		parts_destroy(next);
 		logf_(rt, "ERROR", "reload refused, keeping the running configuration: %s", err);
 		return;
 	}
-	const char *was = rt->p.fc->store, *now = next.fc->store;
+	const char *was = rt->p->fc->store, *now = next->fc->store;
 	bool store_changed = !rt->store_url && (was || now) &&
 	                     (!was || !now || strcmp(was, now) != 0);
-	parts_destroy(&rt->p);
+	parts_destroy(rt->p);
 	rt->p = next;
 	reset_system_memory(rt);
 	listener_start(rt);
@@ -368,25 +374,25 @@ static void reload(struct cc_runtime *rt)
 
 static int poll_system(struct cc_runtime *rt, size_t s)
 {
-	const struct cc_system_def *sd = &rt->p.fc->engine.systems[s];
-	uint64_t before = cc_hub_stats(rt->p.hub)->observations;
+	const struct cc_system_def *sd = &rt->p->fc->engine.systems[s];
+	uint64_t before = cc_hub_stats(rt->p->hub)->observations;
 	struct cc_hub_system_status hs;
-	cc_hub_system_status(rt->p.hub, (int)s, &hs);
+	cc_hub_system_status(rt->p->hub, (int)s, &hs);
 	bool first = hs.last_poll_start_ms == 0; /* never polled through: a first start */
-	int rc = cc_hub_poll(rt->p.hub, (int)s);
+	int rc = cc_hub_poll(rt->p->hub, (int)s);
 	if (rc) {
 		logf_(rt, "ERROR", "system=%s poll: %s (%s): intake stopped", sd->name,
-		      cc_hub_last_error(rt->p.hub), rt->store.ops->last_error(rt->store.self));
+		      cc_hub_last_error(rt->p->hub), rt->store.ops->last_error(rt->store.self));
 		return rc;
 	}
-	uint64_t seen = cc_hub_stats(rt->p.hub)->observations - before;
-	cc_hub_system_status(rt->p.hub, (int)s, &hs);
+	uint64_t seen = cc_hub_stats(rt->p->hub)->observations - before;
+	cc_hub_system_status(rt->p->hub, (int)s, &hs);
 	int was = rt->poll_failures[s];
 	rt->poll_failures[s] = hs.poll_failures;
 	/* one line when a system's polls start failing, one when they work again */
 	if (hs.poll_failures && !was)
 		logf_(rt, "WARN", "system=%s poll failed: %s (retried with backoff; logged once "
-		      "until it recovers)", sd->name, cc_hub_last_failure(rt->p.hub, (int)s));
+		      "until it recovers)", sd->name, cc_hub_last_failure(rt->p->hub, (int)s));
 	else if (!hs.poll_failures && was)
 		logf_(rt, "INFO", "system=%s poll recovered after %d failed poll%s", sd->name, was,
 		      was == 1 ? "" : "s");
@@ -416,7 +422,7 @@ static size_t outbox_depth(struct cc_runtime *rt);
 static void log_progress(struct cc_runtime *rt)
 {
 	int64_t now = wall_ms();
-	const struct cc_hub_stats *st = cc_hub_stats(rt->p.hub);
+	const struct cc_hub_stats *st = cc_hub_stats(rt->p->hub);
 	uint64_t done = st->writes + st->creates + st->comments;
 	if (!rt->progress_at_ms) { /* the first cycle sets the baseline */
 		rt->progress_at_ms = now;
@@ -450,7 +456,7 @@ static void refresh_status(struct cc_runtime *rt, size_t s)
 {
 	struct cc_system_status *st = &rt->status[s];
 	struct cc_hub_system_status hs;
-	cc_hub_system_status(rt->p.hub, (int)s, &hs);
+	cc_hub_system_status(rt->p->hub, (int)s, &hs);
 	int64_t now = wall_ms();
 	st->updated_ms = now;
 	st->last_poll_ok_ms = hs.last_poll_start_ms;
@@ -459,16 +465,16 @@ static void refresh_status(struct cc_runtime *rt, size_t s)
 	st->poll_failures = hs.poll_failures;
 	st->has_cursor = hs.has_cursor;
 	st->cursor_s = hs.cursor_s;
-	st->requests = cc_hub_stats(rt->p.hub)->requests[s];
-	st->polls = cc_hub_stats(rt->p.hub)->polls_of[s];
-	const char *failure = cc_hub_last_failure(rt->p.hub, (int)s);
+	st->requests = cc_hub_stats(rt->p->hub)->requests[s];
+	st->polls = cc_hub_stats(rt->p->hub)->polls_of[s];
+	const char *failure = cc_hub_last_failure(rt->p->hub, (int)s);
 	st->failing = failure[0] != '\0';
 	if (st->failing) {
 		snprintf(st->last_failure, sizeof(st->last_failure), "%s", failure);
 		st->last_failure_ms = now;
 	}
-	if (rt->p.listener)
-		cc_webhook_listener_counts(rt->p.listener, (int)s, &st->webhooks,
+	if (rt->p->listener)
+		cc_webhook_listener_counts(rt->p->listener, (int)s, &st->webhooks,
 		                           &st->webhooks_dropped);
 }
 
@@ -477,7 +483,7 @@ static void refresh_status(struct cc_runtime *rt, size_t s)
 static void save_status(struct cc_runtime *rt, size_t s)
 {
 	refresh_status(rt, s);
-	const char *name = rt->p.fc->engine.systems[s].name;
+	const char *name = rt->p->fc->engine.systems[s].name;
 	if (cc_control_status_save(&rt->store, name, &rt->status[s]) && !rt->status_warned) {
 		rt->status_warned = true;
 		logf_(rt, "WARN", "system=%s cannot write its status for `concord status`: %s", name,
@@ -513,7 +519,7 @@ static json_t *time_or_null(int64_t ms)
  */
 static char *status_json(struct cc_runtime *rt, bool cached, unsigned *http)
 {
-	const struct cc_config *cfg = &rt->p.fc->engine;
+	const struct cc_config *cfg = &rt->p->fc->engine;
 	if (!cached) {
 		if (cc_control_report(&rt->store, cfg, rt->report, &rt->report_cases,
 		                      &rt->report_conflicts)) {
@@ -537,7 +543,7 @@ static char *status_json(struct cc_runtime *rt, bool cached, unsigned *http)
 		const struct cc_system_status *st = &rt->status[s];
 		const struct cc_system_report *rep = &rt->report[s];
 		struct cc_hub_system_status hs;
-		cc_hub_system_status(rt->p.hub, (int)s, &hs);
+		cc_hub_system_status(rt->p->hub, (int)s, &hs);
 		char cursor[48];
 		cc_control_format_time(cursor, sizeof(cursor), st->cursor_s * 1000);
 		int64_t next_poll = hs.next_poll_ms > now ? hs.next_poll_ms : now;
@@ -562,7 +568,7 @@ static char *status_json(struct cc_runtime *rt, bool cached, unsigned *http)
 			"last_failure_at", time_or_null(st->last_failure_ms),
 			"failing", st->failing,
 			"requests", "total", (json_int_t)st->requests, "polls", (json_int_t)st->polls,
-			"by_operation", budget_json(&rt->p.conn[s]),
+			"by_operation", budget_json(&rt->p->conn[s]),
 			"webhooks", "received", (json_int_t)st->webhooks, "dropped",
 			(json_int_t)st->webhooks_dropped);
 		ok = j && json_array_append_new(systems, j) == 0;
@@ -576,7 +582,7 @@ static char *status_json(struct cc_runtime *rt, bool cached, unsigned *http)
 /* Persists pause flags and runs resyncs asked during a remote call. */
 static void flush_deferred(struct cc_runtime *rt)
 {
-	const struct cc_config *cfg = &rt->p.fc->engine;
+	const struct cc_config *cfg = &rt->p->fc->engine;
 	rt->wait_since_ms = 0; /* the loop has the store again */
 	for (size_t s = 0; s < cfg->nsystems; s++) {
 		if (!rt->pause_set[s])
@@ -619,13 +625,13 @@ static void answer_admin(struct cc_runtime *rt, struct cc_admin_request *rq, boo
 	case CC_ADMIN_PAUSE:
 	case CC_ADMIN_RESUME: {
 		bool pause = rq->op == CC_ADMIN_PAUSE;
-		int s = cc_config_file_system(rt->p.fc, rq->arg);
+		int s = cc_config_file_system(rt->p->fc, rq->arg);
 		if (s < 0) {
 			http = 404;
 			body = json_text("error", "no such system");
 			break;
 		}
-		const char *name = rt->p.fc->engine.systems[s].name;
+		const char *name = rt->p->fc->engine.systems[s].name;
 		if (deferred) {
 			rt->pause_set[s] = true;
 			rt->pause_to[s] = pause;
@@ -684,15 +690,15 @@ static void answer_admin(struct cc_runtime *rt, struct cc_admin_request *rq, boo
 	}
 	if (!body)
 		http = 500;
-	cc_webhook_listener_answer(rt->p.listener, rq, http, body);
+	cc_webhook_listener_answer(rt->p->listener, rq, http, body);
 }
 
 static void serve_admin(struct cc_runtime *rt, bool deferred)
 {
-	if (!rt->p.listener)
+	if (!rt->p->listener)
 		return;
 	struct cc_admin_request *rq;
-	while ((rq = cc_webhook_listener_next_admin(rt->p.listener)))
+	while ((rq = cc_webhook_listener_next_admin(rt->p->listener)))
 		answer_admin(rt, rq, deferred);
 }
 
@@ -729,18 +735,18 @@ static int take_webhooks(struct cc_runtime *rt, size_t s, bool *poll_now)
 {
 	char *body;
 	size_t len;
-	while (!stop_requested && cc_webhook_listener_take_body(rt->p.listener, (int)s, &body, &len)) {
+	while (!stop_requested && cc_webhook_listener_take_body(rt->p->listener, (int)s, &body, &len)) {
 		int rc = 0;
 		if (!*poll_now) {
 			bool handled = false;
-			rc = cc_hub_webhook(rt->p.hub, (int)s, body, len, &handled);
+			rc = cc_hub_webhook(rt->p->hub, (int)s, body, len, &handled);
 			if (!handled)
 				*poll_now = true;
 		}
 		free(body);
 		if (rc) {
 			logf_(rt, "ERROR", "system=%s webhook: %s (%s): intake stopped",
-			      rt->p.fc->engine.systems[s].name, cc_hub_last_error(rt->p.hub),
+			      rt->p->fc->engine.systems[s].name, cc_hub_last_error(rt->p->hub),
 			      rt->store.ops->last_error(rt->store.self));
 			return rc;
 		}
@@ -752,7 +758,7 @@ static int take_webhooks(struct cc_runtime *rt, size_t s, bool *poll_now)
 /* Reads a system's pause flag into rt->paused (logging a change). */
 static bool is_paused(struct cc_runtime *rt, size_t s)
 {
-	const char *name = rt->p.fc->engine.systems[s].name;
+	const char *name = rt->p->fc->engine.systems[s].name;
 	/* `concord pause SYSTEM` (or the admin API) sets a flag in the store */
 	bool paused = false;
 	cc_control_paused(&rt->store, name, &paused);
@@ -767,15 +773,15 @@ static bool is_paused(struct cc_runtime *rt, size_t s)
 /* Polls what is due (or hinted by a webhook), delivers what is due. */
 static int cycle(struct cc_runtime *rt, bool force_poll)
 {
-	const struct cc_config *cfg = &rt->p.fc->engine;
+	const struct cc_config *cfg = &rt->p->fc->engine;
 	flush_deferred(rt);
 	serve_admin(rt, false);
 	for (size_t s = 0; s < cfg->nsystems && !stop_requested; s++) {
 		if (is_paused(rt, s))
 			continue;
-		bool poll_now = force_poll || wall_ms() >= cc_hub_next_poll(rt->p.hub, (int)s);
-		if (rt->p.listener) {
-			if (cc_webhook_listener_take(rt->p.listener, (int)s))
+		bool poll_now = force_poll || wall_ms() >= cc_hub_next_poll(rt->p->hub, (int)s);
+		if (rt->p->listener) {
+			if (cc_webhook_listener_take(rt->p->listener, (int)s))
 				poll_now = true;
 			int rc = take_webhooks(rt, s, &poll_now);
 			if (rc)
@@ -792,10 +798,10 @@ static int cycle(struct cc_runtime *rt, bool force_poll)
 		if (rt->paused[s] || (rt->pause_set[s] && rt->pause_to[s]))
 			continue; /* paused during its poll */
 		int n = 0;
-		int rc = cc_hub_deliver(rt->p.hub, (int)s, 256, &n);
+		int rc = cc_hub_deliver(rt->p->hub, (int)s, 256, &n);
 		if (rc) {
 			logf_(rt, "ERROR", "system=%s deliver: %s (%s): stopped", cfg->systems[s].name,
-			      cc_hub_last_error(rt->p.hub), rt->store.ops->last_error(rt->store.self));
+			      cc_hub_last_error(rt->p->hub), rt->store.ops->last_error(rt->store.self));
 			return rc;
 		}
 		flush_deferred(rt);
@@ -810,11 +816,11 @@ static int cycle(struct cc_runtime *rt, bool force_poll)
 static int64_t next_wake(struct cc_runtime *rt)
 {
 	int64_t t = INT64_MAX;
-	for (size_t s = 0; s < rt->p.fc->engine.nsystems; s++) {
+	for (size_t s = 0; s < rt->p->fc->engine.nsystems; s++) {
 		if (rt->paused[s])
 			continue; /* a paused system costs nothing */
-		int64_t d = cc_hub_next_due(rt->p.hub, (int)s);
-		int64_t p = cc_hub_next_poll(rt->p.hub, (int)s);
+		int64_t d = cc_hub_next_due(rt->p->hub, (int)s);
+		int64_t p = cc_hub_next_poll(rt->p->hub, (int)s);
 		if (d < t)
 			t = d;
 		if (p < t)
@@ -835,7 +841,7 @@ static void sleep_ms(int64_t ms)
 static size_t outbox_depth(struct cc_runtime *rt)
 {
 	size_t total = 0;
-	for (size_t s = 0; s < rt->p.fc->engine.nsystems; s++) {
+	for (size_t s = 0; s < rt->p->fc->engine.nsystems; s++) {
 		size_t n = 0;
 		int64_t e;
 		if (rt->store.ops->outbox_stat(rt->store.self, (int)s, &n, &e) == 0)
@@ -891,14 +897,14 @@ int cc_runtime_sync_once(struct cc_runtime *rt, int64_t max_wait_ms)
 
 static void log_stats(struct cc_runtime *rt)
 {
-	const struct cc_hub_stats *st = cc_hub_stats(rt->p.hub);
-	for (size_t s = 0; s < rt->p.fc->engine.nsystems; s++) {
+	const struct cc_hub_stats *st = cc_hub_stats(rt->p->hub);
+	for (size_t s = 0; s < rt->p->fc->engine.nsystems; s++) {
 		uint64_t hooks = 0, hooks_dropped = 0;
-		if (rt->p.listener)
-			cc_webhook_listener_counts(rt->p.listener, (int)s, &hooks, &hooks_dropped);
+		if (rt->p->listener)
+			cc_webhook_listener_counts(rt->p->listener, (int)s, &hooks, &hooks_dropped);
 		char by_op[400] = "";
 		struct cc_budget_line b[16];
-		const struct cc_connector *cn = &rt->p.conn[s];
+		const struct cc_connector *cn = &rt->p->conn[s];
 		size_t nb = cn->ops && cn->ops->budget ? cn->ops->budget(cn->self, b, 16) : 0;
 		for (size_t i = 0, used = 0; i < nb && used < sizeof(by_op); i++) {
 			int w = snprintf(by_op + used, sizeof(by_op) - used, " %s=%" PRIu64, b[i].op,
@@ -907,7 +913,7 @@ static void log_stats(struct cc_runtime *rt)
 		}
 		logf_(rt, "INFO", "stats system=%s requests=%" PRIu64 " polls=%" PRIu64
 		      " webhooks=%" PRIu64 " webhooks_dropped=%" PRIu64 " by operation:%s",
-		      rt->p.fc->engine.systems[s].name, st->requests[s], st->polls_of[s], hooks,
+		      rt->p->fc->engine.systems[s].name, st->requests[s], st->polls_of[s], hooks,
 		      hooks_dropped, nb ? by_op : " (not counted)");
 	}
 	logf_(rt, "INFO", "stats writes=%" PRIu64 " creates=%" PRIu64 " comments=%" PRIu64
@@ -924,7 +930,7 @@ int cc_runtime_serve(struct cc_runtime *rt)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	logf_(rt, "INFO", "serving %zu systems from %s", rt->p.fc->engine.nsystems, rt->path);
+	logf_(rt, "INFO", "serving %zu systems from %s", rt->p->fc->engine.nsystems, rt->path);
 	int rc = 0;
 	while (!stop_requested) {
 		if (reload_requested) {
@@ -946,7 +952,7 @@ int cc_runtime_serve(struct cc_runtime *rt)
 	}
 	flush_deferred(rt);
 	log_stats(rt);
-	for (size_t s = 0; s < rt->p.fc->engine.nsystems; s++)
+	for (size_t s = 0; s < rt->p->fc->engine.nsystems; s++)
 		save_status(rt, s);
 	logf_(rt, "INFO", "stopping: %zu deliveries left in the outbox for the next start",
 	      outbox_depth(rt));

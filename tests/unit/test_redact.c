@@ -46,6 +46,8 @@ static void test_patterns(void **state)
 	       "got Bearer [redacted] from you");
 	/* the word after token only when it looks like a credential */
 	expect("the token is invalid", NULL, "the token is invalid");
+	expect("admin API enabled (token required)", NULL, "admin API enabled (token required)");
+	expect("Basic dXNlcm5hbWU6cGFzc3dvcmQ=", NULL, "Basic [redacted]");
 	expect("postgres://u:SECRET@db/x and http://host/path", NULL,
 	       "postgres://u:[redacted]@db/x and http://host/path");
 	/* names inside longer words are not credential names */
