@@ -15,6 +15,7 @@
 #include "connectors/registry.h"
 #include "daemon/connect.h"
 #include "daemon/control.h"
+#include "core/driver.h"
 #include "core/hub.h"
 #include "daemon/webhook.h"
 #include "core/redact.h"
@@ -22,6 +23,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <poll.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -40,6 +42,7 @@ struct parts {
 	struct cc_connector conn[CC_MAX_SYSTEMS];
 	size_t nconn;
 	struct cc_hub *hub;
+	struct cc_driver *driver;     /* the loop over the hub (core/driver.h) */
 	struct cc_webhook_listener *listener;
 	/* borrowed from fc: tokens, the admin token; NULL-terminated */
 	const char *secrets[CC_MAX_SYSTEMS + 2];
@@ -83,6 +86,8 @@ struct cc_runtime {
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reload_requested;
+/* The listener's wake descriptor while the loop waits on it, else -1. */
+static volatile sig_atomic_t wake_fd = -1;
 
 static void on_signal(int sig)
 {
@@ -90,6 +95,12 @@ static void on_signal(int sig)
 		reload_requested = 1;
 	else
 		stop_requested = 1;
+	int fd = wake_fd;
+	if (fd >= 0) { /* ends the loop's wait at once (write is async-signal-safe) */
+		uint64_t one = 1;
+		ssize_t w = write(fd, &one, sizeof(one));
+		(void)w;
+	}
 }
 
 static int64_t wall_ms(void)
@@ -184,6 +195,11 @@ static void env_audit(void *ctx, const struct cc_audit_entry *e)
 }
 
 static bool on_wait(void *ctx);
+static bool drv_paused(void *ctx, int system);
+static bool drv_take_hint(void *ctx, int system);
+static bool drv_take_body(void *ctx, int system, char **body, size_t *len);
+static void drv_polled(void *ctx, int system, const struct cc_driver_poll *p);
+static void drv_between(void *ctx);
 
 /* Releases what a configuration built (the listener first: it borrows fc). */
 static void parts_destroy(struct parts *p)
@@ -191,6 +207,10 @@ static void parts_destroy(struct parts *p)
 	if (p->listener) {
 		cc_webhook_listener_stop(p->listener);
 		p->listener = NULL;
+	}
+	if (p->driver) {
+		cc_driver_destroy(p->driver);
+		p->driver = NULL;
 	}
 	if (p->hub) {
 		cc_hub_destroy(p->hub);
@@ -259,6 +279,13 @@ static int parts_build(struct cc_runtime *rt, struct parts *p, char *err, size_t
 	if (rc) {
 		snprintf(err, errlen, "cannot start the hub: %s",
 		         rt->store.ops->last_error(rt->store.self));
+		return 2;
+	}
+	struct cc_driver_env denv = { .paused = drv_paused, .take_hint = drv_take_hint,
+		                      .take_body = drv_take_body, .polled = drv_polled,
+		                      .between = drv_between, .stopping = env_stopping, .ctx = rt };
+	if (cc_driver_create(&p->driver, p->hub, cfg, &denv)) {
+		snprintf(err, errlen, "out of memory");
 		return 2;
 	}
 	return 0;
@@ -372,45 +399,39 @@ static void reload(struct cc_runtime *rt)
 	                    : "");
 }
 
-static int poll_system(struct cc_runtime *rt, size_t s)
+static void save_status(struct cc_runtime *rt, size_t s);
+
+/*
+ * After each poll (the driver's callback): one log line when a system's
+ * polls start failing and one when they work again, the first sync's
+ * progress, and the status written for `concord status`.
+ */
+static void drv_polled(void *ctx, int system, const struct cc_driver_poll *p)
 {
+	struct cc_runtime *rt = ctx;
+	size_t s = (size_t)system;
 	const struct cc_system_def *sd = &rt->p->fc->engine.systems[s];
-	uint64_t before = cc_hub_stats(rt->p->hub)->observations;
-	struct cc_hub_system_status hs;
-	cc_hub_system_status(rt->p->hub, (int)s, &hs);
-	bool first = hs.last_poll_start_ms == 0; /* never polled through: a first start */
-	int rc = cc_hub_poll(rt->p->hub, (int)s);
-	if (rc) {
-		logf_(rt, "ERROR", "system=%s poll: %s (%s): intake stopped", sd->name,
-		      cc_hub_last_error(rt->p->hub), rt->store.ops->last_error(rt->store.self));
-		return rc;
-	}
-	uint64_t seen = cc_hub_stats(rt->p->hub)->observations - before;
-	cc_hub_system_status(rt->p->hub, (int)s, &hs);
-	int was = rt->poll_failures[s];
-	rt->poll_failures[s] = hs.poll_failures;
-	/* one line when a system's polls start failing, one when they work again */
-	if (hs.poll_failures && !was)
+	if (p->failures_after && !p->failures_before)
 		logf_(rt, "WARN", "system=%s poll failed: %s (retried with backoff; logged once "
-		      "until it recovers)", sd->name, cc_hub_last_failure(rt->p->hub, (int)s));
-	else if (!hs.poll_failures && was)
-		logf_(rt, "INFO", "system=%s poll recovered after %d failed poll%s", sd->name, was,
-		      was == 1 ? "" : "s");
-	if (hs.poll_failures)
-		return 0;
-	if (first) {
-		rt->first_sync_read[s] += seen;
+		      "until it recovers)", sd->name, cc_hub_last_failure(rt->p->hub, system));
+	else if (!p->failures_after && p->failures_before)
+		logf_(rt, "INFO", "system=%s poll recovered after %d failed poll%s", sd->name,
+		      p->failures_before, p->failures_before == 1 ? "" : "s");
+	if (!p->failures_after && p->first) {
+		struct cc_hub_system_status hs;
+		cc_hub_system_status(rt->p->hub, system, &hs);
+		rt->first_sync_read[s] += p->observations;
 		if (hs.last_poll_start_ms)
 			logf_(rt, "INFO", "system=%s first sync: all %" PRIu64 " existing records read; "
 			      "their copies follow through the outbox", sd->name, rt->first_sync_read[s]);
 		else if (!stop_requested)
 			logf_(rt, "INFO", "system=%s first sync: %" PRIu64 " existing records read so far",
 			      sd->name, rt->first_sync_read[s]);
-	} else if (seen) {
-		logf_(rt, "INFO", "system=%s polled: %" PRIu64 " changed record%s", sd->name, seen,
-		      seen == 1 ? "" : "s");
+	} else if (!p->failures_after && p->observations) {
+		logf_(rt, "INFO", "system=%s polled: %" PRIu64 " changed record%s", sd->name,
+		      p->observations, p->observations == 1 ? "" : "s");
 	}
-	return 0;
+	save_status(rt, s); /* at most once per poll */
 }
 
 static size_t outbox_depth(struct cc_runtime *rt);
@@ -726,116 +747,84 @@ static bool on_wait(void *ctx)
 	return stop_requested != 0;
 }
 
-/*
- * Webhook bodies of a system, to its connector. *poll_now becomes true
- * when one could not be handled (no webhook op, or it failed): the poll
- * covers it. When a poll is due anyway, the bodies are dropped unread.
- */
-static int take_webhooks(struct cc_runtime *rt, size_t s, bool *poll_now)
+/* The driver's callbacks: the listener's queues and the pause flags. */
+static bool drv_take_hint(void *ctx, int system)
 {
-	char *body;
-	size_t len;
-	while (!stop_requested && cc_webhook_listener_take_body(rt->p->listener, (int)s, &body, &len)) {
-		int rc = 0;
-		if (!*poll_now) {
-			bool handled = false;
-			rc = cc_hub_webhook(rt->p->hub, (int)s, body, len, &handled);
-			if (!handled)
-				*poll_now = true;
-		}
-		free(body);
-		if (rc) {
-			logf_(rt, "ERROR", "system=%s webhook: %s (%s): intake stopped",
-			      rt->p->fc->engine.systems[s].name, cc_hub_last_error(rt->p->hub),
-			      rt->store.ops->last_error(rt->store.self));
-			return rc;
-		}
-		serve_admin(rt, false); /* many bodies: admin requests do not wait for all */
-	}
-	return 0;
+	struct cc_runtime *rt = ctx;
+	return rt->p->listener && cc_webhook_listener_take(rt->p->listener, system);
 }
 
-/* Reads a system's pause flag into rt->paused (logging a change). */
-static bool is_paused(struct cc_runtime *rt, size_t s)
+static bool drv_take_body(void *ctx, int system, char **body, size_t *len)
 {
-	const char *name = rt->p->fc->engine.systems[s].name;
-	/* `concord pause SYSTEM` (or the admin API) sets a flag in the store */
-	bool paused = false;
-	cc_control_paused(&rt->store, name, &paused);
-	if (paused != rt->paused[s]) {
-		rt->paused[s] = paused;
-		logf_(rt, "INFO", "system=%s %s", name,
-		      paused ? "paused: no poll, no delivery" : "resumed");
-	}
-	return paused;
+	struct cc_runtime *rt = ctx;
+	return rt->p->listener && cc_webhook_listener_take_body(rt->p->listener, system, body, len);
 }
 
-/* Polls what is due (or hinted by a webhook), delivers what is due. */
-static int cycle(struct cc_runtime *rt, bool force_poll)
+static bool drv_paused(void *ctx, int system)
 {
-	const struct cc_config *cfg = &rt->p->fc->engine;
+	struct cc_runtime *rt = ctx;
+	return rt->paused[system] || (rt->pause_set[system] && rt->pause_to[system]);
+}
+
+/* Between the parts of a step, the loop has the store: admin requests now. */
+static void drv_between(void *ctx)
+{
+	struct cc_runtime *rt = ctx;
 	flush_deferred(rt);
 	serve_admin(rt, false);
-	for (size_t s = 0; s < cfg->nsystems && !stop_requested; s++) {
-		if (is_paused(rt, s))
-			continue;
-		bool poll_now = force_poll || wall_ms() >= cc_hub_next_poll(rt->p->hub, (int)s);
-		if (rt->p->listener) {
-			if (cc_webhook_listener_take(rt->p->listener, (int)s))
-				poll_now = true;
-			int rc = take_webhooks(rt, s, &poll_now);
-			if (rc)
-				return rc;
-		}
-		if (poll_now && !stop_requested) {
-			int rc = poll_system(rt, s);
-			if (rc)
-				return rc;
-		}
-		flush_deferred(rt);
-		if (stop_requested)
-			break;
-		if (rt->paused[s] || (rt->pause_set[s] && rt->pause_to[s]))
-			continue; /* paused during its poll */
-		int n = 0;
-		int rc = cc_hub_deliver(rt->p->hub, (int)s, 256, &n);
-		if (rc) {
-			logf_(rt, "ERROR", "system=%s deliver: %s (%s): stopped", cfg->systems[s].name,
-			      cc_hub_last_error(rt->p->hub), rt->store.ops->last_error(rt->store.self));
-			return rc;
-		}
-		flush_deferred(rt);
-		if (poll_now)
-			save_status(rt, s); /* at most once per poll */
-	}
-	serve_admin(rt, false);
-	return 0;
 }
 
-/* When the loop has something to do next: a due delivery or poll of a system not paused. */
-static int64_t next_wake(struct cc_runtime *rt)
+/* Reads every system's pause flag into rt->paused (logging a change). */
+static void read_pauses(struct cc_runtime *rt)
 {
-	int64_t t = INT64_MAX;
 	for (size_t s = 0; s < rt->p->fc->engine.nsystems; s++) {
-		if (rt->paused[s])
-			continue; /* a paused system costs nothing */
-		int64_t d = cc_hub_next_due(rt->p->hub, (int)s);
-		int64_t p = cc_hub_next_poll(rt->p->hub, (int)s);
-		if (d < t)
-			t = d;
-		if (p < t)
-			t = p;
+		const char *name = rt->p->fc->engine.systems[s].name;
+		/* `concord pause SYSTEM` (or the admin API) sets a flag in the store */
+		bool paused = false;
+		cc_control_paused(&rt->store, name, &paused);
+		if (paused != rt->paused[s]) {
+			rt->paused[s] = paused;
+			logf_(rt, "INFO", "system=%s %s", name,
+			      paused ? "paused: no poll, no delivery" : "resumed");
+		}
 	}
-	return t;
 }
 
-static void sleep_ms(int64_t ms)
+/* One step of the driver: webhooks, polls and deliveries that are due. */
+static int cycle(struct cc_runtime *rt, bool force_poll)
 {
-	if (ms <= 0)
+	flush_deferred(rt);
+	read_pauses(rt);
+	serve_admin(rt, false);
+	int rc = cc_driver_step(rt->p->driver, force_poll);
+	if (rc)
+		logf_(rt, "ERROR", "%s (%s): intake stopped", cc_hub_last_error(rt->p->hub),
+		      rt->store.ops->last_error(rt->store.self));
+	flush_deferred(rt);
+	serve_admin(rt, false);
+	return rc;
+}
+
+/*
+ * Waits up to ms for something to do: returns at once when the listener
+ * queues a webhook or an admin request, or a signal arrives.
+ */
+static void wait_ms(struct cc_runtime *rt, int64_t ms)
+{
+	if (ms <= 0 || stop_requested || reload_requested)
 		return;
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR && !stop_requested)
-		;
+	if (ms > INT32_MAX)
+		ms = INT32_MAX;
+	if (!rt->p->listener) {
+		struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
+		nanosleep(&ts, NULL); /* a signal ends it early */
+		return;
+	}
+	struct pollfd pfd = { .fd = cc_webhook_listener_fd(rt->p->listener), .events = POLLIN };
+	wake_fd = pfd.fd;
+	if (!stop_requested && !reload_requested && poll(&pfd, 1, (int)ms) > 0)
+		cc_webhook_listener_drain(rt->p->listener);
+	wake_fd = -1;
 }
 
 static size_t outbox_depth(struct cc_runtime *rt)
@@ -877,10 +866,10 @@ int cc_runtime_sync_once(struct cc_runtime *rt, int64_t max_wait_ms)
 		int64_t now = wall_ms();
 		/* only backoff waits left, or a create waiting for a poll of its
 		 * target after the settle time */
-		int64_t wake = next_wake(rt);
+		int64_t wake = cc_driver_next_wake(rt->p->driver);
 		if (wake > start + max_wait_ms)
 			break;
-		sleep_ms(wake - now);
+		wait_ms(rt, wake - now);
 		rc = cycle(rt, false);
 	}
 	if (rc)
@@ -944,11 +933,15 @@ int cc_runtime_serve(struct cc_runtime *rt)
 			break;
 		}
 		log_progress(rt);
-		/* short naps so webhooks, signals, reloads and admin calls are seen quickly */
-		int64_t nap = next_wake(rt) - wall_ms();
-		if (nap > 200)
-			nap = 200;
-		sleep_ms(nap);
+		/*
+		 * Wait for the next due poll or delivery; a webhook, an admin call
+		 * or a signal ends the wait at once. At most a second: `concord
+		 * pause` from another process is seen within it.
+		 */
+		int64_t nap = cc_driver_next_wake(rt->p->driver) - wall_ms();
+		if (nap > 1000)
+			nap = 1000;
+		wait_ms(rt, nap);
 	}
 	flush_deferred(rt);
 	log_stats(rt);

@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -118,6 +119,7 @@ struct body_queue {
 
 struct cc_webhook_listener {
 	struct MHD_Daemon *d;
+	int wake_fd;                   /* eventfd: readable when something was queued */
 	const struct cc_config *cfg;
 	struct cc_listener_options opt;
 	atomic_int hint[CC_MAX_SYSTEMS];
@@ -257,6 +259,15 @@ static enum MHD_Result reply_owned(struct cc_webhook_listener *l, struct MHD_Con
 	return ret;
 }
 
+/* Tells the main loop that a webhook or an admin request is waiting. */
+static void notify(struct cc_webhook_listener *l)
+{
+	uint64_t one = 1;
+	/* a full counter (never in practice) or EAGAIN: it is readable anyway */
+	ssize_t w = write(l->wake_fd, &one, sizeof(one));
+	(void)w;
+}
+
 static int system_index(const struct cc_webhook_listener *l, const char *name)
 {
 	for (size_t s = 0; s < l->cfg->nsystems; s++)
@@ -331,6 +342,7 @@ static enum MHD_Result admin_call(struct cc_webhook_listener *l, struct MHD_Conn
 	rq->admin = true;
 	l->nwaits++;
 	pthread_mutex_unlock(&l->mu);
+	notify(l);
 	return MHD_YES;
 }
 
@@ -613,6 +625,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		pthread_mutex_unlock(&l->mu);
 		atomic_store(&l->hint[s], 1);
 	}
+	notify(l);
 	return reply(l, c, MHD_HTTP_ACCEPTED, "accepted\n");
 }
 
@@ -970,6 +983,12 @@ int cc_webhook_listener_start(struct cc_webhook_listener **out, const char *list
 	l->cfg = cfg;
 	if (opt)
 		l->opt = *opt;
+	l->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (l->wake_fd < 0) {
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		free(l);
+		return -1;
+	}
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_mutex_init(&l->cmu, NULL);
 	pthread_condattr_t ca;
@@ -1011,6 +1030,7 @@ fail:
 	pthread_cond_destroy(&l->ccv);
 	pthread_mutex_destroy(&l->cmu);
 	pthread_mutex_destroy(&l->mu);
+	close(l->wake_fd);
 	free(l);
 	return -1;
 }
@@ -1060,7 +1080,20 @@ void cc_webhook_listener_stop(struct cc_webhook_listener *l)
 	pthread_cond_destroy(&l->ccv);
 	pthread_mutex_destroy(&l->cmu);
 	pthread_mutex_destroy(&l->mu);
+	close(l->wake_fd);
 	free(l);
+}
+
+int cc_webhook_listener_fd(const struct cc_webhook_listener *l)
+{
+	return l->wake_fd;
+}
+
+void cc_webhook_listener_drain(struct cc_webhook_listener *l)
+{
+	uint64_t n;
+	while (read(l->wake_fd, &n, sizeof(n)) == (ssize_t)sizeof(n))
+		;
 }
 
 bool cc_webhook_listener_take(struct cc_webhook_listener *l, int system)

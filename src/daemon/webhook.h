@@ -77,6 +77,14 @@ int cc_webhook_listener_start(struct cc_webhook_listener **out, const char *list
  */
 void cc_webhook_listener_stop(struct cc_webhook_listener *l);
 
+/*
+ * A descriptor that becomes readable when a webhook or an admin request was
+ * queued, so that the main loop can wait on it (poll(2)) and act at once;
+ * cc_webhook_listener_drain() makes it unreadable again.
+ */
+int cc_webhook_listener_fd(const struct cc_webhook_listener *l);
+void cc_webhook_listener_drain(struct cc_webhook_listener *l);
+
 /* True once after a webhook arrived for that system (or its body was dropped). */
 bool cc_webhook_listener_take(struct cc_webhook_listener *l, int system);
 

@@ -1,13 +1,18 @@
 /*
  * The concord hub as a simulated integration: the real engine (src/core)
  * with the memory store, reaching the virtual systems through the real
- * connector interface. A crash destroys the hub object and rolls the store
- * back to its last commit; a restart builds a new hub on the same store.
+ * connector interface, driven by the daemon's own loop (core/driver.h) on
+ * the simulator's clock. A webhook is queued as a body, which the driver
+ * hands to the system's connector as the daemon does. A crash destroys the
+ * hub object and rolls the store back to its last commit; a restart builds
+ * a new hub on the same store.
  */
+#include "core/driver.h"
 #include "core/hub.h"
 #include "sim/crashable_store.h"
 #include "sim/scenario.h"
 #include "sim/sim.h"
+#include "sim/webhooks.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,9 +24,10 @@ struct hub_model {
 	struct cc_config cfg;
 	struct cc_store store;
 	struct cc_hub *hub;
+	struct cc_driver *driver;
 	struct sim_rng rng;
 	int64_t poll_interval;
-	int64_t next_poll[CC_MAX_SYSTEMS];
+	struct sim_bodies bodies;  /* webhook bodies waiting for the driver */
 	bool down;
 	bool killed_in_call;
 	bool trace;          /* narrate every audit decision (CONCORD_SIM_TRACE) */
@@ -106,6 +112,18 @@ static void env_audit(void *ctx, const struct cc_audit_entry *e)
 	}
 }
 
+static bool drv_take_body(void *ctx, int system, char **body, size_t *len)
+{
+	struct hub_model *m = ctx;
+	return sim_bodies_take(&m->bodies, system, body, len);
+}
+
+/* A kill inside a call: the driver starts nothing more of its step. */
+static bool drv_stopping(void *ctx)
+{
+	return ((struct hub_model *)ctx)->killed_in_call;
+}
+
 static void killed(void *ctx)
 {
 	struct hub_model *m = ctx;
@@ -119,8 +137,11 @@ static void hm_crash(void *self)
 	if (m->down)
 		return;
 	sim_crashable_store_crash(&m->store);
+	cc_driver_destroy(m->driver);
+	m->driver = NULL;
 	cc_hub_destroy(m->hub);
 	m->hub = NULL;
+	sim_bodies_clear(&m->bodies); /* webhooks queued in a dead process are lost */
 	m->down = true;
 	m->killed_in_call = false;
 }
@@ -136,8 +157,14 @@ static int start_hub(struct hub_model *m)
 	}
 	if (cc_hub_create(&m->hub, &m->cfg, &m->store, m->w->conn, &env))
 		return -1;
-	for (size_t s = 0; s < m->cfg.nsystems; s++)
-		m->next_poll[s] = m->w->now; /* a first poll measures clocks */
+	/* the daemon's loop; a new hub polls every system at once (clocks) */
+	struct cc_driver_env denv = { .take_body = drv_take_body, .stopping = drv_stopping,
+		                      .ctx = m };
+	if (cc_driver_create(&m->driver, m->hub, &m->cfg, &denv)) {
+		cc_hub_destroy(m->hub);
+		m->hub = NULL;
+		return -1;
+	}
 	m->down = false;
 	return 0;
 }
@@ -172,44 +199,27 @@ static int settle(struct hub_model *m, int rc, const char *what)
 static int64_t hm_next_due(void *self, int64_t now)
 {
 	struct hub_model *m = self;
-	(void)now;
 	if (m->down)
 		return INT64_MAX;
-	int64_t t = INT64_MAX;
-	for (size_t s = 0; s < m->cfg.nsystems; s++) {
-		if (m->next_poll[s] < t)
-			t = m->next_poll[s];
-		int64_t d = cc_hub_next_due(m->hub, (int)s);
-		if (d < t)
-			t = d;
-	}
-	return t;
+	if (sim_bodies_waiting(&m->bodies))
+		return now;
+	return cc_driver_next_wake(m->driver);
 }
 
 static int hm_run(void *self)
 {
 	struct hub_model *m = self;
-	for (size_t s = 0; s < m->cfg.nsystems && !m->down; s++) {
-		if (m->w->now >= m->next_poll[s]) {
-			m->next_poll[s] = m->w->now + m->poll_interval;
-			if (settle(m, cc_hub_poll(m->hub, (int)s), "poll"))
-				return -1;
-		}
-		if (m->down)
-			break;
-		int n;
-		if (settle(m, cc_hub_deliver(m->hub, (int)s, 64, &n), "deliver"))
-			return -1;
-	}
-	return 0;
+	return settle(m, cc_driver_step(m->driver, false), "step");
 }
 
+/* A webhook reached the hub: its body waits for the driver's next step. */
 static void hm_webhook(void *self, const struct cc_observation *o)
 {
 	struct hub_model *m = self;
 	if (m->down)
 		return;
-	settle(m, cc_hub_ingest(m->hub, o), "webhook");
+	if (sim_bodies_push(&m->bodies, o))
+		snprintf(m->iface->error, sizeof(m->iface->error), "webhook: out of memory");
 }
 
 struct claim_ctx {
@@ -248,8 +258,10 @@ static int hm_finish(void *self)
 static void hm_destroy(void *self)
 {
 	struct hub_model *m = self;
+	cc_driver_destroy(m->driver);
 	if (m->hub)
 		cc_hub_destroy(m->hub);
+	sim_bodies_clear(&m->bodies);
 	m->store.ops->destroy(m->store.self);
 	free(m);
 }

@@ -33,10 +33,12 @@
  * forwarded to the parent (the people use them to find siblings); with
  * --narrate every notable decision is forwarded and narrated.
  */
+#include "core/driver.h"
 #include "core/hub.h"
 #include "store/store.h"
 #include "sim/scenario.h"
 #include "sim/sim.h"
+#include "sim/webhooks.h"
 #include "sim/wire.h"
 
 #include <errno.h>
@@ -97,9 +99,8 @@ enum msg {
 	M_AUDIT,     /* i64 at, u64 case, i32 system, i32 field, u8 decision, str value, remote id, detail */
 	M_CLAIM,     /* u32 system, str remote id, u64 case */
 	/* parent -> child: i64 now, bool live, then arguments */
-	M_POLL = 16, /* u32 system */
-	M_DELIVER,   /* u32 system, u32 max */
-	M_WEBHOOK,   /* obs */
+	M_STEP = 16, /* one step of the hub driver (core/driver.h) */
+	M_WEBHOOK,   /* obs: queued as a body for the driver's next step */
 	M_NEXT_DUE,
 	M_FINISH,
 	M_REPLY,     /* i64 now, call, answer */
@@ -121,7 +122,6 @@ struct proc_model {
 	bool temp_path;           /* made up here: removed at the end */
 	struct sim_rng rng;       /* kills: points, hits, random kills, child seeds */
 	int64_t poll_interval;
-	int64_t next_poll[CC_MAX_SYSTEMS];
 	pid_t pid;                /* the child, or -1 */
 	int fd;
 	bool down;
@@ -589,6 +589,7 @@ struct child {
 	struct wire_buf out, in;
 	struct proxy px[CC_MAX_SYSTEMS];
 	struct cc_connector conn[CC_MAX_SYSTEMS];
+	struct sim_bodies bodies; /* webhook bodies waiting for the driver */
 };
 
 /* The parent is gone or spoke nonsense: nothing left to do. */
@@ -728,6 +729,7 @@ static const struct cc_connector_ops proxy_ops = {
 	.create = px_create,
 	.update = px_update,
 	.add_comment = px_comment,
+	.webhook = sim_webhook_op, /* the body carries the record: decoded here */
 	.destroy = px_destroy,
 };
 
@@ -818,6 +820,11 @@ struct child_start {
 	uint32_t hits;
 };
 
+static bool c_take_body(void *ctx, int system, char **body, size_t *len)
+{
+	return sim_bodies_take(&((struct child *)ctx)->bodies, system, body, len);
+}
+
 /* The child process: the real hub over SQLite, reached through the socket. */
 static _Noreturn void child_main(const struct child_start *a)
 {
@@ -835,6 +842,7 @@ static _Noreturn void child_main(const struct child_start *a)
 	}
 	struct cc_store st;
 	struct cc_hub *hub = NULL;
+	struct cc_driver *driver = NULL;
 	char err[256];
 	int rc = cc_store_open(&st, url, err, sizeof(err));
 	if (rc == 0) {
@@ -843,6 +851,13 @@ static _Noreturn void child_main(const struct child_start *a)
 		rc = cc_hub_create(&hub, cfg, &st, c.conn, &env);
 		if (rc)
 			snprintf(err, sizeof(err), "cc_hub_create failed (%d)", rc);
+	}
+	if (rc == 0) {
+		/* the daemon's loop; a new hub polls every system at once (clocks) */
+		struct cc_driver_env denv = { .take_body = c_take_body, .ctx = &c };
+		rc = cc_driver_create(&driver, hub, cfg, &denv);
+		if (rc)
+			snprintf(err, sizeof(err), "out of memory");
 	}
 	wire_buf_reset(&c.out);
 	wire_put_u8(&c.out, M_READY);
@@ -864,42 +879,26 @@ static _Noreturn void child_main(const struct child_start *a)
 		c.now = wire_get_i64(&r);
 		c.live = wire_get_bool(&r);
 		switch (type) {
-		case M_POLL: {
-			uint32_t s = wire_get_u32(&r);
-			if (!wire_done(&r) || s >= cfg->nsystems)
+		case M_STEP: {
+			if (!wire_done(&r))
 				child_exit(4);
-			rc = cc_hub_poll(hub, (int)s);
+			rc = cc_driver_step(driver, false);
 			child_done(&c, rc, rc ? cc_hub_last_error(hub) : NULL, 0);
-			break;
-		}
-		case M_DELIVER: {
-			uint32_t s = wire_get_u32(&r);
-			uint32_t max = wire_get_u32(&r);
-			if (!wire_done(&r) || s >= cfg->nsystems || max > 100000)
-				child_exit(4);
-			int n = 0;
-			rc = cc_hub_deliver(hub, (int)s, (int)max, &n);
-			child_done(&c, rc, rc ? cc_hub_last_error(hub) : NULL, n);
 			break;
 		}
 		case M_WEBHOOK: {
 			struct cc_observation o;
 			if (wire_get_obs(&r, &o) || !wire_done(&r))
 				child_exit(4);
-			rc = cc_hub_ingest(hub, &o);
+			rc = sim_bodies_push(&c.bodies, &o);
 			cc_observation_clear(&o);
-			child_done(&c, rc, rc ? cc_hub_last_error(hub) : NULL, 0);
+			child_done(&c, rc, rc ? "out of memory" : NULL, 0);
 			break;
 		}
 		case M_NEXT_DUE: {
 			if (!wire_done(&r))
 				child_exit(4);
-			int64_t t = INT64_MAX;
-			for (size_t s = 0; s < cfg->nsystems; s++) {
-				int64_t d = cc_hub_next_due(hub, (int)s);
-				if (d < t)
-					t = d;
-			}
+			int64_t t = sim_bodies_waiting(&c.bodies) ? c.now : cc_driver_next_wake(driver);
 			child_done(&c, 0, NULL, t);
 			break;
 		}
@@ -915,7 +914,9 @@ static _Noreturn void child_main(const struct child_start *a)
 			child_exit(4);
 		}
 	}
+	cc_driver_destroy(driver);
 	cc_hub_destroy(hub);
+	sim_bodies_clear(&c.bodies);
 	st.ops->destroy(st.self);
 	wire_buf_free(&c.out);
 	wire_buf_free(&c.in);
@@ -985,8 +986,6 @@ static int start_child(struct proc_model *m)
 	if (m->w->narrate && m->armed >= 0 && m->trace)
 		fprintf(m->w->narrate, "-- hub process %llu armed: %s, hit %u\n",
 		        (unsigned long long)m->children, kill_names[m->armed], m->armed_hits);
-	for (size_t s = 0; s < m->cfg.nsystems; s++)
-		m->next_poll[s] = m->w->now; /* a first poll measures clocks */
 	m->down = false;
 	return 0;
 }
@@ -1024,27 +1023,15 @@ static int64_t pm_next_due(void *self, int64_t now)
 	int rc = exchange(m, false, "next due", &t);
 	if (rc)
 		return m->fatal ? m->w->now : INT64_MAX;
-	for (size_t s = 0; s < m->cfg.nsystems; s++)
-		if (m->next_poll[s] < t)
-			t = m->next_poll[s];
 	return t;
 }
 
 static int pm_run(void *self)
 {
 	struct proc_model *m = self;
-	for (size_t s = 0; s < m->cfg.nsystems && !m->down && !m->fatal; s++) {
-		if (m->w->now >= m->next_poll[s]) {
-			m->next_poll[s] = m->w->now + m->poll_interval;
-			begin_msg(m, M_POLL);
-			wire_put_u32(&m->out, (uint32_t)s);
-			if (exchange(m, true, "poll", NULL))
-				continue; /* killed (down) or failed (fatal): the loop ends */
-		}
-		begin_msg(m, M_DELIVER);
-		wire_put_u32(&m->out, (uint32_t)s);
-		wire_put_u32(&m->out, 64);
-		exchange(m, true, "deliver", NULL);
+	if (!m->down && !m->fatal) {
+		begin_msg(m, M_STEP);
+		exchange(m, true, "step", NULL); /* killed (down) or failed (fatal) */
 	}
 	return m->fatal ? -1 : 0;
 }

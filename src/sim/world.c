@@ -3,6 +3,7 @@
  * implementation, webhooks and fault injection.
  */
 #include "sim/world.h"
+#include "sim/webhooks.h"
 
 #include "sim/scenario.h"
 
@@ -707,6 +708,7 @@ static const struct cc_connector_ops sim_connector_ops = {
 	.create = c_create,
 	.update = c_update,
 	.add_comment = c_comment,
+	.webhook = sim_webhook_op,     /* the record as the system sent it */
 	.destroy = c_destroy,
 };
 
