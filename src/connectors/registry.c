@@ -444,7 +444,7 @@ int cc_setup_http_client(struct cc_http_client **out, const struct cc_connector_
 		                     .max_concurrency = s->max_concurrency, .ca_file = s->ca_file,
 		                     .hold_max_ms = s->retry_after_max_ms,
 		                     .interrupt = s->interrupt, .interrupt_ctx = s->interrupt_ctx,
-		                     .transport = s->transport };
+		                     .transport = s->transport, .trace = s->trace };
 	int rc = cc_http_client_create(out, &o, err, errlen);
 	if (auth) {
 		memset(auth, 0, strlen(auth));

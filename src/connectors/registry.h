@@ -71,6 +71,8 @@ struct cc_connector_setup {
 	void *interrupt_ctx;
 	/* A stand-in for the network (tests, fuzzers); NULL: the real one. */
 	const struct cc_http_transport *transport;
+	/* One line per HTTP request, for measuring (NULL: none). */
+	FILE *trace;
 	/* Set by cc_connector_create: the kind's row (its settings' defaults). */
 	const struct cc_connector_kind *kind;
 };

@@ -92,32 +92,56 @@ static int poll(struct cc_driver *d, int s)
 	return CC_EOK;
 }
 
-int cc_driver_step(struct cc_driver *d, bool force_poll)
+static int deliver_all(struct cc_driver *d)
 {
-	int64_t now = cc_hub_now(d->hub);
 	for (size_t i = 0; i < d->cfg->nsystems && !stopping(d); i++) {
 		int s = (int)i;
 		if (paused(d, s))
 			continue;
-		bool poll_now = force_poll || now >= cc_hub_next_poll(d->hub, s);
-		int rc = take_webhooks(d, s, &poll_now);
-		if (rc)
-			return rc;
-		if (poll_now && !stopping(d)) {
-			rc = poll(d, s);
-			if (rc)
-				return rc;
-		}
-		between(d);
-		if (stopping(d) || paused(d, s))
-			continue; /* paused during its poll: no delivery */
 		int n = 0;
-		rc = cc_hub_deliver(d->hub, s, CC_DRIVER_DELIVERIES, &n);
+		int rc = cc_hub_deliver(d->hub, s, CC_DRIVER_DELIVERIES, &n);
 		if (rc)
 			return rc;
-		between(d);
+		if (n)
+			between(d);
 	}
 	return CC_EOK;
+}
+
+/*
+ * Webhooks first, then deliveries, then polls, then deliveries again: a
+ * change a webhook brought is written to the other systems before any
+ * poll of this step makes it wait, and what the polls found goes out in
+ * the same step.
+ */
+int cc_driver_step(struct cc_driver *d, bool force_poll)
+{
+	int64_t now = cc_hub_now(d->hub);
+	bool poll_now[CC_MAX_SYSTEMS] = { false };
+	for (size_t i = 0; i < d->cfg->nsystems && !stopping(d); i++) {
+		int s = (int)i;
+		if (paused(d, s))
+			continue;
+		poll_now[s] = force_poll || now >= cc_hub_next_poll(d->hub, s);
+		int rc = take_webhooks(d, s, &poll_now[s]);
+		if (rc)
+			return rc;
+	}
+	int rc = deliver_all(d);
+	if (rc)
+		return rc;
+	bool polled = false;
+	for (size_t i = 0; i < d->cfg->nsystems && !stopping(d); i++) {
+		int s = (int)i;
+		if (!poll_now[s] || paused(d, s))
+			continue;
+		rc = poll(d, s);
+		if (rc)
+			return rc;
+		polled = true;
+		between(d);
+	}
+	return polled ? deliver_all(d) : CC_EOK;
 }
 
 int64_t cc_driver_next_wake(struct cc_driver *d)

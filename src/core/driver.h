@@ -58,10 +58,11 @@ int cc_driver_create(struct cc_driver **out, struct cc_hub *hub, const struct cc
 void cc_driver_destroy(struct cc_driver *d);
 
 /*
- * One step at the hub's now: for every system not paused, its webhooks,
- * its poll when due (or hinted, or every system when force_poll), its due
- * deliveries. Returns 0, or the negative cc_error of a failed store (the
- * caller must stop: nothing acknowledged is lost, see hub.h).
+ * One step at the hub's now, over the systems not paused: the webhooks
+ * queued, then the deliveries due, then the polls due (or hinted, or every
+ * system's when force_poll), then the deliveries again (what the polls
+ * found). Returns 0, or the negative cc_error of a failed store (the caller
+ * must stop: nothing acknowledged is lost, see hub.h).
  */
 int cc_driver_step(struct cc_driver *d, bool force_poll);
 

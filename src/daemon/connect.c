@@ -10,7 +10,7 @@
 
 int cc_connector_create_from_file(struct cc_connector *out, const struct cc_file_config *fc,
                                   size_t system, bool (*interrupt)(void *ctx),
-                                  void *interrupt_ctx, char *err, size_t errlen)
+                                  void *interrupt_ctx, FILE *trace, char *err, size_t errlen)
 {
 	const struct cc_system_file *sf = &fc->system[system];
 	const struct cc_system_def *sd = &fc->engine.systems[system];
@@ -48,6 +48,7 @@ int cc_connector_create_from_file(struct cc_connector *out, const struct cc_file
 		.retry_after_max_ms = sf->retry_after_max_ms,
 		.interrupt = interrupt,
 		.interrupt_ctx = interrupt_ctx,
+		.trace = trace,
 	};
 	/* The connector copies what it keeps: the arrays are ours to free. */
 	rc = cc_connector_create(out, sd->kind, &setup, err, errlen);

@@ -8,12 +8,14 @@
 #include "config/config_file.h"
 #include "core/connector.h"
 
+#include <stdio.h>
+
 /*
  * interrupt (may be NULL) is asked while a request of the connector waits
  * (see struct cc_http_options): true aborts it.
  */
 int cc_connector_create_from_file(struct cc_connector *out, const struct cc_file_config *fc,
                                   size_t system, bool (*interrupt)(void *ctx),
-                                  void *interrupt_ctx, char *err, size_t errlen);
+                                  void *interrupt_ctx, FILE *trace, char *err, size_t errlen);
 
 #endif

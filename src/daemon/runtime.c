@@ -79,6 +79,7 @@ struct cc_runtime {
 	/* admin requests taken during a remote call (on_wait) */
 	bool in_wait;
 	int64_t wait_since_ms;       /* the first on_wait since the loop last had the store */
+	bool trace;                  /* CONCORD_TRACE=http: a log line per request and webhook */
 	bool pause_set[CC_MAX_SYSTEMS], pause_to[CC_MAX_SYSTEMS];
 	uint64_t resync[DEFERRED_RESYNCS];
 	size_t nresync;
@@ -266,8 +267,8 @@ static int parts_build(struct cc_runtime *rt, struct parts *p, char *err, size_t
 	}
 	for (size_t i = 0; i < cfg->nsystems; i++) {
 		char cerr[300];
-		if (cc_connector_create_from_file(&p->conn[i], p->fc, i, on_wait, rt, cerr,
-		                                  sizeof(cerr))) {
+		if (cc_connector_create_from_file(&p->conn[i], p->fc, i, on_wait, rt,
+		                                  rt->trace ? rt->log : NULL, cerr, sizeof(cerr))) {
 			snprintf(err, errlen, "%s: system %s: %s", rt->path, cfg->systems[i].name, cerr);
 			return 2;
 		}
@@ -335,6 +336,8 @@ int cc_runtime_open(struct cc_runtime **out, const char *path, const char *store
 	rt->path = strdup(path);
 	rt->store_url = store_url ? strdup(store_url) : NULL;
 	rt->log = log;
+	const char *tr = getenv("CONCORD_TRACE");
+	rt->trace = tr && strstr(tr, "http");
 	rt->rng = (uint64_t)wall_ms() * 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid();
 	if (!rt->rng)
 		rt->rng = 1;
@@ -757,7 +760,17 @@ static bool drv_take_hint(void *ctx, int system)
 static bool drv_take_body(void *ctx, int system, char **body, size_t *len)
 {
 	struct cc_runtime *rt = ctx;
-	return rt->p->listener && cc_webhook_listener_take_body(rt->p->listener, system, body, len);
+	bool got = rt->p->listener &&
+	           cc_webhook_listener_take_body(rt->p->listener, system, body, len);
+	if (got && rt->trace) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		fprintf(rt->log, "%lld.%03ld trace webhook %s taken (%zu bytes)\n",
+		        (long long)ts.tv_sec, ts.tv_nsec / 1000000,
+		        rt->p->fc->engine.systems[system].name, *len);
+		fflush(rt->log);
+	}
+	return got;
 }
 
 static bool drv_paused(void *ctx, int system)

@@ -94,6 +94,7 @@ struct slot {
 	struct curl_slist *if_headers; /* the headers and If-Match, owned while it runs */
 	struct exchange x;
 	char curl_err[CURL_ERROR_SIZE];
+	int64_t started_ns;      /* when the transfer started (monotonic), for the trace */
 };
 
 struct cc_http_client {
@@ -125,6 +126,7 @@ struct cc_http_client {
 	uint64_t total;
 
 	int64_t hold_max_ms;     /* the longest hold a system may ask for */
+	FILE *trace;             /* one line per request when set */
 	bool (*interrupt)(void *ctx);
 	void *interrupt_ctx;
 	bool interrupted;        /* the hook said stop during this batch */
@@ -254,6 +256,7 @@ int cc_http_client_create(struct cc_http_client **out, const struct cc_http_opti
 	c->tokens = c->burst;
 	c->refill_ns = mono_ns();
 	c->hold_max_ms = o->hold_max_ms > 0 ? o->hold_max_ms : HOLD_MAX_MS;
+	c->trace = o->trace;
 	c->interrupt = o->interrupt;
 	c->interrupt_ctx = o->interrupt_ctx;
 	c->transport = o->transport;
@@ -763,6 +766,7 @@ static bool transfer_start(struct cc_http_client *c, struct slot *s, struct cc_h
 	const char *method = it->method;
 	s->is_get = strcmp(method, "GET") == 0;
 	s->op_index = SIZE_MAX;
+	s->started_ns = mono_ns();
 	if (it->op) {
 		struct op_count *oc = op_slot(c, it->op);
 		if (!oc)
@@ -964,10 +968,28 @@ static void finish(struct cc_http_client *c, struct cc_http_batch_item *it, stru
 }
 
 /* The ended libcurl transfer of slot s (curl's code rc); frees the slot. */
+/*
+ * The trace line of a request: wall-clock end, operation, method, the path
+ * (never a header: no credential), status and duration.
+ */
+static void trace_line(struct cc_http_client *c, const struct cc_http_batch_item *it,
+                       long status, int64_t started_ns)
+{
+	if (!c->trace)
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	fprintf(c->trace, "%lld.%03ld trace http %s %s %.200s -> %ld in %.1f ms\n",
+	        (long long)ts.tv_sec, ts.tv_nsec / 1000000, it->op ? it->op : "-", it->method,
+	        it->path ? it->path : "", status, (double)(mono_ns() - started_ns) / 1e6);
+	fflush(c->trace);
+}
+
 static void transfer_end(struct cc_http_client *c, struct slot *s, CURLcode rc)
 {
 	long status = 0;
 	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+	trace_line(c, s->item, status, s->started_ns);
 	finish(c, s->item, &s->x, s->is_get, s->op_index, rc, status, s->curl_err);
 	/* No pointer into this transfer (URL, callbacks' state) stays in the
 	 * handle; the connection stays in the multi handle's cache. */

@@ -18,6 +18,8 @@
 
 #include "core/connector.h"
 
+#include <stdio.h>
+
 struct cc_http_options {
 	const char *base_url;     /* "https://rt.example.org/REST/2.0" (no trailing slash) */
 	const char *auth_header;  /* whole header line, e.g. "Authorization: token ..."; may be NULL */
@@ -43,6 +45,9 @@ struct cc_http_options {
 	void *interrupt_ctx;
 	/* A stand-in for the network (tests, fuzzers, replayed answers); NULL: libcurl. */
 	const struct cc_http_transport *transport;
+	/* When set, one line per request (time, operation, method, path, status,
+	 * duration; never a header) for measuring; CONCORD_TRACE=http in the daemon. */
+	FILE *trace;
 };
 
 #define CC_HTTP_INTERRUPT_MS 100
