@@ -299,7 +299,8 @@ static void listener_start(struct cc_runtime *rt)
 	if (!p->fc->listen || !p->fc->listen[0])
 		return;
 	char lerr[200];
-	struct cc_listener_options lo = { .admin_token = p->fc->admin_token.value };
+	struct cc_listener_options lo = { .admin_token = p->fc->admin_token.value,
+		                          .trace = rt->trace ? rt->log : NULL };
 	for (size_t i = 0; i < p->fc->engine.nsystems; i++) {
 		const struct cc_connector_ops *ops = p->conn[i].ops;
 		lo.keep_bodies[i] = ops && ops->version >= 2 && ops->webhook;

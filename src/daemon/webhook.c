@@ -626,6 +626,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		atomic_store(&l->hint[s], 1);
 	}
 	notify(l);
+	if (l->opt.trace) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		fprintf(l->opt.trace, "%lld.%03ld trace webhook %s received\n", (long long)ts.tv_sec,
+		        ts.tv_nsec / 1000000, l->cfg->systems[s].name);
+		fflush(l->opt.trace);
+	}
 	return reply(l, c, MHD_HTTP_ACCEPTED, "accepted\n");
 }
 

@@ -46,6 +46,7 @@
 #include "core/config.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -61,6 +62,8 @@ struct cc_listener_options {
 	const char *admin_token;
 	/* Per system: queue webhook bodies (its connector reads them). */
 	bool keep_bodies[CC_MAX_SYSTEMS];
+	/* When set: a line per webhook received, for measuring (CONCORD_TRACE=http). */
+	FILE *trace;
 };
 
 /*
