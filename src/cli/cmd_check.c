@@ -2,14 +2,15 @@
  * `concord check -c FILE`: loads and checks a configuration file, then
  * prints a short summary (systems, fields, policies). Secrets are never
  * printed: only where they come from. A `kind` that no connector of this
- * build knows is an error here, not when the daemon starts. Exit 0 when
+ * build knows, or a setting it does not read, is an error here, not when
+ * the daemon starts. Exit 0 when
  * the file is sound, 2 with "FILE:LINE:COLUMN: message" on stderr when it
  * is not.
  */
 #include "cli/cli.h"
 #include "config/config_file.h"
+#include "config/registry_check.h"
 #include "core/policy.h"
-#include "connectors/registry.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -109,7 +110,7 @@ int cc_cmd_check(int argc, char **argv)
 	}
 	struct cc_file_config *c;
 	char err[1024];
-	if (cc_config_file_load_kinds(&c, path, cc_connector_kinds(), err, sizeof(err)) != 0) {
+	if (cc_config_file_load(&c, path, cc_config_registry_options(), err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}
