@@ -622,14 +622,15 @@ static size_t count_words(const char *const *words)
 	return n;
 }
 
-/* "a, b or c" into buf. */
-static const char *join_words(char *buf, size_t len, const char *const *words, const char *last)
+/* "a, b or c" into buf (sep between words, last before the last one). */
+static const char *join_words(char *buf, size_t len, const char *const *words, const char *sep,
+                              const char *last)
 {
 	size_t n = count_words(words), used = 0;
 	buf[0] = '\0';
 	for (size_t i = 0; i < n && used < len; i++) {
 		int k = snprintf(buf + used, len - used, "%s%s",
-		                 i == 0 ? "" : i + 1 == n ? last : ", ", words[i]);
+		                 i == 0 ? "" : i + 1 == n ? last : sep, words[i]);
 		if (k < 0)
 			break;
 		used += (size_t)k;
@@ -655,7 +656,7 @@ static int get_enum(struct cc_walk *w, struct cc_ent e, const char *what,
 	if (i < 0) {
 		char list[256], hint[96];
 		return cc_walk_fail(w, e.v, "unknown %s '%s': %s%s", what, s,
-		                    join_words(list, sizeof(list), words, " or "),
+		                    join_words(list, sizeof(list), words, ", ", " or "),
 		                    cc_suggest(hint, sizeof(hint), s, words, count_words(words)));
 	}
 	*out = i;
@@ -1216,13 +1217,13 @@ const char *cc_row_type_name(const struct cc_row *r)
 	case CC_ROW_SECRET:
 		return "env|file";
 	case CC_ROW_ENUM:
-		return "word";
+		return "one of";
 	case CC_ROW_MAP:
 		return "mapping";
 	case CC_ROW_LIST:
 		return "list";
 	case CC_ROW_CUSTOM:
-		return "see docs";
+		return "custom";
 	}
 	return "?";
 }
@@ -1261,22 +1262,43 @@ const char *cc_row_range(const struct cc_row *r, char *buf, size_t len)
 	return buf;
 }
 
+/* A heading of the document without its markup: "## `systems`" -> "systems". */
+static const char *plain(char *buf, size_t len, const char *doc)
+{
+	size_t n = 0;
+	for (const char *q = doc; *q && n + 1 < len; q++)
+		if (!strchr("#*`", *q) && !(n == 0 && *q == ' '))
+			buf[n++] = *q;
+	buf[n] = '\0';
+	return buf;
+}
+
 void cc_config_keys_print(FILE *f)
 {
 	size_t n;
 	const struct cc_section *const *secs = cc_config_sections(&n);
 	for (size_t s = 0; s < n; s++) {
 		const struct cc_section *sec = secs[s];
-		fprintf(f, "%s%s (%s)\n", s ? "\n" : "", sec->doc ? sec->doc : sec->what, sec->what);
+		char title[64];
+		fprintf(f, "%s%s (%s):\n", s ? "\n" : "",
+		        sec->doc ? plain(title, sizeof(title), sec->doc) : sec->what, sec->what);
 		for (size_t i = 0; i < sec->nrows; i++) {
 			const struct cc_row *r = &sec->rows[i];
-			char d[96], range[64], words[160] = "";
+			char d[96], range[64], type[160];
 			if (r->type == CC_ROW_ENUM)
-				join_words(words, sizeof(words), r->words, " | ");
+				join_words(type, sizeof(type), r->words, "|", "|");
+			else
+				snprintf(type, sizeof(type), "%s", cc_row_type_name(r));
 			cc_row_range(r, range, sizeof(range));
-			fprintf(f, "  %-18s %-16s %-12s %-14s %s\n", r->key,
-			        r->type == CC_ROW_ENUM ? words : cc_row_type_name(r),
-			        cc_row_doc_default(r, d, sizeof(d)), range[0] ? range : "-", r->desc);
+			if (r->type == CC_ROW_MAP)
+				snprintf(d, sizeof(d), "its keys below");
+			else if (!(r->flags & CC_ROW_REQUIRED) && !r->dflt && !r->doc_dflt)
+				snprintf(d, sizeof(d), "optional");
+			else
+				plain(d, sizeof(d), cc_row_doc_default(r, d, sizeof(d)));
+			fprintf(f, "  %-18s %s%s%s; %s%s: %s\n", r->key, type, range[0] ? " " : "", range,
+			        (r->flags & CC_ROW_REQUIRED) || r->doc_dflt || !r->dflt ? "" : "default ",
+			        d, r->desc);
 		}
 	}
 }
