@@ -80,6 +80,18 @@ static const char *list_names(char *buf, size_t len, const char *const *names, s
 	return buf;
 }
 
+/* "; did you mean 'X'?" when a candidate is close (after a list in
+ * parentheses), else "". */
+static const char *did_you_mean(char *buf, size_t len, const char *name,
+                                const char *const *cands, size_t n)
+{
+	const char *best = cc_nearest(name, cands, n);
+	buf[0] = '\0';
+	if (best)
+		snprintf(buf, len, "; did you mean '%s'?", best);
+	return buf;
+}
+
 /* ------------------------------------------------------------------------
  * The top level: store, listen.
  */
@@ -119,7 +131,7 @@ static int parse_store(struct cc_walk *w, struct cc_frame *fr, const struct cc_r
 		return 0;
 	}
 	return cc_walk_fail(w, e.v, "unknown store kind \"%s:\" (accepted: %s)%s", u.scheme, forms,
-	                    cc_suggest(hint, sizeof(hint), u.scheme, schemes, k));
+	                    did_you_mean(hint, sizeof(hint), u.scheme, schemes, k));
 }
 
 /* listen: host:port, [v6]:port; the port 1..65535. */
@@ -289,7 +301,7 @@ static int parse_policy(struct cc_walk *w, struct cc_frame *fr, const struct cc_
 	if (!def)
 		return cc_walk_fail(w, name_node, "unknown policy '%s' (known: %s)%s", name,
 		                    list_names(known, sizeof(known), names, ntable),
-		                    cc_suggest(hint, sizeof(hint), name, names, ntable));
+		                    did_you_mean(hint, sizeof(hint), name, names, ntable));
 	if (nargs && !strchr(def->syntax, '{'))
 		return cc_walk_fail(w, e.v, "policy %s takes no parameters: write %s", name,
 		                    def->syntax);
@@ -385,10 +397,7 @@ static const char *suggest_accepted(struct cc_walk *w, char *buf, size_t len, co
 	buf[0] = '\0';
 	if (w->opt->accepted)
 		n = w->opt->accepted(w->opt->ctx, kind, names, 64);
-	const char *best = cc_nearest(name, names, n < 64 ? n : 64);
-	if (best)
-		snprintf(buf, len, "; did you mean '%s'?", best);
-	return buf;
+	return did_you_mean(buf, len, name, names, n < 64 ? n : 64);
 }
 
 /* kind: one the caller's connectors know (asked through the options). */
