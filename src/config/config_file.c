@@ -20,17 +20,12 @@
 
 #include "config/walk.h"
 
-#include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libfyaml.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -105,8 +100,8 @@ static int check_duplicates(struct cc_walk *w, struct fy_node *n, int depth)
 			    (!dup || keys[i].index < dup->index))
 				dup = &keys[i];
 		if (dup)
-			rc = cc_walk_fail(w, dup->node, "duplicate key '%.*s'", (int)(dup->len < 64 ? dup->len : 64),
-			          dup->s);
+			rc = cc_walk_fail(w, dup->node, "duplicate key '%.*s'",
+			                  (int)(dup->len < 64 ? dup->len : 64), dup->s);
 	}
 	free(keys);
 	return rc;
@@ -172,12 +167,12 @@ static int expand_alias(struct expansion *x, struct fy_node *n, int depth, uint6
 	char name[CC_CONFIG_NAME_MAX + 1];
 	alias_name(n, name, sizeof(name));
 	if (++x->aliases > CC_CONFIG_ALIASES_MAX)
-		return cc_walk_fail(w, n, "more than %d aliases: a configuration file needs few; write the "
-		            "values out", CC_CONFIG_ALIASES_MAX);
+		return cc_walk_fail(w, n, "more than %d aliases: a configuration file needs few; "
+		                    "write the values out", CC_CONFIG_ALIASES_MAX);
 	struct fy_node *t = fy_node_resolve_alias(n);
 	if (!t)
-		return cc_walk_fail(w, n, "alias '*%s' names no anchor (or one that leads back to itself)",
-		            name);
+		return cc_walk_fail(w, n, "alias '*%s' names no anchor (or one that leads back to "
+		                    "itself)", name);
 	/* YAML wants the anchor first; libfyaml would leave such an alias unexpanded. */
 	int al, ac, tl, tc;
 	cc_node_pos(t, &tl, &tc); /* an empty collection: the key that holds it */
@@ -189,8 +184,8 @@ static int expand_alias(struct expansion *x, struct fy_node *n, int depth, uint6
 		if (x->memo[i].target == t)
 			break;
 	if (i < x->nmemo && x->memo[i].busy)
-		return cc_walk_fail(w, n, "alias '*%s' lies inside its own anchor: it would expand forever",
-		            name);
+		return cc_walk_fail(w, n, "alias '*%s' lies inside its own anchor: it would expand "
+		                    "forever", name);
 	if (i == x->nmemo) {
 		/* each entry was added by a counted alias: there is room */
 		x->nmemo++;
@@ -214,10 +209,10 @@ static int expand_alias(struct expansion *x, struct fy_node *n, int depth, uint6
 	struct fy_node *at_node = x->inside ? x->outer : n;
 	if (*size >= EXPANDED_OVER)
 		return cc_walk_fail(w, at_node, "aliases expand the document to more than %d nodes",
-		            CC_CONFIG_EXPANDED_MAX);
+		                    CC_CONFIG_EXPANDED_MAX);
 	if (depth + *height > CC_CONFIG_DEPTH_MAX)
 		return cc_walk_fail(w, at_node, "aliases nest the document deeper than %d levels",
-		            CC_CONFIG_DEPTH_MAX);
+		                    CC_CONFIG_DEPTH_MAX);
 	if (!x->biggest || *size > x->biggest_size) {
 		x->biggest = n;
 		x->biggest_size = *size;
@@ -244,7 +239,7 @@ static int expand(struct expansion *x, struct fy_node *n, int depth, uint64_t *s
 	 * recursion through anchors */
 	if (x->inside && depth >= CC_CONFIG_DEPTH_MAX)
 		return cc_walk_fail(x->w, x->outer, "aliases nest the document deeper than %d levels",
-		            CC_CONFIG_DEPTH_MAX);
+		                    CC_CONFIG_DEPTH_MAX);
 	uint64_t s;
 	int h;
 	void *it = NULL;
@@ -289,7 +284,7 @@ static int check_aliases(struct cc_walk *w, struct fy_node *root, size_t *aliase
 	*aliases = x.aliases;
 	if (x.aliases && size >= EXPANDED_OVER)
 		return cc_walk_fail(w, x.biggest, "aliases expand the document to more than %d nodes",
-		            CC_CONFIG_EXPANDED_MAX);
+		                    CC_CONFIG_EXPANDED_MAX);
 	return 0;
 }
 

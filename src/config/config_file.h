@@ -4,6 +4,10 @@
  * what the connectors and the daemon need beside it (addresses, resolved
  * secrets, connector settings, user maps). Numeric ranges (`ranges:`) are
  * in the engine's map: engine.systems[s].map[f] of kind CC_MAP_RANGE.
+ * Every key, its default, its range and where it lands is a row of
+ * config/schema.c (see config/schema.h); what the library cannot know
+ * (the connector kinds and their settings) comes through struct
+ * cc_config_options.
  *
  * Everything reachable from a struct cc_file_config lives in one arena that
  * the struct owns: it stays valid until cc_config_file_free(), which wipes
