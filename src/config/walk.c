@@ -1031,11 +1031,15 @@ static int walk_list(struct cc_walk *w, struct cc_frame *fr, const struct cc_row
 		*count = ++i;
 	}
 	if (i < (size_t)row->min) {
+		/* "field state: values: ...", "systems: ..." */
+		const char *label = cc_frame_label(fr);
+		char where[128];
+		snprintf(where, sizeof(where), "%s%s%s", label ? label : "", label ? ": " : "", row->key);
 		if (row->min == 1)
-			return cc_walk_fail(w, cc_at(e), "%s: at least one %s is needed", row->key,
+			return cc_walk_fail(w, cc_at(e), "%s: at least one %s is needed", where,
 			                    row->sub->noun);
 		return cc_walk_fail(w, cc_at(e), "%s: at least %" PRId64 " %s are needed, found %zu",
-		                    row->key, row->min, row->key, i);
+		                    where, row->min, row->key, i);
 	}
 	return 0;
 }
