@@ -107,7 +107,7 @@ static int parse_store(struct cc_walk *w, struct cc_frame *fr, const struct cc_r
 		return CC_EINVAL;
 	struct cc_store_url u;
 	if (cc_store_url_parse(c->store, &u, msg, sizeof(msg)))
-		return cc_walk_fail(w, e.v, "store: %s", msg);
+		return cc_walk_fail(w, e.v, "%s", msg);
 	size_t n;
 	const struct cc_store_backend *b = cc_store_backends(&n);
 	const char *schemes[16] = { 0 }, *form[16] = { 0 };
@@ -238,6 +238,66 @@ static size_t syntax_words(const char *syntax, const char *key,
 	return n;
 }
 
+/* True when every key of args is a parameter of the policy's syntax. */
+static bool takes_all(const struct cc_policy_def *def, const struct cc_policy_arg *args, size_t n)
+{
+	char words[SYNTAX_WORDS_MAX][CC_CONFIG_NAME_MAX + 1];
+	size_t nw = syntax_words(def->syntax, NULL, words, SYNTAX_WORDS_MAX);
+	for (size_t i = 0; i < n; i++) {
+		size_t k = 0;
+		while (k < nw && strcmp(words[k], args[i].key) != 0)
+			k++;
+		if (k == nw)
+			return false;
+	}
+	return nw > 0;
+}
+
+/*
+ * Which policy a mapping of parameters is: the one a key names ({owner:
+ * rt, mode: revert}); else a key that is a policy's name misspelt (an
+ * error that suggests it); else the one policy whose parameters the keys
+ * are ({mode: revert}, so that its own parse says what is missing).
+ */
+static int policy_of_map(struct cc_walk *w, struct cc_ent e, const struct cc_policy_arg *args,
+                         const struct cc_ent *argent, size_t nargs, const char *const *names,
+                         size_t ntable, const struct cc_policy_def **out)
+{
+	char hint[96], known[128];
+	*out = NULL;
+	for (size_t i = 0; i < nargs; i++) {
+		const struct cc_policy_def *def = cc_policy_find(args[i].key);
+		if (def && *out)
+			return cc_walk_fail(w, argent[i].k, "policy names two policies, %s and %s",
+			                    (*out)->name, def->name);
+		if (def)
+			*out = def;
+	}
+	if (*out)
+		return 0;
+	list_names(known, sizeof(known), names, ntable);
+	for (size_t i = 0; i < nargs; i++)
+		if (cc_nearest(args[i].key, names, ntable))
+			return cc_walk_fail(w, argent[i].k, "unknown policy '%s' (known: %s)%s",
+			                    args[i].key, known,
+			                    did_you_mean(hint, sizeof(hint), args[i].key, names, ntable));
+	for (size_t p = 0; p < ntable; p++) {
+		const struct cc_policy_def *def = cc_policy_find(names[p]);
+		if (def && takes_all(def, args, nargs)) {
+			if (*out) {
+				*out = NULL;
+				break;
+			}
+			*out = def;
+		}
+	}
+	if (*out)
+		return 0;
+	return cc_walk_fail(w, cc_at(e), "policy names none of the policies (known: %s): write "
+	                    "policy: NAME, or a mapping whose keys are a policy's parameters",
+	                    known);
+}
+
 /*
  * policy: a policy of core/policy.h's table by name (`manual`), or a
  * mapping of its parameters, one of which names it ({owner: rt, mode:
@@ -253,62 +313,61 @@ static int parse_policy(struct cc_walk *w, struct cc_frame *fr, const struct cc_
 	struct cc_policy_arg args[POLICY_ARGS_MAX];
 	struct cc_ent argent[POLICY_ARGS_MAX];
 	size_t nargs = 0;
-	const char *name = row->dflt;
-	struct fy_node *name_node = e.v;
+	const struct cc_policy_def *def = NULL;
 	char hint[96], known[128];
 	size_t ntable;
 	const struct cc_policy_def *const *table = cc_policy_table(&ntable);
 	const char *names[16];
 	for (size_t i = 0; i < ntable && i < 16; i++)
 		names[i] = table[i]->name;
+	ntable = ntable < 16 ? ntable : 16;
 	fd->owner = -1;
 	fd->owner_mode = CC_OWNER_REVERT;
 	fd->owner_name = NULL;
 	sc->owner_node[fr->index] = NULL;
-	if (cc_present(e) && !cc_node_is_map(e.v)) {
+	if (!cc_present(e)) {
+		def = cc_policy_find(row->dflt);
+	} else if (cc_node_is_scalar(e.v)) {
+		const char *name;
 		if (cc_get_str(w, e, row->key, false, &name))
 			return CC_EINVAL;
-	} else if (cc_present(e)) {
+		def = cc_policy_find(name);
+		if (!def)
+			return cc_walk_fail(w, e.v, "unknown policy '%s' (known: %s)%s", name,
+			                    list_names(known, sizeof(known), names, ntable),
+			                    did_you_mean(hint, sizeof(hint), name, names, ntable));
+	} else if (cc_node_is_map(e.v)) {
+		/* the keys first: which policy, then its parameters' values */
 		struct cc_ent pe;
 		void *it = NULL;
-		name = NULL;
 		while (cc_map_next(e.v, &it, &pe)) {
 			if (nargs == POLICY_ARGS_MAX)
 				return cc_walk_fail(w, pe.k, "a policy takes at most %d parameters",
 				                    POLICY_ARGS_MAX);
-			struct cc_policy_arg *a = &args[nargs];
-			if (cc_get_name(w, (struct cc_ent){ NULL, pe.k }, "a policy parameter", &a->key) ||
-			    cc_get_str(w, pe, a->key, false, &a->value))
+			if (cc_get_name(w, (struct cc_ent){ NULL, pe.k }, "a policy parameter",
+			                &args[nargs].key))
 				return CC_EINVAL;
 			argent[nargs++] = pe;
-			if (!cc_policy_find(a->key))
-				continue;
-			if (name)
-				return cc_walk_fail(w, pe.k, "policy names two policies, %s and %s", name,
-				                    a->key);
-			name = a->key;
-			name_node = pe.k;
 		}
-		if (!name && nargs == 0)
-			return cc_walk_fail(w, cc_at(e), "policy names no policy (known: %s)",
-			                    list_names(known, sizeof(known), names, ntable));
-		if (!name) {
-			name = args[0].key;
-			name_node = argent[0].k;
-		}
+		if (policy_of_map(w, e, args, argent, nargs, names, ntable, &def))
+			return CC_EINVAL;
+		if (!strchr(def->syntax, '{'))
+			return cc_walk_fail(w, e.v, "policy %s takes no parameters: write %s", def->name,
+			                    def->syntax);
+		for (size_t i = 0; i < nargs; i++)
+			if (cc_get_str(w, argent[i], args[i].key, false, &args[i].value))
+				return CC_EINVAL;
+	} else {
+		return cc_walk_fail(w, cc_at(e), "policy must be a policy's name or a mapping of its "
+		                    "parameters (known: %s)",
+		                    list_names(known, sizeof(known), names, ntable));
 	}
-	const struct cc_policy_def *def = cc_policy_find(name);
 	if (!def)
-		return cc_walk_fail(w, name_node, "unknown policy '%s' (known: %s)%s", name,
-		                    list_names(known, sizeof(known), names, ntable),
-		                    did_you_mean(hint, sizeof(hint), name, names, ntable));
-	if (nargs && !strchr(def->syntax, '{'))
-		return cc_walk_fail(w, e.v, "policy %s takes no parameters: write %s", name,
-		                    def->syntax);
+		return cc_walk_fail(w, cc_at(e), "internal error: no policy '%s'", row->dflt);
 	fd->policy = def->id;
 	char msg[256] = "";
 	if (def->parse(fd, args, nargs, msg, sizeof(msg)) != CC_EOK) {
-		struct fy_node *at = cc_present(e) ? cc_at(e) : NULL;
+		struct fy_node *at = cc_at(e);
 		const char *about = NULL;  /* the parameter whose value is at fault */
 		bool bad_key = false;
 		char quoted[CC_CONFIG_NAME_MAX + 8];
@@ -319,7 +378,7 @@ static int parse_policy(struct cc_walk *w, struct cc_frame *fr, const struct cc_
 				about = args[i].key;
 			}
 		}
-		for (size_t i = 0; i < nargs && !about && !bad_key; i++) {
+		for (size_t i = 0; i < nargs && !about; i++) {
 			snprintf(quoted, sizeof(quoted), "'%s'", args[i].key);
 			if (strstr(msg, quoted)) {
 				at = argent[i].k;

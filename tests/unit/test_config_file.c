@@ -707,6 +707,69 @@ static const struct cc_config_options rt_options = {
 	"  - name: a\n"                              \
 	"    kind: sim\n"
 
+/* Policies come from core/policy.h's table: an unknown one lists it. */
+static void test_policy_table(void **state)
+{
+	(void)state;
+	expect_error("fields:\n  - {name: prio, policy: lwww}\n", 2, 26,
+	             "unknown policy 'lwww' (known: lww, owner, manual); did you mean 'lww'?");
+	expect_error("fields:\n  - {name: prio, policy: {ownr: a}}\n", 2, 27,
+	             "unknown policy 'ownr' (known: lww, owner, manual); did you mean 'owner'?");
+	expect_error("fields:\n  - {name: prio, policy: {lww: x}}\n", 2, 27,
+	             "policy lww takes no parameters: write policy: lww");
+	/* the policy whose parameters these are says what is missing */
+	expect_error("fields:\n  - {name: prio, policy: {mode: ignore}}\n", 2, 27,
+	             "an owner policy names its system");
+	expect_error("fields:\n  - {name: prio, policy: {owner: a, mod: ignore}}\n", 2, 37,
+	             "an owner policy takes owner and mode, not 'mod' (did you mean 'mode'?)");
+	expect_error("fields:\n  - {name: prio, policy: {group: x}}\n", 2, 27,
+	             "policy names none of the policies (known: lww, owner, manual)");
+	expect_error("fields:\n  - {name: prio, policy: [lww]}\n", 2, 27,
+	             "policy must be a policy's name or a mapping of its parameters");
+	/* the key order does not matter; manual is found by name */
+	struct cc_file_config *c = expect_load(NULL,
+		"fields:\n"
+		"  - {name: title, policy: manual}\n"
+		"  - {name: prio, policy: {mode: ignore, owner: b}}\n"
+		"systems:\n"
+		"  - name: a\n"
+		"    kind: sim\n"
+		"    fields: {title: t}\n" SYS_B);
+	assert_int_equal(c->engine.fields[0].policy, CC_POLICY_MANUAL);
+	assert_int_equal(c->engine.fields[1].policy, CC_POLICY_OWNER);
+	assert_int_equal(c->engine.fields[1].owner, 1);
+	assert_int_equal(c->engine.fields[1].owner_mode, CC_OWNER_IGNORE);
+	cc_config_file_free(c);
+}
+
+/* store: one of the store backends' table, in its form; nothing opened. */
+static void test_store_table(void **state)
+{
+	(void)state;
+	expect_error("store: sqlit:x.db\n", 1, 8,
+	             "unknown store kind \"sqlit:\" (accepted: memory, sqlite:PATH); did you "
+	             "mean 'sqlite'?");
+	expect_error("store: \"sqlite:\"\n", 1, 9, "store \"sqlite:\" names nothing");
+	expect_error("store: memory:x\n", 1, 8, "store memory takes nothing after its name");
+	expect_error("store: concord.db\n", 1, 8, "store URL is not SCHEME:...");
+	/* what follows the scheme may hold a password: never shown */
+	char err[1024];
+	struct cc_file_config *c;
+	const char *path = write_file("st.yaml", "store: postgres://u:pw-5e1f@db/x\n");
+	assert_int_not_equal(cc_config_file_load(&c, path, NULL, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "unknown store kind \"postgres:\""));
+	assert_null(strstr(err, "pw-5e1f"));
+	/* a store that does not exist yet is not created by a check */
+	char db[600];
+	snprintf(db, sizeof(db), "%s/never.db", tmpdir);
+	char yaml[1024];
+	snprintf(yaml, sizeof(yaml), "store: sqlite:%s\n" FIELDS SYS_A "    fields: {title: t}\n"
+	         SYS_B, db);
+	c = expect_load(NULL, yaml);
+	cc_config_file_free(c);
+	assert_int_not_equal(access(db, F_OK), 0);
+}
+
 /* 1. A kind the connectors do not know is an error when they are given. */
 static void test_unknown_kind(void **state)
 {
@@ -1254,6 +1317,8 @@ int main(void)
 		cmocka_unit_test(test_wrong_type),
 		cmocka_unit_test(test_missing_env),
 		cmocka_unit_test(test_unknown_owner),
+		cmocka_unit_test(test_policy_table),
+		cmocka_unit_test(test_store_table),
 		cmocka_unit_test(test_lossy_default),
 		cmocka_unit_test(test_duplicate_rank),
 		cmocka_unit_test(test_secrets_not_in_messages),
