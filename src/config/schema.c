@@ -238,26 +238,27 @@ static size_t syntax_words(const char *syntax, const char *key,
 	return n;
 }
 
-/* True when every key of args is a parameter of the policy's syntax. */
-static bool takes_all(const struct cc_policy_def *def, const struct cc_policy_arg *args, size_t n)
+/* How many keys of args are parameters of the policy's syntax. */
+static size_t params_taken(const struct cc_policy_def *def, const struct cc_policy_arg *args,
+                           size_t n)
 {
 	char words[SYNTAX_WORDS_MAX][CC_CONFIG_NAME_MAX + 1];
-	size_t nw = syntax_words(def->syntax, NULL, words, SYNTAX_WORDS_MAX);
-	for (size_t i = 0; i < n; i++) {
-		size_t k = 0;
-		while (k < nw && strcmp(words[k], args[i].key) != 0)
-			k++;
-		if (k == nw)
-			return false;
-	}
-	return nw > 0;
+	size_t nw = syntax_words(def->syntax, NULL, words, SYNTAX_WORDS_MAX), taken = 0;
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < nw; k++)
+			if (strcmp(words[k], args[i].key) == 0) {
+				taken++;
+				break;
+			}
+	return taken;
 }
 
 /*
  * Which policy a mapping of parameters is: the one a key names ({owner:
  * rt, mode: revert}); else a key that is a policy's name misspelt (an
- * error that suggests it); else the one policy whose parameters the keys
- * are ({mode: revert}, so that its own parse says what is missing).
+ * error that suggests it); else the one policy that takes the most of the
+ * keys as parameters ({mode: revert}), so that its own parse says what is
+ * missing or which key it does not take.
  */
 static int policy_of_map(struct cc_walk *w, struct cc_ent e, const struct cc_policy_arg *args,
                          const struct cc_ent *argent, size_t nargs, const char *const *names,
@@ -281,18 +282,22 @@ static int policy_of_map(struct cc_walk *w, struct cc_ent e, const struct cc_pol
 			return cc_walk_fail(w, argent[i].k, "unknown policy '%s' (known: %s)%s",
 			                    args[i].key, known,
 			                    did_you_mean(hint, sizeof(hint), args[i].key, names, ntable));
+	size_t best = 0;
+	bool tie = false;
 	for (size_t p = 0; p < ntable; p++) {
 		const struct cc_policy_def *def = cc_policy_find(names[p]);
-		if (def && takes_all(def, args, nargs)) {
-			if (*out) {
-				*out = NULL;
-				break;
-			}
+		size_t taken = def ? params_taken(def, args, nargs) : 0;
+		if (taken > best) {
+			best = taken;
 			*out = def;
+			tie = false;
+		} else if (taken && taken == best) {
+			tie = true;
 		}
 	}
-	if (*out)
+	if (*out && !tie)
 		return 0;
+	*out = NULL;
 	return cc_walk_fail(w, cc_at(e), "policy names none of the policies (known: %s): write "
 	                    "policy: NAME, or a mapping whose keys are a policy's parameters",
 	                    known);

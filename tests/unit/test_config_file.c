@@ -722,6 +722,8 @@ static void test_policy_table(void **state)
 	             "an owner policy names its system");
 	expect_error("fields:\n  - {name: prio, policy: {owner: a, mod: ignore}}\n", 2, 37,
 	             "an owner policy takes owner and mode, not 'mod' (did you mean 'mode'?)");
+	expect_error("fields:\n  - {name: prio, policy: {mode: revert, group: x}}\n", 2, 41,
+	             "an owner policy takes owner and mode, not 'group'");
 	expect_error("fields:\n  - {name: prio, policy: {group: x}}\n", 2, 27,
 	             "policy names none of the policies (known: lww, owner, manual)");
 	expect_error("fields:\n  - {name: prio, policy: [lww]}\n", 2, 27,
