@@ -515,28 +515,58 @@ static int check_overlap(struct cc_walk *w, struct cc_frame *fr, const struct cc
 	                    "search_lag: changes still hidden by the search lag would be missed");
 }
 
+/* Asks the caller's options about a system's settings: an unknown one is
+ * reported at its key, a missing one at `settings:` or the system. */
+static int check_settings(struct cc_walk *w, struct cc_frame *fr, struct cc_ent e)
+{
+	const struct cc_system_def *sd = fr->obj[0];
+	const struct cc_system_file *sf = fr->obj[1];
+	size_t n = sf->nsettings;
+	const char **names = calloc(n ? n : 1, sizeof(*names));
+	if (!names)
+		return cc_walk_oom(w);
+	for (size_t i = 0; i < n; i++)
+		names[i] = sf->settings[i].key;
+	char msg[300] = "", hint[96];
+	long bad = CC_CONFIG_BAD_SYSTEM;
+	int rc = 0;
+	if (w->opt->check_system(w->opt->ctx, sd->kind, names, n, &bad, msg, sizeof(msg)) == 0)
+		goto out;
+	if (bad >= 0 && (size_t)bad < n) {
+		/* the bad key's node: the n-th key of the mapping */
+		void *it = NULL;
+		struct cc_ent se = { NULL, NULL };
+		long k = -1;
+		while (k < bad && cc_map_next(e.v, &it, &se))
+			k++;
+		rc = cc_walk_fail(w, se.k, "%s%s", msg,
+		                  suggest_accepted(w, hint, sizeof(hint), names[bad], sd->kind));
+	} else if (bad == CC_CONFIG_BAD_KIND) {
+		rc = cc_walk_fail(w, cc_frame_slot(fr, "kind")->e.v, "%s", msg);
+	} else {
+		rc = cc_walk_fail(w, e.k ? e.k : fr->map, "%s", msg);
+	}
+out:
+	free(names);
+	return rc;
+}
+
 /* settings: connector-specific strings, checked by the caller's connectors. */
 static int parse_settings(struct cc_walk *w, struct cc_frame *fr, const struct cc_row *row,
                           struct cc_ent e)
 {
-	const struct cc_system_def *sd = fr->obj[0];
 	struct cc_system_file *sf = fr->obj[1];
-	size_t n = 0;
-	struct fy_node **keys = NULL;
 	if (cc_present(e)) {
 		if (cc_want_map(w, e, row->key))
 			return CC_EINVAL;
-		n = cc_node_count(e.v);
+		size_t n = cc_node_count(e.v), i = 0;
 		struct cc_setting *set = cc_arena_alloc(w->a, (n ? n : 1) * sizeof(*set));
-		keys = cc_arena_alloc(w->a, (n ? n : 1) * sizeof(*keys));
-		if (!set || !keys)
+		if (!set)
 			return cc_walk_oom(w);
 		void *it = NULL;
 		struct cc_ent se;
-		size_t i = 0;
-		while (cc_map_next(e.v, &it, &se) && i < n) {
+		while (i < n && cc_map_next(e.v, &it, &se)) {
 			struct cc_sourced v;
-			keys[i] = se.k;
 			if (cc_get_name(w, (struct cc_ent){ NULL, se.k }, "a setting", &set[i].key) ||
 			    cc_get_sourced(w, se, set[i].key, false, &v))
 				return CC_EINVAL;
@@ -546,25 +576,11 @@ static int parse_settings(struct cc_walk *w, struct cc_frame *fr, const struct c
 			i++;
 		}
 		sf->settings = set;
-		sf->nsettings = n = i;
+		sf->nsettings = i;
 	}
 	if (!w->opt || !w->opt->check_system)
 		return 0;
-	const char **names = cc_arena_alloc(w->a, (n ? n : 1) * sizeof(*names));
-	if (!names)
-		return cc_walk_oom(w);
-	for (size_t i = 0; i < n; i++)
-		names[i] = sf->settings[i].key;
-	char msg[300] = "", hint[96];
-	long bad = CC_CONFIG_BAD_SYSTEM;
-	if (w->opt->check_system(w->opt->ctx, sd->kind, names, n, &bad, msg, sizeof(msg)) == 0)
-		return 0;
-	if (bad >= 0 && (size_t)bad < n)
-		return cc_walk_fail(w, keys[bad], "%s%s", msg,
-		                    suggest_accepted(w, hint, sizeof(hint), names[bad], sd->kind));
-	if (bad == CC_CONFIG_BAD_KIND)
-		return cc_walk_fail(w, cc_frame_slot(fr, "kind")->e.v, "%s", msg);
-	return cc_walk_fail(w, e.k ? e.k : fr->map, "%s", msg);
+	return check_settings(w, fr, e);
 }
 
 /* users: this system's accounts -> canonical persons, one account each. */
@@ -1092,11 +1108,13 @@ const struct cc_section *const *cc_config_sections(size_t *n)
 
 int cc_schema_walk(struct cc_walk *w)
 {
-	struct schema sc;
-	memset(&sc, 0, sizeof(sc));
-	w->schema = &sc;
+	struct schema *sc = calloc(1, sizeof(*sc));
+	if (!sc)
+		return cc_walk_oom(w);
+	w->schema = sc;
 	int rc = cc_walk_map(w, &root_section, w->c, NULL, (struct cc_ent){ NULL, w->root }, NULL,
 	                     NULL, NULL, 0);
 	w->schema = NULL;
+	free(sc);
 	return rc;
 }
