@@ -1,7 +1,9 @@
 /*
- * Tests of the configuration file (src/config/config_file.c): the shipped
- * example loads into the engine's configuration, every kind of error names
- * the right line and column, and secrets never reach a message.
+ * Tests of the configuration file (src/config/: the loader, the walker and
+ * the rows): the shipped example loads into the engine's configuration,
+ * every kind of error names the right line and column, and secrets never
+ * reach a message. Connector kinds and settings are checked through a
+ * stand-in for the registry's options (rt_options below).
  *
  * Each case writes its YAML into a temporary file, as a user would.
  */
