@@ -8,7 +8,7 @@
 #include "cli/cli.h"
 #include "cli/cli_store.h"
 #include "config/config_file.h"
-#include "connectors/registry.h"
+#include "config/registry_check.h"
 #include "core/redact.h"
 #include "daemon/control.h"
 
@@ -41,7 +41,7 @@ static int open_admin(const char *cmd, int argc, char **argv, struct admin *a)
 		        cmd);
 		return 2;
 	}
-	if (cc_config_file_load_kinds(&a->fc, path, cc_connector_kinds(), err, sizeof(err))) {
+	if (cc_config_file_load(&a->fc, path, cc_config_registry_options(), err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}

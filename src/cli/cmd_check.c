@@ -1,15 +1,23 @@
 /*
  * `concord check -c FILE`: loads and checks a configuration file, then
- * prints a short summary (systems, fields, policies). Secrets are never
- * printed: only where they come from. A `kind` that no connector of this
- * build knows is an error here, not when the daemon starts. Exit 0 when
- * the file is sound, 2 with "FILE:LINE:COLUMN: message" on stderr when it
- * is not.
+ * prints a short summary (systems, fields, policies) and what this build
+ * knows (connector kinds, store backends, policies, from their tables).
+ * Secrets are never printed: only where they come from. A `kind` that no
+ * connector of this build knows, or a setting it does not read, is an
+ * error here, not when the daemon starts. Exit 0 when the file is sound,
+ * 2 with "FILE:LINE:COLUMN: message" on stderr when it is not.
+ *
+ * `concord check --keys` prints every key the file may hold, from the
+ * rows of src/config/schema.c: the same rows docs/configuration.md's
+ * tables are checked against.
  */
 #include "cli/cli.h"
 #include "config/config_file.h"
-#include "core/policy.h"
+#include "config/registry_check.h"
+#include "config/schema.h"
 #include "connectors/registry.h"
+#include "core/policy.h"
+#include "store/store.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -18,9 +26,12 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: concord check -c FILE\n"
+	           "       concord check --keys\n"
 	           "Loads the configuration FILE, checks it (keys, types, names, secrets,\n"
-	           "mappings) and prints a summary without secrets. Exit 0 when it is\n"
-	           "sound, 2 with FILE:LINE:COLUMN: message when it is not.\n");
+	           "mappings, connector kinds and settings, store, policies) and prints a\n"
+	           "summary without secrets. Exit 0 when it is sound, 2 with\n"
+	           "FILE:LINE:COLUMN: message when it is not. --keys lists every key of\n"
+	           "the file: type, default, range and meaning.\n");
 }
 
 /* Formats ms as the largest units that divide it: 90000 -> "1m30s". */
@@ -87,6 +98,30 @@ static void print_secret(const char *label, const struct cc_sourced *s)
 static const char *const type_word[] = { "string", "text", "enum", "user", "priority",
 	                                 "timestamp" };
 
+/* What this build knows, from the registration tables. */
+static void print_tables(void)
+{
+	printf("\nconnector kinds:\n");
+	for (const struct cc_connector_kind *const *k = cc_connector_kind_table(); *k; k++) {
+		printf("  %-12s %s\n", (*k)->kind, (*k)->description);
+		const char *sep = "settings: ";
+		printf("  %-12s ", "");
+		for (const struct cc_setting_row *r = (*k)->settings; r && r->key; r++, sep = ", ")
+			printf("%s%s (%s%s)", sep, r->key, r->required ? "required" : "default ",
+			       r->required ? "" : r->dflt ? r->dflt : "none");
+		printf("%s\n", sep[0] == 's' ? "no settings" : "");
+	}
+	size_t n;
+	const struct cc_store_backend *b = cc_store_backends(&n);
+	printf("store backends:\n");
+	for (size_t i = 0; i < n; i++)
+		printf("  %-12s %s\n", b[i].form, b[i].description);
+	const struct cc_policy_def *const *p = cc_policy_table(&n);
+	printf("policies:\n");
+	for (size_t i = 0; i < n; i++)
+		printf("  %-12s %s\n", p[i]->name, p[i]->syntax);
+}
+
 int cc_cmd_check(int argc, char **argv)
 {
 	const char *path = NULL;
@@ -97,6 +132,9 @@ int cc_cmd_check(int argc, char **argv)
 			path = argv[i] + 9;
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--keys")) {
+			cc_config_keys_print(stdout);
 			return 0;
 		} else {
 			usage(stderr);
@@ -109,7 +147,7 @@ int cc_cmd_check(int argc, char **argv)
 	}
 	struct cc_file_config *c;
 	char err[1024];
-	if (cc_config_file_load_kinds(&c, path, cc_connector_kinds(), err, sizeof(err)) != 0) {
+	if (cc_config_file_load(&c, path, cc_config_registry_options(), err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}
@@ -185,6 +223,7 @@ int cc_cmd_check(int argc, char **argv)
 			printf(", duplicate check");
 		printf("\n");
 	}
+	print_tables();
 	cc_config_file_free(c);
 	return 0;
 }

@@ -2,6 +2,9 @@
  * concord: the entry point. Dispatches to one subcommand.
  */
 #include "cli/cli.h"
+#include "connectors/registry.h"
+#include "core/policy.h"
+#include "store/store.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -25,9 +28,23 @@ static void usage(FILE *f)
 	        "  resync CASE  read a case's records again and bring them to the case\n"
 	        "  check        check a configuration file (concord check -c FILE)\n"
 	        "\n"
-	        "Commands that open a store take --store URL (sqlite:PATH or memory);\n"
-	        "the default is $CONCORD_STORE, else sqlite:concord.db.\n"
-	        "  version      print the version\n");
+	        "  version      print the version\n"
+	        "\n"
+	        "Commands that open a store take --store URL; the default is\n"
+	        "$CONCORD_STORE, else sqlite:concord.db.\n");
+	/* what this build knows, from the registration tables */
+	fprintf(f, "\nconnector kinds (a system's kind):\n");
+	for (const struct cc_connector_kind *const *k = cc_connector_kind_table(); *k; k++)
+		fprintf(f, "  %-12s %s\n", (*k)->kind, (*k)->description);
+	size_t n;
+	const struct cc_store_backend *b = cc_store_backends(&n);
+	fprintf(f, "store backends (--store, store:):\n");
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "  %-12s %s\n", b[i].form, b[i].description);
+	const struct cc_policy_def *const *p = cc_policy_table(&n);
+	fprintf(f, "field policies (policy:):\n");
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "  %-12s %s\n", p[i]->name, p[i]->rule);
 }
 
 int main(int argc, char **argv)

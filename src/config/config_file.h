@@ -4,6 +4,10 @@
  * what the connectors and the daemon need beside it (addresses, resolved
  * secrets, connector settings, user maps). Numeric ranges (`ranges:`) are
  * in the engine's map: engine.systems[s].map[f] of kind CC_MAP_RANGE.
+ * Every key, its default, its range and where it lands is a row of
+ * config/schema.c (see config/schema.h); what the library cannot know
+ * (the connector kinds and their settings) comes through struct
+ * cc_config_options.
  *
  * Everything reachable from a struct cc_file_config lives in one arena that
  * the struct owns: it stays valid until cc_config_file_free(), which wipes
@@ -97,35 +101,61 @@ struct cc_file_config {
 #define CC_CONFIG_VALUE_FILE_MAX 65536
 
 /*
+ * What the caller knows that the configuration library does not: the
+ * connector kinds of this build and the settings each one reads (the
+ * library does not depend on the connectors; src/config/registry_check.h
+ * gives the options that ask the connector registry).
+ */
+struct cc_config_options {
+	/*
+	 * Checks a system's connector `kind` and the keys of its `settings:`
+	 * (n of them, in the file's order; borrowed for the call). Returns 0
+	 * when they are fine; otherwise non-zero, a message in err (no
+	 * position: the loader adds it) and *bad saying what is at fault:
+	 *   CC_CONFIG_BAD_KIND    the kind (reported at `kind:`);
+	 *   0 .. n-1              that setting (reported at its key);
+	 *   CC_CONFIG_BAD_SYSTEM  the system as a whole, such as a required
+	 *                         setting missing (reported at `settings:`,
+	 *                         else at the system).
+	 * The loader calls it once with the kind alone (n 0), where it heeds
+	 * only CC_CONFIG_BAD_KIND, and once with the settings. NULL: any kind
+	 * and any settings are accepted.
+	 */
+	int (*check_system)(void *ctx, const char *kind, const char *const *setting_keys,
+	                    size_t n, long *bad, char *err, size_t errlen);
+	/*
+	 * Optional, for "did you mean": writes into names (at most max) the
+	 * names accepted in place of a bad one: the known kinds when kind is
+	 * NULL, else the setting keys of kind. Returns how many it wrote.
+	 */
+	size_t (*accepted)(void *ctx, const char *kind, const char **names, size_t max);
+	void *ctx;
+};
+
+#define CC_CONFIG_BAD_SYSTEM (-1L)
+#define CC_CONFIG_BAD_KIND (-2L)
+
+/*
  * Loads and checks the file at `path`. On success returns 0 and sets *out
  * to a configuration the caller releases with cc_config_file_free(). On
  * failure returns a negative cc_error, sets *out to NULL and writes
  * "PATH:LINE:COLUMN: what is wrong" into err (never a secret's value).
- * Any connector kind is accepted: the same as cc_config_file_load_kinds()
- * with kinds NULL.
+ * opt (borrowed for the call) checks kinds and settings; NULL accepts any.
  */
-int cc_config_file_load(struct cc_file_config **out, const char *path, char *err,
-                        size_t errlen);
-
-/*
- * As cc_config_file_load(), and each system's `kind` must be one of
- * `kinds`, a NULL-terminated list (borrowed for the call only; the
- * connector registry's cc_connector_kinds() is meant). NULL accepts any
- * kind.
- */
-int cc_config_file_load_kinds(struct cc_file_config **out, const char *path,
-                              const char *const *kinds, char *err, size_t errlen);
+int cc_config_file_load(struct cc_file_config **out, const char *path,
+                        const struct cc_config_options *opt, char *err, size_t errlen);
 
 /*
  * Loads and checks a configuration held in memory: len bytes of text (not
  * necessarily NUL-terminated, borrowed for the call only). `name` is what
  * messages call the file, and the folder of `name` is where a relative
  * {file: PATH} is looked for (the working directory when name has no '/').
- * kinds, out, err: as cc_config_file_load_kinds(). The file loaders read
- * the file and call this; so does the fuzzer (tests/fuzz/fuzz_config.c).
+ * opt, out, err: as cc_config_file_load(). The file loader reads the file
+ * and calls this; so does the fuzzer (tests/fuzz/fuzz_config.c).
  */
 int cc_config_file_load_text(struct cc_file_config **out, const char *name, const char *text,
-                             size_t len, const char *const *kinds, char *err, size_t errlen);
+                             size_t len, const struct cc_config_options *opt, char *err,
+                             size_t errlen);
 
 /* Wipes and releases c and everything it owns. NULL is allowed. */
 void cc_config_file_free(struct cc_file_config *c);

@@ -12,6 +12,7 @@
 #include "daemon/runtime.h"
 
 #include "config/config_file.h"
+#include "config/registry_check.h"
 #include "connectors/registry.h"
 #include "daemon/connect.h"
 #include "daemon/control.h"
@@ -236,7 +237,7 @@ static void parts_destroy(struct parts *p)
  */
 static int parts_build(struct cc_runtime *rt, struct parts *p, char *err, size_t errlen)
 {
-	int rc = cc_config_file_load_kinds(&p->fc, rt->path, cc_connector_kinds(), err, errlen);
+	int rc = cc_config_file_load(&p->fc, rt->path, cc_config_registry_options(), err, errlen);
 	if (rc)
 		return 2;
 	size_t k = 0;

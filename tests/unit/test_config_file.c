@@ -1,7 +1,9 @@
 /*
- * Tests of the configuration file (src/config/config_file.c): the shipped
- * example loads into the engine's configuration, every kind of error names
- * the right line and column, and secrets never reach a message.
+ * Tests of the configuration file (src/config/: the loader, the walker and
+ * the rows): the shipped example loads into the engine's configuration,
+ * every kind of error names the right line and column, and secrets never
+ * reach a message. Connector kinds and settings are checked through a
+ * stand-in for the registry's options (rt_options below).
  *
  * Each case writes its YAML into a temporary file, as a user would.
  */
@@ -66,16 +68,16 @@ static const char *write_bytes(const char *name, const char *data, size_t len)
 	return path;
 }
 
-/* Loads yaml with the known kinds (NULL: any), expects a failure at
- * line:col whose message contains want. */
-static void expect_error_kinds(const char *const *kinds, const char *yaml, int line, int col,
-                               const char *want)
+/* Loads yaml with the options (NULL: any kind and settings), expects a
+ * failure at line:col whose message contains want. */
+static void expect_error_kinds(const struct cc_config_options *opt, const char *yaml, int line,
+                               int col, const char *want)
 {
 	char path[512];
 	snprintf(path, sizeof(path), "%s", write_file("c.yaml", yaml));
 	struct cc_file_config *c = (void *)1;
 	char err[1024];
-	int rc = cc_config_file_load_kinds(&c, path, kinds, err, sizeof(err));
+	int rc = cc_config_file_load(&c, path, opt, err, sizeof(err));
 	if (rc == 0)
 		fail_msg("loaded, expected an error containing '%s'", want);
 	assert_null(c);
@@ -90,14 +92,14 @@ static void expect_error(const char *yaml, int line, int col, const char *want)
 	expect_error_kinds(NULL, yaml, line, col, want);
 }
 
-/* Loads yaml (kinds NULL: any), fails the test with the error if it does
+/* Loads yaml (opt NULL: any kind), fails the test with the error if it does
  * not load; the caller frees the result. */
-static struct cc_file_config *expect_load(const char *const *kinds, const char *yaml)
+static struct cc_file_config *expect_load(const struct cc_config_options *opt, const char *yaml)
 {
 	const char *path = write_file("ok.yaml", yaml);
 	struct cc_file_config *c = NULL;
 	char err[1024] = "";
-	if (cc_config_file_load_kinds(&c, path, kinds, err, sizeof(err)))
+	if (cc_config_file_load(&c, path, opt, err, sizeof(err)))
 		fail_msg("%s", err);
 	assert_non_null(c);
 	return c;
@@ -127,7 +129,7 @@ static void test_example_loads(void **state)
 	set_env();
 	struct cc_file_config *c;
 	char err[1024] = "";
-	int rc = cc_config_file_load(&c, CC_SOURCE_ROOT "/examples/rt-redmine.yaml", err,
+	int rc = cc_config_file_load(&c, CC_SOURCE_ROOT "/examples/rt-redmine.yaml", NULL, err,
 	                             sizeof(err));
 	if (rc)
 		fail_msg("%s", err);
@@ -279,7 +281,7 @@ static void test_every_key(void **state)
 		"      title: t\n");
 	struct cc_file_config *c;
 	char err[1024] = "";
-	if (cc_config_file_load(&c, path, err, sizeof(err)))
+	if (cc_config_file_load(&c, path, NULL, err, sizeof(err)))
 		fail_msg("%s", err);
 	const struct cc_config *cfg = &c->engine;
 	assert_string_equal(c->store, "memory");
@@ -371,13 +373,13 @@ static void test_listen_loopback(void **state)
 		"systems:\n  - name: a\n    kind: sim\n    fields: {title: t}\n" SYS_B);
 	struct cc_file_config *c = NULL;
 	char err[512];
-	if (cc_config_file_load(&c, path, err, sizeof(err)))
+	if (cc_config_file_load(&c, path, NULL, err, sizeof(err)))
 		fail_msg("%s", err);
 	assert_true(c->listen_public);
 	cc_config_file_free(c);
 	path = write_file("local.yaml", "listen: 127.0.0.2:1\n" FIELDS
 		"systems:\n  - name: a\n    kind: sim\n    fields: {title: t}\n" SYS_B);
-	if (cc_config_file_load(&c, path, err, sizeof(err)))
+	if (cc_config_file_load(&c, path, NULL, err, sizeof(err)))
 		fail_msg("%s", err);
 	assert_false(c->listen_public);
 	cc_config_file_free(c);
@@ -501,7 +503,7 @@ static void test_unknown_owner(void **state)
 	             2, 43, "mode must be revert or ignore, not 'rever' (did you mean 'revert'?)");
 	expect_error("fields:\n"
 	             "  - {name: prio, policy: owner}\n",
-	             2, 26, "policy owner names its system");
+	             2, 26, "an owner policy names its system");
 }
 
 static void test_lossy_default(void **state)
@@ -613,7 +615,7 @@ static void test_secrets_not_in_messages(void **state)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *path = write_file("s.yaml", cases[i]);
-		int rc = cc_config_file_load(&c, path, err, sizeof(err));
+		int rc = cc_config_file_load(&c, path, NULL, err, sizeof(err));
 		if (rc == 0) {
 			/* the last case is valid: the secret is held, only for connectors */
 			assert_int_equal(i, 5);
@@ -634,7 +636,7 @@ static void test_missing_file(void **state)
 {
 	struct cc_file_config *c;
 	char err[512];
-	assert_int_not_equal(cc_config_file_load(&c, "/nonexistent/concord.yaml", err,
+	assert_int_not_equal(cc_config_file_load(&c, "/nonexistent/concord.yaml", NULL, err,
 	                                         sizeof(err)), 0);
 	assert_null(c);
 	assert_non_null(strstr(err, "/nonexistent/concord.yaml: cannot open"));
@@ -642,7 +644,64 @@ static void test_missing_file(void **state)
 
 /* ---- hostile files (config-hardening) ---- */
 
+/*
+ * Stands in for the connector registry (src/config/registry_check.c gives
+ * the real one): the kinds rt and redmine; rt reads queue and
+ * correlation_field, redmine needs project.
+ */
 static const char *const rt_kinds[] = { "rt", "redmine", NULL };
+static const char *const rt_settings[] = { "queue", "correlation_field", NULL };
+static const char *const redmine_settings[] = { "project", "correlation_field", NULL };
+
+static const char *const *fake_settings(const char *kind)
+{
+	return !kind ? rt_kinds : !strcmp(kind, "rt") ? rt_settings
+	       : !strcmp(kind, "redmine") ? redmine_settings : NULL;
+}
+
+static int fake_check_system(void *ctx, const char *kind, const char *const *keys, size_t n,
+                             long *bad, char *err, size_t errlen)
+{
+	(void)ctx;
+	const char *const *accepted = fake_settings(kind);
+	if (!accepted) {
+		*bad = CC_CONFIG_BAD_KIND;
+		snprintf(err, errlen, "kind '%s' is unknown (known: rt, redmine)", kind);
+		return CC_EINVAL;
+	}
+	bool project = false;
+	for (size_t i = 0; i < n; i++) {
+		size_t j = 0;
+		while (accepted[j] && strcmp(accepted[j], keys[i]) != 0)
+			j++;
+		if (!accepted[j]) {
+			*bad = (long)i;
+			snprintf(err, errlen, "setting '%s' is not one of %s's", keys[i], kind);
+			return CC_EINVAL;
+		}
+		project = project || !strcmp(keys[i], "project");
+	}
+	if (!strcmp(kind, "redmine") && !project) {
+		*bad = CC_CONFIG_BAD_SYSTEM;
+		snprintf(err, errlen, "redmine needs the setting 'project'");
+		return CC_EINVAL;
+	}
+	return 0;
+}
+
+static size_t fake_accepted(void *ctx, const char *kind, const char **names, size_t max)
+{
+	(void)ctx;
+	size_t n = 0;
+	for (const char *const *a = fake_settings(kind); a && *a && n < max; a++)
+		names[n++] = *a;
+	return n;
+}
+
+static const struct cc_config_options rt_options = {
+	.check_system = fake_check_system,
+	.accepted = fake_accepted,
+};
 
 /* The start of system a, whose next lines the cases write; SYS_B follows. */
 #define SYS_A                                    \
@@ -650,11 +709,76 @@ static const char *const rt_kinds[] = { "rt", "redmine", NULL };
 	"  - name: a\n"                              \
 	"    kind: sim\n"
 
+/* Policies come from core/policy.h's table: an unknown one lists it. */
+static void test_policy_table(void **state)
+{
+	(void)state;
+	expect_error("fields:\n  - {name: prio, policy: lwww}\n", 2, 26,
+	             "unknown policy 'lwww' (known: lww, owner, manual); did you mean 'lww'?");
+	expect_error("fields:\n  - {name: prio, policy: {ownr: a}}\n", 2, 27,
+	             "unknown policy 'ownr' (known: lww, owner, manual); did you mean 'owner'?");
+	expect_error("fields:\n  - {name: prio, policy: {lww: x}}\n", 2, 27,
+	             "policy lww takes no parameters: write policy: lww");
+	/* the policy whose parameters these are says what is missing */
+	expect_error("fields:\n  - {name: prio, policy: {mode: ignore}}\n", 2, 27,
+	             "an owner policy names its system");
+	expect_error("fields:\n  - {name: prio, policy: {owner: a, mod: ignore}}\n", 2, 37,
+	             "an owner policy takes owner and mode, not 'mod' (did you mean 'mode'?)");
+	expect_error("fields:\n  - {name: prio, policy: {mode: revert, group: x}}\n", 2, 41,
+	             "an owner policy takes owner and mode, not 'group'");
+	expect_error("fields:\n  - {name: prio, policy: {group: x}}\n", 2, 27,
+	             "policy names none of the policies (known: lww, owner, manual)");
+	expect_error("fields:\n  - {name: prio, policy: [lww]}\n", 2, 27,
+	             "policy must be a policy's name or a mapping of its parameters");
+	/* the key order does not matter; manual is found by name */
+	struct cc_file_config *c = expect_load(NULL,
+		"fields:\n"
+		"  - {name: title, policy: manual}\n"
+		"  - {name: prio, policy: {mode: ignore, owner: b}}\n"
+		"systems:\n"
+		"  - name: a\n"
+		"    kind: sim\n"
+		"    fields: {title: t}\n" SYS_B);
+	assert_int_equal(c->engine.fields[0].policy, CC_POLICY_MANUAL);
+	assert_int_equal(c->engine.fields[1].policy, CC_POLICY_OWNER);
+	assert_int_equal(c->engine.fields[1].owner, 1);
+	assert_int_equal(c->engine.fields[1].owner_mode, CC_OWNER_IGNORE);
+	cc_config_file_free(c);
+}
+
+/* store: one of the store backends' table, in its form; nothing opened. */
+static void test_store_table(void **state)
+{
+	(void)state;
+	expect_error("store: sqlit:x.db\n", 1, 8,
+	             "unknown store kind \"sqlit:\" (accepted: memory, sqlite:PATH); did you "
+	             "mean 'sqlite'?");
+	expect_error("store: \"sqlite:\"\n", 1, 9, "store \"sqlite:\" names nothing");
+	expect_error("store: memory:x\n", 1, 8, "store memory takes nothing after its name");
+	expect_error("store: concord.db\n", 1, 8, "store URL is not SCHEME:...");
+	/* what follows the scheme may hold a password: never shown */
+	char err[1024];
+	struct cc_file_config *c;
+	const char *path = write_file("st.yaml", "store: postgres://u:pw-5e1f@db/x\n");
+	assert_int_not_equal(cc_config_file_load(&c, path, NULL, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "unknown store kind \"postgres:\""));
+	assert_null(strstr(err, "pw-5e1f"));
+	/* a store that does not exist yet is not created by a check */
+	char db[600];
+	snprintf(db, sizeof(db), "%s/never.db", tmpdir);
+	char yaml[1024];
+	snprintf(yaml, sizeof(yaml), "store: sqlite:%s\n" FIELDS SYS_A "    fields: {title: t}\n"
+	         SYS_B, db);
+	c = expect_load(NULL, yaml);
+	cc_config_file_free(c);
+	assert_int_not_equal(access(db, F_OK), 0);
+}
+
 /* 1. A kind the connectors do not know is an error when they are given. */
 static void test_unknown_kind(void **state)
 {
 	(void)state;
-	expect_error_kinds(rt_kinds, FIELDS
+	expect_error_kinds(&rt_options, FIELDS
 	                   "systems:\n"
 	                   "  - name: a\n"
 	                   "    kind: rtt\n"
@@ -663,7 +787,7 @@ static void test_unknown_kind(void **state)
 	                   "    kind: redmine\n"
 	                   "    fields: {title: t}\n",
 	                   6, 11, "kind 'rtt' is unknown (known: rt, redmine); did you mean 'rt'?");
-	expect_error_kinds(rt_kinds, FIELDS
+	expect_error_kinds(&rt_options, FIELDS
 	                   "systems:\n"
 	                   "  - name: a\n"
 	                   "    kind: rt\n"
@@ -676,20 +800,74 @@ static void test_unknown_kind(void **state)
 	char err[1024];
 	struct cc_file_config *c;
 	const char *path = write_file("k.yaml", FIELDS SYS_A "    fields: {title: t}\n" SYS_B);
-	assert_int_not_equal(cc_config_file_load_kinds(&c, path, rt_kinds, err, sizeof(err)), 0);
+	assert_int_not_equal(cc_config_file_load(&c, path, &rt_options, err, sizeof(err)), 0);
 	assert_null(strstr(err, "did you mean"));
-	/* the known kinds load; without a list, any kind does */
-	c = expect_load(rt_kinds, FIELDS
+	/* the known kinds load; without options, any kind does */
+	c = expect_load(&rt_options, FIELDS
 	                "systems:\n"
 	                "  - name: a\n"
 	                "    kind: rt\n"
 	                "    fields: {title: t}\n"
 	                "  - name: b\n"
 	                "    kind: redmine\n"
+	                "    settings: {project: ops}\n"
 	                "    fields: {title: t}\n");
 	cc_config_file_free(c);
 	c = expect_load(NULL, FIELDS SYS_A "    fields: {title: t}\n" SYS_B);
 	assert_string_equal(c->engine.systems[0].kind, "sim");
+	cc_config_file_free(c);
+}
+
+/* Settings are checked through the options: an unknown one at its key
+ * with the nearest accepted one, a missing required one at the system. */
+static void test_settings_checked(void **state)
+{
+	(void)state;
+	/* the kind is checked before anything else of the system */
+	expect_error_kinds(&rt_options, FIELDS
+	                   "systems:\n"
+	                   "  - name: a\n"
+	                   "    kind: redmin\n"
+	                   "    url: not-a-url\n"
+	                   "    fields: {title: t}\n" SYS_B,
+	                   6, 11, "kind 'redmin' is unknown (known: rt, redmine); did you mean "
+	                   "'redmine'?");
+	expect_error_kinds(&rt_options, FIELDS
+	                   "systems:\n"
+	                   "  - name: a\n"
+	                   "    kind: rt\n"
+	                   "    settings: {queue: General, corelation_field: X}\n"
+	                   "    fields: {title: t}\n"
+	                   "  - name: b\n"
+	                   "    kind: redmine\n"
+	                   "    settings: {project: ops}\n"
+	                   "    fields: {title: t}\n",
+	                   7, 32, "setting 'corelation_field' is not one of rt's; did you mean "
+	                   "'correlation_field'?");
+	/* missing: at settings: when there is one, else at the system */
+	expect_error_kinds(&rt_options, FIELDS
+	                   "systems:\n"
+	                   "  - name: a\n"
+	                   "    kind: rt\n"
+	                   "    fields: {title: t}\n"
+	                   "  - name: b\n"
+	                   "    kind: redmine\n"
+	                   "    settings: {correlation_field: X}\n"
+	                   "    fields: {title: t}\n",
+	                   10, 5, "redmine needs the setting 'project'");
+	expect_error_kinds(&rt_options, FIELDS
+	                   "systems:\n"
+	                   "  - name: a\n"
+	                   "    kind: rt\n"
+	                   "    fields: {title: t}\n"
+	                   "  - name: b\n"
+	                   "    kind: redmine\n"
+	                   "    fields: {title: t}\n",
+	                   8, 5, "redmine needs the setting 'project'");
+	/* without options any setting goes */
+	struct cc_file_config *c = expect_load(NULL, FIELDS SYS_A "    settings: {anything: 1}\n"
+	                                       "    fields: {title: t}\n" SYS_B);
+	assert_string_equal(cc_config_file_setting(c, 0, "anything"), "1");
 	cc_config_file_free(c);
 }
 
@@ -962,7 +1140,7 @@ static void test_url(void **state)
 	const char *path = write_file("u.yaml", FIELDS SYS_A
 		"    url: https://root:pw-77aa1@rt.example.org/REST/2.0\n"
 		"    fields: {title: t}\n" SYS_B);
-	assert_int_not_equal(cc_config_file_load(&c, path, err, sizeof(err)), 0);
+	assert_int_not_equal(cc_config_file_load(&c, path, NULL, err, sizeof(err)), 0);
 	assert_non_null(strstr(err, "holds a user name or password"));
 	assert_non_null(strstr(err, "token: {env: NAME}"));
 	assert_null(strstr(err, "pw-77aa1"));
@@ -973,7 +1151,7 @@ static void test_url(void **state)
 	                        "http:// or https://");
 	path = write_file("u.yaml", FIELDS SYS_A "    url: {env: CC_TEST_URL}\n"
 	                  "    fields: {title: t}\n" SYS_B);
-	assert_int_not_equal(cc_config_file_load(&c, path, err, sizeof(err)), 0);
+	assert_int_not_equal(cc_config_file_load(&c, path, NULL, err, sizeof(err)), 0);
 	assert_null(strstr(err, "hidden-77aa2"));
 	setenv("CC_TEST_URL", "  http://127.0.0.1:8080/REST/2.0 ", 1);
 	write_file("url.txt", "https://[::1]:8443\n");
@@ -1010,7 +1188,7 @@ static void expect_bytes_error(const char *data, size_t len, const char *pos, co
 	char path[512], prefix[600], err[1024];
 	snprintf(path, sizeof(path), "%s", write_bytes("b.yaml", data, len));
 	struct cc_file_config *c = (void *)1;
-	if (cc_config_file_load(&c, path, err, sizeof(err)) == 0)
+	if (cc_config_file_load(&c, path, NULL, err, sizeof(err)) == 0)
 		fail_msg("loaded, expected '%s'", want);
 	assert_null(c);
 	snprintf(prefix, sizeof(prefix), "%s%s", path, pos);
@@ -1059,7 +1237,7 @@ static void test_encoding(void **state)
 	const char *path = write_bytes("bom.yaml", yaml, (size_t)n);
 	struct cc_file_config *c = NULL;
 	char err[1024];
-	if (cc_config_file_load(&c, path, err, sizeof(err)))
+	if (cc_config_file_load(&c, path, NULL, err, sizeof(err)))
 		fail_msg("%s", err);
 	assert_int_equal(c->engine.nfields, 2);
 	assert_string_equal(cc_config_file_setting(c, 1, "queue"),
@@ -1100,7 +1278,7 @@ static void test_value_file_types(void **state)
 	/* the configuration path: a directory is named as such */
 	struct cc_file_config *c = (void *)1;
 	char err[1024];
-	assert_int_not_equal(cc_config_file_load(&c, tmpdir, err, sizeof(err)), 0);
+	assert_int_not_equal(cc_config_file_load(&c, tmpdir, NULL, err, sizeof(err)), 0);
 	assert_null(c);
 	char want[600];
 	snprintf(want, sizeof(want), "%s: is a directory, not a configuration file", tmpdir);
@@ -1123,7 +1301,7 @@ static void test_load_text(void **state)
 	assert_int_equal(c->engine.nsystems, 2);
 	cc_config_file_free(c);
 	c = (void *)1;
-	assert_int_not_equal(cc_config_file_load_text(&c, "mem.yaml", text, len, rt_kinds, err,
+	assert_int_not_equal(cc_config_file_load_text(&c, "mem.yaml", text, len, &rt_options, err,
 	                                              sizeof(err)), 0);
 	assert_null(c);
 	assert_string_equal(err, "mem.yaml:6:11: kind 'sim' is unknown (known: rt, redmine)");
@@ -1143,11 +1321,14 @@ int main(void)
 		cmocka_unit_test(test_wrong_type),
 		cmocka_unit_test(test_missing_env),
 		cmocka_unit_test(test_unknown_owner),
+		cmocka_unit_test(test_policy_table),
+		cmocka_unit_test(test_store_table),
 		cmocka_unit_test(test_lossy_default),
 		cmocka_unit_test(test_duplicate_rank),
 		cmocka_unit_test(test_secrets_not_in_messages),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_unknown_kind),
+		cmocka_unit_test(test_settings_checked),
 		cmocka_unit_test(test_alias_bomb),
 		cmocka_unit_test(test_aliases_and_merge_keys),
 		cmocka_unit_test(test_large_mapping),
