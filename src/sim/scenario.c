@@ -237,17 +237,18 @@ void sim_scenario_config(struct cc_config *cfg, size_t n, const enum sim_kind *k
                          const int64_t *search_lag_ms, int64_t poll_interval_ms)
 {
 	static const struct cc_field_def fields[SF__COUNT] = {
-		[SF_TITLE] = { "title", CC_FT_STRING, CC_POLICY_LWW, -1, 0, true },
-		[SF_DESCRIPTION] = { "description", CC_FT_TEXT, CC_POLICY_LWW, -1, 0, false },
-		[SF_STATE] = { "state", CC_FT_ENUM, CC_POLICY_LWW, -1, 0, false },
+		[SF_TITLE] = { "title", CC_FT_STRING, CC_POLICY_LWW, -1, 0, true, NULL },
+		[SF_DESCRIPTION] = { "description", CC_FT_TEXT, CC_POLICY_LWW, -1, 0, false, NULL },
+		[SF_STATE] = { "state", CC_FT_ENUM, CC_POLICY_LWW, -1, 0, false, NULL },
 		/* ServiceNow (system 0) is the system of record for priority. */
-		[SF_PRIORITY] = { "priority", CC_FT_PRIORITY, CC_POLICY_OWNER, 0, CC_OWNER_REVERT, false },
-		[SF_ASSIGNEE] = { "assignee", CC_FT_USER, CC_POLICY_LWW, -1, 0, false },
-		[SF_CALLER] = { "caller", CC_FT_USER, CC_POLICY_LWW, -1, 0, true },
+		[SF_PRIORITY] = { "priority", CC_FT_PRIORITY, CC_POLICY_OWNER, 0, CC_OWNER_REVERT, false,
+		                  NULL },
+		[SF_ASSIGNEE] = { "assignee", CC_FT_USER, CC_POLICY_LWW, -1, 0, false, NULL },
+		[SF_CALLER] = { "caller", CC_FT_USER, CC_POLICY_LWW, -1, 0, true, NULL },
 		/* Sentinel (system 1) owns the classification; others keep theirs. */
 		[SF_CLASSIFICATION] = { "classification", CC_FT_ENUM, CC_POLICY_OWNER, 1,
-		                        CC_OWNER_IGNORE, false },
-		[SF_GROUP] = { "group", CC_FT_ENUM, CC_POLICY_LWW, -1, 0, false },
+		                        CC_OWNER_IGNORE, false, NULL },
+		[SF_GROUP] = { "group", CC_FT_ENUM, CC_POLICY_LWW, -1, 0, false, NULL },
 	};
 	cc_config_defaults(cfg);
 	memcpy(cfg->fields, fields, sizeof(fields));
