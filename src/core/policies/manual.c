@@ -26,8 +26,11 @@ static int merge(const struct cc_config *cfg, struct cc_case *c, const struct cc
 		return cc_merge_redate(c, ch);
 	if (fs->parked) {
 		/* A second change while parked replaces the side of its system. */
-		if (fs->parked_system == ch->system && cc_str_set(&fs->parked_value, canonical))
-			return CC_ENOMEM;
+		if (fs->parked_system == ch->system) {
+			if (cc_str_set(&fs->parked_value, canonical))
+				return CC_ENOMEM;
+			fs->parked_ver = ch->ver;
+		}
 		return CC_MERGE_PARKED;
 	}
 	/* The system edited a value it had been brought up to date with: a successor. */
@@ -37,6 +40,7 @@ static int merge(const struct cc_config *cfg, struct cc_case *c, const struct cc
 			return CC_ENOMEM;
 		fs->parked = true;
 		fs->parked_system = ch->system;
+		fs->parked_ver = ch->ver;
 		return CC_MERGE_PARKED;
 	}
 	if (cc_merge_newer(ch, fs) || in_sync)
