@@ -92,6 +92,10 @@ int cc_resolve(const struct cc_config *cfg, struct cc_case *c, int field,
 		value = owned;
 		snprintf(out->detail, sizeof(out->detail), "%s set the value", who);
 	}
+	/* one line for the audit and the logs, whoever typed the name */
+	for (char *d = out->detail; *d; d++)
+		if ((unsigned char)*d < 0x20 || *d == 0x7f)
+			*d = ' ';
 	int bad = cannot_carry(cfg, c, field, value);
 	if (bad >= 0) {
 		free(owned);

@@ -175,6 +175,13 @@ static void test_take_the_case_side_and_set_a_value(void **state)
 	assert_string_equal(out.detail, "bo took snow's value");
 	cc_case_clear(&c);
 
+	/* who resolved it stays on one line in the audit and the logs */
+	parked_case(&c, F_NOTE, "mine", "theirs", "theirs");
+	how = (struct cc_resolution){ .take = SNOW, .by = "eve\n2024-01-01 INFO forged" };
+	assert_int_equal(cc_resolve(&cfg, &c, F_NOTE, &how, 10000, &out), CC_EOK);
+	assert_string_equal(out.detail, "eve 2024-01-01 INFO forged took snow's value");
+	cc_case_clear(&c);
+
 	parked_case(&c, F_NOTE, "mine", "theirs", "theirs");
 	how = (struct cc_resolution){ .take = -1, .value = "both, merged  \r\nby hand  ", .by = NULL };
 	assert_int_equal(cc_resolve(&cfg, &c, F_NOTE, &how, 10000, &out), CC_EOK);
