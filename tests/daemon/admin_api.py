@@ -187,6 +187,20 @@ def chunked_post(port, path, chunks):
         conn.close()
 
 
+def early_answer(port, path, length):
+    """Headers only, with Expect: 100-continue: the status of the first answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sk:
+        sk.sendall(("POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+                    "Content-Type: application/json\r\nContent-Length: %d\r\n"
+                    "Expect: 100-continue\r\n\r\n" % (path, TOKEN, length)).encode())
+        try:
+            head = sk.recv(64).decode(errors="replace")
+        except OSError as e:
+            return str(e)
+    parts = head.split(" ")
+    return parts[1] if len(parts) > 1 else head
+
+
 def check_conflicts_cli(cfg, store, ids):
     """The manual queue from the command line, on the first case."""
     c = str(ids[0])
@@ -269,6 +283,9 @@ def check_conflicts_api(port, ids):
     check(st == 400, "a bad case number: 400 (got %s %s)" % (st, doc))
     st, doc = post_json(port, path, b'{"value": "' + b"x" * 5000 + b'"}')
     check(st == 413, "a body over 4 KiB: 413 (got %s)" % st)
+    st = early_answer(port, path, 5000)
+    check(st == "413", "a Content-Length over 4 KiB: 413 before the body is sent, never "
+          "100 Continue (got %r)" % st)
     st, _ = chunked_post(port, path, [b'{"value": "', b"x" * 5000, b'"}'])
     check(st == 413, "a chunked body over 4 KiB: 413 (got %s)" % st)
     st, _ = request(port, "GET", path, token=TOKEN)
