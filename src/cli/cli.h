@@ -16,6 +16,7 @@ int cc_cmd_status(int argc, char **argv);
 int cc_cmd_pause(int argc, char **argv);
 int cc_cmd_resume(int argc, char **argv);
 int cc_cmd_resync(int argc, char **argv);
+int cc_cmd_conflicts(int argc, char **argv);
 int cc_cmd_check(int argc, char **argv);
 
 #endif

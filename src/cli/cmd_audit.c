@@ -211,8 +211,8 @@ static const char *rule_of(const struct explain *x)
 	for (size_t i = 0; i < x->n; i++) {
 		if (x->hist[i].decision == CC_AUDIT_REFUSED || x->hist[i].decision == CC_AUDIT_REVERTED)
 			return "owner: only the system of record's changes apply; others are refused";
-		if (x->hist[i].decision == CC_AUDIT_PARKED)
-			return "manual: a real conflict is parked for a person";
+		if (x->hist[i].decision == CC_AUDIT_PARKED || x->hist[i].decision == CC_AUDIT_RESOLVED)
+			return "manual: a real conflict is parked for a person, who resolves it";
 	}
 	return "last writer wins: the change with the newest version";
 }
@@ -221,8 +221,11 @@ static void describe(const struct explain *x, const struct cc_audit_entry *e)
 {
 	char sb[32], t[48];
 	cc_cli_format_time(t, sizeof(t), e->at_ms);
-	printf("%s %s", system_label(&x->names, e->system, sb, sizeof(sb)),
-	       e->remote_id ? e->remote_id : "");
+	if (e->decision == CC_AUDIT_RESOLVED) /* a person: the detail says who and how */
+		printf("a person");
+	else
+		printf("%s %s", system_label(&x->names, e->system, sb, sizeof(sb)),
+		       e->remote_id ? e->remote_id : "");
 	if (e->value) {
 		putchar(' ');
 		print_quoted(e->value);
@@ -232,7 +235,7 @@ static void describe(const struct explain *x, const struct cc_audit_entry *e)
 		print_version(&e->ver);
 	}
 	if (e->detail)
-		printf(", by %s", e->detail);
+		printf(e->decision == CC_AUDIT_RESOLVED ? " (%s)" : ", by %s", e->detail);
 	printf(" (seen %s)", t);
 }
 
@@ -278,7 +281,7 @@ int cc_cmd_explain(int argc, char **argv)
 		x.field_index = (int)f;
 	}
 	const struct cc_field_state *fs = &c.f[x.field_index];
-	char sb[32];
+	char sb[32], t[48];
 	printf("case %" PRIu64 " field %s = ", id, x.field);
 	print_quoted(fs->value);
 	putchar('\n');
@@ -288,11 +291,19 @@ int cc_cmd_explain(int argc, char **argv)
 	const struct cc_audit_entry *win = NULL;
 	for (size_t i = x.n; i-- > 0 && !win;) {
 		const struct cc_audit_entry *e = &x.hist[i];
-		if ((e->decision == CC_AUDIT_APPLIED || e->decision == CC_AUDIT_COVERED) &&
+		if ((e->decision == CC_AUDIT_APPLIED || e->decision == CC_AUDIT_COVERED ||
+		     e->decision == CC_AUDIT_RESOLVED) &&
 		    cc_version_cmp(&e->ver, &fs->ver) == 0)
 			win = e;
 	}
-	if (win) {
+	if (win && win->decision == CC_AUDIT_RESOLVED) {
+		/* a person's decision: the detail says who and how */
+		cc_cli_format_time(t, sizeof(t), win->at_ms);
+		printf("  resolved by a person: %s, at %s, version ", win->detail ? win->detail : "?",
+		       t);
+		print_version(&win->ver);
+		printf("\n");
+	} else if (win) {
 		printf("  won by: ");
 		describe(&x, win);
 		printf(", %s\n", cc_decision_name(win->decision));
@@ -308,19 +319,22 @@ int cc_cmd_explain(int argc, char **argv)
 	for (size_t i = 0; i < x.n; i++) {
 		const struct cc_audit_entry *e = &x.hist[i];
 		if (e->decision != CC_AUDIT_LOST_CONFLICT && e->decision != CC_AUDIT_REFUSED &&
-		    e->decision != CC_AUDIT_PARKED && !(e->decision == CC_AUDIT_APPLIED && e != win))
+		    e->decision != CC_AUDIT_PARKED &&
+		    !((e->decision == CC_AUDIT_APPLIED || e->decision == CC_AUDIT_RESOLVED) && e != win))
 			continue;
 		if (!beaten++)
 			printf("  it beat, or came after:\n");
 		printf("    ");
 		describe(&x, e);
-		printf(": %s\n", e->decision == CC_AUDIT_APPLIED ? "applied, later superseded"
-		                                                   : cc_decision_name(e->decision));
+		printf(": %s\n", e->decision == CC_AUDIT_APPLIED    ? "applied, later superseded"
+		                  : e->decision == CC_AUDIT_RESOLVED ? "resolved, later superseded"
+		                                                      : cc_decision_name(e->decision));
 	}
 	if (fs->parked)
-		printf("  PARKED: %s proposed \"%s\"; resolve it by hand\n",
+		printf("  PARKED: %s proposed \"%s\"; resolve it with concord conflicts resolve "
+		       "%" PRIu64 " %s --take SYSTEM or --value VALUE\n",
 		       system_label(&x.names, fs->parked_system, sb, sizeof(sb)),
-		       fs->parked_value ? fs->parked_value : "");
+		       fs->parked_value ? fs->parked_value : "", id, x.field);
 	printf("  each system holds (its own terms, as the hub last knows it):\n");
 	for (int s = 0; s < CC_MAX_SYSTEMS; s++) {
 		const struct cc_link *l = &c.link[s];

@@ -100,7 +100,8 @@ static bool run_failed(const struct sim_result *r)
 {
 	const struct oracle_result *o = &r->oracle;
 	return r->aborted || !o->converged || o->lost_updates || o->duplicates ||
-	       o->duplicate_comments || o->oscillations || o->loop_writes || r->quiet_writes;
+	       o->duplicate_comments || o->oscillations || o->loop_writes || r->quiet_writes ||
+	       o->parked_writes;
 }
 
 static double ratio(uint64_t a, uint64_t b)
@@ -181,6 +182,7 @@ int cc_cmd_sim(int argc, char **argv)
 	uint64_t first = opt.seed;
 	uint64_t converged = 0, lost = 0, dups = 0, dupc = 0, osc = 0, loops = 0, quiet = 0;
 	uint64_t writes = 0, genuine = 0, api = 0, crashes = 0;
+	uint64_t parked = 0, resolved = 0, parked_writes = 0;
 	uint64_t *failed = calloc(runs, sizeof(*failed));
 	size_t nfailed = 0;
 	if (!failed) {
@@ -212,6 +214,9 @@ int cc_cmd_sim(int argc, char **argv)
 		genuine += o->genuine_changes;
 		api += res.api_calls;
 		crashes += res.crashes;
+		parked += o->parked;
+		resolved += o->resolved;
+		parked_writes += o->parked_writes;
 		for (int k = 0; k < SIM_KILL_POINTS; k++) {
 			kills[k] += res.kills[k];
 			kills_total += res.kills[k];
@@ -220,11 +225,12 @@ int cc_cmd_sim(int argc, char **argv)
 			failed[nfailed++] = opt.seed;
 			printf("seed %" PRIu64 " FAILED: converged=%s lost=%" PRIu64 " duplicates=%" PRIu64
 			       " oscillations=%" PRIu64 " loop_writes=%" PRIu64 " quiet_writes=%" PRIu64
-			       "\n  %s\n  replay: concord sim --seed %" PRIu64
+			       " parked_writes=%" PRIu64 "\n  %s\n  replay: concord sim --seed %" PRIu64
 			       " --runs 1 --systems %zu --faults %s --model %s%s\n",
 			       opt.seed, o->converged && !res.aborted ? "yes" : "no", o->lost_updates,
 			       o->duplicates + o->duplicate_comments, o->oscillations, o->loop_writes,
-			       res.quiet_writes, o->first_problem, opt.seed, opt.nsystems, faults, model,
+			       res.quiet_writes, o->parked_writes, o->first_problem, opt.seed,
+			       opt.nsystems, faults, model,
 			       extra);
 		} else if (narrate || runs <= 10) {
 			printf("seed %" PRIu64 " ok: %" PRIu64 " changes, %" PRIu64 " writes, %" PRIu64
@@ -241,6 +247,8 @@ int cc_cmd_sim(int argc, char **argv)
 	printf("  %" PRIu64 " genuine changes, %" PRIu64 " writes (%.3f per change), %" PRIu64
 	       " API calls (%.3f per change), %" PRIu64 " crashes\n",
 	       genuine, writes, ratio(writes, genuine), api, ratio(api, genuine), crashes);
+	printf("  manual queue: %" PRIu64 " conflicts seen parked, %" PRIu64 " resolved by people, "
+	       "%" PRIu64 " writes while parked\n", parked, resolved, parked_writes);
 	if (opt.model == SIM_MODEL_PROCESS) {
 		printf("  %" PRIu64 " kills of the hub process:", kills_total);
 		for (int k = 0; k < SIM_KILL_POINTS; k++)
@@ -255,9 +263,11 @@ int cc_cmd_sim(int argc, char **argv)
 		       ",\"quiet_writes\":%" PRIu64 ",\"writes\":%" PRIu64
 		       ",\"genuine_changes\":%" PRIu64 ",\"writes_per_change\":%.4f"
 		       ",\"api_calls\":%" PRIu64 ",\"api_calls_per_change\":%.4f"
-		       ",\"crashes\":%" PRIu64,
+		       ",\"crashes\":%" PRIu64 ",\"parked\":%" PRIu64 ",\"resolved\":%" PRIu64
+		       ",\"parked_writes\":%" PRIu64,
 		       model, opt.nsystems, faults, first, runs, converged, lost, dups, dupc, osc, loops,
-		       quiet, writes, genuine, ratio(writes, genuine), api, ratio(api, genuine), crashes);
+		       quiet, writes, genuine, ratio(writes, genuine), api, ratio(api, genuine), crashes,
+		       parked, resolved, parked_writes);
 		if (opt.model == SIM_MODEL_PROCESS) {
 			printf(",\"kills_total\":%" PRIu64 ",\"kills\":{", kills_total);
 			for (int k = 0; k < SIM_KILL_POINTS; k++)

@@ -26,6 +26,7 @@ static void usage(FILE *f)
 	        "  status       per system: last poll, lag, outbox, dead letters, parked\n"
 	        "  pause, resume SYSTEM   stop or restart a system's polls and deliveries\n"
 	        "  resync CASE  read a case's records again and bring them to the case\n"
+	        "  conflicts    list the conflicts parked for a person, or resolve one\n"
 	        "  check        check a configuration file (concord check -c FILE)\n"
 	        "\n"
 	        "  version      print the version\n"
@@ -78,6 +79,8 @@ int main(int argc, char **argv)
 		return cc_cmd_resume(argc - 1, argv + 1);
 	if (strcmp(cmd, "resync") == 0)
 		return cc_cmd_resync(argc - 1, argv + 1);
+	if (strcmp(cmd, "conflicts") == 0)
+		return cc_cmd_conflicts(argc - 1, argv + 1);
 	if (strcmp(cmd, "check") == 0)
 		return cc_cmd_check(argc - 1, argv + 1);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

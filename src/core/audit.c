@@ -25,6 +25,7 @@ const char *cc_decision_name(enum cc_decision d)
 		[CC_AUDIT_COMMENT_MIRRORED] = "comment-mirrored",
 		[CC_AUDIT_DEAD_LETTER] = "dead-letter",
 		[CC_AUDIT_ALERT] = "alert",
+		[CC_AUDIT_RESOLVED] = "resolved",
 	};
 	if ((int)d < 0 || d >= CC_AUDIT__COUNT || !names[d])
 		return "unknown";

@@ -27,6 +27,7 @@ enum cc_decision {
 	CC_AUDIT_COMMENT_MIRRORED, /* the hub mirrored a comment */
 	CC_AUDIT_DEAD_LETTER,      /* delivery gave up */
 	CC_AUDIT_ALERT,            /* deleted, moved, lost correlation id */
+	CC_AUDIT_RESOLVED,         /* a person resolved a parked conflict (detail: who, how) */
 	CC_AUDIT__COUNT
 };
 

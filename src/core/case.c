@@ -37,6 +37,7 @@ int cc_case_init(struct cc_case *c)
 		c->f[i].ver = CC_VERSION_UNSET;
 		c->f[i].origin = -1;
 		c->f[i].parked_system = -1;
+		c->f[i].parked_ver = CC_VERSION_UNSET;
 	}
 	return CC_EOK;
 }

@@ -16,10 +16,11 @@ struct cc_field_state {
 	char *value;             /* canonical, "" when unset; never NULL */
 	struct cc_version ver;
 	int origin;              /* system of the winning change, -1 none */
-	/* manual policy: a real conflict parked for a person */
+	/* manual policy: a real conflict parked for a person (core/resolve.h) */
 	bool parked;
-	char *parked_value;
-	int parked_system;
+	char *parked_value;      /* the parked side, canonical */
+	int parked_system;       /* the system it came from, -1 none */
+	struct cc_version parked_ver; /* its version (unset when not parked) */
 };
 
 enum cc_link_status {

@@ -17,6 +17,7 @@
 
 #include "core/connector.h"
 #include "core/config.h"
+#include "core/resolve.h"
 #include "core/store.h"
 
 struct cc_hub_env {
@@ -106,6 +107,20 @@ int cc_hub_poll(struct cc_hub *h, int system);
 
 /* Delivers up to max outbox entries of a system that are due now. */
 int cc_hub_deliver(struct cc_hub *h, int system, int max, int *delivered);
+
+/*
+ * A person resolves the conflict parked in `field` of case `case_id` (see
+ * core/resolve.h), in one transaction: the case is loaded, cc_resolve()
+ * decides at hub time, the resolution is audited (`resolved`, with who and
+ * how), every linked system gets an outbox entry due now (and a system the
+ * routing now asks for, its create), the case is saved and committed. The
+ * delivery itself is the outbox's, as for any change. Returns 0;
+ * CC_ENOTFOUND when there is no such case; CC_ENOTPARKED, CC_EINVAL or
+ * CC_EUNMAPPED as cc_resolve (*out says which system); another negative
+ * cc_error when the store failed (rolled back, see cc_hub_last_error).
+ */
+int cc_hub_resolve(struct cc_hub *h, uint64_t case_id, int field,
+                   const struct cc_resolution *how, struct cc_resolve_outcome *out);
 
 /* Earliest time something of this system is due (INT64_MAX when idle). */
 int64_t cc_hub_next_due(struct cc_hub *h, int system);

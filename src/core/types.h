@@ -23,6 +23,7 @@ enum cc_error {
 	CC_ENOTFOUND = -3,
 	CC_ESTORE = -4,
 	CC_EUNMAPPED = -5,
+	CC_ENOTPARKED = -6, /* a field with no conflict parked for a person */
 };
 
 /*

@@ -6,6 +6,8 @@
  */
 #include "daemon/control.h"
 
+#include "core/hub.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +71,144 @@ int cc_control_resync(struct cc_store *st, uint64_t case_id, int64_t now_ms, siz
 	else
 		*records = n;
 	cc_case_clear(&c);
+	return rc;
+}
+
+/* ---- the manual queue ------------------------------------------------- */
+
+struct case_ids {
+	uint64_t *id;
+	size_t n, cap;
+	int rc;
+};
+
+static int collect_parked(void *arg, const struct cc_case *c)
+{
+	struct case_ids *ids = arg;
+	bool parked = false;
+	for (int f = 0; f < CC_MAX_FIELDS; f++)
+		parked = parked || c->f[f].parked;
+	if (!parked)
+		return 0;
+	if (ids->n == ids->cap) {
+		size_t cap = ids->cap ? ids->cap * 2 : 16;
+		uint64_t *n = realloc(ids->id, cap * sizeof(*n));
+		if (!n) {
+			ids->rc = CC_ENOMEM;
+			return 1;
+		}
+		ids->id = n;
+		ids->cap = cap;
+	}
+	ids->id[ids->n++] = c->id;
+	return 0;
+}
+
+/* The authors of both sides of a case's conflicts, from its audit. */
+struct authors {
+	const struct cc_conflict *k;
+	size_t nk;
+	char *mine[CC_MAX_FIELDS], *theirs[CC_MAX_FIELDS]; /* owned */
+	int rc;
+};
+
+static bool same_version(const struct cc_version *a, const struct cc_version *b)
+{
+	return cc_version_cmp(a, b) == 0;
+}
+
+static int find_authors(void *arg, const struct cc_audit_entry *e, uint64_t seq)
+{
+	struct authors *a = arg;
+	(void)seq;
+	for (size_t i = 0; i < a->nk && e->detail; i++) {
+		const struct cc_conflict *k = &a->k[i];
+		char **slot = NULL;
+		if (e->field != k->field)
+			continue;
+		/* the newest entry that made each side, at the side's version */
+		if ((e->decision == CC_AUDIT_APPLIED || e->decision == CC_AUDIT_COVERED) &&
+		    e->system == k->case_system && same_version(&e->ver, &k->case_ver))
+			slot = &a->mine[i];
+		else if (e->decision == CC_AUDIT_PARKED && e->system == k->parked_system &&
+		         same_version(&e->ver, &k->parked_ver))
+			slot = &a->theirs[i];
+		if (slot && cc_str_set(slot, e->detail)) {
+			a->rc = CC_ENOMEM;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int cc_control_conflicts(struct cc_store *st, const struct cc_config *cfg,
+                         cc_conflict_visit_fn fn, void *arg)
+{
+	struct case_ids ids = { 0 };
+	/* ids first: the audit is not read from inside the scan of the cases */
+	int rc = st->ops->case_scan_all(st->self, collect_parked, &ids);
+	if (rc == CC_EOK)
+		rc = ids.rc;
+	for (size_t i = 0; i < ids.n && rc == CC_EOK; i++) {
+		struct cc_case c;
+		rc = st->ops->case_load(st->self, ids.id[i], &c);
+		if (rc == CC_ENOTFOUND) { /* gone meanwhile */
+			rc = CC_EOK;
+			continue;
+		}
+		if (rc)
+			break;
+		struct cc_conflict k[CC_MAX_FIELDS];
+		struct authors a = { .k = k, .nk = cc_case_conflicts(cfg, &c, k) };
+		rc = st->ops->audit_scan(st->self, c.id, find_authors, &a);
+		if (rc == CC_EOK)
+			rc = a.rc;
+		for (size_t j = 0; j < a.nk && rc == CC_EOK; j++) {
+			struct cc_conflict_report r = {
+				.case_id = c.id,
+				.field = k[j].field,
+				.case_side = { k[j].case_system, k[j].case_value, k[j].case_ver, a.mine[j] },
+				.parked = { k[j].parked_system, k[j].parked_value, k[j].parked_ver,
+				            a.theirs[j] },
+			};
+			rc = fn(arg, &r);
+		}
+		for (size_t j = 0; j < CC_MAX_FIELDS; j++) {
+			free(a.mine[j]);
+			free(a.theirs[j]);
+		}
+		cc_case_clear(&c);
+	}
+	free(ids.id);
+	return rc;
+}
+
+static int64_t fixed_now(void *ctx)
+{
+	return *(const int64_t *)ctx;
+}
+
+static uint64_t no_jitter(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+int cc_control_resolve(struct cc_store *st, const struct cc_config *cfg, uint64_t case_id,
+                       int field, const struct cc_resolution *how, int64_t now_ms,
+                       struct cc_resolve_outcome *out)
+{
+	/* A hub without connectors: the one transaction is the engine's, the
+	 * same the simulator drives; delivering is the running daemon's. */
+	struct cc_hub *hub;
+	struct cc_hub_env env = { .now_ms = fixed_now, .random = no_jitter, .ctx = &now_ms };
+	memset(out, 0, sizeof(*out));
+	out->system = -1;
+	int rc = cc_hub_create(&hub, cfg, st, NULL, &env);
+	if (rc)
+		return rc;
+	rc = cc_hub_resolve(hub, case_id, field, how, out);
+	cc_hub_destroy(hub);
 	return rc;
 }
 

@@ -1,7 +1,8 @@
 /*
  * What an operator asks of a sync, shared by the command line (`concord
- * status`, `pause`, `resume`, `resync`) and the daemon's admin API: the
- * pause flags, re-syncing a case, and the per-system status that the
+ * status`, `pause`, `resume`, `resync`, `conflicts`) and the daemon's admin
+ * API: the pause flags, re-syncing a case, the manual queue (conflicts
+ * parked for a person, and their resolution), and the per-system status that the
  * daemon writes into the store so that another process can show it.
  * Everything here goes through the store interface only; the caller owns
  * the store and calls from the thread that owns it.
@@ -10,6 +11,7 @@
 #define CC_DAEMON_CONTROL_H
 
 #include "core/config.h"
+#include "core/resolve.h"
 #include "store/store.h"
 
 #include <stdbool.h>
@@ -28,6 +30,47 @@ int cc_control_paused(struct cc_store *st, const char *system, bool *out);
  * cc_error when the store failed (rolled back; see st's last_error).
  */
 int cc_control_resync(struct cc_store *st, uint64_t case_id, int64_t now_ms, size_t *records);
+
+/* One side of a parked conflict, as an operator sees it. */
+struct cc_conflict_side {
+	int system;               /* the system the value came from, -1: none known */
+	const char *value;        /* canonical terms; borrowed for the visit */
+	struct cc_version ver;
+	const char *author;       /* who made that change, from the audit; NULL: not known */
+};
+
+/* A conflict parked for a person: the case side and the parked side. */
+struct cc_conflict_report {
+	uint64_t case_id;
+	int field;
+	struct cc_conflict_side case_side, parked;
+};
+
+/* Return non-zero to stop; the report is borrowed for the call. */
+typedef int (*cc_conflict_visit_fn)(void *arg, const struct cc_conflict_report *r);
+
+/*
+ * Visits every conflict parked for a person, by case then field. The
+ * authors come from the audit (the change that set the case value, the
+ * change that was parked). Returns 0, what fn returned when it stopped the
+ * visit, or a negative cc_error when the store failed (see last_error).
+ */
+int cc_control_conflicts(struct cc_store *st, const struct cc_config *cfg,
+                         cc_conflict_visit_fn fn, void *arg);
+
+/*
+ * Resolves the conflict parked in `field` of a case, as a person (how->by)
+ * decided, at now_ms: load, resolve, audit, an outbox entry due now for
+ * every linked system, save, commit, in one transaction (cc_hub_resolve);
+ * a running daemon then delivers it like any change. Returns 0;
+ * CC_ENOTFOUND (no such case), CC_ENOTPARKED (nothing parked in that field),
+ * CC_EINVAL (how->take is not a side: out->system), CC_EUNMAPPED (a linked
+ * system cannot carry the value: out->system); another negative cc_error
+ * when the store failed (rolled back; see st's last_error).
+ */
+int cc_control_resolve(struct cc_store *st, const struct cc_config *cfg, uint64_t case_id,
+                       int field, const struct cc_resolution *how, int64_t now_ms,
+                       struct cc_resolve_outcome *out);
 
 /*
  * The status the daemon keeps per system and writes into the store (a

@@ -633,6 +633,157 @@ static void flush_deferred(struct cc_runtime *rt)
 	rt->nresync = 0;
 }
 
+/* ---- the manual queue through the admin API -------------------------- */
+
+/* One side of a conflict as JSON (new reference, NULL when out of memory). */
+static json_t *side_json(const struct cc_config *cfg, const struct cc_conflict_side *sd)
+{
+	bool known = sd->system >= 0 && (size_t)sd->system < cfg->nsystems;
+	bool has_ver = sd->ver.t_ms != INT64_MIN;
+	return json_pack("{s:o, s:s, s:o, s:o}",
+	                 "system", known ? json_string(cfg->systems[sd->system].name) : json_null(),
+	                 "value", sd->value ? sd->value : "",
+	                 "version", has_ver ? json_pack("{s:I, s:o, s:i, s:I}",
+	                                                "t_ms", (json_int_t)sd->ver.t_ms,
+	                                                "time", time_or_null(sd->ver.t_ms),
+	                                                "rank", (int)sd->ver.rank,
+	                                                "rv", (json_int_t)sd->ver.rv)
+	                                    : json_null(),
+	                 "author", sd->author ? json_string(sd->author) : json_null());
+}
+
+struct conflict_list {
+	const struct cc_config *cfg;
+	json_t *items;
+};
+
+static int conflict_json(void *arg, const struct cc_conflict_report *r)
+{
+	struct conflict_list *cl = arg;
+	json_t *j = json_pack("{s:I, s:s, s:o, s:o}", "case", (json_int_t)r->case_id,
+	                      "field", cl->cfg->fields[r->field].name,
+	                      "case_side", side_json(cl->cfg, &r->case_side),
+	                      "parked_side", side_json(cl->cfg, &r->parked));
+	return j && json_array_append_new(cl->items, j) == 0 ? 0 : CC_ENOMEM;
+}
+
+/*
+ * GET /admin/conflicts (arg "") and POST /admin/conflicts/CASE/FIELD with
+ * {"take": SYSTEM} or {"value": VALUE} (and "by", who resolves it): the
+ * same work as `concord conflicts`, through daemon/control.c. During a
+ * remote call the store is the hub's: 503, try again.
+ */
+static char *answer_conflicts(struct cc_runtime *rt, const struct cc_admin_request *rq,
+                              bool deferred, unsigned *http)
+{
+	const struct cc_config *cfg = &rt->p->fc->engine;
+	if (deferred) {
+		*http = 503;
+		return json_text("error", "busy: the daemon is waiting for a remote system, try again");
+	}
+	if (!rq->arg[0]) {
+		struct conflict_list cl = { .cfg = cfg, .items = json_array() };
+		int rc = cl.items ? cc_control_conflicts(&rt->store, cfg, conflict_json, &cl)
+		                  : CC_ENOMEM;
+		if (rc) {
+			json_decref(cl.items);
+			*http = 500;
+			return json_text("error", rc == CC_ENOMEM ? "out of memory"
+			                                         : rt->store.ops->last_error(rt->store.self));
+		}
+		json_t *j = json_pack("{s:I, s:o}", "count", (json_int_t)json_array_size(cl.items),
+		                      "conflicts", cl.items);
+		char *out = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+		json_decref(j);
+		return out;
+	}
+
+	/* CASE/FIELD */
+	char arg[sizeof(rq->arg)];
+	snprintf(arg, sizeof(arg), "%s", rq->arg);
+	char *slash = strchr(arg, '/'), *end;
+	errno = 0;
+	uint64_t id = slash ? strtoull(arg, &end, 10) : 0;
+	if (!slash || errno || !id || end != slash || arg[0] < '0' || arg[0] > '9') {
+		*http = 400;
+		return json_text("error", "use /admin/conflicts/CASE/FIELD with a case number");
+	}
+	const char *fname = slash + 1;
+	int field = -1;
+	for (size_t f = 0; f < cfg->nfields && field < 0; f++)
+		if (strcmp(cfg->fields[f].name, fname) == 0)
+			field = (int)f;
+	if (field < 0) {
+		*http = 404;
+		return json_text("error", "no such field");
+	}
+	json_error_t jerr;
+	json_t *body = json_loadb(rq->input, rq->input_len, 0, &jerr);
+	json_t *take = json_object_get(body, "take"), *value = json_object_get(body, "value");
+	json_t *by = json_object_get(body, "by");
+	if (!json_is_object(body) || !take == !value || (take && !json_is_string(take)) ||
+	    (value && !json_is_string(value)) || (by && !json_is_string(by))) {
+		json_decref(body);
+		*http = 400;
+		return json_text("error", "the body must be {\"take\": SYSTEM} or {\"value\": VALUE}, "
+		                          "with an optional \"by\": NAME");
+	}
+	struct cc_resolution how = { .take = -1, .value = value ? json_string_value(value) : NULL,
+		                     .by = by ? json_string_value(by) : "admin-api" };
+	if (take && (how.take = cc_config_file_system(rt->p->fc, json_string_value(take))) < 0) {
+		json_decref(body);
+		*http = 400;
+		return json_text("error", "no such system");
+	}
+	struct cc_resolve_outcome out;
+	int rc = cc_control_resolve(&rt->store, cfg, id, field, &how, wall_ms(), &out);
+	json_decref(body);
+	const char *sys = out.system >= 0 && (size_t)out.system < cfg->nsystems
+	                          ? cfg->systems[out.system].name : NULL;
+	json_t *j = NULL;
+	switch (rc) {
+	case CC_EOK: {
+		size_t n = 0;
+		struct cc_case c;
+		const char *resolved = NULL;
+		int lrc = rt->store.ops->case_load(rt->store.self, id, &c);
+		for (size_t s = 0; lrc == CC_EOK && s < cfg->nsystems; s++)
+			n += c.link[s].status == CC_LINK_LINKED;
+		if (lrc == CC_EOK)
+			resolved = c.f[field].value;
+		logf_(rt, "INFO", "admin API: resolved case=%" PRIu64 " field=%s (%s)", id, fname,
+		      out.detail);
+		j = json_pack("{s:I, s:s, s:s, s:s, s:I}", "case", (json_int_t)id, "field", fname,
+		              "value", resolved ? resolved : "", "resolved", out.detail, "records",
+		              (json_int_t)n);
+		if (lrc == CC_EOK)
+			cc_case_clear(&c);
+		break;
+	}
+	case CC_ENOTFOUND:
+		*http = 404;
+		return json_text("error", "no such case");
+	case CC_ENOTPARKED:
+		*http = 409;
+		return json_text("error", "no conflict is parked in that field");
+	case CC_EINVAL:
+		*http = 409;
+		return json_text("error", "that system is not a side of this conflict");
+	case CC_EUNMAPPED:
+		*http = 422;
+		j = json_pack("{s:s, s:s}", "error", "a linked system cannot carry that value",
+		              "system", sys ? sys : "?");
+		break;
+	default:
+		*http = 500;
+		return json_text("error", rc == CC_ENOMEM ? "out of memory"
+		                                         : rt->store.ops->last_error(rt->store.self));
+	}
+	char *text = j ? json_dumps(j, 0) : NULL;
+	json_decref(j);
+	return text;
+}
+
 /*
  * One admin request: the same work as the CLI's. On the loop (deferred
  * false) the store is used at once. During a remote call (deferred true)
@@ -713,6 +864,9 @@ static void answer_admin(struct cc_runtime *rt, struct cc_admin_request *rq, boo
 		json_decref(j);
 		break;
 	}
+	case CC_ADMIN_CONFLICTS:
+		body = answer_conflicts(rt, rq, deferred, &http);
+		break;
 	}
 	if (!body)
 		http = 500;

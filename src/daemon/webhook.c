@@ -156,6 +156,8 @@ struct request {
 	size_t cap;
 	struct admin_wait *wait; /* set while an admin request is out */
 	bool admin;              /* counted in l->nwaits */
+	bool admin_body;         /* an admin request whose body is kept (in buf) */
+	bool body_lost;          /* ... but it could not be kept (out of memory or budget) */
 };
 
 static int64_t now_ms(void)
@@ -323,6 +325,10 @@ static enum MHD_Result admin_call(struct cc_webhook_listener *l, struct MHD_Conn
 	}
 	w->rq.op = op;
 	snprintf(w->rq.arg, sizeof(w->rq.arg), "%s", arg);
+	if (rq->admin_body && rq->buf && rq->received <= CC_ADMIN_BODY_MAX) {
+		memcpy(w->rq.input, rq->buf, rq->received);
+		w->rq.input_len = rq->received;
+	}
 	w->c = c;
 	w->deadline = now_ms() + ADMIN_WAIT_MS;
 	set_phase(l, rq->cn, PH_WAIT);
@@ -385,6 +391,16 @@ static enum MHD_Result admin(struct cc_webhook_listener *l, struct MHD_Connectio
 		{ "resume/", CC_ADMIN_RESUME },
 		{ "resync/", CC_ADMIN_RESYNC },
 	};
+	if (strcmp(path, "conflicts") == 0)
+		return get ? admin_call(l, c, rq, CC_ADMIN_CONFLICTS, "")
+		           : reply(l, c, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET\n");
+	if (strncmp(path, "conflicts/", 10) == 0 && path[10]) {
+		if (!post)
+			return reply(l, c, MHD_HTTP_METHOD_NOT_ALLOWED, "use POST\n");
+		if (rq->body_lost)
+			return reply(l, c, MHD_HTTP_SERVICE_UNAVAILABLE, "busy: body not kept, try again\n");
+		return admin_call(l, c, rq, CC_ADMIN_CONFLICTS, path + 10);
+	}
 	for (size_t i = 0; i < sizeof(posts) / sizeof(posts[0]); i++) {
 		size_t n = strlen(posts[i].prefix);
 		if (strncmp(path, posts[i].prefix, n) == 0 && path[n])
@@ -559,6 +575,24 @@ static enum MHD_Result cut_body(struct request *rq)
 	return MHD_NO;
 }
 
+/*
+ * The first call of an admin request that carries a body: kept (a few KiB
+ * at most), or refused with 413 before any of it is read when its
+ * Content-Length says more.
+ */
+static enum MHD_Result admin_body_start(struct cc_webhook_listener *l, struct MHD_Connection *c,
+                                        struct request *rq)
+{
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
+	rq->admin_body = true;
+	if (cl && strtoull(cl, NULL, 10) > CC_ADMIN_BODY_MAX) { /* digits: screen() checked */
+		rq->cn->linger = true; /* the client may send it anyway: drained */
+		return reply(l, c, MHD_HTTP_CONTENT_TOO_LARGE, "body too large\n");
+	}
+	return MHD_YES;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *data,
                               size_t *size, void **state)
@@ -585,6 +619,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			if (s >= 0 && l->opt.keep_bodies[s])
 				rq->keep_for = s;
 		}
+		if (strcmp(method, "POST") == 0 && strncmp(url, "/admin/conflicts/", 17) == 0)
+			return admin_body_start(l, c, rq);
 		return MHD_YES;
 	}
 	if (rq->wait)
@@ -592,8 +628,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (*size) {
 		if (now_ms() - rq->cn->since > BODY_DEADLINE_MS)
 			return MHD_NO; /* too slow: the reaper would close it at its next tick */
-		if (rq->received + *size > MAX_BODY)
+		if (rq->received + *size > (rq->admin_body ? CC_ADMIN_BODY_MAX : MAX_BODY))
 			return cut_body(rq); /* chunked: a length over the limit was refused */
+		if (rq->admin_body && !rq->body_lost && !keep_chunk(l, rq, data, *size)) {
+			rq->body_lost = true; /* answered 503 at the end */
+			drop_kept(l, rq);
+		}
 		if (rq->keep_for >= 0 && !keep_chunk(l, rq, data, *size)) {
 			rq->keep_for = -1; /* out of memory or budget: a hint only */
 			drop_kept(l, rq);

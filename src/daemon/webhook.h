@@ -6,10 +6,12 @@
  *                                 loop when the system's connector reads
  *                                 bodies; otherwise, or when the queue is
  *                                 full, the system is marked for a poll
- *   GET  /admin/status            \
- *   POST /admin/pause/SYSTEM       | the admin API: Authorization: Bearer
- *   POST /admin/resume/SYSTEM      | TOKEN; answered by the main loop
- *   POST /admin/resync/CASE       /
+ *   GET  /admin/status              \
+ *   POST /admin/pause/SYSTEM         |
+ *   POST /admin/resume/SYSTEM        | the admin API: Authorization: Bearer
+ *   POST /admin/resync/CASE          | TOKEN; answered by the main loop
+ *   GET  /admin/conflicts            |
+ *   POST /admin/conflicts/CASE/FIELD /  with a JSON body (at most 4 KiB)
  *
  * A webhook is a hint; polling stays the truth, so a body dropped because
  * its queue is full loses nothing. The listener's threads never touch the
@@ -29,9 +31,10 @@
  *     keep-alive connection lasts 5 s), the whole body within 10 s more,
  *     the answer sent within 10 s; past one, the connection is closed
  *     (libmicrohttpd's 10 s idle timeout also holds);
- *   - bodies: 1 MiB; a larger Content-Length is answered 413 at once
+ *   - bodies: 1 MiB, an admin body CC_ADMIN_BODY_MAX (4 KiB); a larger
+ *     Content-Length is answered 413 at once
  *     (never 100 Continue), its body unread; a chunked body is cut with
- *     413 at 1 MiB; bodies being received are kept up to 16 MiB in all
+ *     413 at the limit; bodies being received are kept up to 16 MiB in all
  *     (beyond that a webhook is a hint only);
  *   - refused with 400: Content-Length headers that disagree, Content-Length
  *     with Transfer-Encoding, a URL holding a control character (raw or
@@ -107,12 +110,18 @@ enum cc_admin_op {
 	CC_ADMIN_PAUSE,
 	CC_ADMIN_RESUME,
 	CC_ADMIN_RESYNC,
+	CC_ADMIN_CONFLICTS,    /* arg "": the list (GET); "CASE/FIELD": resolve (POST, input) */
 };
+
+/* The largest admin request body (POST /admin/conflicts/CASE/FIELD). */
+#define CC_ADMIN_BODY_MAX 4096
 
 /* An authenticated admin request, waiting for the main loop. */
 struct cc_admin_request {
 	enum cc_admin_op op;
-	char arg[128];         /* the SYSTEM or CASE of the URL */
+	char arg[128];         /* the SYSTEM or CASE (or CASE/FIELD) of the URL */
+	char input[CC_ADMIN_BODY_MAX + 1]; /* the request's body, NUL-terminated ("" none) */
+	size_t input_len;
 	/* private to the listener */
 	struct cc_admin_request *next;
 	bool taken, answered;

@@ -45,6 +45,12 @@ enum sim_ev_kind {
 	SIM_EV_HUB_WRITE,         /* field: old_value -> value (one per changed field) */
 	SIM_EV_HUB_COMMENT,       /* value: the comment body as written */
 	SIM_EV_CLAIM,             /* the integration says record belongs to group `claim` */
+	/* The manual queue. system/record name one record of the conflict's
+	 * case, which ties it to its incident. */
+	SIM_EV_PARK_SEEN,         /* a person saw `field` parked for a decision */
+	SIM_EV_PERSON_RESOLVE,    /* a person resolved it: value, canonical terms; since_ms:
+	                             when that person first saw it parked */
+	SIM_EV_PARKED_AT_END,     /* the integration says `field` is still parked at the end */
 };
 
 struct sim_event {
@@ -59,6 +65,7 @@ struct sim_event {
 	int incident;            /* person creates: the true incident (twins share it); else -1 */
 	uint64_t claim;          /* SIM_EV_CLAIM */
 	uint64_t write_id;       /* groups the fields changed by one request */
+	int64_t since_ms;        /* SIM_EV_PERSON_RESOLVE: the SIM_EV_PARK_SEEN it decides */
 };
 
 struct sim_final_record {
@@ -70,7 +77,12 @@ struct sim_final_record {
 };
 
 /* Field rules as the scenario states them (data, not engine code). */
-enum sim_rule { SIM_RULE_LWW = 0, SIM_RULE_OWNER_REVERT, SIM_RULE_OWNER_IGNORE };
+enum sim_rule {
+	SIM_RULE_LWW = 0,
+	SIM_RULE_OWNER_REVERT,
+	SIM_RULE_OWNER_IGNORE,
+	SIM_RULE_MANUAL, /* real conflicts wait for a person (SIM_EV_PERSON_RESOLVE) */
+};
 
 struct sim_log {
 	size_t nsystems;

@@ -19,7 +19,13 @@
  *   5. the integration never writes a field of a record more often than
  *      people changed that field somewhere in the incident (no loops);
  *   6. the integration never pulls a state back to a value the record left
- *      when no person touched the state meanwhile (no oscillation).
+ *      when no person touched the state meanwhile (no oscillation);
+ *   7. under the manual rule, a conflict a person saw parked is not written
+ *      anywhere in its incident until that person resolved it, and the
+ *      resolution is the value every record ends with unless a person
+ *      changed the field later (within the uncertainty, either may stand);
+ *      a conflict the integration says is still parked at the end is left
+ *      out of the verdict (DESIGN section 5: convergence excepts it).
  *
  * Merges, missing records, divergent fields and missing comments mean the
  * run did not converge; the other counters are reported without changing
@@ -993,6 +999,81 @@ static const char *person_value(const struct sim_event *e, int field)
 	return e->kind == SIM_EV_PERSON_CREATE ? e->values[field] : e->value;
 }
 
+/*
+ * The set a value in canonical terms stands for (a resolution's): itself,
+ * free text and logins in their normal form. Fills *cs (cset_free); 0 or -1.
+ */
+static int canon_canonical(int field, const char *v, struct cset *cs)
+{
+	memset(cs, 0, sizeof(*cs));
+	const struct field_spec *spec = NULL;
+	for (int k = 0; k < NKINDS && !spec; k++)
+		spec = spec_of(k, field);
+	if (!v)
+		v = "";
+	if (spec && spec->type != FT_ENUM) {
+		char *norm = normalize_text(v, spec->type == FT_USER || field == SF_TITLE);
+		if (!norm)
+			return -1;
+		cs->own = norm;
+		v = norm;
+	}
+	cs->m[0] = v;
+	cs->n = 1;
+	return 0;
+}
+
+/* The set a person event (a create, an edit or a resolution) gives to `field`. */
+static int person_set(const struct judge *j, const struct sim_event *e, int field,
+                      struct cset *cs)
+{
+	if (e->kind == SIM_EV_PERSON_RESOLVE)
+		return canon_canonical(field, e->value, cs);
+	return canon((int)j->log->kinds[e->system], field, person_value(e, field), cs);
+}
+
+/*
+ * Rule 7's first half: the integration's writes of field f to the records
+ * of incident i while a person had the conflict in the queue, from the
+ * moment that person saw it (SIM_EV_PARK_SEEN) to the resolution of that
+ * sighting, or to the end when there is none. Counted in parked_writes.
+ */
+static void check_parked_writes(struct judge *j, size_t i, int f)
+{
+	const struct sim_log *log = j->log;
+	const size_t *recs = j->inc_recs.val + j->inc_recs.off[i];
+	size_t nrecs = j->inc_recs.off[i + 1] - j->inc_recs.off[i];
+	for (size_t a = 0; a < nrecs; a++)
+		for (size_t m = j->rec_ev.off[recs[a]]; m < j->rec_ev.off[recs[a] + 1]; m++) {
+			const struct sim_event *s = &log->ev[j->rec_ev.val[m]];
+			if (s->kind != SIM_EV_PARK_SEEN || s->field != f)
+				continue;
+			int64_t until = INT64_MAX;
+			for (size_t b = 0; b < nrecs; b++)
+				for (size_t q = j->rec_ev.off[recs[b]]; q < j->rec_ev.off[recs[b] + 1]; q++) {
+					const struct sim_event *r = &log->ev[j->rec_ev.val[q]];
+					if (r->kind == SIM_EV_PERSON_RESOLVE && r->field == f &&
+					    r->since_ms == s->t_ms && r->t_ms < until)
+						until = r->t_ms;
+				}
+			for (size_t b = 0; b < nrecs; b++) {
+				const struct record *w = &j->rec[recs[b]];
+				for (size_t q = j->rec_ev.off[recs[b]]; q < j->rec_ev.off[recs[b] + 1]; q++) {
+					const struct sim_event *e = &log->ev[j->rec_ev.val[q]];
+					if (e->kind != SIM_EV_HUB_WRITE || e->field != f || e->t_ms < s->t_ms ||
+					    e->t_ms >= until)
+						continue;
+					j->res->parked_writes++;
+					note(j, false, "incident %lld: field %s written in system %d (%s) record "
+					     "%d at t=%lld ms while parked for a person (seen at t=%lld ms)",
+					     (long long)j->inc_id[i], field_name(f), w->system,
+					     kind_name(w->kind), w->record, (long long)e->t_ms,
+					     (long long)s->t_ms);
+				}
+			}
+		}
+}
+
 static int check_field(struct judge *j, size_t i, int f)
 {
 	const struct sim_log *log = j->log;
@@ -1001,6 +1082,26 @@ static int check_field(struct judge *j, size_t i, int f)
 	enum sim_rule rule = log->rules[f];
 	int owner = log->owner[f];
 	long long inc = (long long)j->inc_id[i];
+
+	/* Manual: the latest resolution, and whether a conflict is left parked. */
+	size_t resolution = SIZE_MAX;
+	if (rule == SIM_RULE_MANUAL) {
+		bool parked_at_end = false;
+		check_parked_writes(j, i, f);
+		for (size_t k = 0; k < nrecs; k++)
+			for (size_t m = j->rec_ev.off[recs[k]]; m < j->rec_ev.off[recs[k] + 1]; m++) {
+				const struct sim_event *e = &log->ev[j->rec_ev.val[m]];
+				if (e->field != f)
+					continue;
+				if (e->kind == SIM_EV_PARKED_AT_END)
+					parked_at_end = true;
+				if (e->kind == SIM_EV_PERSON_RESOLVE &&
+				    (resolution == SIZE_MAX || e->t_ms >= log->ev[resolution].t_ms))
+					resolution = j->rec_ev.val[m];
+			}
+		if (parked_at_end)
+			return 0; /* still waiting for a person: not judged */
+	}
 
 	/* P: the person events that gave the field a value, in any record. */
 	size_t *P = j->scratch_ev, np = 0;
@@ -1030,7 +1131,18 @@ static int check_field(struct judge *j, size_t i, int f)
 	 * every value of that window is allowed, not only the latest.
 	 */
 	bool whole_window = false;
-	if (rule != SIM_RULE_LWW) {
+	if (resolution != SIZE_MAX) {
+		/* What a person decided stands, but for changes made after it
+		 * (within the uncertainty before it, either may stand). */
+		int64_t from = log->ev[resolution].t_ms - log->uncertainty_ms;
+		size_t w = 0;
+		for (size_t k = 0; k < np; k++)
+			if (log->ev[P[k]].t_ms >= from)
+				P[w++] = P[k];
+		np = w;
+		P[np++] = resolution;
+	}
+	if (rule == SIM_RULE_OWNER_REVERT || rule == SIM_RULE_OWNER_IGNORE) {
 		size_t w = 0;
 		for (size_t k = 0; k < np; k++) {
 			const struct sim_event *e = &log->ev[P[k]];
@@ -1109,7 +1221,7 @@ static int check_field(struct judge *j, size_t i, int f)
 		if (!whole_window && e->t_ms < tmax - log->uncertainty_ms)
 			continue;
 		struct cset cs;
-		if (canon((int)log->kinds[e->system], f, person_value(e, f), &cs)) {
+		if (person_set(j, e, f, &cs)) {
 			rc = -1;
 			goto out;
 		}
@@ -1394,7 +1506,8 @@ static int check_writes(struct judge *j, size_t root)
 							times[f][ntimes[f]++] = e->t_ms;
 					if (e->values[SF_STATE])
 						touch[ntouch++] = (struct touch){ e->t_ms, ei };
-				} else if (e->kind == SIM_EV_PERSON_EDIT && e->field >= 0 && e->field < SF__COUNT) {
+				} else if ((e->kind == SIM_EV_PERSON_EDIT || e->kind == SIM_EV_PERSON_RESOLVE) &&
+				           e->field >= 0 && e->field < SF__COUNT) {
 					times[e->field][ntimes[e->field]++] = e->t_ms;
 					if (e->field == SF_STATE)
 						touch[ntouch++] = (struct touch){ e->t_ms, ei };
@@ -1503,7 +1616,15 @@ static int count_cost(struct judge *j)
 		case SIM_EV_HUB_WRITE:
 			w[nw++] = (struct write_key){ e->system, e->record, e->write_id };
 			break;
+		case SIM_EV_PERSON_RESOLVE:
+			j->res->genuine_changes++;
+			j->res->resolved++;
+			break;
+		case SIM_EV_PARK_SEEN:
+			j->res->parked++;
+			break;
 		case SIM_EV_CLAIM:
+		case SIM_EV_PARKED_AT_END:
 			break;
 		}
 	}

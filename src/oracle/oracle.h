@@ -21,7 +21,10 @@ struct oracle_result {
 	uint64_t divergent_fields;  /* records of one incident disagreeing on a field */
 	uint64_t merged_incidents;  /* records of different incidents claimed together */
 	uint64_t hub_writes;        /* applied integration writes (requests that changed something) */
-	uint64_t genuine_changes;   /* person creates, edits and comments */
+	uint64_t genuine_changes;   /* person creates, edits, comments and resolutions */
+	uint64_t parked;            /* conflicts people saw parked in the manual queue */
+	uint64_t resolved;          /* ... and resolved */
+	uint64_t parked_writes;     /* writes of a field while a person had it in the queue */
 	char first_problem[512];    /* a readable description of the first failure */
 };
 

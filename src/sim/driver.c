@@ -88,6 +88,16 @@ static void narrate_event(FILE *f, const struct sim_world *w, const struct sim_e
 		fputs("hub mirrors comment ", f);
 		put_value(f, e->value, 80);
 		break;
+	case SIM_EV_PARK_SEEN:
+		fprintf(f, "person sees %s parked for a decision", fields[e->field]);
+		break;
+	case SIM_EV_PERSON_RESOLVE:
+		fprintf(f, "person resolves %s: ", fields[e->field]);
+		put_value(f, e->value, 40);
+		break;
+	case SIM_EV_PARKED_AT_END:
+		fprintf(f, "%s still parked at the end", fields[e->field]);
+		break;
 	case SIM_EV_CLAIM:
 		break;
 	}
@@ -131,6 +141,7 @@ int sim_run(const struct sim_options *opt, struct sim_result *out)
 	}
 	if (sim_people_create(&people, w, opt->seed, opt))
 		goto out;
+	sim_people_operate(people, &integ);
 
 	int64_t edit_end = opt->edit_ms;
 	int64_t end = edit_end + opt->quiesce_ms;
@@ -253,7 +264,7 @@ int sim_run(const struct sim_options *opt, struct sim_result *out)
 
 	out->quiet_writes = w->hub_writes - writes_at_end;
 	out->api_calls = w->api_calls;
-	if (integ.finish(integ.self) || sim_world_finish(w))
+	if (sim_people_finish(people) || integ.finish(integ.self) || sim_world_finish(w))
 		goto out;
 	char problem[512];
 	snprintf(problem, sizeof(problem), "%s", out->oracle.first_problem);

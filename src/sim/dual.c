@@ -762,6 +762,20 @@ static int dm_finish(void *self)
 	return rc ? -1 : 0;
 }
 
+/* One-way pipelines have no manual queue: nothing is ever parked. */
+static int dm_conflicts(void *self, struct sim_conflict *out, size_t max)
+{
+	(void)self, (void)out, (void)max;
+	return 0;
+}
+
+static int dm_resolve(void *self, uint64_t case_id, int field, int take, const char *value,
+                      const char *by)
+{
+	(void)self, (void)case_id, (void)field, (void)take, (void)value, (void)by;
+	return 1;
+}
+
 static void dm_destroy(void *self)
 {
 	struct dual_model *m = self;
@@ -832,6 +846,8 @@ int sim_dual_model_create(struct sim_integration *out, struct sim_world *w, uint
 		.restart = dm_restart,
 		.down = dm_down,
 		.finish = dm_finish,
+		.conflicts = dm_conflicts,
+		.resolve = dm_resolve,
 		.destroy = dm_destroy,
 	};
 	w->on_crash = killed;

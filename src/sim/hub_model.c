@@ -255,6 +255,82 @@ static int hm_finish(void *self)
 	return cx.rc;
 }
 
+/* ---- the manual queue (sim.h: conflicts, resolve) --------------------- */
+
+static bool linked(const struct cc_case *c, int s)
+{
+	return c->link[s].status == CC_LINK_LINKED && c->link[s].remote_id;
+}
+
+size_t sim_case_conflicts(const struct cc_config *cfg, const struct cc_case *c,
+                          struct sim_conflict *out, size_t max)
+{
+	struct cc_conflict k[CC_MAX_FIELDS];
+	size_t nk = cc_case_conflicts(cfg, c, k), n = 0;
+	for (size_t i = 0; i < nk && n < max; i++) {
+		struct sim_conflict *sc = &out[n];
+		/* the record that names the case: the parked side's, else any */
+		int rs = k[i].parked_system >= 0 && linked(c, k[i].parked_system) ? k[i].parked_system
+		                                                                  : -1;
+		for (size_t s = 0; rs < 0 && s < cfg->nsystems; s++)
+			if (linked(c, (int)s))
+				rs = (int)s;
+		if (rs < 0)
+			continue;
+		*sc = (struct sim_conflict){ .case_id = c->id, .field = k[i].field,
+			                     .case_system = k[i].case_system,
+			                     .parked_system = k[i].parked_system, .record_system = rs };
+		snprintf(sc->case_value, sizeof(sc->case_value), "%s", k[i].case_value);
+		snprintf(sc->parked_value, sizeof(sc->parked_value), "%s", k[i].parked_value);
+		snprintf(sc->record_id, sizeof(sc->record_id), "%s", c->link[rs].remote_id);
+		n++;
+	}
+	return n;
+}
+
+struct conflict_scan {
+	const struct cc_config *cfg;
+	struct sim_conflict *out;
+	size_t max, n;
+};
+
+static int conflict_visit(void *arg, const struct cc_case *c)
+{
+	struct conflict_scan *cs = arg;
+	cs->n += sim_case_conflicts(cs->cfg, c, cs->out + cs->n, cs->max - cs->n);
+	return cs->n == cs->max;
+}
+
+static int hm_conflicts(void *self, struct sim_conflict *out, size_t max)
+{
+	struct hub_model *m = self;
+	if (m->down)
+		return -1;
+	struct conflict_scan cs = { .cfg = &m->cfg, .out = out, .max = max };
+	if (max && m->store.ops->case_scan_all(m->store.self, conflict_visit, &cs) < 0) {
+		snprintf(m->iface->error, sizeof(m->iface->error), "conflicts: %s",
+		         m->store.ops->last_error(m->store.self));
+		return -1;
+	}
+	return (int)cs.n;
+}
+
+static int hm_resolve(void *self, uint64_t case_id, int field, int take, const char *value,
+                      const char *by)
+{
+	struct hub_model *m = self;
+	if (m->down)
+		return 1;
+	struct cc_resolution how = { .take = take, .value = value, .by = by };
+	struct cc_resolve_outcome out;
+	int rc = cc_hub_resolve(m->hub, case_id, field, &how, &out);
+	if (rc == CC_EOK)
+		return 0;
+	if (rc == CC_ENOTFOUND || rc == CC_ENOTPARKED || rc == CC_EINVAL || rc == CC_EUNMAPPED)
+		return 1;
+	return settle(m, rc, "resolve");
+}
+
 static void hm_destroy(void *self)
 {
 	struct hub_model *m = self;
@@ -310,6 +386,8 @@ int sim_hub_model_create(struct sim_integration *out, struct sim_world *w, uint6
 		.restart = hm_restart,
 		.down = hm_down,
 		.finish = hm_finish,
+		.conflicts = hm_conflicts,
+		.resolve = hm_resolve,
 		.destroy = hm_destroy,
 	};
 	w->on_crash = killed;

@@ -98,6 +98,7 @@ enum msg {
 	M_CALL,      /* u8 kind, u32 system, arguments, call */
 	M_AUDIT,     /* i64 at, u64 case, i32 system, i32 field, u8 decision, str value, remote id, detail */
 	M_CLAIM,     /* u32 system, str remote id, u64 case */
+	M_CONFLICT,  /* one conflict of the manual queue (put_conflict) */
 	/* parent -> child: i64 now, bool live, then arguments */
 	M_STEP = 16, /* one step of the hub driver (core/driver.h) */
 	M_WEBHOOK,   /* obs: queued as a body for the driver's next step */
@@ -105,9 +106,37 @@ enum msg {
 	M_FINISH,
 	M_REPLY,     /* i64 now, call, answer */
 	M_QUIT,      /* nothing */
+	M_CONFLICTS, /* u32 max: M_CONFLICT each, then M_DONE with the count */
+	M_RESOLVE,   /* u64 case, u32 field, u32 take (-1: value), str value, str by:
+	                M_DONE with 0 resolved, 1 not done */
 };
 
 enum call_kind { K_LIST = 1, K_READ, K_FIND, K_CREATE, K_UPDATE, K_COMMENT };
+
+/* One conflict of the manual queue on the wire (M_CONFLICT). */
+static void put_conflict(struct wire_buf *b, const struct sim_conflict *k)
+{
+	wire_put_u64(b, k->case_id);
+	wire_put_u32(b, (uint32_t)k->field);
+	wire_put_u32(b, (uint32_t)k->case_system);
+	wire_put_str(b, k->case_value);
+	wire_put_u32(b, (uint32_t)k->parked_system);
+	wire_put_str(b, k->parked_value);
+	wire_put_u32(b, (uint32_t)k->record_system);
+	wire_put_str(b, k->record_id);
+}
+
+static void get_conflict(struct wire_reader *r, struct sim_conflict *k)
+{
+	k->case_id = wire_get_u64(r);
+	k->field = (int)wire_get_u32(r);
+	k->case_system = (int)wire_get_u32(r);
+	wire_get_str_buf(r, k->case_value, sizeof(k->case_value));
+	k->parked_system = (int)wire_get_u32(r);
+	wire_get_str_buf(r, k->parked_value, sizeof(k->parked_value));
+	k->record_system = (int)wire_get_u32(r);
+	wire_get_str_buf(r, k->record_id, sizeof(k->record_id));
+}
 
 /* ---- the parent's side ------------------------------------------------ */
 
@@ -807,6 +836,62 @@ static int claim_visit(void *arg, const struct cc_case *cs)
 	return 0;
 }
 
+struct child_scan {
+	struct child *c;
+	const struct cc_config *cfg;
+	size_t max, n;
+};
+
+static int child_conflict_visit(void *arg, const struct cc_case *cs)
+{
+	struct child_scan *x = arg;
+	struct sim_conflict k[CC_MAX_FIELDS];
+	size_t n = sim_case_conflicts(x->cfg, cs, k, x->max - x->n);
+	for (size_t i = 0; i < n; i++) {
+		wire_buf_reset(&x->c->out);
+		wire_put_u8(&x->c->out, M_CONFLICT);
+		put_conflict(&x->c->out, &k[i]);
+		child_send(x->c);
+	}
+	x->n += n;
+	return x->n == x->max;
+}
+
+static void child_conflicts(struct child *c, struct cc_store *st, const struct cc_config *cfg,
+                            struct wire_reader *r)
+{
+	uint32_t max = wire_get_u32(r);
+	if (!wire_done(r) || max > 100000)
+		child_exit(4);
+	struct child_scan x = { .c = c, .cfg = cfg, .max = max };
+	int rc = max ? st->ops->case_scan_all(st->self, child_conflict_visit, &x) : 0;
+	rc = rc < 0 ? rc : 0;
+	child_done(c, rc, rc ? st->ops->last_error(st->self) : NULL, (int64_t)x.n);
+}
+
+static void child_resolve(struct child *c, struct cc_hub *hub, const struct cc_config *cfg,
+                          struct wire_reader *r)
+{
+	uint64_t id = wire_get_u64(r);
+	uint32_t field = wire_get_u32(r);
+	int take = (int)wire_get_u32(r);
+	char *value = wire_get_str(r);
+	char *by = wire_get_str(r);
+	if (!wire_done(r) || field >= cfg->nfields)
+		child_exit(4);
+	struct cc_resolution how = { .take = take, .value = value, .by = by };
+	struct cc_resolve_outcome out;
+	int rc = cc_hub_resolve(hub, id, (int)field, &how, &out);
+	bool refused = rc == CC_ENOTFOUND || rc == CC_ENOTPARKED || rc == CC_EINVAL ||
+	               rc == CC_EUNMAPPED;
+	free(value);
+	free(by);
+	if (refused)
+		child_done(c, 0, NULL, 1);
+	else
+		child_done(c, rc, rc ? cc_hub_last_error(hub) : NULL, rc ? 1 : 0);
+}
+
 /* What a child knows at fork: nothing of the world. */
 struct child_start {
 	const struct cc_config *cfg; /* the model's, not the world's */
@@ -910,6 +995,12 @@ static _Noreturn void child_main(const struct child_start *a)
 			child_done(&c, rc, rc ? st.ops->last_error(st.self) : NULL, 0);
 			break;
 		}
+		case M_CONFLICTS:
+			child_conflicts(&c, &st, cfg, &r);
+			break;
+		case M_RESOLVE:
+			child_resolve(&c, hub, cfg, &r);
+			break;
 		default:
 			child_exit(4);
 		}
@@ -1059,6 +1150,64 @@ static int pm_finish(void *self)
 	return 0;
 }
 
+/* ---- the manual queue (sim.h: conflicts, resolve) --------------------- */
+
+/* The child lists its store's conflicts: no connector call, no kill. */
+static int pm_conflicts(void *self, struct sim_conflict *out, size_t max)
+{
+	struct proc_model *m = self;
+	if (m->down || m->fatal)
+		return -1;
+	begin_msg(m, M_CONFLICTS);
+	wire_put_u32(&m->out, (uint32_t)max);
+	if (send_out(m))
+		return -1;
+	size_t n = 0;
+	for (;;) {
+		if (wire_recv(m->fd, &m->in) <= 0) {
+			reap(m);
+			return -1;
+		}
+		struct wire_reader r;
+		wire_reader_init(&r, m->in.p, m->in.len);
+		uint8_t type = wire_get_u8(&r);
+		if (type == M_DONE) {
+			int32_t crc = (int32_t)wire_get_u32(&r);
+			char *err = wire_get_str(&r);
+			int64_t count = wire_get_i64(&r);
+			bool ok = wire_done(&r) && crc == 0 && count == (int64_t)n;
+			if (!ok)
+				fail(m, "conflicts: %d %s", (int)crc, err ? err : "bad answer");
+			free(err);
+			return ok ? (int)n : -1;
+		}
+		if (type != M_CONFLICT || n >= max)
+			return fail(m, "unexpected message %u from the hub process to conflicts",
+			            (unsigned)type);
+		get_conflict(&r, &out[n]);
+		if (!wire_done(&r) || out[n].field < 0 || (size_t)out[n].field >= m->cfg.nfields)
+			return fail(m, "bad conflict from the hub process");
+		n++;
+	}
+}
+
+static int pm_resolve(void *self, uint64_t case_id, int field, int take, const char *value,
+                      const char *by)
+{
+	struct proc_model *m = self;
+	if (m->down || m->fatal)
+		return 1;
+	begin_msg(m, M_RESOLVE);
+	wire_put_u64(&m->out, case_id);
+	wire_put_u32(&m->out, (uint32_t)field);
+	wire_put_u32(&m->out, (uint32_t)take);
+	wire_put_str(&m->out, value);
+	wire_put_str(&m->out, by);
+	int64_t v = 1;
+	int rc = exchange(m, false, "resolve", &v);
+	return rc < 0 ? -1 : rc > 0 || v ? 1 : 0;
+}
+
 static void pm_destroy(void *self)
 {
 	struct proc_model *m = self;
@@ -1131,6 +1280,8 @@ int sim_process_model_create(struct sim_integration *out, struct sim_world *w, u
 		.restart = pm_restart,
 		.down = pm_down,
 		.finish = pm_finish,
+		.conflicts = pm_conflicts,
+		.resolve = pm_resolve,
 		.destroy = pm_destroy,
 	};
 

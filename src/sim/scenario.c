@@ -243,7 +243,8 @@ void sim_scenario_config(struct cc_config *cfg, size_t n, const enum sim_kind *k
 		/* ServiceNow (system 0) is the system of record for priority. */
 		[SF_PRIORITY] = { "priority", CC_FT_PRIORITY, CC_POLICY_OWNER, 0, CC_OWNER_REVERT, false,
 		                  NULL },
-		[SF_ASSIGNEE] = { "assignee", CC_FT_USER, CC_POLICY_LWW, -1, 0, false, NULL },
+		/* A real conflict over who works on it waits for a person. */
+		[SF_ASSIGNEE] = { "assignee", CC_FT_USER, CC_POLICY_MANUAL, -1, 0, false, NULL },
 		[SF_CALLER] = { "caller", CC_FT_USER, CC_POLICY_LWW, -1, 0, true, NULL },
 		/* Sentinel (system 1) owns the classification; others keep theirs. */
 		[SF_CLASSIFICATION] = { "classification", CC_FT_ENUM, CC_POLICY_OWNER, 1,
@@ -290,6 +291,7 @@ void sim_scenario_rules(struct sim_log *log)
 	log->owner[SF_PRIORITY] = 0;
 	log->rules[SF_CLASSIFICATION] = SIM_RULE_OWNER_IGNORE;
 	log->owner[SF_CLASSIFICATION] = 1;
+	log->rules[SF_ASSIGNEE] = SIM_RULE_MANUAL;
 	log->uncertainty_ms = SIM_CLOCK_UNCERTAINTY_MS;
 	for (size_t s = 0; s < log->nsystems; s++) {
 		log->route_field[s] = log->kinds[s] == SIM_KIND_JIRA ? SF_GROUP : -1;

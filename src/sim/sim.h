@@ -53,6 +53,19 @@ struct sim_result {
 /* Runs one seed. Returns 0, or -1 when out of memory. */
 int sim_run(const struct sim_options *opt, struct sim_result *out);
 
+/* One conflict an integration parked for a person (values canonical). */
+#define SIM_VALUE_MAX 256
+struct sim_conflict {
+	uint64_t case_id;         /* the integration's own key of the conflict's case */
+	int field;
+	int case_system;          /* where the case value came from, -1: none */
+	char case_value[SIM_VALUE_MAX];
+	int parked_system;
+	char parked_value[SIM_VALUE_MAX];
+	int record_system;        /* one record of the case, that names it in the log */
+	char record_id[32];
+};
+
 /*
  * An integration under test, driven by the simulator's clock.
  */
@@ -71,10 +84,33 @@ struct sim_integration {
 	bool (*down)(void *self);
 	/* Appends its final claims (which records it holds together) to the log. */
 	int (*finish)(void *self);
+	/*
+	 * The manual queue, as an operator sees it: the conflicts parked for a
+	 * person, at most max into out[] (by case, then field); returns how
+	 * many, or -1 while it is down (or on an error, in error).
+	 */
+	int (*conflicts)(void *self, struct sim_conflict *out, size_t max);
+	/*
+	 * A person resolves one: the side of system `take` (>= 0), or `value`
+	 * (canonical terms) when take is -1; `by` is who. 0 resolved; 1 not
+	 * done (down, nothing parked there any more, a value it cannot carry);
+	 * -1 on an internal error (in error).
+	 */
+	int (*resolve)(void *self, uint64_t case_id, int field, int take, const char *value,
+	               const char *by);
 	void (*destroy)(void *self);
 	char error[256];
 	uint64_t kills[SIM_KILL_POINTS]; /* kills per point, when it counts them */
 };
+
+/*
+ * The conflicts parked in case c, as the manual queue shows them, at most
+ * max into out[]; returns how many (hub_model.c, shared with hub_process.c).
+ */
+struct cc_case;
+struct cc_config;
+size_t sim_case_conflicts(const struct cc_config *cfg, const struct cc_case *c,
+                          struct sim_conflict *out, size_t max);
 
 int sim_hub_model_create(struct sim_integration *out, struct sim_world *w, uint64_t seed,
                          int64_t poll_interval_ms, const char *store_url);
@@ -96,5 +132,13 @@ int64_t sim_people_next(struct sim_people *p);
 int sim_people_act(struct sim_people *p);
 /* Tells the people which records the integration holds together. */
 void sim_people_group(struct sim_world *w, int sys, int rec, uint64_t group);
+/*
+ * Gives the people an operator: someone who looks at the integration's
+ * manual queue every few minutes, until half an hour before the quiet
+ * window, and resolves each conflict a while after first seeing it.
+ */
+void sim_people_operate(struct sim_people *p, struct sim_integration *integ);
+/* At the end of a run: logs the conflicts still parked (SIM_EV_PARKED_AT_END). */
+int sim_people_finish(struct sim_people *p);
 
 #endif

@@ -3,7 +3,10 @@
  * systems within a minute), edit fields in each system's own terms (Jira
  * statuses only through its transitions), close, reopen and comment, and
  * sometimes edit the same field of one incident in two systems within
- * seconds. Every action is a true event in the world's log.
+ * seconds. An operator looks at the integration's manual queue every few
+ * minutes and resolves each conflict parked there a while after first
+ * seeing it: takes one side, or sets a value. Every action is a true event
+ * in the world's log.
  */
 #include "sim/sim.h"
 
@@ -39,7 +42,29 @@ struct sim_people {
 	struct pending *q;
 	size_t nq, capq;
 	uint8_t used_titles[12 * 12 * 12 * 12 / 8]; /* titles given to incidents so far */
+	/* the operator of the manual queue (sim_people_operate) */
+	struct sim_integration *integ; /* NULL: nobody looks */
+	struct sim_rng orng;           /* the operator's own stream: people act as before */
+	int64_t op_next, op_until;
+	struct seen_conflict *seen;    /* conflicts seen and not resolved yet */
+	size_t nseen, capseen;
 };
+
+/* A conflict the operator has seen in the queue. */
+struct seen_conflict {
+	uint64_t case_id;
+	int field;
+	int64_t seen_ms;  /* first seen (SIM_EV_PARK_SEEN) */
+	int64_t act_ms;   /* resolved at the first look from then on */
+	int sys, rec;     /* the record that names it in the log */
+};
+
+#define OP_LOOK_MAX 32     /* conflicts one look takes in */
+#define OP_LOOK_MIN_MS (2 * 60 * 1000)
+#define OP_LOOK_MAX_MS (8 * 60 * 1000)
+#define OP_DELAY_MIN_MS (5 * 60 * 1000)
+#define OP_DELAY_MAX_MS (40 * 60 * 1000)
+#define OP_STOP_BEFORE_QUIET_MS (30 * 60 * 1000)
 
 static const char *const w_service[] = { "VPN", "Mail", "Printer", "Payroll", "Wiki", "Badge",
 	                                 "Storage", "Firewall", "Laptop", "Phone", "Backup", "DNS" };
@@ -366,9 +391,128 @@ static int run_pending(struct sim_people *p, struct pending *a)
 	return rc;
 }
 
+/* ---- the operator ------------------------------------------------------ */
+
+static struct seen_conflict *find_seen(struct sim_people *p, uint64_t case_id, int field)
+{
+	for (size_t i = 0; i < p->nseen; i++)
+		if (p->seen[i].case_id == case_id && p->seen[i].field == field)
+			return &p->seen[i];
+	return NULL;
+}
+
+static int log_queue_event(struct sim_people *p, enum sim_ev_kind kind, int sys, int rec,
+                           int field, const char *value, int64_t since)
+{
+	struct sim_event e = { .kind = kind, .t_ms = p->w->now, .system = sys, .record = rec,
+		               .field = field, .value = (char *)value, .incident = -1,
+		               .since_ms = since };
+	return sim_log_append(&p->w->log, &e);
+}
+
+/* Takes a side or sets a value; 0 done or not now, -1 on an error. */
+static int decide(struct sim_people *p, const struct sim_conflict *k, struct seen_conflict *sc)
+{
+	uint64_t roll = sim_rng_below(&p->orng, 10);
+	const char *by = sim_logins[sim_rng_below(&p->orng, count(sim_logins))];
+	int take = k->parked_system;
+	const char *value = k->parked_value;
+	if (roll >= 4 && roll < 8 && k->case_system >= 0 && k->case_system != k->parked_system) {
+		take = k->case_system;
+		value = k->case_value;
+	} else if (roll >= 8 && k->field == SF_ASSIGNEE) {
+		take = -1; /* someone else takes it over */
+		value = sim_logins[sim_rng_below(&p->orng, count(sim_logins))];
+	}
+	int rc = p->integ->resolve(p->integ->self, k->case_id, k->field, take, value, by);
+	if (rc)
+		return rc < 0 ? -1 : 0; /* not done: tried again at the next look */
+	if (log_queue_event(p, SIM_EV_PERSON_RESOLVE, sc->sys, sc->rec, k->field, value,
+	                    sc->seen_ms))
+		return -1;
+	*sc = p->seen[--p->nseen];
+	return 0;
+}
+
+/* One look at the queue: new conflicts are noted, those seen long enough decided. */
+static int operator_look(struct sim_people *p)
+{
+	struct sim_world *w = p->w;
+	struct sim_conflict list[OP_LOOK_MAX];
+	int n = p->integ->conflicts(p->integ->self, list, OP_LOOK_MAX);
+	if (n < 0)
+		return 0; /* down: the next look */
+	/* forget what is no longer there (nothing but a resolution clears it) */
+	for (size_t i = 0; i < p->nseen;) {
+		bool listed = false;
+		for (int k = 0; k < n && !listed; k++)
+			listed = list[k].case_id == p->seen[i].case_id && list[k].field == p->seen[i].field;
+		if (listed || n == OP_LOOK_MAX)
+			i++;
+		else
+			p->seen[i] = p->seen[--p->nseen];
+	}
+	for (int k = 0; k < n; k++) {
+		struct seen_conflict *sc = find_seen(p, list[k].case_id, list[k].field);
+		if (sc) {
+			if (sc->act_ms <= w->now && decide(p, &list[k], sc))
+				return -1;
+			continue;
+		}
+		int rec = sim_find_record(w, list[k].record_system, list[k].record_id);
+		if (rec < 0)
+			continue;
+		if (p->nseen == p->capseen) {
+			size_t cap = p->capseen ? p->capseen * 2 : 16;
+			struct seen_conflict *nn = realloc(p->seen, cap * sizeof(*nn));
+			if (!nn)
+				return -1;
+			p->seen = nn;
+			p->capseen = cap;
+		}
+		p->seen[p->nseen++] = (struct seen_conflict){
+			.case_id = list[k].case_id, .field = list[k].field, .seen_ms = w->now,
+			.act_ms = w->now + sim_rng_range(&p->orng, OP_DELAY_MIN_MS, OP_DELAY_MAX_MS),
+			.sys = list[k].record_system, .rec = rec };
+		if (log_queue_event(p, SIM_EV_PARK_SEEN, list[k].record_system, rec, list[k].field,
+		                    NULL, 0))
+			return -1;
+	}
+	return 0;
+}
+
+void sim_people_operate(struct sim_people *p, struct sim_integration *integ)
+{
+	p->integ = integ && integ->conflicts && integ->resolve ? integ : NULL;
+}
+
+int sim_people_finish(struct sim_people *p)
+{
+	if (!p || !p->integ)
+		return 0;
+	size_t max = 4096;
+	struct sim_conflict *list = calloc(max, sizeof(*list));
+	if (!list)
+		return -1;
+	int n = p->integ->conflicts(p->integ->self, list, max);
+	int rc = 0;
+	for (int k = 0; k < n && rc == 0; k++) {
+		int rec = sim_find_record(p->w, list[k].record_system, list[k].record_id);
+		if (rec >= 0)
+			rc = log_queue_event(p, SIM_EV_PARKED_AT_END, list[k].record_system, rec,
+			                     list[k].field, NULL, 0);
+	}
+	free(list);
+	return rc;
+}
+
+/* ---- the people's clock ------------------------------------------------- */
+
 int64_t sim_people_next(struct sim_people *p)
 {
 	int64_t t = p->next_at < p->until ? p->next_at : INT64_MAX;
+	if (p->integ && p->op_next < p->op_until && p->op_next < t)
+		t = p->op_next;
 	for (size_t i = 0; i < p->nq; i++)
 		if (p->q[i].at < t)
 			t = p->q[i].at;
@@ -392,6 +536,11 @@ int sim_people_act(struct sim_people *p)
 		pending_clear(&a);
 		if (rc)
 			return rc;
+	}
+	if (p->integ && p->op_next <= w->now && p->op_next < p->op_until) {
+		p->op_next = w->now + sim_rng_range(&p->orng, OP_LOOK_MIN_MS, OP_LOOK_MAX_MS);
+		if (operator_look(p))
+			return -1;
 	}
 	if (p->next_at > w->now || p->next_at >= p->until)
 		return 0;
@@ -428,6 +577,9 @@ int sim_people_create(struct sim_people **out, struct sim_world *w, uint64_t see
 	p->gap = opt->min_edit_gap_ms;
 	p->mean = opt->mean_action_ms;
 	p->next_at = sim_rng_exp(&p->rng, p->mean);
+	sim_rng_seed(&p->orng, seed * 0xda942042e4dd58b5ULL + 13);
+	p->op_next = sim_rng_range(&p->orng, OP_LOOK_MIN_MS, OP_LOOK_MAX_MS);
+	p->op_until = opt->edit_ms + opt->quiesce_ms - OP_STOP_BEFORE_QUIET_MS;
 	*out = p;
 	return 0;
 }
@@ -439,5 +591,6 @@ void sim_people_destroy(struct sim_people *p)
 	for (size_t i = 0; i < p->nq; i++)
 		pending_clear(&p->q[i]);
 	free(p->q);
+	free(p->seen);
 	free(p);
 }

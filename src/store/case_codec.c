@@ -18,7 +18,8 @@
 #define FF_PARKED     0x10u
 #define FF_PVALUE     0x20u
 #define FF_PSYS       0x40u
-#define FF_ALL        0x7fu
+#define FF_PVER       0x80u /* the parked side's version (added later: still layout 1) */
+#define FF_ALL        0xffu
 
 /* Per-link flags. */
 #define LF_HUB_CREATED    0x01u
@@ -133,6 +134,8 @@ static unsigned field_flags(const struct cc_field_state *f)
 		fl |= FF_PVALUE;
 	if (f->parked_system != -1)
 		fl |= FF_PSYS;
+	if (!ver_is_unset(&f->parked_ver))
+		fl |= FF_PVER;
 	return fl;
 }
 
@@ -234,6 +237,8 @@ int cc_case_encode(struct cc_buf *buf, const struct cc_case *c)
 			put_str(&w, f->parked_value);
 		if (flags[i] & FF_PSYS)
 			put_i(&w, f->parked_system);
+		if (flags[i] & FF_PVER)
+			put_ver(&w, &f->parked_ver);
 	}
 
 	uint32_t lmask = 0;
@@ -444,6 +449,7 @@ int cc_case_decode(struct cc_case *out, const void *data, size_t len)
 		f->ver = CC_VERSION_UNSET;
 		f->origin = -1;
 		f->parked_system = -1;
+		f->parked_ver = CC_VERSION_UNSET;
 		unsigned fl = (fmask & (1u << i)) ? get_u8(&r) : 0;
 		if ((fmask & (1u << i)) && (fl == 0 || (fl & ~FF_ALL) ||
 		                            (fl & (FF_VALUE | FF_VALUE_NULL)) ==
@@ -470,6 +476,8 @@ int cc_case_decode(struct cc_case *out, const void *data, size_t len)
 		}
 		if (fl & FF_PSYS)
 			f->parked_system = (int)get_range(&r, -1, CC_MAX_SYSTEMS - 1);
+		if (fl & FF_PVER)
+			get_ver(&r, &f->parked_ver);
 	}
 
 	uint32_t lmask = get_mask(&r, CC_MAX_SYSTEMS);

@@ -10,7 +10,9 @@
  *   u8 1 | id | created_ms | origin_system | mirrored_ms | raised_ms |
  *   review | first_title |
  *   field mask (16 bits), then per field in it: flags, and what they say
- *   (value, version, origin, parked value, parked system) |
+ *   (value, version, origin, parked value, parked system, parked version:
+ *   the last flag, 0x80, came later; a case without it decodes as before,
+ *   and a case with it is refused by a decoder that predates it) |
  *   link mask (8 bits), then per link in it: status, flags, remote_id, rv,
  *   shadow mask + shadows, shadow time mask + times, pending_mask,
  *   pending string mask + strings, unmapped_mask, ignored_mask, ignored

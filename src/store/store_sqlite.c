@@ -111,6 +111,10 @@ static const char *const migrations[] = {
 	"  first_ms, attempts), '') FROM outbox WHERE outbox.case_id = cases.id)"
 	"  WHERE id IN (SELECT case_id FROM outbox);"
 	"DROP TABLE outbox;",
+	/* 2 -> 3: a case body may carry the parked side's version of a manual
+	 * conflict (codec field flag 0x80), which an older concord's decoder
+	 * refuses: the version says so before it meets one. No table changes. */
+	"INSERT OR REPLACE INTO meta(key, value) VALUES('codec_parked_version', 1);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -10,8 +10,19 @@ webhook accepted; `concord status` showing the status the daemon wrote; a
 daemon without admin_token answering 403; a non-loopback listen address
 refused; SIGTERM stopping the daemon within a few seconds.
 
-Usage: admin_api.py CONCORD. Every wait is bounded; loopback only.
+The manual queue: MAKE_CONFLICT writes three cases with a conflict parked in
+`state` into the store before the daemon starts; `concord conflicts list`
+and GET /admin/conflicts show both sides with their authors; `concord
+conflicts resolve` and POST /admin/conflicts/CASE/FIELD resolve them (taking
+a side, or a value), with their errors (no such case, field or system, not
+parked, not a side, a value redmine cannot carry, a bad or too large body);
+each resolution is audited (`concord audit`, `concord explain`) and queued
+for both linked systems.
+
+Usage: admin_api.py CONCORD MAKE_CONFLICT. Every wait is bounded; loopback
+only.
 """
+import http.client
 import json
 import os
 import signal
@@ -24,6 +35,7 @@ import urllib.error
 import urllib.request
 
 CONCORD = os.path.abspath(sys.argv[1])
+MAKE_CONFLICT = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else None  # imported: unused
 TOKEN = "test-token-7f3a9c"
 failures = []
 
@@ -62,7 +74,7 @@ listen: 127.0.0.1:{port}
 {admin}
 fields:
   - {{name: title, type: string}}
-  - {{name: state, type: enum}}
+  - {{name: state, type: enum, policy: manual}}
 outbox: {{breaker_failures: 2, breaker_open: 1m}}
 systems:
   - name: rt
@@ -82,7 +94,14 @@ systems:
     poll_overlap: 5s
     search_lag: 1s
     settings: {{project: test}}
-    fields: {{title: subject, state: status}}
+    fields:
+      title: subject
+      state:
+        remote: status
+        values:
+          - {{remote: New, canonical: new}}
+          - {{remote: Open, canonical: open}}
+          - {{remote: Resolved, canonical: [resolved, closed]}}
 """
 
 
@@ -130,6 +149,159 @@ def status_cli(cfg):
     return r.returncode, r.stdout + r.stderr
 
 
+def cli(*args):
+    env = dict(os.environ, CC_TEST_PEER_TOKEN="x", CONCORD_ADMIN_TOKEN=TOKEN)
+    r = subprocess.run([CONCORD] + list(args), capture_output=True, text=True, env=env,
+                       timeout=30)
+    return r.returncode, r.stdout + r.stderr
+
+
+def post_json(port, path, doc, token=TOKEN):
+    body = doc if isinstance(doc, bytes) else json.dumps(doc).encode()
+    st, text = request(port, "POST", path, token=token, body=body)
+    try:
+        return st, json.loads(text)
+    except ValueError:
+        return st, {"text": text}
+
+
+def chunked_post(port, path, chunks):
+    """POST with Transfer-Encoding: chunked; the status, or None."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+    try:
+        conn.putrequest("POST", path)
+        conn.putheader("Authorization", "Bearer " + TOKEN)
+        conn.putheader("Transfer-Encoding", "chunked")
+        conn.endheaders()
+        try:
+            for c in chunks:
+                conn.send(b"%x\r\n%s\r\n" % (len(c), c))
+            conn.send(b"0\r\n\r\n")
+        except OSError:
+            pass  # answered and closed before the whole body was sent
+        r = conn.getresponse()
+        return r.status, r.read().decode()
+    except (OSError, http.client.HTTPException) as e:
+        return None, str(e)
+    finally:
+        conn.close()
+
+
+def early_answer(port, path, length):
+    """Headers only, with Expect: 100-continue: the status of the first answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sk:
+        sk.sendall(("POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+                    "Content-Type: application/json\r\nContent-Length: %d\r\n"
+                    "Expect: 100-continue\r\n\r\n" % (path, TOKEN, length)).encode())
+        try:
+            head = sk.recv(64).decode(errors="replace")
+        except OSError as e:
+            return str(e)
+    parts = head.split(" ")
+    return parts[1] if len(parts) > 1 else head
+
+
+def check_conflicts_cli(cfg, store, ids):
+    """The manual queue from the command line, on the first case."""
+    c = str(ids[0])
+    rc, out = cli("conflicts", "list", "-c", cfg)
+    check(rc == 0 and out.count("field state") == 3 and "by alice" in out and "by bob" in out
+          and "3 conflicts parked" in out,
+          "concord conflicts list: 3 conflicts, both sides with their authors:\n" + out)
+    rc, out = cli("conflicts", "resolve", "999", "state", "--take", "rt", "-c", cfg)
+    check(rc == 3 and "no case 999" in out, "resolve of no such case: exit 3 (%d) %s" % (rc, out))
+    rc, out = cli("conflicts", "resolve", c, "title", "--take", "rt", "-c", cfg)
+    check(rc == 4 and "no conflict parked" in out,
+          "resolve of a field not parked: exit 4 (%d) %s" % (rc, out))
+    rc, out = cli("conflicts", "resolve", c, "state", "--take", "nosuch", "-c", cfg)
+    check(rc == 2 and "no system named nosuch" in out,
+          "resolve taking an unknown system: exit 2 (%d) %s" % (rc, out))
+    rc, out = cli("conflicts", "resolve", c, "nosuch", "--take", "rt", "-c", cfg)
+    check(rc == 2 and "no field named nosuch" in out,
+          "resolve of an unknown field: exit 2 (%d) %s" % (rc, out))
+    rc, out = cli("conflicts", "resolve", c, "state", "--value", "waiting", "-c", cfg)
+    check(rc == 6 and "redmine cannot take" in out,
+          "resolve to a value redmine cannot carry: exit 6, names redmine (%d) %s" % (rc, out))
+    rc, out = cli("conflicts", "resolve", c, "state", "--take", "redmine", "--by", "carol",
+                  "-c", cfg)
+    check(rc == 0 and '"resolved"' in out and "carol took redmine's value" in out
+          and "2 linked records" in out,
+          "resolve taking redmine's side: exit 0 (%d) %s" % (rc, out))
+    rc, out = cli("conflicts", "resolve", c, "state", "--take", "rt", "-c", cfg)
+    check(rc == 4, "the same conflict again: not parked any more, exit 4 (%d) %s" % (rc, out))
+    rc, out = cli("audit", c, "--store", store)
+    check(rc == 0 and "resolved" in out and "carol took redmine's value" in out,
+          "concord audit shows the resolution:\n" + out)
+    rc, out = cli("explain", c, "state", "--store", store)
+    check(rc == 0 and "resolved by a person: carol took redmine's value" in out
+          and "PARKED" not in out,
+          "concord explain says a person resolved it:\n" + out)
+
+
+def check_conflicts_api(port, ids):
+    """The manual queue through the admin API, on the other two cases."""
+    two, three = ids[1], ids[2]
+    st, _ = request(port, "GET", "/admin/conflicts")
+    check(st == 401, "GET /admin/conflicts without a token: 401 (got %s)" % st)
+    st, body = request(port, "GET", "/admin/conflicts", token=TOKEN)
+    doc = json.loads(body) if st == 200 else {}
+    items = doc.get("conflicts", [])
+    check(st == 200 and doc.get("count") == 2 and {x["case"] for x in items} == {two, three},
+          "GET /admin/conflicts: the two cases still parked (got %s %s)" % (st, body[:300]))
+    if items:
+        x = items[0]
+        check(x["field"] == "state" and x["case_side"]["system"] == "rt"
+              and x["case_side"]["value"] == "open" and x["case_side"]["author"] == "alice"
+              and x["parked_side"]["system"] == "redmine"
+              and x["parked_side"]["value"] == "resolved" and x["parked_side"]["author"] == "bob"
+              and x["parked_side"]["version"]["rank"] == 2,
+              "each conflict has both sides: system, value, version, author: %s" % x)
+    path = "/admin/conflicts/%d/state" % two
+    st, _ = post_json(port, path, {"take": "rt"}, token="bad")
+    check(st == 401, "POST /admin/conflicts with a wrong token: 401 (got %s)" % st)
+    st, doc = post_json(port, path, {"take": "rt", "by": "dora"})
+    check(st == 200 and doc.get("value") == "open" and doc.get("resolved") == "dora took rt's value"
+          and doc.get("records") == 2,
+          "POST %s {take: rt}: 200, resolved (got %s %s)" % (path, st, doc))
+    st, doc = post_json(port, path, {"take": "rt"})
+    check(st == 409, "the same conflict again: 409 (got %s %s)" % (st, doc))
+    path = "/admin/conflicts/%d/state" % three
+    st, doc = post_json(port, path, {"value": "waiting"})
+    check(st == 422 and doc.get("system") == "redmine",
+          "a value redmine cannot carry: 422 naming redmine (got %s %s)" % (st, doc))
+    st, doc = post_json(port, path, {"take": "nosuch"})
+    check(st == 400, "taking an unknown system: 400 (got %s %s)" % (st, doc))
+    st, doc = post_json(port, path, {"take": "rt", "value": "open"})
+    check(st == 400, "both take and value: 400 (got %s %s)" % (st, doc))
+    st, doc = post_json(port, path, b"{not json")
+    check(st == 400, "a body that is not JSON: 400 (got %s %s)" % (st, doc))
+    st, doc = post_json(port, "/admin/conflicts/%d/nosuch" % three, {"take": "rt"})
+    check(st == 404, "an unknown field: 404 (got %s %s)" % (st, doc))
+    st, doc = post_json(port, "/admin/conflicts/999/state", {"take": "rt"})
+    check(st == 404, "no such case: 404 (got %s %s)" % (st, doc))
+    st, doc = post_json(port, "/admin/conflicts/abc/state", {"take": "rt"})
+    check(st == 400, "a bad case number: 400 (got %s %s)" % (st, doc))
+    st, doc = post_json(port, path, b'{"value": "' + b"x" * 5000 + b'"}')
+    check(st == 413, "a body over 4 KiB: 413 (got %s)" % st)
+    st = early_answer(port, path, 5000)
+    check(st == "413", "a Content-Length over 4 KiB: 413 before the body is sent, never "
+          "100 Continue (got %r)" % st)
+    st, _ = chunked_post(port, path, [b'{"value": "', b"x" * 5000, b'"}'])
+    check(st == 413, "a chunked body over 4 KiB: 413 (got %s)" % st)
+    st, _ = request(port, "GET", path, token=TOKEN)
+    check(st == 405, "GET on a conflict: 405 (got %s)" % st)
+    st, text = chunked_post(port, "/admin/conflicts/%d/title" % three, [b'{"take":', b' "rt"}'])
+    check(st == 409, "a chunked body is read whole: 409 for a field not parked (got %s %s)"
+          % (st, text))
+    st, doc = post_json(port, path, {"value": "closed"})
+    check(st == 200 and doc.get("value") == "closed"
+          and doc.get("resolved") == "admin-api set the value",
+          "POST %s {value: closed}: 200 (got %s %s)" % (path, st, doc))
+    st, body = request(port, "GET", "/admin/conflicts", token=TOKEN)
+    check(st == 200 and json.loads(body).get("count") == 0,
+          "nothing parked any more (got %s %s)" % (st, body[:200]))
+
+
 def wait_for(pred, seconds=10):
     end = time.time() + seconds
     while time.time() < end:
@@ -144,6 +316,12 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         port = free_port()
         cfg = write_config(d, "concord.yaml", port)
+        store = "sqlite:" + os.path.join(d, "concord.db")
+        made = subprocess.run([MAKE_CONFLICT, store, "3"], capture_output=True, text=True,
+                              timeout=30)
+        ids = [int(x) for x in made.stdout.split()]
+        check(made.returncode == 0 and len(ids) == 3,
+              "three cases with a conflict parked in the store: %s" % ids)
         log = open(os.path.join(d, "daemon.log"), "w+")
         proc = start(cfg, log)
         try:
@@ -211,6 +389,19 @@ def main():
             check(rc == 0 and "rt (rt): active" in out, "concord status shows rt active again")
             check("breaker" in out and "last failure" in out and "API requests" in out,
                   "concord status shows breaker, last failure and requests written by the daemon")
+
+            if len(ids) == 3:
+                check_conflicts_cli(cfg, store, ids)
+                check_conflicts_api(port, ids)
+
+                def queued():
+                    s, b = request(port, "GET", "/admin/status", token=TOKEN)
+                    if s != 200:
+                        return None
+                    out = {x["name"]: x["outbox"] for x in json.loads(b)["systems"]}
+                    return out if all(n >= 3 for n in out.values()) else None
+                check(bool(wait_for(queued)),
+                      "each resolution is queued for both linked systems (outbox >= 3 each)")
 
             st, _ = request(port, "POST", "/webhook/rt", body=b"x" * (2 * 1024 * 1024))
             check(st == 413, "a 2 MiB webhook: 413 (got %s)" % st)

@@ -1,8 +1,9 @@
 /*
  * Tests of the simulator's oracle (src/oracle/oracle.c). Each test writes a
- * small true event log by hand, derives the final state of every record by
- * replaying the log (as a perfect world would), optionally spoils that
- * final state, and checks the oracle's verdict.
+ * small true event log by hand (the manual queue's events too), derives the
+ * final state of every record by replaying the log (as a perfect world
+ * would), optionally spoils that final state, and checks the oracle's
+ * verdict.
  *
  * Build: gcc -std=c17 -Isrc src/oracle/oracle.c src/sim/eventlog.c \
  *            tests/sim/test_oracle.c -o test_oracle
@@ -302,7 +303,7 @@ static bool clean(const struct oracle_result *r)
 	return r->converged && !r->lost_updates && !r->duplicates && !r->duplicate_comments &&
 	       !r->oscillations && !r->loop_writes && !r->missing_records &&
 	       !r->missing_comments && !r->divergent_fields && !r->merged_incidents &&
-	       r->first_problem[0] == '\0';
+	       !r->parked_writes && r->first_problem[0] == '\0';
 }
 
 static const enum sim_kind three[] = { SIM_KIND_SNOW, SIM_KIND_SENTINEL, SIM_KIND_JIRA };
@@ -1001,6 +1002,137 @@ static void test_never_set(void)
 	sim_log_clear(&log);
 }
 
+/* ---- the manual queue --------------------------------------------------- */
+
+static void queue_event(struct sim_log *log, enum sim_ev_kind kind, int64_t t, int sys, int rec,
+                        int f, const char *value, int64_t since)
+{
+	struct sim_event e = event(kind, t, sys, rec);
+	e.field = f;
+	e.value = (char *)value;
+	e.since_ms = since;
+	append(log, &e);
+}
+
+/*
+ * SNOW and Sentinel, assignee under the manual rule. Two people change it
+ * half a second apart (bob, then carol): the integration parks it, a
+ * person sees it at 20 s and, unless `unresolved`, sets dave at 60 s,
+ * which the integration writes at once. The finals are dave, unless the
+ * caller changes them.
+ */
+static void build_manual(struct sim_log *log, bool unresolved)
+{
+	setup(log, 2, snow_sentinel, 1000);
+	log->rules[SF_ASSIGNEE] = SIM_RULE_MANUAL;
+	for (int f = 0; f < SF__COUNT; f++)
+		log->owner[f] = -1;
+	person_create(log, 1000, 0, 0, 1, "title=Fax jam|assignee=alice");
+	claim(log, 1000, 0, 0, 7);
+	hub_create(log, 1100, 1, 0, "title=Fax jam|assignee=alice@corp.example");
+	claim(log, 1100, 1, 0, 7);
+	edit(log, 10000, 0, 0, SF_ASSIGNEE, "bob");
+	edit(log, 10500, 1, 0, SF_ASSIGNEE, "carol@corp.example");
+	queue_event(log, SIM_EV_PARK_SEEN, 20000, 1, 0, SF_ASSIGNEE, NULL, 0);
+	if (unresolved)
+		return;
+	queue_event(log, SIM_EV_PERSON_RESOLVE, 60000, 1, 0, SF_ASSIGNEE, "dave", 20000);
+	hub_write(log, 60000, 0, 0, SF_ASSIGNEE, "dave", 1);
+	hub_write(log, 60000, 1, 0, SF_ASSIGNEE, "dave@corp.example", 2);
+}
+
+static void test_manual(void)
+{
+	struct sim_log log;
+	struct oracle_result r;
+
+	/* The person's decision stands, though carol was the latest edit. */
+	build_manual(&log, false);
+	finalize(&log);
+	judge(&log, &r);
+	show(__func__, &r);
+	CHECK(clean(&r));
+	CHECK_EQ(r.parked, 1);
+	CHECK_EQ(r.resolved, 1);
+	CHECK_EQ(r.genuine_changes, 1 + 2 + 1);  /* the resolution is a person's change */
+	CHECK_EQ(r.loop_writes, 0);
+	sim_log_clear(&log);
+
+	/* The latest edit instead of the decision: a lost update. */
+	build_manual(&log, false);
+	finalize(&log);
+	set_final(&log, 0, 0, SF_ASSIGNEE, "carol");
+	set_final(&log, 1, 0, SF_ASSIGNEE, "carol@corp.example");
+	judge(&log, &r);
+	show("manual, decision lost", &r);
+	CHECK(r.converged);
+	CHECK_EQ(r.lost_updates, 1);
+	sim_log_clear(&log);
+
+	/* A person's change after the decision wins as usual... */
+	build_manual(&log, false);
+	edit(&log, 90000, 1, 0, SF_ASSIGNEE, "erin@corp.example");
+	hub_write(&log, 90100, 0, 0, SF_ASSIGNEE, "erin", 3);
+	finalize(&log);
+	judge(&log, &r);
+	CHECK(clean(&r));
+	sim_log_clear(&log);
+	/* ... and the decision may not undo it. */
+	build_manual(&log, false);
+	edit(&log, 90000, 1, 0, SF_ASSIGNEE, "erin@corp.example");
+	hub_write(&log, 90100, 1, 0, SF_ASSIGNEE, "dave@corp.example", 3);
+	finalize(&log);
+	judge(&log, &r);
+	CHECK_EQ(r.lost_updates, 1);
+	sim_log_clear(&log);
+
+	/* A change made before the decision (seen late) loses to it. */
+	build_manual(&log, false);
+	edit(&log, 40000, 1, 0, SF_ASSIGNEE, "frank@corp.example");
+	hub_write(&log, 70000, 1, 0, SF_ASSIGNEE, "dave@corp.example", 3);
+	finalize(&log);
+	judge(&log, &r);
+	CHECK(clean(&r));
+	sim_log_clear(&log);
+
+	/* Written while the person had it in the queue. */
+	build_manual(&log, false);
+	hub_write(&log, 30000, 0, 0, SF_ASSIGNEE, "carol", 3);
+	finalize(&log);
+	set_final(&log, 0, 0, SF_ASSIGNEE, "dave"); /* the log is not in time order here */
+	judge(&log, &r);
+	show("manual, written while parked", &r);
+	CHECK_EQ(r.parked_writes, 1);
+	CHECK(strstr(r.first_problem, "while parked") != NULL);
+	sim_log_clear(&log);
+
+	/* Still parked at the end, as the integration says: not judged... */
+	build_manual(&log, true);
+	queue_event(&log, SIM_EV_PARKED_AT_END, 99000, 1, 0, SF_ASSIGNEE, NULL, 0);
+	finalize(&log);
+	judge(&log, &r);
+	show("manual, parked at the end", &r);
+	CHECK(clean(&r));
+	CHECK_EQ(r.parked, 1);
+	CHECK_EQ(r.resolved, 0);
+	sim_log_clear(&log);
+	/* ... without that claim, the disagreement is a divergence */
+	build_manual(&log, true);
+	finalize(&log);
+	judge(&log, &r);
+	CHECK(!r.converged);
+	CHECK_EQ(r.divergent_fields, 1);
+	sim_log_clear(&log);
+	/* ... and a write after it was seen, never resolved, is still one */
+	build_manual(&log, true);
+	hub_write(&log, 50000, 0, 0, SF_ASSIGNEE, "carol", 3);
+	queue_event(&log, SIM_EV_PARKED_AT_END, 99000, 1, 0, SF_ASSIGNEE, NULL, 0);
+	finalize(&log);
+	judge(&log, &r);
+	CHECK_EQ(r.parked_writes, 1);
+	sim_log_clear(&log);
+}
+
 static void test_empty(void)
 {
 	struct sim_log log;
@@ -1083,6 +1215,7 @@ int main(void)
 	test_comments();
 	test_owner();
 	test_never_set();
+	test_manual();
 	test_empty();
 	const char *b = getenv("ORACLE_BENCH");
 	bench(b ? atoi(b) : 3);

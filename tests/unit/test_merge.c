@@ -340,6 +340,62 @@ static void test_manual_parks_real_conflict(void **state)
 	cc_case_clear(&c);
 }
 
+/*
+ * Equal values are not enough to be a successor: a record seen for the
+ * first time never received the case value, and a change older than the
+ * case value (beyond the clock uncertainty) was not made on it even when
+ * the system's old value equals it (A -> B -> A elsewhere). Both are real
+ * conflicts. While parked, nothing but the parked system moves: a covered
+ * change of it replaces its side, and the case side is not re-dated.
+ */
+static void test_manual_equal_values_are_not_enough(void **state)
+{
+	(void)state;
+	struct cc_case c;
+	new_case(&c);
+	link_sys(&c, SNOW, "INC1");
+	link_sys(&c, SENT, "S-1");
+	link_sys(&c, JIRA, "J-1");
+	set_field(&c, F_NOTE, "alice", SNOW, V(10000, 1, 2));
+	/* a twin raised by another person, first seen now: parked */
+	assert_int_equal(merge(&c, JIRA, F_NOTE, "bob", NULL, V(9000, 3, 1)), CC_MERGE_PARKED);
+	assert_int_equal(c.f[F_NOTE].parked_system, JIRA);
+	assert_string_equal(c.f[F_NOTE].value, "alice");
+	cc_case_clear(&c);
+
+	/* Sentinel held "frank" long ago; the case went frank -> bob -> frank
+	 * elsewhere since; Sentinel's old edit arrives now */
+	new_case(&c);
+	set_field(&c, F_NOTE, "frank", SNOW, V(60000, 1, 9));
+	assert_int_equal(merge(&c, SENT, F_NOTE, "carol", "frank", V(30000, 2, 4)),
+	                 CC_MERGE_PARKED);
+	assert_string_equal(c.f[F_NOTE].value, "frank");
+	assert_string_equal(c.f[F_NOTE].parked_value, "carol");
+	cc_case_clear(&c);
+	/* ... the same within the clock uncertainty (2 s): a successor */
+	new_case(&c);
+	set_field(&c, F_NOTE, "frank", SNOW, V(60000, 1, 9));
+	assert_int_equal(merge(&c, SENT, F_NOTE, "carol", "frank", V(58500, 2, 4)),
+	                 CC_MERGE_APPLIED);
+	assert_string_equal(c.f[F_NOTE].value, "carol");
+	cc_case_clear(&c);
+
+	/* parked: the parked system comes to the case value (covered) */
+	new_case(&c);
+	set_field(&c, F_NOTE, "alice", SNOW, V(10000, 1, 2));
+	assert_int_equal(merge(&c, SENT, F_NOTE, "bob", "x", V(11000, 2, 3)), CC_MERGE_PARKED);
+	assert_int_equal(merge(&c, SENT, F_NOTE, "alice", "bob", V(12000, 2, 4)), CC_MERGE_PARKED);
+	assert_string_equal(c.f[F_NOTE].parked_value, "alice");
+	assert_true(c.f[F_NOTE].parked_ver.t_ms == 12000);
+	assert_int_equal(c.f[F_NOTE].origin, SNOW); /* the sides stay two systems */
+	assert_true(c.f[F_NOTE].ver.t_ms == 10000);
+	/* a third system re-asserting the case value moves nothing either */
+	assert_int_equal(merge(&c, JIRA, F_NOTE, "alice", "y", V(13000, 3, 5)), CC_MERGE_PARKED);
+	assert_int_equal(c.f[F_NOTE].origin, SNOW);
+	assert_true(c.f[F_NOTE].ver.t_ms == 10000);
+	cc_case_clear(&c);
+}
+
 static void test_manual_in_sync_successor_applies(void **state)
 {
 	(void)state;
@@ -352,8 +408,8 @@ static void test_manual_in_sync_successor_applies(void **state)
 	assert_false(c.f[F_NOTE].parked);
 	assert_string_equal(c.f[F_NOTE].value, "v2");
 	assert_int_equal(c.f[F_NOTE].origin, SENT);
-	/* unknown old shadow counts as in sync */
-	assert_int_equal(merge(&c, JIRA, F_NOTE, "v3", NULL, V(1000, 3, 1)), CC_MERGE_APPLIED);
+	/* Jira held v2 and edits it: a successor too */
+	assert_int_equal(merge(&c, JIRA, F_NOTE, "v3", "v2", V(2500, 3, 1)), CC_MERGE_APPLIED);
 	assert_string_equal(c.f[F_NOTE].value, "v3");
 	/* the case's own origin edits again, out of sync but newer: applied */
 	assert_int_equal(merge(&c, JIRA, F_NOTE, "v4", "zzz", V(5000, 3, 2)), CC_MERGE_APPLIED);
@@ -603,6 +659,7 @@ int main(void)
 		T(test_owner_ignore),
 		T(test_manual_parks_real_conflict),
 		T(test_manual_in_sync_successor_applies),
+		T(test_manual_equal_values_are_not_enough),
 		T(test_covered_lossy),
 		T(test_unmapped),
 		T(test_project_against_shadows_and_pending),

@@ -94,6 +94,8 @@ static void random_case(struct cc_case *c)
 		f->parked = pick(4) == 0;
 		f->parked_value = pick(4) == 0 ? any_str(false) : NULL;
 		f->parked_system = any_system(true);
+		if (pick(2))
+			f->parked_ver = any_ver();
 	}
 	for (int s = 0; s < CC_MAX_SYSTEMS; s++) {
 		struct cc_link *l = &c->link[s];
@@ -170,6 +172,7 @@ static void assert_case_equal(const struct cc_case *a, const struct cc_case *b)
 		assert_int_equal(a->f[i].parked, b->f[i].parked);
 		same_str(a->f[i].parked_value, b->f[i].parked_value);
 		assert_int_equal(a->f[i].parked_system, b->f[i].parked_system);
+		same_ver(&a->f[i].parked_ver, &b->f[i].parked_ver);
 	}
 	for (int s = 0; s < CC_MAX_SYSTEMS; s++) {
 		const struct cc_link *x = &a->link[s], *y = &b->link[s];

@@ -314,6 +314,69 @@ static void test_migrate_v1_outbox(void **state)
 	close_store(&st);
 }
 
+/* 1 when meta holds `key`, else 0. */
+static int meta_has(const char *path, const char *key)
+{
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM meta WHERE key = ?", -1, &q,
+	                                    NULL), SQLITE_OK);
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	int n = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return n;
+}
+
+/*
+ * Version 3 only marks that a case may carry the parked side's version of
+ * a manual conflict (an older decoder refuses it, so an older concord must
+ * refuse the file first): a version 2 file migrates with its cases as they
+ * were, and a parked version survives the file.
+ */
+static void test_migrate_v2_parked_version(void **state)
+{
+	struct fx *f = *state;
+	struct cc_store st;
+	open_ok(f, &st, NULL);
+	save_case(&st, 1, "one", "INC1");
+	close_store(&st);
+	other_exec(f->path, "DELETE FROM meta WHERE key = 'codec_parked_version';"
+	                    "UPDATE meta SET value = 2 WHERE key = 'schema_version';");
+	int from = -1, to = -1;
+	assert_int_equal(cc_store_sqlite_migrate(f->path, &from, &to, f->err, sizeof(f->err)),
+	                 CC_EOK);
+	assert_int_equal(from, 2);
+	assert_int_equal(to, 3);
+	assert_int_equal(cc_store_sqlite_schema_version(), 3);
+	assert_int_equal(meta_has(f->path, "codec_parked_version"), 1);
+	open_ok(f, &st, NULL);
+	assert_title(&st, 1, "one");
+
+	struct cc_case c, back;
+	assert_int_equal(OPS(&st)->begin(SELF(&st)), CC_EOK);
+	assert_int_equal(OPS(&st)->case_load(SELF(&st), 1, &c), CC_EOK);
+	c.f[1].parked = true;
+	c.f[1].parked_system = 1;
+	c.f[1].parked_ver = (struct cc_version){ 123456, 2, 9 };
+	assert_int_equal(cc_str_set(&c.f[1].parked_value, "theirs"), CC_EOK);
+	assert_int_equal(OPS(&st)->case_save(SELF(&st), &c), CC_EOK);
+	assert_int_equal(OPS(&st)->commit(SELF(&st)), CC_EOK);
+	cc_case_clear(&c);
+	close_store(&st);
+	open_ok(f, &st, NULL);
+	assert_int_equal(OPS(&st)->case_load(SELF(&st), 1, &back), CC_EOK);
+	assert_true(back.f[1].parked);
+	assert_string_equal(back.f[1].parked_value, "theirs");
+	assert_true(back.f[1].parked_ver.t_ms == 123456);
+	assert_int_equal(back.f[1].parked_ver.rank, 2);
+	assert_true(back.f[1].parked_ver.rv == 9);
+	cc_case_clear(&back);
+	close_store(&st);
+}
+
 static void test_foreign_database_untouched(void **state)
 {
 	struct fx *f = *state;
@@ -496,6 +559,7 @@ int main(void)
 		T(test_schema_newer_refused),
 		T(test_migrate_from_empty_file),
 		T(test_migrate_v1_outbox),
+		T(test_migrate_v2_parked_version),
 		T(test_foreign_database_untouched),
 		T(test_disk_full),
 		T(test_locked),
