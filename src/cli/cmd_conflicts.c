@@ -7,7 +7,7 @@
 #include "cli/cli.h"
 #include "cli/cli_store.h"
 #include "config/config_file.h"
-#include "connectors/registry.h"
+#include "config/registry_check.h"
 #include "core/redact.h"
 #include "daemon/control.h"
 
@@ -72,7 +72,7 @@ static int open_conflicts(int argc, char **argv, struct conflicts *a)
 		                "systems and fields)\n");
 		return EXIT_USAGE;
 	}
-	if (cc_config_file_load_kinds(&a->fc, path, cc_connector_kinds(), err, sizeof(err))) {
+	if (cc_config_file_load(&a->fc, path, cc_config_registry_options(), err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
 		return EXIT_USAGE;
 	}

@@ -391,6 +391,9 @@ def main():
                   "concord status shows breaker, last failure and requests written by the daemon")
 
             if len(ids) == 3:
+                # paused, the daemon delivers nothing: every queued entry stays to be counted
+                for name in ("rt", "redmine"):
+                    request(port, "POST", "/admin/pause/" + name, token=TOKEN, body=b"")
                 check_conflicts_cli(cfg, store, ids)
                 check_conflicts_api(port, ids)
 
@@ -402,6 +405,8 @@ def main():
                     return out if all(n >= 3 for n in out.values()) else None
                 check(bool(wait_for(queued)),
                       "each resolution is queued for both linked systems (outbox >= 3 each)")
+                for name in ("rt", "redmine"):
+                    request(port, "POST", "/admin/resume/" + name, token=TOKEN, body=b"")
 
             st, _ = request(port, "POST", "/webhook/rt", body=b"x" * (2 * 1024 * 1024))
             check(st == 413, "a 2 MiB webhook: 413 (got %s)" % st)
