@@ -34,6 +34,22 @@ int cc_cli_open_store(const char *cmd, int argc, char **argv, struct cc_store *s
 	return 0;
 }
 
+int cc_cli_parse_case(const char *s, uint64_t *id)
+{
+	char *end;
+	if (!s || !*s)
+		return CC_EINVAL;
+	if (strncmp(s, "concord-", 8) == 0)
+		s += 8;
+	if (*s < '0' || *s > '9')
+		return CC_EINVAL;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (*end || v == 0)
+		return CC_EINVAL;
+	*id = v;
+	return CC_EOK;
+}
+
 void cc_cli_format_time(char *buf, size_t len, int64_t ms)
 {
 	if (ms > 946684800000LL) { /* after 2000-01-01: a real clock */

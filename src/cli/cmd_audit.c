@@ -95,24 +95,10 @@ static int print_entry(void *arg, const struct cc_audit_entry *e, uint64_t seq)
 	return 0;
 }
 
-static int parse_case(const char *s, uint64_t *id)
-{
-	char *end;
-	if (!s || !*s)
-		return -1;
-	if (strncmp(s, "concord-", 8) == 0)
-		s += 8;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (*end || v == 0)
-		return -1;
-	*id = v;
-	return 0;
-}
-
 int cc_cmd_audit(int argc, char **argv)
 {
 	uint64_t id;
-	if (argc < 2 || !strcmp(argv[1], "--help") || parse_case(argv[1], &id)) {
+	if (argc < 2 || !strcmp(argv[1], "--help") || cc_cli_parse_case(argv[1], &id)) {
 		fprintf(argc >= 2 && !strcmp(argv[1], "--help") ? stdout : stderr,
 		        "usage: concord audit CASE [--store URL]\n"
 		        "Prints every decision taken about a case, oldest first.\n"
@@ -242,7 +228,7 @@ static void describe(const struct explain *x, const struct cc_audit_entry *e)
 int cc_cmd_explain(int argc, char **argv)
 {
 	uint64_t id;
-	if (argc < 3 || !strcmp(argv[1], "--help") || parse_case(argv[1], &id)) {
+	if (argc < 3 || !strcmp(argv[1], "--help") || cc_cli_parse_case(argv[1], &id)) {
 		fprintf(argc >= 2 && !strcmp(argv[1], "--help") ? stdout : stderr,
 		        "usage: concord explain CASE FIELD [--store URL]\n"
 		        "Says why a field of a case has its value: the change that won, the\n"

@@ -162,22 +162,6 @@ static int list(int argc, char **argv)
 	return status;
 }
 
-static int parse_case(const char *s, uint64_t *id)
-{
-	char *end;
-	if (!s || !*s)
-		return -1;
-	if (strncmp(s, "concord-", 8) == 0)
-		s += 8;
-	if (*s < '0' || *s > '9')
-		return -1;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (*end || v == 0)
-		return -1;
-	*id = v;
-	return 0;
-}
-
 static int field_index(const struct cc_config *cfg, const char *name)
 {
 	for (size_t f = 0; f < cfg->nfields; f++)
@@ -197,9 +181,9 @@ static int resolve(int argc, char **argv)
 	uint64_t id;
 	const char *take = opt(argc, argv, "--take", NULL);
 	const char *value = opt(argc, argv, "--value", NULL);
-	if (argc < 4 || argv[2][0] == '-' || argv[3][0] == '-' || parse_case(argv[2], &id) ||
+	if (argc < 4 || argv[2][0] == '-' || argv[3][0] == '-' || cc_cli_parse_case(argv[2], &id) ||
 	    !take == !value) {
-		if (argc >= 3 && argv[2][0] != '-' && parse_case(argv[2], &id))
+		if (argc >= 3 && argv[2][0] != '-' && cc_cli_parse_case(argv[2], &id))
 			fprintf(stderr, "concord conflicts: '%s' is not a case number\n", argv[2]);
 		else if (argc >= 4 && !take == !value)
 			fprintf(stderr, "concord conflicts: give --take SYSTEM or --value VALUE, "

@@ -39,7 +39,7 @@ static int pick_letter(void *arg, const struct cc_dead_letter *d)
 		size_t cap = l->capfound ? l->capfound * 2 : 16;
 		struct cc_dead_letter *n = realloc(l->found, cap * sizeof(*n));
 		if (!n)
-			return -1;
+			return CC_ENOMEM;
 		l->found = n;
 		l->capfound = cap;
 	}

@@ -58,7 +58,7 @@ static int parse_faults(const char *s, uint32_t *out)
 		uint32_t bit = strcmp(tok, "all") == 0 ? SIM_F_ALL : sim_fault_parse(tok);
 		if (!bit) {
 			fprintf(stderr, "concord sim: unknown fault '%s' (see --help)\n", tok);
-			return -1;
+			return CC_EINVAL;
 		}
 		f |= bit;
 	}

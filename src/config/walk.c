@@ -1346,7 +1346,7 @@ int cc_config_schema_check(char *err, size_t errlen)
 		if (sec->nrows > CC_SECTION_ROWS_MAX) {
 			snprintf(err, errlen, "%s: %zu rows, the walker holds %d", sec->what, sec->nrows,
 			         CC_SECTION_ROWS_MAX);
-			return -1;
+			return CC_EINVAL;
 		}
 		for (size_t i = 0; i < sec->nrows; i++) {
 			const struct cc_row *r = &sec->rows[i];
@@ -1355,28 +1355,28 @@ int cc_config_schema_check(char *err, size_t errlen)
 				snprintf(err, errlen, "%s: row '%s' lands in a member of %zu bytes, which its "
 				         "type %s cannot fill", sec->what, r->key, r->size,
 				         cc_row_type_name(r));
-				return -1;
+				return CC_EINVAL;
 			}
 			if (r->dflt && r->type != CC_ROW_CUSTOM && !parse_default(r, &v)) {
 				snprintf(err, errlen, "%s: the default '%s' of row '%s' does not parse as %s "
 				         "or lies out of its range", sec->what, r->dflt, r->key,
 				         cc_row_type_name(r));
-				return -1;
+				return CC_EINVAL;
 			}
 			if ((r->flags & CC_ROW_ZERO_DEFAULT) && !r->dflt) {
 				snprintf(err, errlen, "%s: row '%s' is left zero for a default it does not "
 				         "name", sec->what, r->key);
-				return -1;
+				return CC_EINVAL;
 			}
 			if (!r->desc || !r->desc[0] || strchr(r->desc, '\n')) {
 				snprintf(err, errlen, "%s: row '%s' needs one line of description", sec->what,
 				         r->key);
-				return -1;
+				return CC_EINVAL;
 			}
 			for (size_t j = 0; j < i; j++) {
 				if (strcmp(sec->rows[j].key, r->key) == 0) {
 					snprintf(err, errlen, "%s: row '%s' is there twice", sec->what, r->key);
-					return -1;
+					return CC_EINVAL;
 				}
 			}
 		}

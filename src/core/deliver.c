@@ -117,7 +117,7 @@ static int tx_save(struct cc_hub *h, struct cc_case *c)
 	return rc;
 }
 
-/* Records a failed call in its own transaction; returns CC_ERETRY_LATER. */
+/* Records a failed call in its own transaction; returns CC_ERESCHEDULED. */
 static int tx_fail(struct cc_hub *h, struct cc_outbox_entry *e, const struct cc_call *call)
 {
 	int rc = ST(h)->begin(SS(h));
@@ -129,7 +129,7 @@ static int tx_fail(struct cc_hub *h, struct cc_outbox_entry *e, const struct cc_
 		return rc;
 	}
 	/* The entry was rescheduled (or dead-lettered): the caller stops here. */
-	return ST(h)->commit(SS(h)) ? cc_hub_fail(h, CC_ESTORE, "commit") : CC_ERETRY_LATER;
+	return ST(h)->commit(SS(h)) ? cc_hub_fail(h, CC_ESTORE, "commit") : CC_ERESCHEDULED;
 }
 
 static int tx_put(struct cc_hub *h, const struct cc_outbox_entry *e, bool remove)
@@ -416,7 +416,7 @@ static int deliver_comments(struct cc_hub *h, uint64_t id, struct cc_outbox_entr
 			return rc;
 		}
 		rc = ST(h)->commit(SS(h));
-		return rc ? cc_hub_fail(h, rc, "commit") : CC_ERETRY_LATER;
+		return rc ? cc_hub_fail(h, rc, "commit") : CC_ERESCHEDULED;
 	}
 }
 
@@ -601,7 +601,7 @@ static int deliver_update(struct cc_hub *h, struct cc_case *c, struct cc_outbox_
 				return cc_hub_fail(h, rc, "conflict");
 			}
 			rc = ST(h)->commit(SS(h));
-			return rc ? cc_hub_fail(h, rc, "commit") : CC_ERETRY_LATER;
+			return rc ? cc_hub_fail(h, rc, "commit") : CC_ERESCHEDULED;
 		}
 		if (r != CC_OK) {
 			rc = ST(h)->case_save(SS(h), c);
@@ -613,7 +613,7 @@ static int deliver_update(struct cc_hub *h, struct cc_case *c, struct cc_outbox_
 				return rc;
 			}
 			rc = ST(h)->commit(SS(h));
-			return rc ? cc_hub_fail(h, rc, "commit") : CC_ERETRY_LATER;
+			return rc ? cc_hub_fail(h, rc, "commit") : CC_ERESCHEDULED;
 		}
 		rc = ST(h)->outbox_put(SS(h), e);
 		if (rc) {
@@ -651,7 +651,7 @@ static int deliver_one(struct cc_hub *h, struct cc_outbox_entry *e)
 		cc_case_clear(&c);
 		return tx_put(h, e, true);
 	}
-	if (rc == CC_ERETRY_LATER)
+	if (rc == CC_ERESCHEDULED)
 		return CC_EOK;
 	if (rc)
 		return rc;

@@ -8,8 +8,6 @@
 
 #include "core/hub.h"
 
-/* Internal: the entry was rescheduled, nothing more to do now. */
-#define CC_ERETRY_LATER 1
 
 struct sys_runtime {
 	struct cc_system_state state;

@@ -15,7 +15,13 @@
 #define CC_MAX_FIELDS  16
 #define CC_MAX_SYSTEMS 8
 
-/* Error codes returned by functions (0 is success). */
+/*
+ * The one error convention (docs/architecture.md): a function that can fail
+ * returns CC_EOK (0) or one of these negative codes, and says more in an
+ * error message its caller can read. Lookups return an index or -1 for
+ * "none" (not an error); counts and sizes are size_t; process exit codes
+ * exist only at the command line's edge (src/cli/).
+ */
 enum cc_error {
 	CC_EOK = 0,
 	CC_ENOMEM = -1,
@@ -23,7 +29,11 @@ enum cc_error {
 	CC_ENOTFOUND = -3,
 	CC_ESTORE = -4,
 	CC_EUNMAPPED = -5,
-	CC_ENOTPARKED = -6, /* a field with no conflict parked for a person */
+	CC_ENOTPARKED = -6,    /* a field with no conflict parked for a person */
+	CC_EIO = -7,           /* a file, a pipe or a socket failed */
+	/* internal to the outbox (deliver.c): the entry was rescheduled, stop
+	 * here; never returned by a public function */
+	CC_ERESCHEDULED = -8,
 };
 
 /*

@@ -19,7 +19,7 @@ int cc_connector_create_from_file(struct cc_connector *out, const struct cc_file
 	int rc = -1;
 	if (!sf->url.value) {
 		snprintf(err, errlen, "no url");
-		return -1;
+		return CC_EINVAL;
 	}
 	settings = calloc(sf->nsettings + 1, sizeof(*settings));
 	users = calloc(sf->nusers + 1, sizeof(*users));

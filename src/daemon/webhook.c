@@ -1010,7 +1010,7 @@ int cc_webhook_listener_start(struct cc_webhook_listener **out, const char *list
 	const char *colon = strrchr(listen, ':');
 	if (!colon || (size_t)(colon - listen) >= sizeof(host)) {
 		snprintf(err, errlen, "listen address %s is not HOST:PORT", listen);
-		return -1;
+		return CC_EINVAL;
 	}
 	memcpy(host, listen, (size_t)(colon - listen));
 	host[colon - listen] = '\0';
@@ -1020,12 +1020,12 @@ int cc_webhook_listener_start(struct cc_webhook_listener **out, const char *list
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	if (port <= 0 || port > 65535 || inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
 		snprintf(err, errlen, "listen address %s is not an IPv4 HOST:PORT", listen);
-		return -1;
+		return CC_EINVAL;
 	}
 	struct cc_webhook_listener *l = calloc(1, sizeof(*l));
 	if (!l) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		return CC_ENOMEM;
 	}
 	l->cfg = cfg;
 	if (opt)
@@ -1034,7 +1034,7 @@ int cc_webhook_listener_start(struct cc_webhook_listener **out, const char *list
 	if (l->wake_fd < 0) {
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
 		free(l);
-		return -1;
+		return CC_EIO;
 	}
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_mutex_init(&l->cmu, NULL);
@@ -1079,7 +1079,7 @@ fail:
 	pthread_mutex_destroy(&l->mu);
 	close(l->wake_fd);
 	free(l);
-	return -1;
+	return CC_EIO;
 }
 
 void cc_webhook_listener_stop(struct cc_webhook_listener *l)

@@ -71,7 +71,8 @@ struct cc_listener_options {
 
 /*
  * listen is "HOST:PORT" (IPv4). cfg and the strings of opt must outlive
- * the listener. Returns 0, or -1 with a message in err.
+ * the listener. Returns 0, or a negative cc_error with a message in err
+ * (CC_EINVAL for an address it cannot use, CC_EIO when it cannot listen).
  */
 int cc_webhook_listener_start(struct cc_webhook_listener **out, const char *listen,
                               const struct cc_config *cfg, const struct cc_listener_options *opt,

@@ -54,7 +54,7 @@ int sim_log_append(struct sim_log *log, const struct sim_event *ev)
 		size_t cap = log->capev ? log->capev * 2 : 256;
 		struct sim_event *n = realloc(log->ev, cap * sizeof(*n));
 		if (!n)
-			return -1;
+			return SIM_ENOMEM;
 		log->ev = n;
 		log->capev = cap;
 	}
@@ -66,7 +66,7 @@ int sim_log_append(struct sim_log *log, const struct sim_event *ev)
 		e.values[f] = dup(ev->values[f], &oom);
 	if (oom) {
 		event_clear(&e);
-		return -1;
+		return SIM_ENOMEM;
 	}
 	log->ev[log->nev++] = e;
 	return 0;
@@ -78,7 +78,7 @@ int sim_log_final(struct sim_log *log, const struct sim_final_record *fr)
 		size_t cap = log->capfin ? log->capfin * 2 : 64;
 		struct sim_final_record *n = realloc(log->fin, cap * sizeof(*n));
 		if (!n)
-			return -1;
+			return SIM_ENOMEM;
 		log->fin = n;
 		log->capfin = cap;
 	}
@@ -101,7 +101,7 @@ int sim_log_final(struct sim_log *log, const struct sim_final_record *fr)
 		for (size_t c = 0; c < r.ncomments; c++)
 			free(r.comments[c]);
 		free(r.comments);
-		return -1;
+		return SIM_ENOMEM;
 	}
 	log->fin[log->nfin++] = r;
 	return 0;

@@ -103,7 +103,13 @@ struct sim_log {
 
 void sim_log_init(struct sim_log *log);
 void sim_log_clear(struct sim_log *log);
-/* Appends a copy of ev (strings copied); returns 0 or -1 when out of memory. */
+/*
+ * The oracle and its log share no code with the engine, so they name their
+ * one failure themselves: out of memory, the same value as CC_ENOMEM.
+ */
+#define SIM_ENOMEM (-1)
+
+/* Appends a copy of ev (strings copied); returns 0 or SIM_ENOMEM. */
 int sim_log_append(struct sim_log *log, const struct sim_event *ev);
 /* Appends a final record (strings copied). */
 int sim_log_final(struct sim_log *log, const struct sim_final_record *fr);

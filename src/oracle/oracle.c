@@ -292,7 +292,7 @@ static int cset_unknown(struct cset *cs, const char *v)
 	size_t len = strlen(v);
 	cs->own = malloc(len + 2);
 	if (!cs->own)
-		return -1;
+		return SIM_ENOMEM;
 	cs->own[0] = '?';
 	memcpy(cs->own + 1, v, len + 1);
 	cs->m[0] = cs->own;
@@ -320,7 +320,7 @@ static int canon(int kind, int field, const char *remote, struct cset *cs)
 		bool lead = spec->type == FT_USER || field == SF_TITLE;
 		char *norm = normalize_text(remote, lead);
 		if (!norm)
-			return -1;
+			return SIM_ENOMEM;
 		if (spec->type == FT_USER && spec->email_domain && norm[0]) {
 			size_t len = strlen(norm), dl = strlen(spec->email_domain);
 			if (len > dl && strcmp(norm + len - dl, spec->email_domain) == 0) {
@@ -499,14 +499,14 @@ static int csr_build(struct csr *c, size_t nkeys, const struct pair *p, size_t n
 	c->off = calloc(nkeys + 1, sizeof(size_t));
 	c->val = malloc((n ? n : 1) * sizeof(size_t));
 	if (!c->off || !c->val)
-		return -1;
+		return SIM_ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		c->off[p[i].a + 1]++;
 	for (size_t k = 0; k < nkeys; k++)
 		c->off[k + 1] += c->off[k];
 	size_t *fill = malloc((nkeys ? nkeys : 1) * sizeof(size_t));
 	if (!fill)
-		return -1;
+		return SIM_ENOMEM;
 	memcpy(fill, c->off, nkeys * sizeof(size_t));
 	for (size_t i = 0; i < n; i++)
 		c->val[fill[p[i].a]++] = p[i].b;
@@ -625,7 +625,7 @@ static int index_records(struct judge *j)
 	size_t cap = log->nev + log->nfin;
 	j->keys = malloc((cap ? cap : 1) * sizeof(uint64_t));
 	if (!j->keys)
-		return -1;
+		return SIM_ENOMEM;
 
 	bool dense = true;
 	for (int s = 0; s < SIM_MAX_SYSTEMS; s++)
@@ -648,7 +648,7 @@ static int index_records(struct judge *j)
 	if (dense && span <= 4 * cap + 64) {
 		j->slot = malloc((span ? span : 1) * sizeof(long));
 		if (!j->slot)
-			return -1;
+			return SIM_ENOMEM;
 		for (size_t k = 0; k < span; k++)
 			j->slot[k] = -1;
 		for (size_t i = 0; i < cap; i++) {
@@ -691,13 +691,13 @@ static int build_records(struct judge *j)
 {
 	const struct sim_log *log = j->log;
 	if (index_records(j))
-		return -1;
+		return SIM_ENOMEM;
 	size_t u = j->nrec;
 
 	j->rec = calloc(u ? u : 1, sizeof(struct record));
 	j->ev_rec = malloc((log->nev ? log->nev : 1) * sizeof(long));
 	if (!j->rec || !j->ev_rec)
-		return -1;
+		return SIM_ENOMEM;
 	for (size_t r = 0; r < u; r++) {
 		j->rec[r].system = (int)(j->keys[r] >> 32);
 		j->rec[r].record = (int)(uint32_t)j->keys[r];
@@ -708,12 +708,12 @@ static int build_records(struct judge *j)
 	/* Events per record, and who created each record. */
 	struct pair *p = malloc((log->nev ? log->nev : 1) * sizeof(*p));
 	if (!p)
-		return -1;
+		return SIM_ENOMEM;
 	size_t np = 0;
 	bool *created = calloc(u ? u : 1, sizeof(bool));
 	if (!created) {
 		free(p);
-		return -1;
+		return SIM_ENOMEM;
 	}
 	for (size_t i = 0; i < log->nev; i++) {
 		const struct sim_event *e = &log->ev[i];
@@ -735,7 +735,7 @@ static int build_records(struct judge *j)
 	int rc = csr_build(&j->rec_ev, u, p, np);
 	free(p);
 	if (rc)
-		return -1;
+		return SIM_ENOMEM;
 
 	for (size_t i = 0; i < log->nfin; i++) {
 		if (!valid_system(log, log->fin[i].system))
@@ -757,7 +757,7 @@ static int build_groups(struct judge *j)
 	if (!claims || !parent) {
 		free(claims);
 		free(parent);
-		return -1;
+		return SIM_ENOMEM;
 	}
 	for (size_t r = 0; r < n; r++)
 		parent[r] = r;
@@ -784,20 +784,20 @@ static int build_groups(struct judge *j)
 	/* root -> members */
 	struct pair *p = malloc((n ? n : 1) * sizeof(*p));
 	if (!p)
-		return -1;
+		return SIM_ENOMEM;
 	for (size_t r = 0; r < n; r++)
 		p[r] = (struct pair){ j->rec[r].root, r };
 	int rc = csr_build(&j->comp, n, p, n);
 	if (rc) {
 		free(p);
-		return -1;
+		return SIM_ENOMEM;
 	}
 
 	/* Incident ids, densely numbered in increasing order. */
 	j->inc_id = malloc((n ? n : 1) * sizeof(int64_t));
 	if (!j->inc_id) {
 		free(p);
-		return -1;
+		return SIM_ENOMEM;
 	}
 	size_t ni = 0;
 	for (size_t r = 0; r < n; r++)
@@ -826,7 +826,7 @@ static int build_groups(struct judge *j)
 	rc = csr_build(&j->comp_inc, n, p, nu);
 	if (rc) {
 		free(p);
-		return -1;
+		return SIM_ENOMEM;
 	}
 
 	/* incident -> records: the members of every group holding the incident. */
@@ -837,7 +837,7 @@ static int build_groups(struct judge *j)
 	free(p);
 	if (rc) {
 		csr_free(&inc_roots);
-		return -1;
+		return SIM_ENOMEM;
 	}
 	size_t total = 0;
 	for (size_t i = 0; i < u; i++)
@@ -849,7 +849,7 @@ static int build_groups(struct judge *j)
 	j->inc_recs.val = malloc((total ? total : 1) * sizeof(size_t));
 	if (!j->inc_recs.off || !j->inc_recs.val) {
 		csr_free(&inc_roots);
-		return -1;
+		return SIM_ENOMEM;
 	}
 	size_t w = 0;
 	for (size_t i = 0; i < u; i++) {
@@ -970,7 +970,7 @@ static int check_presence(struct judge *j)
 			if (rf >= 0 && rf < SF__COUNT && log->route_unless[s]) {
 				struct cset cs;
 				if (routing_value(j, i, rf, &cs))
-					return -1;
+					return SIM_ENOMEM;
 				/*
 				 * A coarse value standing for several canonical values
 				 * exempts the incident when any of them does: the oracle
@@ -1014,7 +1014,7 @@ static int canon_canonical(int field, const char *v, struct cset *cs)
 	if (spec && spec->type != FT_ENUM) {
 		char *norm = normalize_text(v, spec->type == FT_USER || field == SF_TITLE);
 		if (!norm)
-			return -1;
+			return SIM_ENOMEM;
 		cs->own = norm;
 		v = norm;
 	}
@@ -1296,7 +1296,7 @@ static int check_comments(struct judge *j, size_t i)
 	if (!count || !len) {
 		free(count);
 		free(len);
-		return -1;
+		return SIM_ENOMEM;
 	}
 	for (size_t b = 0; b < nb; b++)
 		len[b] = strlen(log->ev[bodies[b]].value);
@@ -1384,10 +1384,10 @@ static int touch_meets(const struct judge *j, const struct touch *p, int kind, c
 	const struct sim_event *e = &j->log->ev[p->ev];
 	struct cset a, b;
 	if (canon((int)j->log->kinds[e->system], SF_STATE, person_value(e, SF_STATE), &a))
-		return -1;
+		return SIM_ENOMEM;
 	if (canon(kind, SF_STATE, value, &b)) {
 		cset_free(&a);
-		return -1;
+		return SIM_ENOMEM;
 	}
 	*meets = cset_meets(&a, &b);
 	cset_free(&a);
@@ -1407,7 +1407,7 @@ static int write_cause(const struct judge *j, const struct touch *p, size_t n, i
 	for (size_t q = touches_upto(p, n, t); q-- > 0;) {
 		bool meets;
 		if (touch_meets(j, &p[q], kind, value, &meets))
-			return -1;
+			return SIM_ENOMEM;
 		if (meets) {
 			*cause = p[q].t;
 			break;
@@ -1423,7 +1423,7 @@ static int chosen_between(const struct judge *j, const struct touch *p, size_t n
 	*chosen = false;
 	for (size_t q = touches_upto(p, n, from); q < n && p[q].t <= to && !*chosen; q++)
 		if (touch_meets(j, &p[q], kind, value, chosen))
-			return -1;
+			return SIM_ENOMEM;
 	return 0;
 }
 
@@ -1467,7 +1467,7 @@ static int is_oscillation(const struct judge *j, const struct touch *p, size_t n
 	bool chosen;
 	int64_t from = left->t_cause - j->log->uncertainty_ms - 1;
 	if (chosen_between(j, p, n, kind, left->value, from, left->t_left, &chosen))
-		return -1;
+		return SIM_ENOMEM;
 	*osc = !chosen;
 	return 0;
 }
@@ -1526,7 +1526,7 @@ static int check_writes(struct judge *j, size_t root)
 		size_t writes[SF__COUNT] = { 0 };
 		struct left_value *lv = calloc(hi - lo + 1, sizeof(*lv));
 		if (!lv)
-			return -1;
+			return SIM_ENOMEM;
 		size_t nlv = 0;
 		const char *state = NULL;
 		int rc = 0;
@@ -1585,7 +1585,7 @@ static int check_writes(struct judge *j, size_t root)
 		}
 		free(lv);
 		if (rc)
-			return -1;
+			return SIM_ENOMEM;
 	}
 	return 0;
 }
@@ -1599,7 +1599,7 @@ static int count_cost(struct judge *j)
 	const struct sim_log *log = j->log;
 	struct write_key *w = malloc((log->nev ? log->nev : 1) * sizeof(*w));
 	if (!w)
-		return -1;
+		return SIM_ENOMEM;
 	size_t nw = 0;
 	for (size_t i = 0; i < log->nev; i++) {
 		const struct sim_event *e = &log->ev[i];

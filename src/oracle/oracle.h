@@ -28,7 +28,7 @@ struct oracle_result {
 	char first_problem[512];    /* a readable description of the first failure */
 };
 
-/* Judges the run. Returns 0, or -1 when out of memory. */
+/* Judges the run. Returns 0, or SIM_ENOMEM. */
 int oracle_check(const struct sim_log *log, struct oracle_result *out);
 
 #endif

@@ -120,7 +120,7 @@ int sim_run(const struct sim_options *opt, struct sim_result *out)
 	memset(out, 0, sizeof(*out));
 	memset(&integ, 0, sizeof(integ));
 	if (!w)
-		return -1;
+		return CC_ENOMEM;
 	sim_world_init(w, opt->seed, opt->nsystems, opt->faults);
 	w->narrate = opt->narrate;
 	sim_rng_seed(&frng, opt->seed * 0x2545f4914f6cdd1dULL + 11);

@@ -141,7 +141,7 @@ static int add_link(struct dual_model *m, int a, const char *ida, int b, const c
 		size_t cap = t->cap ? t->cap * 2 : 32;
 		struct dual_link *n = realloc(t->links, cap * sizeof(*n));
 		if (!n)
-			return -1;
+			return CC_ENOMEM;
 		t->links = n;
 		t->cap = cap;
 	}
@@ -152,7 +152,7 @@ static int add_link(struct dual_model *m, int a, const char *ida, int b, const c
 	if (!l->id[0] || !l->id[1]) {
 		free(l->id[0]);
 		free(l->id[1]);
-		return -1;
+		return CC_ENOMEM;
 	}
 	l->rec[sa] = sim_find_record(m->w, a, ida);
 	l->rec[sb] = sim_find_record(m->w, b, idb);
@@ -205,13 +205,13 @@ static int add_mirrored(struct dual_pipe *p, const char *cid)
 		size_t cap = p->capmirrored ? p->capmirrored * 2 : 32;
 		char **n = realloc(p->mirrored, cap * sizeof(*n));
 		if (!n)
-			return -1;
+			return CC_ENOMEM;
 		p->mirrored = n;
 		p->capmirrored = cap;
 	}
 	char *d = strdup(cid);
 	if (!d)
-		return -1;
+		return CC_ENOMEM;
 	p->mirrored[p->nmirrored++] = d;
 	return 0;
 }
@@ -685,7 +685,7 @@ static int dm_run(void *self)
 		}
 		if (st == STEP_FAIL) {
 			snprintf(m->iface->error, sizeof(m->iface->error), "dual: out of memory");
-			return -1;
+			return CC_ENOMEM;
 		}
 	}
 	return 0;
@@ -718,7 +718,7 @@ static int dm_finish(void *self)
 	if (!parent || !linked) {
 		free(parent);
 		free(linked);
-		return -1;
+		return CC_ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++)
 		parent[i] = i;
@@ -809,11 +809,11 @@ int sim_dual_model_create(struct sim_integration *out, struct sim_world *w, uint
 	(void)seed; /* the model makes no random choice */
 	if (poll_interval_ms <= 0 || w->nsys > SIM_MAX_SYSTEMS || w->nsys > CC_MAX_SYSTEMS) {
 		snprintf(out->error, sizeof(out->error), "dual: bad cycle or system count");
-		return -1;
+		return CC_EINVAL;
 	}
 	struct dual_model *m = calloc(1, sizeof(*m));
 	if (!m)
-		return -1;
+		return CC_EINVAL;
 	m->w = w;
 	m->iface = out;
 	m->interval = poll_interval_ms;

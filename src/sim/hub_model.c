@@ -153,17 +153,17 @@ static int start_hub(struct hub_model *m)
 	char err[200];
 	if (sim_crashable_store_restart(&m->store, err, sizeof(err))) {
 		snprintf(m->iface->error, sizeof(m->iface->error), "store: %s", err);
-		return -1;
+		return CC_ESTORE;
 	}
 	if (cc_hub_create(&m->hub, &m->cfg, &m->store, m->w->conn, &env))
-		return -1;
+		return CC_ESTORE;
 	/* the daemon's loop; a new hub polls every system at once (clocks) */
 	struct cc_driver_env denv = { .take_body = drv_take_body, .stopping = drv_stopping,
 		                      .ctx = m };
 	if (cc_driver_create(&m->driver, m->hub, &m->cfg, &denv)) {
 		cc_hub_destroy(m->hub);
 		m->hub = NULL;
-		return -1;
+		return CC_ESTORE;
 	}
 	m->down = false;
 	return 0;
@@ -191,7 +191,7 @@ static int settle(struct hub_model *m, int rc, const char *what)
 	if (rc) {
 		snprintf(m->iface->error, sizeof(m->iface->error), "%s: %d %s (%s)", what, rc,
 		         cc_hub_last_error(m->hub), m->store.ops->last_error(m->store.self));
-		return -1;
+		return rc;
 	}
 	return 0;
 }
@@ -305,12 +305,12 @@ static int hm_conflicts(void *self, struct sim_conflict *out, size_t max)
 {
 	struct hub_model *m = self;
 	if (m->down)
-		return -1;
+		return CC_ENOMEM;
 	struct conflict_scan cs = { .cfg = &m->cfg, .out = out, .max = max };
 	if (max && m->store.ops->case_scan_all(m->store.self, conflict_visit, &cs) < 0) {
 		snprintf(m->iface->error, sizeof(m->iface->error), "conflicts: %s",
 		         m->store.ops->last_error(m->store.self));
-		return -1;
+		return CC_ENOMEM;
 	}
 	return (int)cs.n;
 }
@@ -347,7 +347,7 @@ int sim_hub_model_create(struct sim_integration *out, struct sim_world *w, uint6
 {
 	struct hub_model *m = calloc(1, sizeof(*m));
 	if (!m)
-		return -1;
+		return CC_EINVAL;
 	m->w = w;
 	m->iface = out;
 	m->trace = getenv("CONCORD_SIM_TRACE") != NULL;
@@ -364,18 +364,18 @@ int sim_hub_model_create(struct sim_integration *out, struct sim_world *w, uint6
 	if (cc_config_validate(&m->cfg, err, sizeof(err))) {
 		snprintf(out->error, sizeof(out->error), "config: %s", err);
 		free(m);
-		return -1;
+		return CC_EINVAL;
 	}
 	if (sim_crashable_store_open(&m->store, store_url, err, sizeof(err))) {
 		snprintf(out->error, sizeof(out->error), "store: %s", err);
 		free(m);
-		return -1;
+		return CC_EINVAL;
 	}
 	if (m->store.ops->instance(m->store.self, &m->instance)) {
 		snprintf(out->error, sizeof(out->error), "store: no instance id");
 		m->store.ops->destroy(m->store.self);
 		free(m);
-		return -1;
+		return CC_EINVAL;
 	}
 	*out = (struct sim_integration){
 		.self = m,
@@ -394,7 +394,7 @@ int sim_hub_model_create(struct sim_integration *out, struct sim_world *w, uint6
 	w->crash_ctx = m;
 	if (start_hub(m)) {
 		hm_destroy(m);
-		return -1;
+		return CC_EINVAL;
 	}
 	return 0;
 }

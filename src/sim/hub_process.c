@@ -184,7 +184,7 @@ __attribute__((format(printf, 2, 3))) static int fail(struct proc_model *m, cons
 		va_end(ap);
 	}
 	m->fatal = true;
-	return -1;
+	return CC_EIO;
 }
 
 /* The child is gone or must go: reaps it and counts the kill. 1, or -1. */
@@ -571,7 +571,7 @@ static int exchange(struct proc_model *m, bool may_kill, const char *what, int64
 			if (ok && crc) {
 				fail(m, "%s: %d %s", what, (int)crc, err ? err : "");
 				free(err);
-				return -1;
+				return CC_EIO;
 			}
 			free(err);
 			if (!ok)
@@ -1071,7 +1071,7 @@ static int start_child(struct proc_model *m)
 		close(m->fd);
 		m->fd = -1;
 		m->pid = -1;
-		return -1;
+		return CC_EIO;
 	}
 	free(err);
 	if (m->w->narrate && m->armed >= 0 && m->trace)
@@ -1157,16 +1157,16 @@ static int pm_conflicts(void *self, struct sim_conflict *out, size_t max)
 {
 	struct proc_model *m = self;
 	if (m->down || m->fatal)
-		return -1;
+		return CC_EIO;
 	begin_msg(m, M_CONFLICTS);
 	wire_put_u32(&m->out, (uint32_t)max);
 	if (send_out(m))
-		return -1;
+		return CC_EIO;
 	size_t n = 0;
 	for (;;) {
 		if (wire_recv(m->fd, &m->in) <= 0) {
 			reap(m);
-			return -1;
+			return CC_EIO;
 		}
 		struct wire_reader r;
 		wire_reader_init(&r, m->in.p, m->in.len);
@@ -1241,7 +1241,7 @@ int sim_process_model_create(struct sim_integration *out, struct sim_world *w, u
 {
 	struct proc_model *m = calloc(1, sizeof(*m));
 	if (!m)
-		return -1;
+		return CC_EINVAL;
 	m->w = w;
 	m->iface = out;
 	m->pid = -1;
@@ -1334,12 +1334,12 @@ int sim_process_model_create(struct sim_integration *out, struct sim_world *w, u
 		snprintf(msg, sizeof(msg), "%s", out->error);
 		pm_destroy(m);
 		snprintf(out->error, sizeof(out->error), "%s", msg);
-		return -1;
+		return CC_EINVAL;
 	}
 	return 0;
 fail:
 	wire_buf_free(&m->out);
 	wire_buf_free(&m->in);
 	free(m);
-	return -1;
+	return CC_EINVAL;
 }

@@ -50,7 +50,7 @@ struct sim_result {
 	uint64_t kills[SIM_KILL_POINTS]; /* model process: kills per point */
 };
 
-/* Runs one seed. Returns 0, or -1 when out of memory. */
+/* Runs one seed. Returns 0, or CC_ENOMEM. */
 int sim_run(const struct sim_options *opt, struct sim_result *out);
 
 /* One conflict an integration parked for a person (values canonical). */
@@ -73,7 +73,7 @@ struct sim_integration {
 	void *self;
 	/* Earliest time it wants to run (INT64_MAX when idle). */
 	int64_t (*next_due)(void *self, int64_t now);
-	/* Does all that is due at w->now; returns 0 or -1 on an internal error. */
+	/* Does all that is due at w->now; returns 0 or a negative cc_error (in error). */
 	int (*run)(void *self);
 	/* A webhook reached it. */
 	void (*webhook)(void *self, const struct cc_observation *o);
@@ -94,7 +94,7 @@ struct sim_integration {
 	 * A person resolves one: the side of system `take` (>= 0), or `value`
 	 * (canonical terms) when take is -1; `by` is who. 0 resolved; 1 not
 	 * done (down, nothing parked there any more, a value it cannot carry);
-	 * -1 on an internal error (in error).
+	 * a negative cc_error on an internal error (in error).
 	 */
 	int (*resolve)(void *self, uint64_t case_id, int field, int take, const char *value,
 	               const char *by);

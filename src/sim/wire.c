@@ -333,7 +333,7 @@ int wire_get_obs(struct wire_reader *r, struct cc_observation *out)
 	}
 	if (r->bad) {
 		cc_observation_clear(out);
-		return -1;
+		return CC_EINVAL;
 	}
 	return 0;
 }
@@ -344,18 +344,18 @@ int wire_get_page(struct wire_reader *r, struct cc_page *out)
 	uint32_t n = get_count(r, MIN_OBS_BYTES, MAX_ITEMS);
 	bool more = wire_get_bool(r);
 	if (r->bad)
-		return -1;
+		return CC_EINVAL;
 	if (n) {
 		out->items = calloc(n, sizeof(*out->items));
 		if (!out->items) {
 			r->oom = r->bad = true;
-			return -1;
+			return CC_EINVAL;
 		}
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		if (wire_get_obs(r, &out->items[i])) {
 			cc_page_clear(out);
-			return -1;
+			return CC_EINVAL;
 		}
 		out->nitems++;
 	}
@@ -382,7 +382,7 @@ int wire_get_write(struct wire_reader *r, struct cc_write *out)
 		out->values[f] = wire_get_str(r);
 	if (r->bad) {
 		wire_write_clear(out);
-		return -1;
+		return CC_EINVAL;
 	}
 	return 0;
 }
@@ -407,7 +407,7 @@ int wire_get_call(struct wire_reader *r, struct cc_call *out)
 	out->recv_ms = wire_get_i64(r);
 	if (r->bad) {
 		memset(out, 0, sizeof(*out));
-		return -1;
+		return CC_EINVAL;
 	}
 	return 0;
 }
@@ -422,7 +422,7 @@ static int write_all(int fd, const void *p, size_t n)
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0)
-			return -1;
+			return CC_EIO;
 		q += k;
 		n -= (size_t)k;
 	}
@@ -439,7 +439,7 @@ static int read_all(int fd, void *p, size_t n)
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0)
-			return -1;
+			return CC_EIO;
 		if (k == 0)
 			return got == 0 ? 0 : -1;
 		got += (size_t)k;
@@ -450,12 +450,12 @@ static int read_all(int fd, void *p, size_t n)
 int wire_send(int fd, const struct wire_buf *b)
 {
 	if (b->oom || b->len > WIRE_MAX_FRAME)
-		return -1;
+		return CC_EIO;
 	uint8_t hdr[4];
 	for (int i = 0; i < 4; i++)
 		hdr[i] = (uint8_t)((uint32_t)b->len >> (8 * i));
 	if (write_all(fd, hdr, 4))
-		return -1;
+		return CC_EIO;
 	return b->len ? write_all(fd, b->p, b->len) : 0;
 }
 
@@ -469,17 +469,17 @@ int wire_recv(int fd, struct wire_buf *b)
 	for (int i = 0; i < 4; i++)
 		n |= (uint32_t)hdr[i] << (8 * i);
 	if (n > WIRE_MAX_FRAME)
-		return -1;
+		return CC_EIO;
 	wire_buf_reset(b);
 	if (n > b->cap) {
 		uint8_t *q = realloc(b->p, n);
 		if (!q)
-			return -1;
+			return CC_EIO;
 		b->p = q;
 		b->cap = n;
 	}
 	if (n && read_all(fd, b->p, n) != 1)
-		return -1;
+		return CC_EIO;
 	b->len = n;
 	return 1;
 }

@@ -63,7 +63,7 @@ char *wire_get_str(struct wire_reader *r);
 /* Into a fixed buffer; a string longer than len - 1 (or NULL) is bad. */
 void wire_get_str_buf(struct wire_reader *r, char *buf, size_t len);
 
-/* The decoders return 0, or -1 (bad or oom; the output is then empty). */
+/* The decoders return 0, or CC_EINVAL (bad or oom; the output is then empty). */
 int wire_get_obs(struct wire_reader *r, struct cc_observation *out); /* cc_observation_clear */
 int wire_get_page(struct wire_reader *r, struct cc_page *out);       /* cc_page_clear */
 /* A decoded write owns its strings: release with wire_write_clear. */
@@ -75,9 +75,9 @@ bool wire_done(const struct wire_reader *r);
 
 /*
  * Frames on a stream socket (blocking). wire_send writes the buffer as one
- * frame: 0, or -1 (peer gone, or the buffer is oom). wire_recv reads one
- * frame into b (replacing its contents): 1, 0 on end of stream before a
- * frame starts, -1 on error, a truncated frame or a length over
+ * frame: 0, or CC_EIO (peer gone, or the buffer is oom). wire_recv reads
+ * one frame into b (replacing its contents): 1, 0 on end of stream before a
+ * frame starts, CC_EIO on error, a truncated frame or a length over
  * WIRE_MAX_FRAME.
  */
 int wire_send(int fd, const struct wire_buf *b);

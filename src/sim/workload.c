@@ -179,7 +179,7 @@ static int enqueue(struct sim_people *p, const struct pending *a)
 		size_t cap = p->capq ? p->capq * 2 : 16;
 		struct pending *n = realloc(p->q, cap * sizeof(*n));
 		if (!n)
-			return -1;
+			return CC_ENOMEM;
 		p->q = n;
 		p->capq = cap;
 	}
@@ -265,7 +265,7 @@ static int do_create(struct sim_people *p)
 	vals[SF_GROUP] = gv ? gv[group] : NULL;
 	int incident = ++p->next_incident;
 	if (sim_person_create(w, sys, vals, incident, person(p)) < 0)
-		return -1;
+		return CC_ENOMEM;
 
 	/* The same incident raised in another system within a minute. */
 	if (p->gap == 0 && sim_rng_chance(&p->rng, 0.2)) {
@@ -290,10 +290,10 @@ static int do_create(struct sim_people *p)
 		};
 		for (int f = 0; f < SF__COUNT; f++)
 			if (v2[f] && !(a.values[f] = strdup(v2[f])))
-				return -1;
+				return CC_ENOMEM;
 		if (enqueue(p, &a)) {
 			pending_clear(&a);
-			return -1;
+			return CC_ENOMEM;
 		}
 	}
 	return 0;
@@ -315,7 +315,7 @@ static int pick_record(struct sim_people *p, int *sys, int *rec)
 		*rec = (int)(n - 1 - (size_t)back);
 		return 0;
 	}
-	return -1;
+	return CC_ENOTFOUND;
 }
 
 /* Another record the integration holds together with this one, in another system. */
@@ -357,7 +357,7 @@ static int do_edit(struct sim_people *p)
 		struct pending a = { .at = w->now + sim_rng_range(&p->rng, 0, 5000), .kind = ACT_EDIT,
 			             .sys = osys, .rec = orec, .field = f, .incident = -1 };
 		if (enqueue(p, &a))
-			return -1;
+			return CC_ENOMEM;
 	}
 	return 0;
 }
@@ -429,7 +429,7 @@ static int decide(struct sim_people *p, const struct sim_conflict *k, struct see
 		return rc < 0 ? -1 : 0; /* not done: tried again at the next look */
 	if (log_queue_event(p, SIM_EV_PERSON_RESOLVE, sc->sys, sc->rec, k->field, value,
 	                    sc->seen_ms))
-		return -1;
+		return CC_ENOMEM;
 	*sc = p->seen[--p->nseen];
 	return 0;
 }
@@ -456,7 +456,7 @@ static int operator_look(struct sim_people *p)
 		struct seen_conflict *sc = find_seen(p, list[k].case_id, list[k].field);
 		if (sc) {
 			if (sc->act_ms <= w->now && decide(p, &list[k], sc))
-				return -1;
+				return CC_ENOMEM;
 			continue;
 		}
 		int rec = sim_find_record(w, list[k].record_system, list[k].record_id);
@@ -466,7 +466,7 @@ static int operator_look(struct sim_people *p)
 			size_t cap = p->capseen ? p->capseen * 2 : 16;
 			struct seen_conflict *nn = realloc(p->seen, cap * sizeof(*nn));
 			if (!nn)
-				return -1;
+				return CC_ENOMEM;
 			p->seen = nn;
 			p->capseen = cap;
 		}
@@ -476,7 +476,7 @@ static int operator_look(struct sim_people *p)
 			.sys = list[k].record_system, .rec = rec };
 		if (log_queue_event(p, SIM_EV_PARK_SEEN, list[k].record_system, rec, list[k].field,
 		                    NULL, 0))
-			return -1;
+			return CC_ENOMEM;
 	}
 	return 0;
 }
@@ -493,7 +493,7 @@ int sim_people_finish(struct sim_people *p)
 	size_t max = 4096;
 	struct sim_conflict *list = calloc(max, sizeof(*list));
 	if (!list)
-		return -1;
+		return CC_ENOMEM;
 	int n = p->integ->conflicts(p->integ->self, list, max);
 	int rc = 0;
 	for (int k = 0; k < n && rc == 0; k++) {
@@ -540,7 +540,7 @@ int sim_people_act(struct sim_people *p)
 	if (p->integ && p->op_next <= w->now && p->op_next < p->op_until) {
 		p->op_next = w->now + sim_rng_range(&p->orng, OP_LOOK_MIN_MS, OP_LOOK_MAX_MS);
 		if (operator_look(p))
-			return -1;
+			return CC_ENOMEM;
 	}
 	if (p->next_at > w->now || p->next_at >= p->until)
 		return 0;
@@ -570,7 +570,7 @@ int sim_people_create(struct sim_people **out, struct sim_world *w, uint64_t see
 {
 	struct sim_people *p = calloc(1, sizeof(*p));
 	if (!p)
-		return -1;
+		return CC_ENOMEM;
 	p->w = w;
 	sim_rng_seed(&p->rng, seed * 0xbf58476d1ce4e5b9ULL + 7);
 	p->until = opt->edit_ms;

@@ -105,7 +105,7 @@ int sim_record_observe(const struct sim_world *w, int sys, int rec, struct cc_ob
 		                                r->comments[c].author, r->comments[c].created_s);
 	if (rc) {
 		cc_observation_clear(out);
-		return -1;
+		return CC_ENOMEM;
 	}
 	return 0;
 }
@@ -185,7 +185,7 @@ static int new_record(struct sim_world *w, int sys)
 		struct sim_record *n = realloc(s->recs, cap * sizeof(*n));
 		if (!n) {
 			w->oom++;
-			return -1;
+			return CC_ENOMEM;
 		}
 		s->recs = n;
 		s->caprecs = cap;
@@ -214,7 +214,7 @@ static int add_comment(struct sim_world *w, int sys, int rec, const char *body, 
 	struct sim_comment *n = realloc(r->comments, (r->ncomments + 1) * sizeof(*n));
 	if (!n) {
 		w->oom++;
-		return -1;
+		return CC_ENOMEM;
 	}
 	r->comments = n;
 	char id[32];
@@ -241,7 +241,7 @@ int sim_person_create(struct sim_world *w, int sys, const char *const values[SF_
 {
 	int rec = new_record(w, sys);
 	if (rec < 0)
-		return -1;
+		return CC_ENOMEM;
 	struct sim_event e = { .kind = SIM_EV_PERSON_CREATE, .t_ms = w->now, .system = sys,
 		               .record = rec, .field = -1, .incident = incident };
 	for (int f = 0; f < SF__COUNT; f++) {
@@ -275,7 +275,7 @@ int sim_person_edit(struct sim_world *w, int sys, int rec, int field, const char
 int sim_person_comment(struct sim_world *w, int sys, int rec, const char *body, const char *who)
 {
 	if (add_comment(w, sys, rec, body, who) < 0)
-		return -1;
+		return CC_ENOMEM;
 	struct sim_event e = { .kind = SIM_EV_PERSON_COMMENT, .t_ms = w->now, .system = sys,
 		               .record = rec, .field = -1, .value = (char *)body, .incident = -1 };
 	log_event(w, &e);
@@ -368,7 +368,7 @@ static int observe_snapshot(struct sim_world *w, int sys, int rec, size_t at,
 	const struct cc_observation *vals = old_values ? prev : cur;
 	const struct cc_observation *meta = old_values ? cur : prev;
 	if (cc_observation_copy(out, vals))
-		return -1;
+		return CC_ENOMEM;
 	out->rv = meta->rv;
 	out->mtime_s = meta->mtime_s;
 	for (int f = 0; f < CC_MAX_FIELDS; f++) {
@@ -378,7 +378,7 @@ static int observe_snapshot(struct sim_world *w, int sys, int rec, size_t at,
 		char *a = NULL;
 		if (meta->fields[f].author && !(a = strdup(meta->fields[f].author))) {
 			cc_observation_clear(out);
-			return -1;
+			return CC_ENOMEM;
 		}
 		free(out->fields[f].author);
 		out->fields[f].author = a;
@@ -804,7 +804,7 @@ int sim_world_finish(struct sim_world *w)
 			struct sim_final_record fr = { .system = (int)s, .record = (int)i };
 			char **bodies = calloc(r->ncomments + 1, sizeof(char *));
 			if (!bodies)
-				return -1;
+				return CC_ENOMEM;
 			for (size_t c = 0; c < r->ncomments; c++)
 				bodies[c] = r->comments[c].body;
 			fr.comments = bodies;
@@ -814,7 +814,7 @@ int sim_world_finish(struct sim_world *w)
 			int rc = sim_log_final(&w->log, &fr);
 			free(bodies);
 			if (rc)
-				return -1;
+				return CC_ENOMEM;
 		}
 	}
 	return 0;

@@ -45,7 +45,7 @@ static int reserve(struct wr *w, size_t n)
 {
 	struct cc_buf *b = w->b;
 	if (w->err)
-		return -1;
+		return w->err;
 	if (b->cap - b->len >= n)
 		return 0;
 	size_t cap = b->cap ? b->cap : 512;
@@ -54,7 +54,7 @@ static int reserve(struct wr *w, size_t n)
 	uint8_t *d = realloc(b->data, cap);
 	if (!d) {
 		w->err = CC_ENOMEM;
-		return -1;
+		return w->err;
 	}
 	b->data = d;
 	b->cap = cap;

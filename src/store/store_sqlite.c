@@ -483,14 +483,14 @@ static int link_signature(const struct cc_case *c, uint8_t *sig)
 		const struct cc_link *l = &c->link[sys];
 		if (l->status == CC_LINK_CREATE) {
 			if (n + 2 > SIG_BYTES)
-				return -1;
+				return CC_EINVAL;
 			sig[n++] = (uint8_t)sys;
 			sig[n++] = 'C';
 		} else if ((l->status == CC_LINK_LINKED || l->status == CC_LINK_PARKED) &&
 		           l->remote_id) {
 			size_t len = strlen(l->remote_id) + 1;
 			if (n + 2 + len > SIG_BYTES)
-				return -1;
+				return CC_EINVAL;
 			sig[n++] = (uint8_t)sys;
 			sig[n++] = 'L';
 			memcpy(sig + n, l->remote_id, len);

@@ -252,7 +252,7 @@ static void test_truncated_and_corrupted(void)
 	wire_put_u8(&b, 0);
 	struct cc_page pg;
 	wire_reader_init(&r, b.p, b.len);
-	CHECK(wire_get_page(&r, &pg) == -1 && pg.nitems == 0);
+	CHECK(wire_get_page(&r, &pg) == CC_EINVAL && pg.nitems == 0);
 	wire_buf_free(&b);
 }
 
@@ -278,19 +278,19 @@ static void test_frames(void)
 	/* a length over the limit */
 	uint8_t big[4] = { 0xff, 0xff, 0xff, 0x7f };
 	CHECK(write(sv[0], big, 4) == 4);
-	CHECK(wire_recv(sv[1], &in) == -1);
+	CHECK(wire_recv(sv[1], &in) == CC_EIO);
 	/* a truncated frame, then the end of the stream */
 	uint8_t part[6] = { 10, 0, 0, 0, 'a', 'b' };
 	CHECK(write(sv[0], part, 6) == 6);
 	close(sv[0]);
-	CHECK(wire_recv(sv[1], &in) == -1);
+	CHECK(wire_recv(sv[1], &in) == CC_EIO);
 	CHECK(wire_recv(sv[1], &in) == 0);
 	/* sending to a closed peer fails without SIGPIPE */
 	int sp[2];
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == 0);
 	close(sp[1]);
 	wire_put_u8(&out, 1);
-	CHECK(wire_send(sp[0], &out) == -1);
+	CHECK(wire_send(sp[0], &out) == CC_EIO);
 	close(sp[0]);
 	close(sv[1]);
 	wire_buf_free(&out);
