@@ -2,7 +2,7 @@
  * The connector registry (see registry.h): the table of kinds, creating
  * a connector of a kind and checking its settings, and the helpers the
  * HTTP connectors share: settings, the user map, remote times, JSON
- * scalars, keyset order, and a small growable string.
+ * scalars and keyset order.
  */
 #include "connectors/registry.h"
 
@@ -368,60 +368,6 @@ int cc_keyset_cmp(int64_t am, const char *aid, int64_t bm, const char *bid)
 			return la < lb ? -1 : 1;
 	}
 	return strcmp(aid, bid);
-}
-
-void cc_buf_add(struct cc_buf *b, const char *s)
-{
-	size_t n = strlen(s);
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n + 1);
-	b->len += n;
-}
-
-void cc_buf_addf(struct cc_buf *b, const char *fmt, ...)
-{
-	char small[512];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(small, sizeof(small), fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		b->oom = true;
-		return;
-	}
-	if ((size_t)n < sizeof(small)) {
-		cc_buf_add(b, small);
-		return;
-	}
-	char *big = malloc((size_t)n + 1);
-	if (!big) {
-		b->oom = true;
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(big, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	cc_buf_add(b, big);
-	free(big);
-}
-
-void cc_buf_clear(struct cc_buf *b)
-{
-	free(b->p);
-	memset(b, 0, sizeof(*b));
 }
 
 int cc_setup_http_client(struct cc_http_client **out, const struct cc_connector_setup *s,

@@ -2,7 +2,8 @@
  * The connector registry: the table of connector kinds (each with its
  * settings' rows), making a connector of a kind from what the
  * configuration says about one system, and the small helpers the HTTP
- * connectors share (settings, the user map, remote times, JSON values).
+ * connectors share (settings, the user map, remote times, JSON values;
+ * text is built in the one growable buffer of core/buf.h).
  *
  * The factory creates the connector's HTTP client (src/http/client.h) from
  * base_url and the secret; the connector owns it and destroys it in its
@@ -13,6 +14,7 @@
 #ifndef CC_CONNECTORS_REGISTRY_H
 #define CC_CONNECTORS_REGISTRY_H
 
+#include "core/buf.h"
 #include "core/connector.h"
 #include "core/config.h"
 #include "core/iso8601.h"
@@ -206,15 +208,5 @@ enum cc_result cc_request_json(struct cc_http_client *http, struct cc_prefetch *
                                const char *who, const char *op, const char *method,
                                const char *path, struct json_t *body, struct json_t **out,
                                long *status, char *etag, size_t etag_len, struct cc_call *call);
-
-/* A growable string. */
-struct cc_buf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-void cc_buf_add(struct cc_buf *b, const char *s);
-void cc_buf_addf(struct cc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void cc_buf_clear(struct cc_buf *b);
 
 #endif

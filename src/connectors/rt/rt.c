@@ -220,12 +220,8 @@ static char *ticket_value(const struct rt *r, json_t *t, int f, const char *rn, 
 		if (s && strcmp(s, "1970-01-01T00:00:00Z") != 0)
 			cc_buf_add(&b, s);
 	}
-	if (b.oom) {
-		cc_buf_clear(&b);
-		return NULL;
-	}
-	char *out = b.p ? b.p : strdup("");
-	if (is_user(r, f)) {
+	char *out = cc_buf_take(&b);
+	if (out && is_user(r, f)) {
 		const char *p = (strcmp(out, "Nobody") == 0) ? "" : cc_usermap_person(&r->users, out);
 		char *m = strdup(p);
 		free(out);
