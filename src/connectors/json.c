@@ -85,11 +85,13 @@ bool cc_json_more_pages(json_t *answer, const char *pages_key, int64_t page, siz
 	*bad = false;
 	if (!p || json_is_null(p))
 		return n >= per_page;
-	if (!json_is_integer(p) || json_integer_value(p) < 0) {
+	/* RT 5.0.3 answers an empty search with "pages": 0.0 */
+	double d = json_number_value(p);
+	if (!json_is_number(p) || d < 0 || d > 1e9 || d != (double)(int64_t)d) {
 		*bad = true;
 		return false;
 	}
-	return page < json_integer_value(p);
+	return page < (int64_t)d;
 }
 
 bool cc_json_more_rows(json_t *answer, const char *total_key, int64_t page, size_t n,

@@ -44,7 +44,8 @@ struct json_t *cc_json_named(struct json_t *a, const char *name);
  * Whether a paged listing has a page after `page` (1-based): from its
  * integer member `pages_key`, the number of pages (RT's "pages"), when the
  * answer has one (null counts as none), else from a full page (n ==
- * per_page). *bad when the member is there but not an integer of 0 or more.
+ * per_page). *bad when the member is there but not a whole number of 0 or
+ * more (an integer, or a real such as the 0.0 RT gives for no page).
  */
 bool cc_json_more_pages(struct json_t *answer, const char *pages_key, int64_t page, size_t n,
                         size_t per_page, bool *bad);
