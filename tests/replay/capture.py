@@ -3,6 +3,9 @@
 
 usage: capture.py TEST_REPLAY [NAME...]      (every scenario when no NAME is given)
 
+NAME is KIND/NAME (rt/create) or NAME (both kinds). A scenario not named
+is not recaptured; the edits made of it are made of its file as it is.
+
 TEST_REPLAY is the replay program (build/tests/replay/test_replay). The
 peers' peers.env is read from $CONCORD_PEERS_DIR (default
 /tmp/concord-peers); tests/integration/peers/start-peers.sh starts them.
@@ -239,9 +242,18 @@ ORDER = ["method", "path", "group", "request", "status", "headers", "body", "bod
 
 # ---- running a scenario live ---------------------------------------------------
 
+def wanted(kind, name):
+    return not ONLY or name in ONLY or kind + "/" + name in ONLY
+
+
 def live(kind, name, scenario, checks=None):
     """Runs the scenario's steps live through the recorder; writes KIND/NAME.json."""
-    if ONLY and name not in ONLY and kind + "/" + name not in ONLY:
+    if not wanted(kind, name):
+        # not recaptured: the scenario as it is, for the edits made of it
+        path = os.path.join(HERE, kind, name + ".json")
+        if os.path.exists(path):
+            with open(path) as f:
+                return json.load(f)
         return None
     base = "/REST/2.0" if kind == "rt" else ""
     upstream = RT[:-len(base)] if base else RM
@@ -306,7 +318,7 @@ def require(x, contains=(), lacks=()):
 
 def synthesize(kind, name, base_sc, scenario, steps, keep, edit, why):
     """A scenario made of a captured one: its first `keep` exchanges, the last one edited."""
-    if ONLY and name not in ONLY and kind + "/" + name not in ONLY:
+    if not wanted(kind, name):
         return
     sc = copy.deepcopy(base_sc)
     sc["scenario"] = scenario
@@ -466,7 +478,7 @@ def capture_rt():
           "expect": {"result": "ERROR", "reason_contains": "not a JSON object"}},
          {"op": "webhook", "body": json.dumps({"ticket": "x"}),
           "expect": {"result": "ERROR", "reason_contains": "names no ticket"}}]))
-    if sc:
+    if sc and wanted("rt", "webhook"):
         # replay only: the read waits, so that the client asks the interrupt hook
         find_x(sc, "GET", "/ticket/%s/history" % wh)["delay_ms"] = 300
         write("rt", "webhook", sc)
@@ -500,6 +512,19 @@ def capture_rt():
                        rd + [st], put_at + 1,
                        put_answer(status, {"Content-Type": "text/plain"}, "edited answer", why),
                        why)
+
+        # the write went through, its read back failed: the outcome is unknown
+        def readback_500(xs):
+            xs[-1].update(status=500, headers={"Content-Type": "text/html"},
+                          body_text="<html>Internal Server Error</html>",
+                          synthesized="500 instead of the captured read back")
+            xs[-1].pop("body", None)
+        st = copy.deepcopy(upd_step)
+        st["expect"] = {"result": "RETRY", "outcome_unknown": True}
+        synthesize("rt", "update-readback-500", updated,
+                   "RT: the PUT went through, reading the ticket back answered 500: RETRY with "
+                   "the outcome unknown", rd + [st], put_at + 2, readback_500,
+                   "500 on the history read after the PUT")
 
         # a torn read: the history read before a transaction, the ticket after it
         hist_at = next(i for i, x in enumerate(ux) if "/history" in x["path"])
@@ -719,6 +744,17 @@ def capture_redmine():
             synthesize("redmine", name, updated,
                        "Redmine: the PUT answered %d: %s" % (status, want["result"]),
                        rd + [s2], put_at + 1, put_answer(status, why), why)
+        def readback_500(xs):
+            xs[-1].update(status=500, headers={"Content-Type": "text/html"},
+                          body_text="<html>Internal Server Error</html>",
+                          synthesized="500 instead of the captured read back")
+            xs[-1].pop("body", None)
+        s3 = copy.deepcopy(upd_step)
+        s3["expect"] = {"result": "RETRY", "outcome_unknown": True}
+        synthesize("redmine", "update-readback-500", updated,
+                   "Redmine: the PUT went through, reading the issue back answered 500: RETRY "
+                   "with the outcome unknown", rd + [s3], put_at + 2, readback_500,
+                   "500 on the issue read after the PUT")
         issue_at = next(i for i, x in enumerate(ux) if x["path"].startswith("/issues/"))
 
         def issue_500(xs):
