@@ -592,7 +592,7 @@ static char *read_path(const char *id, int pass)
 	return pass == 0 ? cc_strf(ISSUE_PATH, id) : NULL;
 }
 
-/* ---- find and writes ----------------------------------------------- */
+/* ---- find and writes --------------------------------------------------- */
 
 /*
  * The issue carrying the correlation id, in every project (a copy moved

@@ -616,9 +616,12 @@ static char *read_path(const char *id, int pass)
 	       : pass == 1 ? cc_strf("/ticket/%s", id) : NULL;
 }
 
-/* ---- find and writes ----------------------------------------------- */
+/* ---- find and writes --------------------------------------------------- */
 
-/* The ticket carrying the correlation id, in every queue (a copy moved elsewhere still stops a second create). */
+/*
+ * The ticket carrying the correlation id, in every queue: a copy moved
+ * elsewhere still stops a second create.
+ */
 static enum cc_result lookup(struct cc_connector_base *b, const char *corr, uint64_t *id,
                              struct cc_call *call)
 {
