@@ -28,12 +28,6 @@
 #define LF_NEEDS_STAMP    0x08u
 #define LF_ALL            0x0fu
 
-void cc_buf_free(struct cc_buf *b)
-{
-	free(b->data);
-	memset(b, 0, sizeof(*b));
-}
-
 /* ---- encoder ---------------------------------------------------------- */
 
 struct wr {
@@ -43,21 +37,12 @@ struct wr {
 
 static int reserve(struct wr *w, size_t n)
 {
-	struct cc_buf *b = w->b;
 	if (w->err)
 		return w->err;
-	if (b->cap - b->len >= n)
-		return 0;
-	size_t cap = b->cap ? b->cap : 512;
-	while (cap - b->len < n)
-		cap *= 2;
-	uint8_t *d = realloc(b->data, cap);
-	if (!d) {
+	if (cc_buf_reserve(w->b, n)) {
 		w->err = CC_ENOMEM;
 		return w->err;
 	}
-	b->data = d;
-	b->cap = cap;
 	return 0;
 }
 
@@ -204,7 +189,7 @@ static void put_link(struct wr *w, const struct cc_case *c, const struct cc_link
 int cc_case_encode(struct cc_buf *buf, const struct cc_case *c)
 {
 	struct wr w = { .b = buf };
-	buf->len = 0;
+	cc_buf_reset(buf);
 	put_u8(&w, CC_CASE_CODEC_VERSION);
 	put_u(&w, c->id);
 	put_i(&w, c->created_ms);

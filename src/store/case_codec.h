@@ -23,21 +23,14 @@
 #ifndef CC_CASE_CODEC_H
 #define CC_CASE_CODEC_H
 
+#include "core/buf.h"
 #include "core/case.h"
 
 #define CC_CASE_CODEC_VERSION 1
 
-/* A growable byte buffer; zero-initialise, release with cc_buf_free(). */
-struct cc_buf {
-	uint8_t *data;
-	size_t len;
-	size_t cap;
-};
-
-void cc_buf_free(struct cc_buf *b);
-
 /*
- * Encodes c into buf, replacing its contents (buf->len is the size). The
+ * Encodes c into buf (core/buf.h: zero-initialise it, release it with
+ * cc_buf_free()), replacing its contents (buf->len is the size). The
  * buffer's memory is kept for the next call, so a caller that encodes
  * often allocates only when a case is bigger than any before.
  * Returns 0, or CC_ENOMEM (buf then holds nothing valid).

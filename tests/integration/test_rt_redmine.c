@@ -10,6 +10,7 @@
  * (an assignable account; default root / none).
  * Exit 0 when every check holds, 1 otherwise, 77 when the peers are unknown.
  */
+#include "connectors/keyset.h"
 #include "connectors/registry.h"
 #include "http/client.h"
 

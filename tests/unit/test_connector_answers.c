@@ -152,6 +152,10 @@ static void test_rt_listing_shapes(void **state)
 	rt_listing_answers("{\"items\": [], \"page\": 1, \"pages\": 0, \"total\": 0}", CC_OK,
 	                   "an empty listing");
 	rt_listing_answers("{\"items\": []}", CC_OK, "an empty listing without pages");
+	/* what RT 5.0.3 really answers to an empty search (tests/replay/rt/list-idle.json) */
+	rt_listing_answers("{\"page\": 1, \"count\": 0, \"per_page\": 100, \"total\": 0, "
+	                   "\"pages\": 0.0, \"items\": []}", CC_OK, "pages 0.0");
+	rt_listing_answers("{\"items\": [], \"pages\": 0.5}", CC_RETRY, "pages not whole");
 	rt_listing_answers("{}", CC_RETRY, "{}");
 	rt_listing_answers("{\"items\": \"notalist\"}", CC_RETRY, "items not a list");
 	rt_listing_answers("[]", CC_RETRY, "a list, not an object");

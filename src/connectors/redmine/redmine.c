@@ -1,5 +1,9 @@
 /*
- * The Redmine 5 connector: the REST API (JSON) over the HTTP client.
+ * The Redmine 5 connector: the REST API (JSON) over the HTTP client, built
+ * on the HTTP connector base (connectors/base.h), which does the paged
+ * keyset search, the seen cache, the reads sent ahead, read, the budget
+ * and the connector's life; this file says what Redmine's API makes
+ * different.
  *
  * A record is an issue of one project (not of its subprojects). Its
  * observation comes from one answer, the issue with its journals: current
@@ -12,12 +16,13 @@
  */
 #include "connectors/redmine/redmine.h"
 
-#include "connectors/prefetch.h"
-#include "connectors/seen.h"
+#include "connectors/base.h"
+#include "core/iso8601.h"
 #include "http/client.h"
 
 #include <inttypes.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -40,19 +45,13 @@ struct names {
 };
 
 struct rm {
-	struct cc_http_client *http;
-	const struct cc_config *cfg;
-	int system;
+	struct cc_connector_base base; /* first: self is the base too (base.h) */
 	char *project;        /* identifier */
 	char *cf;             /* correlation custom field name */
-	char *iuser;          /* integration user login, may be NULL */
 	int64_t project_id;   /* resolved once */
 	int64_t self_id;      /* the API key's user */
 	struct names statuses, priorities, trackers, cfields;
 	struct names logins;  /* user id -> login (or display name when hidden) */
-	struct cc_usermap users;
-	struct cc_prefetch ahead; /* a poll page's issue reads, sent at once */
-	struct cc_seen seen;      /* versions read, and which are settled (seen.h) */
 };
 
 /* The hub's monotonic clock in ms: when reads happened, for cc_seen_read. */
@@ -69,47 +68,13 @@ static int64_t mono_ms(void)
 static enum cc_result req(struct rm *r, const char *op, const char *method, char *path,
                           json_t *body, json_t **out, long *status, struct cc_call *call)
 {
-	enum cc_result res = cc_request_json(r->http, &r->ahead, "redmine", op, method, path, body,
-	                                     out, status, NULL, 0, call);
-	free(path);
-	return res;
+	return cc_base_request(&r->base, op, method, path, body, out, status, call);
 }
 
-static const char *jstr(json_t *o, const char *key)
+static enum cc_result malformed(struct rm *r, struct cc_call *call, const char *op,
+                                const char *what, const char *id)
 {
-	return json_string_value(json_object_get(o, key));
-}
-
-static int64_t jint(json_t *o, const char *key)
-{
-	return json_integer_value(json_object_get(o, key));
-}
-
-/* A positive integer id of o[key]; 0 when absent or of another type. */
-static int64_t jid(json_t *o, const char *key)
-{
-	json_t *v = json_object_get(o, key);
-	return json_is_integer(v) && json_integer_value(v) > 0 ? json_integer_value(v) : 0;
-}
-
-/* A time of an answer: false when absent or unreadable. */
-static bool jtime(json_t *o, const char *key, int64_t *out)
-{
-	return cc_iso8601_parse(jstr(o, key), out);
-}
-
-/* The array o[key], NULL when o has none. */
-static json_t *jarray(json_t *o, const char *key)
-{
-	json_t *a = json_object_get(o, key);
-	return json_is_array(a) ? a : NULL;
-}
-
-static enum cc_result malformed(struct cc_call *call, const char *op, const char *what,
-                                const char *id)
-{
-	return cc_call_malformed(call, "redmine", op, "%s%s%s", what, id ? " of " : "",
-	                         id ? id : "");
+	return cc_base_malformed(&r->base, call, op, what, id);
 }
 
 /* ---- name caches ------------------------------------------------------- */
@@ -156,21 +121,18 @@ static const struct named *names_by_id(const struct names *c, int64_t id)
 static enum cc_result names_load(struct rm *r, struct names *c, const char *path,
                                  const char *key, struct cc_call *call)
 {
-	json_t *j;
-	enum cc_result res = req(r, "lookup", "GET", strdup(path), NULL, &j, NULL, call);
+	json_t *j, *list;
+	enum cc_result res = cc_base_get_array(&r->base, "lookup", strdup(path), key, &j, &list,
+	                                       "no list of names", key, call);
 	if (res != CC_OK)
 		return res;
-	if (!jarray(j, key)) {
-		json_decref(j);
-		return malformed(call, "lookup", "no list of names", key);
-	}
 	names_clear(c);
 	size_t i;
 	json_t *e;
-	json_array_foreach(jarray(j, key), i, e) {
-		if (names_add(c, jint(e, "id"), jstr(e, "name"))) {
+	json_array_foreach(list, i, e) {
+		if (names_add(c, cc_json_int(e, "id"), cc_json_text(e, "name"))) {
 			json_decref(j);
-			return cc_call_fail(call, CC_RETRY, "redmine: out of memory");
+			return cc_base_oom(&r->base, call);
 		}
 	}
 	json_decref(j);
@@ -205,7 +167,7 @@ static const char *login_of(struct rm *r, int64_t id, const char *shown, struct 
 	const char *login = NULL;
 	if (req(r, "lookup", "GET", cc_strf("/users/%" PRId64 ".json", id), NULL, &j, NULL, call) ==
 	    CC_OK)
-		login = jstr(json_object_get(j, "user"), "login");
+		login = cc_json_text(json_object_get(j, "user"), "login");
 	/* a group, or a user the key may not see: its name stands */
 	call->result = CC_OK;
 	call->reason[0] = '\0';
@@ -224,22 +186,19 @@ static enum cc_result user_id(struct rm *r, const char *login, int64_t *id, stru
 			return CC_OK;
 		}
 	char *le = cc_http_escape(login);
-	json_t *j;
-	enum cc_result res = req(r, "lookup", "GET", le ? cc_strf("/users.json?name=%s&limit=100", le)
-	                                             : NULL, NULL, &j, NULL, call);
+	json_t *j, *users;
+	enum cc_result res = cc_base_get_array(
+		&r->base, "lookup", le ? cc_strf("/users.json?name=%s&limit=100", le) : NULL, "users",
+		&j, &users, "no users list", login, call);
 	free(le);
 	if (res != CC_OK)
 		return res;
-	if (!jarray(j, "users")) {
-		json_decref(j);
-		return malformed(call, "lookup", "no users list", login);
-	}
 	size_t i;
 	json_t *u;
 	*id = 0;
-	json_array_foreach(jarray(j, "users"), i, u) {
-		if (jstr(u, "login") && strcmp(jstr(u, "login"), login) == 0) {
-			*id = jint(u, "id");
+	json_array_foreach(users, i, u) {
+		if (cc_json_text(u, "login") && strcmp(cc_json_text(u, "login"), login) == 0) {
+			*id = cc_json_int(u, "id");
 			names_add(&r->logins, *id, login);
 			break;
 		}
@@ -250,8 +209,10 @@ static enum cc_result user_id(struct rm *r, const char *login, int64_t *id, stru
 	return CC_OK;
 }
 
-static enum cc_result ensure_project(struct rm *r, struct cc_call *call)
+/* The project's id and the API key's own user, looked up once. */
+static enum cc_result ensure_project(struct cc_connector_base *b, struct cc_call *call)
 {
+	struct rm *r = (struct rm *)b;
 	if (r->project_id)
 		return CC_OK;
 	char *pe = cc_http_escape(r->project);
@@ -261,25 +222,35 @@ static enum cc_result ensure_project(struct rm *r, struct cc_call *call)
 	free(pe);
 	if (res != CC_OK)
 		return res;
-	int64_t pid = jid(json_object_get(j, "project"), "id");
+	int64_t pid = cc_json_int_id(json_object_get(j, "project"), "id");
 	json_decref(j);
 	if (!pid)
-		return malformed(call, "lookup", "no project id", r->project);
+		return malformed(r, call, "lookup", "no project id", r->project);
 	json_t *u;
 	res = req(r, "lookup", "GET", strdup("/users/current.json"), NULL, &u, NULL, call);
 	if (res != CC_OK)
 		return res;
 	json_t *cu = json_object_get(u, "user");
-	if (!jid(cu, "id")) {
+	if (!cc_json_int_id(cu, "id")) {
 		json_decref(u);
-		return malformed(call, "lookup", "no id of the current user", NULL);
+		return malformed(r, call, "lookup", "no id of the current user", NULL);
 	}
 	r->project_id = pid;
-	r->self_id = jint(cu, "id");
-	if (jstr(cu, "login") && !names_by_id(&r->logins, r->self_id))
-		names_add(&r->logins, r->self_id, jstr(cu, "login"));
+	r->self_id = cc_json_int(cu, "id");
+	if (cc_json_text(cu, "login") && !names_by_id(&r->logins, r->self_id))
+		names_add(&r->logins, r->self_id, cc_json_text(cu, "login"));
 	json_decref(u);
 	return CC_OK;
+}
+
+/* Learns the ids of the issue custom fields an issue shows. */
+static void cf_learn(struct rm *r, json_t *issue)
+{
+	size_t i;
+	json_t *c;
+	json_array_foreach(json_object_get(issue, "custom_fields"), i, c)
+		if (cc_json_text(c, "name"))
+			names_add(&r->cfields, cc_json_int(c, "id"), cc_json_text(c, "name"));
 }
 
 /* The id of an issue custom field by name: /custom_fields.json (admin), else an issue's. */
@@ -288,11 +259,7 @@ static enum cc_result cf_id(struct rm *r, const char *name, json_t *issue, int64
 {
 	const struct named *n = names_by_name(&r->cfields, name);
 	if (!n && issue) {
-		size_t i;
-		json_t *c;
-		json_array_foreach(json_object_get(issue, "custom_fields"), i, c)
-			if (jstr(c, "name"))
-				names_add(&r->cfields, jint(c, "id"), jstr(c, "name"));
+		cf_learn(r, issue);
 		n = names_by_name(&r->cfields, name);
 	}
 	if (!n && !r->cfields.loaded) {
@@ -302,10 +269,10 @@ static enum cc_result cf_id(struct rm *r, const char *name, json_t *issue, int64
 			size_t i;
 			json_t *c;
 			json_array_foreach(json_object_get(j, "custom_fields"), i, c)
-				if (jstr(c, "customized_type") &&
-				    strcmp(jstr(c, "customized_type"), "issue") == 0 &&
-				    !names_by_id(&r->cfields, jint(c, "id")))
-					names_add(&r->cfields, jint(c, "id"), jstr(c, "name"));
+				if (cc_json_text(c, "customized_type") &&
+				    strcmp(cc_json_text(c, "customized_type"), "issue") == 0 &&
+				    !names_by_id(&r->cfields, cc_json_int(c, "id")))
+					names_add(&r->cfields, cc_json_int(c, "id"), cc_json_text(c, "name"));
 		}
 		json_decref(j);
 		r->cfields.loaded = true;
@@ -337,15 +304,9 @@ static enum cc_result cf_id(struct rm *r, const char *name, json_t *issue, int64
 
 /* ---- values ------------------------------------------------------------ */
 
-static const char *remote_name(const struct rm *r, int f)
-{
-	const struct cc_field_map *m = &r->cfg->systems[r->system].map[f];
-	return m->mapped && m->remote_name ? m->remote_name : NULL;
-}
-
 static bool is_user(const struct rm *r, int f, const char *rn)
 {
-	return r->cfg->fields[f].type == CC_FT_USER || strcmp(rn, "assigned_to") == 0 ||
+	return cc_base_user_field(&r->base, f) || strcmp(rn, "assigned_to") == 0 ||
 	       strcmp(rn, "author") == 0;
 }
 
@@ -362,12 +323,7 @@ static bool optional_attr(const char *rn)
 
 static json_t *cf_entry(json_t *issue, const char *name)
 {
-	size_t i;
-	json_t *c;
-	json_array_foreach(json_object_get(issue, "custom_fields"), i, c)
-		if (jstr(c, "name") && strcmp(jstr(c, "name"), name) == 0)
-			return c;
-	return NULL;
+	return cc_json_named(json_object_get(issue, "custom_fields"), name);
 }
 
 /* "cf:Name" names a custom field explicitly; any other name may be one too. */
@@ -376,22 +332,31 @@ static const char *cf_name(const char *rn)
 	return strncmp(rn, "cf:", 3) == 0 ? rn + 3 : rn;
 }
 
+/* An issue being observed: its answer, and per field the custom field id its journals use. */
+struct issue {
+	struct rm *r;
+	json_t *is;
+	int64_t cfids[CC_MAX_FIELDS];
+	struct cc_call *call;
+};
+
 /*
  * The value of a mapped field in remote terms (user fields through the
  * user map); NULL with *present false when the issue has no such field.
  */
-static char *issue_value(struct rm *r, json_t *is, int f, const char *rn, bool *present,
-                         int64_t *cfid, struct cc_call *call)
+static char *issue_value(void *ctx, int f, const char *rn, bool *present)
 {
+	struct issue *iv = ctx;
+	struct rm *r = iv->r;
+	json_t *is = iv->is;
 	char num[64];
 	*present = false;
-	*cfid = 0;
 	json_t *v = strncmp(rn, "cf:", 3) == 0 ? NULL : json_object_get(is, rn);
 	if (!v) {
 		json_t *c = cf_entry(is, cf_name(rn));
 		if (c) {
 			*present = true;
-			*cfid = jint(c, "id");
+			iv->cfids[f] = cc_json_int(c, "id");
 			const char *s = cc_json_str(json_object_get(c, "value"), num, sizeof(num));
 			return strdup(s ? s : "");
 		}
@@ -402,10 +367,10 @@ static char *issue_value(struct rm *r, json_t *is, int f, const char *rn, bool *
 	}
 	*present = true;
 	if (json_is_object(v)) {
-		const char *name = jstr(v, "name");
+		const char *name = cc_json_text(v, "name");
 		if (is_user(r, f, rn)) {
-			const char *login = login_of(r, jint(v, "id"), name ? name : "", call);
-			return strdup(cc_usermap_person(&r->users, login));
+			const char *login = login_of(r, cc_json_int(v, "id"), name ? name : "", iv->call);
+			return strdup(cc_usermap_person(&r->base.users, login));
 		}
 		return strdup(name ? name : "");
 	}
@@ -415,147 +380,141 @@ static char *issue_value(struct rm *r, json_t *is, int f, const char *rn, bool *
 
 /* ---- observation ------------------------------------------------------- */
 
-/*
- * The observation of issue `id` as it is now; *raw (when not NULL) gets the
- * issue's JSON (caller decrefs). A missing issue (404) or one in another
- * project is deleted.
- */
-static enum cc_result observe(struct rm *r, const char *id, const char *op,
-                              struct cc_observation *out, json_t **raw, struct cc_call *call)
+/* Whether the journal detail (property, name) changed field f (remote name rn). */
+static bool detail_hits(const struct issue *iv, int f, const char *rn, const char *prop,
+                        const char *name)
 {
-	cc_observation_init(out);
-	if (raw)
-		*raw = NULL;
-	enum cc_result res = ensure_project(r, call);
-	if (res != CC_OK)
-		return res;
-	json_t *j = NULL;
-	long status;
-	int64_t started = mono_ms();
-	res = req(r, op, "GET", cc_strf(ISSUE_PATH, id), NULL, &j, &status, call);
-	out->remote_id = strdup(id);
-	if (!out->remote_id) {
-		res = cc_call_fail(call, CC_RETRY, "redmine: out of memory");
-		goto out;
+	if (iv->cfids[f]) {
+		char idb[24];
+		snprintf(idb, sizeof(idb), "%" PRId64, iv->cfids[f]);
+		return strcmp(prop, "cf") == 0 && strcmp(name, idb) == 0;
 	}
-	if (res != CC_OK && status == 404) {
-		out->deleted = true;
-		out->rv = UINT64_MAX; /* gone for good: newer than any version seen */
-		call->reason[0] = '\0';
-		call->result = res = CC_OK;
-		goto out;
+	size_t l = strlen(rn);
+	return strcmp(prop, "attr") == 0 && strncmp(name, rn, l) == 0 &&
+	       (name[l] == '\0' || strcmp(name + l, "_id") == 0);
+}
+
+/*
+ * The journals: public notes as comments, each detail's time and author
+ * for the field it changed; *newest the newest journal id. 0 or CC_ENOMEM.
+ */
+static int take_journals(struct issue *iv, struct cc_observation *out, uint64_t *newest)
+{
+	struct rm *r = iv->r;
+	size_t i;
+	json_t *jo;
+	*newest = 0;
+	json_array_foreach(json_object_get(iv->is, "journals"), i, jo) {
+		uint64_t id = (uint64_t)cc_json_int(jo, "id");
+		json_t *u = json_object_get(jo, "user");
+		const char *who = login_of(r, cc_json_int(u, "id"), cc_json_text(u, "name"), iv->call);
+		int64_t when = 0;
+		cc_json_time(jo, "created_on", &when); /* checked by observe */
+		if (id > *newest)
+			*newest = id;
+		const char *notes = cc_json_text(jo, "notes");
+		if (notes && notes[0] && !json_is_true(json_object_get(jo, "private_notes"))) {
+			char idb[24];
+			snprintf(idb, sizeof(idb), "%" PRIu64, id);
+			if (cc_observation_add_comment(out, idb, notes, who, when))
+				return CC_ENOMEM;
+		}
+		size_t k;
+		json_t *d;
+		json_array_foreach(json_object_get(jo, "details"), k, d) {
+			const char *prop = cc_json_text(d, "property");
+			const char *name = cc_json_text(d, "name");
+			if (!prop || !name)
+				continue;
+			for (int f = 0; f < CC_MAX_FIELDS; f++) {
+				const char *rn = cc_base_remote_name(&r->base, f);
+				if (rn && out->fields[f].present && detail_hits(iv, f, rn, prop, name) &&
+				    cc_base_field_changed(out, f, who, when))
+					return CC_ENOMEM;
+			}
+		}
 	}
-	if (res != CC_OK)
-		goto out;
-	json_t *is = json_object_get(j, "issue");
+	return 0;
+}
+
+/* The shape an issue answer must have; the reason when it has not, else NULL. */
+static const char *issue_shape(json_t *is, struct cc_observation *out)
+{
 	json_t *journals = json_object_get(is, "journals");
 	json_t *cfs = json_object_get(is, "custom_fields");
-	if (!json_is_object(is) || !jtime(is, "updated_on", &out->mtime_s) ||
-	    !jtime(is, "created_on", &out->created_s) || !jid(json_object_get(is, "project"), "id") ||
-	    (journals && !json_is_array(journals)) || (cfs && !json_is_array(cfs))) {
-		res = malformed(call, op, !json_is_object(is) ? "no issue"
-		                          : !jid(json_object_get(is, "project"), "id")
-		                                  ? "the issue has no project"
-		                                  : "the issue's times, journals or custom fields", id);
-		goto out;
-	}
+	if (!json_is_object(is))
+		return "no issue";
+	if (!cc_json_int_id(json_object_get(is, "project"), "id"))
+		return "the issue has no project";
+	if (!cc_json_time(is, "updated_on", &out->mtime_s) ||
+	    !cc_json_time(is, "created_on", &out->created_s) ||
+	    (journals && !json_is_array(journals)) || (cfs && !json_is_array(cfs)))
+		return "the issue's times, journals or custom fields";
 	/* every journal has an id and a time; details are a list */
 	size_t ji;
 	json_t *jv;
 	json_array_foreach(journals, ji, jv) {
 		int64_t when;
 		json_t *det = json_object_get(jv, "details");
-		if (!json_is_object(jv) || !jid(jv, "id") || !jtime(jv, "created_on", &when) ||
-		    (det && !json_is_array(det))) {
-			res = malformed(call, op, "a journal without id, time or details list", id);
-			goto out;
-		}
+		if (!json_is_object(jv) || !cc_json_int_id(jv, "id") ||
+		    !cc_json_time(jv, "created_on", &when) || (det && !json_is_array(det)))
+			return "a journal without id, time or details list";
 	}
-	out->deleted = jint(json_object_get(is, "project"), "id") != r->project_id;
-	json_t *corr = json_object_get(cf_entry(is, r->cf), "value");
-	if (json_string_value(corr) && json_string_value(corr)[0] &&
-	    !(out->correlation_id = strdup(json_string_value(corr)))) {
-		res = cc_call_fail(call, CC_RETRY, "redmine: out of memory");
+	return NULL;
+}
+
+/*
+ * The observation of issue `id` as it is now. A missing issue (404) or one
+ * in another project is deleted.
+ */
+static enum cc_result observe(struct cc_connector_base *b, const char *id, const char *op,
+                              struct cc_observation *out, struct cc_call *call)
+{
+	struct rm *r = (struct rm *)b;
+	enum cc_result res;
+	json_t *j = NULL;
+	long status;
+	int64_t started = mono_ms();
+	res = req(r, op, "GET", cc_strf(ISSUE_PATH, id), NULL, &j, &status, call);
+	out->remote_id = strdup(id);
+	if (!out->remote_id) {
+		res = cc_base_oom(&r->base, call);
 		goto out;
 	}
-	json_t *author = json_object_get(is, "author");
-	const char *creator = login_of(r, jint(author, "id"), jstr(author, "name"), call);
-	int64_t cfids[CC_MAX_FIELDS];
-	for (int f = 0; f < CC_MAX_FIELDS; f++) {
-		cfids[f] = 0;
-		const char *rn = remote_name(r, f);
-		if (!rn)
-			continue;
-		bool present;
-		char *v = issue_value(r, is, f, rn, &present, &cfids[f], call);
-		if (!present)
-			continue;
-		if (!v || cc_observation_set(out, f, v, out->created_s, creator)) {
-			free(v);
-			res = cc_call_fail(call, CC_RETRY, "redmine: out of memory");
-			goto out;
-		}
-		free(v);
+	if (res != CC_OK && status == 404) {
+		cc_base_gone(out, call); /* gone for good: newer than any version seen */
+		res = CC_OK;
+		goto out;
 	}
-	uint64_t newest_journal = 0;
-	size_t i;
-	json_t *jo;
-	json_array_foreach(json_object_get(is, "journals"), i, jo) {
-		uint64_t jid = (uint64_t)jint(jo, "id");
-		json_t *u = json_object_get(jo, "user");
-		const char *who = login_of(r, jint(u, "id"), jstr(u, "name"), call);
-		int64_t when = 0;
-		jtime(jo, "created_on", &when); /* checked above */
-		char idb[24];
-		if (jid > newest_journal)
-			newest_journal = jid;
-		const char *notes = jstr(jo, "notes");
-		if (notes && notes[0] && !json_is_true(json_object_get(jo, "private_notes"))) {
-			snprintf(idb, sizeof(idb), "%" PRIu64, jid);
-			if (cc_observation_add_comment(out, idb, notes, who, when)) {
-				res = cc_call_fail(call, CC_RETRY, "redmine: out of memory");
-				goto out;
-			}
-		}
-		size_t k;
-		json_t *d;
-		json_array_foreach(json_object_get(jo, "details"), k, d) {
-			const char *prop = jstr(d, "property");
-			const char *name = jstr(d, "name");
-			if (!prop || !name)
-				continue;
-			for (int f = 0; f < CC_MAX_FIELDS; f++) {
-				const char *rn = remote_name(r, f);
-				if (!rn || !out->fields[f].present)
-					continue;
-				bool hit;
-				if (cfids[f]) {
-					snprintf(idb, sizeof(idb), "%" PRId64, cfids[f]);
-					hit = strcmp(prop, "cf") == 0 && strcmp(name, idb) == 0;
-				} else {
-					size_t l = strlen(rn);
-					hit = strcmp(prop, "attr") == 0 && strncmp(name, rn, l) == 0 &&
-					      (name[l] == '\0' || strcmp(name + l, "_id") == 0);
-				}
-				if (!hit)
-					continue;
-				char *a = who ? strdup(who) : NULL;
-				free(out->fields[f].author);
-				out->fields[f].author = a;
-				out->fields[f].mtime_s = when;
-			}
-		}
+	if (res != CC_OK)
+		goto out;
+	struct issue iv = { .r = r, .is = json_object_get(j, "issue"), .call = call };
+	const char *bad = issue_shape(iv.is, out);
+	if (bad) {
+		res = malformed(r, call, op, bad, id);
+		goto out;
+	}
+	out->deleted = cc_json_int(json_object_get(iv.is, "project"), "id") != r->project_id;
+	const char *corr = cc_json_text(cf_entry(iv.is, r->cf), "value");
+	if (corr && corr[0] && !(out->correlation_id = strdup(corr))) {
+		res = cc_base_oom(&r->base, call);
+		goto out;
+	}
+	json_t *author = json_object_get(iv.is, "author");
+	const char *creator = login_of(r, cc_json_int(author, "id"), cc_json_text(author, "name"),
+	                               call);
+	uint64_t newest_journal;
+	if (cc_base_fill_fields(&r->base, out, creator, issue_value, &iv) ||
+	    take_journals(&iv, out, &newest_journal)) {
+		res = cc_base_oom(&r->base, call);
+		goto out;
 	}
 	/* grows with every journal, and with updated_on when there is none */
 	out->rv = ((uint64_t)(out->mtime_s > 0 ? out->mtime_s : 0) << RV_JOURNAL_BITS) |
 	          (newest_journal & ((1u << RV_JOURNAL_BITS) - 1));
-	cc_seen_read(&r->seen, id, out->rv, started, mono_ms());
+	cc_seen_read(&r->base.seen, id, out->rv, started, mono_ms());
 	res = CC_OK;
 out:
-	if (res == CC_OK && raw) {
-		*raw = j;
-		j = NULL;
-	}
 	json_decref(j);
 	if (res != CC_OK)
 		cc_observation_clear(out);
@@ -564,276 +523,141 @@ out:
 
 /* ---- list_changes ------------------------------------------------------ */
 
-struct key {
-	int64_t mtime;
-	char id[24];
-};
-
-static int key_cmp(const void *a, const void *b)
-{
-	const struct key *x = a, *y = b;
-	return cc_keyset_cmp(x->mtime, x->id, y->mtime, y->id);
-}
-
-static int keys_add(struct key **k, size_t *n, size_t *cap, int64_t mtime, const char *id)
-{
-	if (*n == *cap) {
-		size_t c = *cap ? *cap * 2 : 64;
-		void *p = realloc(*k, c * sizeof(**k));
-		if (!p)
-			return CC_ENOMEM;
-		*k = p;
-		*cap = c;
-	}
-	(*k)[*n].mtime = mtime;
-	snprintf((*k)[*n].id, sizeof((*k)[*n].id), "%s", id);
-	(*n)++;
-	return 0;
-}
-
-/* The value of the issue's custom field `name` in a listing, or NULL. */
-static const char *listed_cf(json_t *issue, const char *name)
-{
-	size_t i;
-	json_t *c;
-	json_array_foreach(json_object_get(issue, "custom_fields"), i, c)
-		if (jstr(c, "name") && strcmp(jstr(c, "name"), name) == 0)
-			return json_is_string(json_object_get(c, "value")) ? jstr(c, "value") : NULL;
-	return NULL;
-}
-
 /*
- * Issues matching `filter` (already escaped, without paging), keyset-
- * filtered, into keys: those of the project, and those of other projects
- * that carry a correlation id (moved out of the project: a departure).
- * Stops after stop_at keys; *more when it stopped early.
+ * One page of the search of every project the account sees, by
+ * updated_on (one request when nothing changed). Issues of other projects
+ * count only when they carry a correlation id (moved out of ours: observed
+ * as deleted). Deleted issues leave no trace in Redmine: a read finds them
+ * gone.
  */
-static enum cc_result search(struct rm *r, const char *filter, int64_t after_mtime_s,
-                             const char *after_id, size_t stop_at, struct key **keys, size_t *n,
-                             size_t *cap, bool *more, struct cc_call *call)
+static enum cc_result fetch(struct cc_connector_base *b, struct cc_listing *l, int page,
+                            struct cc_call *call)
 {
-	*more = false;
-	for (int page = 0; page < MAX_LIST_PAGES; page++) {
-		json_t *j;
-		enum cc_result res = req(r, "list", "GET",
-		                         cc_strf("/issues.json?%s&sort=updated_on,id&limit=%d&offset=%d",
-		                              filter, PER_PAGE, page * PER_PAGE),
-		                         NULL, &j, NULL, call);
-		if (res != CC_OK)
-			return res;
-		size_t i;
-		json_t *it;
-		json_t *items = jarray(j, "issues");
-		json_t *tc = json_object_get(j, "total_count");
-		if (!items || (tc && !json_is_integer(tc))) {
-			json_decref(j);
-			return malformed(call, "list", items ? "total_count is not a number"
-			                                     : "no issues list", NULL);
-		}
-		json_array_foreach(items, i, it) {
-			char idb[24];
-			int64_t id = jid(it, "id");
-			int64_t m;
-			json_t *lcf = json_object_get(it, "custom_fields");
-			if (!id || !jtime(it, "updated_on", &m) ||
-			    !jid(json_object_get(it, "project"), "id") || (lcf && !json_is_array(lcf))) {
-				json_decref(j);
-				return malformed(call, "list",
-				                 "an issue without id, updated_on or project", NULL);
-			}
-			snprintf(idb, sizeof(idb), "%" PRId64, id);
-			if (!cc_keyset_after(m, idb, after_mtime_s, after_id))
-				continue;
-			const char *corr = listed_cf(it, r->cf);
-			if (jint(json_object_get(it, "project"), "id") != r->project_id &&
-			    !(corr && corr[0]))
-				continue; /* another project's issue that was never ours */
-			if (keys_add(keys, n, cap, m, idb)) {
-				json_decref(j);
-				return cc_call_fail(call, CC_RETRY, "redmine: out of memory");
-			}
-			if (*n >= stop_at) {
-				*more = true;
-				break;
-			}
-		}
-		int64_t total = json_integer_value(tc);
-		size_t got = json_array_size(items);
-		json_decref(j);
-		if (*more || got < PER_PAGE || (tc && (page + 1) * PER_PAGE >= total))
-			return CC_OK;
-	}
-	*more = true; /* bounded: the rest on the next call */
-	return CC_OK;
-}
-
-/*
- * One search of every project the account sees, by updated_on: one request
- * when nothing changed. Issues of other projects count only when they carry
- * a correlation id (moved out of ours: observed as deleted). Deleted issues
- * leave no trace in Redmine: a read finds them gone.
- */
-static enum cc_result rm_list(void *self, int64_t since_s, int64_t after_mtime_s,
-                              const char *after_id, size_t page_size, struct cc_page *pg,
-                              struct cc_call *call)
-{
-	struct rm *r = self;
-	memset(pg, 0, sizeof(*pg));
-	if (!page_size)
-		page_size = PER_PAGE;
-	enum cc_result res = ensure_project(r, call);
+	struct rm *r = (struct rm *)b;
+	char when[32];
+	cc_format_utc(when, sizeof(when), l->from_s, true);
+	json_t *j;
+	enum cc_result res = req(r, "list", "GET",
+	                         cc_strf("/issues.json?status_id=*&updated_on=%%3E%%3D%s"
+	                                 "&sort=updated_on,id&limit=%d&offset=%d", when, PER_PAGE,
+	                                 (page - 1) * PER_PAGE),
+	                         NULL, &j, NULL, call);
 	if (res != CC_OK)
 		return res;
-	int64_t lo = cc_list_from(since_s, after_mtime_s, after_id);
-	char when[32];
-	cc_format_utc(when, sizeof(when), lo, true);
-	struct key *keys = NULL;
-	size_t n = 0, cap = 0;
-	bool more = false;
-	char *filter = cc_strf("status_id=*&updated_on=%%3E%%3D%s", when);
-	if (!filter) {
-		res = cc_call_fail(call, CC_RETRY, "redmine: out of memory");
-		goto out;
-	}
-	/* one more than a page: "more" */
-	res = search(r, filter, after_mtime_s, after_id, page_size + 1, &keys, &n, &cap, &more,
-	             call);
-	free(filter);
-	if (res != CC_OK)
-		goto out;
-	if (n)
-		qsort(keys, n, sizeof(*keys), key_cmp);
-	pg->more = more;
-	if (n > page_size) {
-		n = page_size;
-		pg->more = true;
-	}
-	if (n) {
-		pg->next_id = strdup(keys[n - 1].id);
-		pg->next_mtime_s = keys[n - 1].mtime;
-		if (!pg->next_id) {
-			res = cc_call_fail(call, CC_RETRY, "redmine: out of memory");
-			goto out;
+	json_t *items = cc_json_array(j, "issues");
+	bool bad = false;
+	l->more = items && cc_json_more_rows(j, "total_count", page, json_array_size(items),
+	                                     PER_PAGE, &bad);
+	const char *what = !items ? "no issues list" : bad ? "total_count is not a number" : NULL;
+	size_t i;
+	json_t *it;
+	json_array_foreach(items, i, it) {
+		if (what)
+			break;
+		char idb[24];
+		int64_t id = cc_json_int_id(it, "id");
+		int64_t m;
+		json_t *lcf = json_object_get(it, "custom_fields");
+		if (!id || !cc_json_time(it, "updated_on", &m) ||
+		    !cc_json_int_id(json_object_get(it, "project"), "id") ||
+		    (lcf && !json_is_array(lcf))) {
+			what = "an issue without id, updated_on or project";
+			break;
+		}
+		const char *corr = cc_json_text(cf_entry(it, r->cf), "value");
+		if (cc_json_int(json_object_get(it, "project"), "id") != r->project_id &&
+		    !(corr && corr[0]))
+			continue; /* another project's issue that was never ours */
+		snprintf(idb, sizeof(idb), "%" PRId64, id);
+		if (cc_listing_add(l, idb, m, 0)) {
+			json_decref(j);
+			return cc_base_oom(b, call);
 		}
 	}
-	/* an issue listed at the second of a settled version needs no read */
-	size_t w = 0;
-	for (size_t k = 0; k < n; k++) {
-		uint64_t rv;
-		if (cc_seen_settled(&r->seen, keys[k].id, &rv) &&
-		    (int64_t)(rv >> RV_JOURNAL_BITS) == keys[k].mtime)
-			continue;
-		keys[w++] = keys[k];
-	}
-	n = w;
-	pg->items = calloc(n ? n : 1, sizeof(*pg->items));
-	if (!pg->items) {
-		res = cc_call_fail(call, CC_RETRY, "redmine: out of memory");
-		goto out;
-	}
-	/* every issue's read sent ahead, at once */
-	char **paths = n > 1 ? calloc(n, sizeof(*paths)) : NULL;
-	if (paths) {
-		size_t m = 0;
-		for (size_t k = 0; k < n; k++)
-			if ((paths[m] = cc_strf(ISSUE_PATH, keys[k].id)))
-				m++;
-		cc_prefetch_run(&r->ahead, r->http, "list", paths, m, call);
-		for (size_t k = 0; k < m; k++)
-			free(paths[k]);
-		free(paths);
-	}
-	for (size_t k = 0; k < n; k++) {
-		res = observe(r, keys[k].id, "list", &pg->items[pg->nitems], NULL, call);
-		if (res != CC_OK)
-			goto out;
-		/* keyset position as listed, so that paging never skips a record */
-		pg->items[pg->nitems++].mtime_s = keys[k].mtime;
-	}
-	res = CC_OK;
-out:
-	cc_prefetch_clear(&r->ahead);
-	free(keys);
-	if (res != CC_OK)
-		cc_page_clear(pg);
-	return res;
+	json_decref(j);
+	return what ? malformed(r, call, "list", what, NULL) : CC_OK;
 }
 
-/* ---- read and find ----------------------------------------------------- */
-
-static enum cc_result rm_read(void *self, const char *remote_id, struct cc_observation *out,
-                              struct cc_call *call)
+/* An issue listed at the second of a settled version needs no read. */
+static bool known(struct cc_connector_base *b, const struct cc_listed *k)
 {
-	return observe(self, remote_id, "read", out, NULL, call);
+	uint64_t rv;
+	return cc_seen_settled(&b->seen, k->id, &rv) &&
+	       (int64_t)(rv >> RV_JOURNAL_BITS) == k->mtime_s;
 }
 
-static enum cc_result rm_find(void *self, const char *corr, struct cc_observation *out,
-                              bool *found, struct cc_call *call)
+/* Every issue's read, sent ahead at once. */
+static char *read_path(const char *id, int pass)
 {
-	struct rm *r = self;
-	cc_observation_init(out);
-	*found = false;
+	return pass == 0 ? cc_strf(ISSUE_PATH, id) : NULL;
+}
+
+/* ---- find and writes --------------------------------------------------- */
+
+/*
+ * The issue carrying the correlation id, in every project (a copy moved
+ * elsewhere still stops a second create): the cf_N filter matches
+ * substrings, so only an exact value is kept.
+ */
+static enum cc_result lookup(struct cc_connector_base *b, const char *corr, uint64_t *id,
+                             struct cc_call *call)
+{
+	struct rm *r = (struct rm *)b;
 	int64_t cfid;
-	enum cc_result res = ensure_project(r, call);
+	enum cc_result res = ensure_project(b, call);
 	if (res == CC_OK)
 		res = cf_id(r, r->cf, NULL, &cfid, call);
 	if (res != CC_OK)
 		return res;
-	/* every project: a copy moved elsewhere still stops a second create */
 	char *ce = cc_http_escape(corr);
-	json_t *j;
-	res = req(r, "find", "GET",
-	          ce ? cc_strf("/issues.json?cf_%" PRId64 "=%s&status_id=*&sort=id&limit=5", cfid, ce)
-	             : NULL, NULL, &j, NULL, call);
+	json_t *j, *issues;
+	res = cc_base_get_array(
+		b, "find",
+		ce ? cc_strf("/issues.json?cf_%" PRId64 "=%s&status_id=*&sort=id&limit=5", cfid, ce)
+		   : NULL, "issues", &j, &issues, "no issues list", corr, call);
 	free(ce);
 	if (res != CC_OK)
 		return res;
-	if (!jarray(j, "issues")) {
-		json_decref(j);
-		return malformed(call, "find", "no issues list", corr);
-	}
-	int64_t id = 0;
 	size_t i;
 	json_t *it;
-	json_array_foreach(jarray(j, "issues"), i, it) {
-		/* the filter matches substrings: keep an exact value only */
-		json_t *v = json_object_get(cf_entry(it, r->cf), "value");
-		if (json_string_value(v) && strcmp(json_string_value(v), corr) == 0) {
-			id = jint(it, "id");
+	json_array_foreach(issues, i, it) {
+		const char *v = cc_json_text(cf_entry(it, r->cf), "value");
+		if (v && strcmp(v, corr) == 0) {
+			*id = (uint64_t)cc_json_int_id(it, "id");
 			break;
 		}
 	}
 	json_decref(j);
-	if (!id)
-		return CC_OK;
-	char idb[24];
-	snprintf(idb, sizeof(idb), "%" PRId64, id);
-	res = observe(r, idb, "find", out, NULL, call);
-	if (res == CC_OK)
-		*found = true;
-	return res;
+	return CC_OK;
 }
 
-/* ---- writes ------------------------------------------------------------ */
-
-/*
- * Redmine behind thin sends no Date header. A time the server stamped
- * during this very call (the creation of our issue or note, the update of
- * our write) is as good a sample of its clock: it lies between the hub's
- * sent and received times of the call.
- */
-static void date_from_write(struct cc_call *call, int64_t stamped_s)
+/* Adds {id, value} to the custom_fields of an issue write. 0 or CC_ENOMEM. */
+static int add_cf(json_t *issue, int64_t cfid, const char *value)
 {
-	if (!call->has_date && stamped_s > 0) {
-		call->has_date = true;
-		call->date_s = stamped_s;
-	}
+	json_t *cfs = json_object_get(issue, "custom_fields");
+	if (!cfs && json_object_set_new(issue, "custom_fields", cfs = json_array()))
+		return CC_ENOMEM;
+	return json_array_append_new(cfs, json_pack("{s:I, s:s}", "id", (json_int_t)cfid, "value",
+	                                            value)) ? CC_ENOMEM : 0;
+}
+
+/* The id of a status, priority or tracker name, through its cache. */
+static enum cc_result enum_id(struct rm *r, const char *rn, const char *v, int64_t *id,
+                              struct cc_call *call)
+{
+	if (rn[0] == 's')
+		return name_id(r, &r->statuses, "/issue_statuses.json", "issue_statuses", v, id, call);
+	if (rn[0] == 'p')
+		return name_id(r, &r->priorities, "/enumerations/issue_priorities.json",
+		               "issue_priorities", v, id, call);
+	return name_id(r, &r->trackers, "/trackers.json", "trackers", v, id, call);
 }
 
 /*
  * The "issue" object of a write: names become ids (status_id, priority_id,
  * tracker_id, assigned_to_id), custom fields go under custom_fields, other
- * attributes by name. skip_status leaves the status out.
+ * attributes by name, and the correlation id when w has one. skip_status
+ * leaves the status out. *nset: the fields set.
  */
 static enum cc_result write_body(struct rm *r, const struct cc_write *w, bool skip_status,
                                  json_t *issue, int *nset, struct cc_call *call)
@@ -841,10 +665,10 @@ static enum cc_result write_body(struct rm *r, const struct cc_write *w, bool sk
 	json_t *cfs = json_array();
 	*nset = 0;
 	if (!cfs)
-		return cc_call_fail(call, CC_RETRY, "redmine: out of memory");
+		return cc_base_oom(&r->base, call);
 	enum cc_result res = CC_OK;
 	for (int f = 0; f < CC_MAX_FIELDS && res == CC_OK; f++) {
-		const char *rn = remote_name(r, f);
+		const char *rn = cc_base_remote_name(&r->base, f);
 		const char *v = w->values[f];
 		if (!rn || !v || (skip_status && strcmp(rn, "status") == 0))
 			continue;
@@ -853,14 +677,7 @@ static enum cc_result write_body(struct rm *r, const struct cc_write *w, bool sk
 		const char *key = rn;
 		if (strcmp(rn, "status") == 0 || strcmp(rn, "priority") == 0 ||
 		    strcmp(rn, "tracker") == 0) {
-			struct names *c = rn[0] == 's' ? &r->statuses
-			                  : rn[0] == 'p' ? &r->priorities : &r->trackers;
-			const char *path = rn[0] == 's' ? "/issue_statuses.json"
-			                   : rn[0] == 'p' ? "/enumerations/issue_priorities.json"
-			                                  : "/trackers.json";
-			const char *lkey = rn[0] == 's' ? "issue_statuses"
-			                   : rn[0] == 'p' ? "issue_priorities" : "trackers";
-			res = name_id(r, c, path, lkey, v, &id, call);
+			res = enum_id(r, rn, v, &id, call);
 			val = json_integer(id);
 			key = rn[0] == 's' ? "status_id" : rn[0] == 'p' ? "priority_id" : "tracker_id";
 		} else if (is_user(r, f, rn)) {
@@ -870,7 +687,7 @@ static enum cc_result write_body(struct rm *r, const struct cc_write *w, bool sk
 			}
 			key = "assigned_to_id";
 			if (v[0]) {
-				res = user_id(r, cc_usermap_remote(&r->users, v), &id, call);
+				res = user_id(r, cc_usermap_remote(&r->base.users, v), &id, call);
 				val = json_integer(id);
 			} else {
 				val = json_string("");
@@ -898,128 +715,97 @@ static enum cc_result write_body(struct rm *r, const struct cc_write *w, bool sk
 	if (res == CC_OK && json_array_size(cfs))
 		json_object_set(issue, "custom_fields", cfs);
 	json_decref(cfs);
+	if (res == CC_OK && w->correlation_id) {
+		int64_t cfid = 0;
+		res = cf_id(r, r->cf, NULL, &cfid, call);
+		if (res == CC_OK && add_cf(issue, cfid, w->correlation_id))
+			res = cc_base_oom(&r->base, call);
+		*nset += res == CC_OK;
+	}
 	return res;
 }
 
-/* After a write: every written field must read back as written. */
-static enum cc_result verify(struct rm *r, const struct cc_write *w, bool skip_status,
-                             const struct cc_observation *o, struct cc_call *call)
-{
-	for (int f = 0; f < CC_MAX_FIELDS; f++) {
-		const char *rn = remote_name(r, f);
-		if (!rn || !w->values[f] || (skip_status && strcmp(rn, "status") == 0))
-			continue;
-		const char *got = o->fields[f].present ? o->fields[f].value : "";
-		if (!cc_same_text(got, w->values[f]))
-			return cc_call_fail(call, CC_ERROR,
-			                    "redmine: %s not set to '%.40s' (is '%.40s'): refused by "
-			                    "the workflow or the user's permissions",
-			                    rn, w->values[f], got);
-	}
-	return CC_OK;
-}
-
-/* The reason of a 422: Redmine's {"errors": [...]}. */
+/* PUT /issues/ID.json {"issue": ...}: 204, empty; 422 {"errors": [...]} is ERROR. */
 static enum cc_result put_issue(struct rm *r, const char *id, json_t *issue, const char *op,
                                 struct cc_call *call)
 {
 	json_t *body = json_pack("{s:O}", "issue", issue);
 	if (!body)
-		return cc_call_fail(call, CC_RETRY, "redmine: out of memory");
+		return cc_base_oom(&r->base, call);
 	enum cc_result res = req(r, op, "PUT", cc_strf("/issues/%s.json", id), body, NULL, NULL, call);
 	json_decref(body);
 	return res;
 }
 
-static enum cc_result rm_create(void *self, const struct cc_write *w, struct cc_observation *out,
-                                struct cc_call *call)
+/*
+ * The issue to POST in the project, with the correlation id and without
+ * the status: a new issue takes its tracker's default, and the status is
+ * written after the create (created).
+ */
+static enum cc_result create_body(struct cc_connector_base *b, const struct cc_write *w,
+                                  json_t **body, struct cc_call *call)
 {
-	struct rm *r = self;
-	cc_observation_init(out);
-	enum cc_result res = ensure_project(r, call);
+	struct rm *r = (struct rm *)b;
+	enum cc_result res = ensure_project(b, call);
 	if (res != CC_OK)
 		return res;
 	json_t *issue = json_object();
 	int nset;
 	if (!issue)
-		return cc_call_fail(call, CC_RETRY, "redmine: out of memory");
-	/* the status after the create: a new issue takes its tracker's default */
+		return cc_base_oom(b, call);
 	res = write_body(r, w, true, issue, &nset, call);
-	int64_t cfid = 0;
-	if (res == CC_OK && w->correlation_id)
-		res = cf_id(r, r->cf, NULL, &cfid, call);
+	if (res == CC_OK && json_object_set_new(issue, "project_id", json_integer(r->project_id)))
+		res = cc_base_oom(b, call);
 	if (res != CC_OK) {
 		json_decref(issue);
 		return res;
 	}
-	json_object_set_new(issue, "project_id", json_integer(r->project_id));
-	if (w->correlation_id) {
-		json_t *cfs = json_object_get(issue, "custom_fields");
-		if (!cfs) {
-			cfs = json_array();
-			json_object_set_new(issue, "custom_fields", cfs);
-		}
-		json_array_append_new(cfs, json_pack("{s:I, s:s}", "id", (json_int_t)cfid, "value",
-		                                     w->correlation_id));
-	}
-	json_t *body = json_pack("{s:o}", "issue", issue);
-	json_t *j;
-	res = req(r, "create", "POST", strdup("/issues.json"), body, &j, NULL, call);
-	json_decref(body);
-	if (res != CC_OK)
-		return res;
-	int64_t id = jint(json_object_get(j, "issue"), "id");
-	json_decref(j);
-	if (!id) {
-		call->outcome_unknown = true;
-		return cc_call_fail(call, CC_RETRY, "redmine: create answered without an issue id");
-	}
-	char idb[24];
-	snprintf(idb, sizeof(idb), "%" PRId64, id);
-	json_t *raw = NULL;
-	res = observe(r, idb, "create", out, &raw, call);
-	json_decref(raw);
-	if (res == CC_OK) {
-		for (int f = 0; f < CC_MAX_FIELDS; f++) {
-			const char *rn = remote_name(r, f);
-			if (!rn || strcmp(rn, "status") != 0 || !w->values[f] || !w->values[f][0] ||
-			    (out->fields[f].present && cc_same_text(out->fields[f].value, w->values[f])))
-				continue;
-			/* the issue exists: a refused status stays pending for the
-			 * engine's next update, never a second create */
-			struct cc_write sw = { .remote_id = idb };
-			sw.values[f] = w->values[f];
-			json_t *st = json_object();
-			int ns;
-			if (st && write_body(r, &sw, false, st, &ns, call) == CC_OK && ns)
-				put_issue(r, idb, st, "create", call);
-			json_decref(st);
-			cc_observation_clear(out);
-			res = observe(r, idb, "create", out, NULL, call);
-			break;
-		}
-	}
-	if (res != CC_OK) {
-		call->outcome_unknown = true;
-		return cc_call_fail(call, CC_RETRY, "redmine: issue %s created, read back failed", idb);
-	}
-	date_from_write(call, out->created_s);
-	return CC_OK;
+	*body = json_pack("{s:o}", "issue", issue); /* takes issue */
+	return *body ? CC_OK : cc_base_oom(b, call);
 }
 
-static enum cc_result rm_update(void *self, const struct cc_write *w, struct cc_observation *out,
-                                struct cc_call *call)
+/*
+ * The new issue as it is, and when it does not hold the status written,
+ * a PUT of the status and the issue read again. A refused status stays
+ * pending for the engine's next update, never a second create.
+ */
+static enum cc_result created(struct cc_connector_base *b, const struct cc_write *w,
+                              const char *id, struct cc_observation *out, struct cc_call *call)
 {
-	struct rm *r = self;
-	cc_observation_init(out);
+	struct rm *r = (struct rm *)b;
+	enum cc_result res = cc_base_observe(b, id, "create", out, call);
+	for (int f = 0; res == CC_OK && f < CC_MAX_FIELDS; f++) {
+		const char *rn = cc_base_remote_name(b, f);
+		if (!rn || strcmp(rn, "status") != 0 || !w->values[f] || !w->values[f][0] ||
+		    (out->fields[f].present && cc_same_text(out->fields[f].value, w->values[f])))
+			continue;
+		struct cc_write sw = { .remote_id = id };
+		sw.values[f] = w->values[f];
+		json_t *st = json_object();
+		int ns;
+		if (st && write_body(r, &sw, false, st, &ns, call) == CC_OK && ns)
+			put_issue(r, id, st, "create", call);
+		json_decref(st);
+		cc_observation_clear(out);
+		return cc_base_observe(b, id, "create", out, call);
+	}
+	return res;
+}
+
+/*
+ * Redmine has no precondition on writes: the version is compared on a
+ * read just before the write (CONFLICT when it moved), which leaves a
+ * window of one round trip. The origin issue gets the case id too (its
+ * correlation field).
+ */
+static enum cc_result write(struct cc_connector_base *b, const struct cc_write *w, bool *wrote,
+                            char *why, size_t why_len, struct cc_call *call)
+{
+	struct rm *r = (struct rm *)b;
 	enum cc_result res;
-	/*
-	 * Redmine has no precondition on writes: the version is compared on a
-	 * read just before the write, which leaves a window of one round trip.
-	 */
 	if (w->expected_rv) {
 		struct cc_observation now;
-		res = observe(r, w->remote_id, "update", &now, NULL, call);
+		res = cc_base_observe(b, w->remote_id, "update", &now, call);
 		if (res != CC_OK)
 			return res;
 		uint64_t rv = now.rv;
@@ -1032,166 +818,113 @@ static enum cc_result rm_update(void *self, const struct cc_write *w, struct cc_
 	json_t *issue = json_object();
 	int nset;
 	if (!issue)
-		return cc_call_fail(call, CC_RETRY, "redmine: out of memory");
+		return cc_base_oom(b, call);
 	res = write_body(r, w, false, issue, &nset, call);
-	if (res == CC_OK && w->correlation_id) {
-		/* the origin issue gets the case id too (its correlation field) */
-		int64_t cfid = 0;
-		res = cf_id(r, r->cf, NULL, &cfid, call);
-		if (res == CC_OK) {
-			json_t *cfs = json_object_get(issue, "custom_fields");
-			if (!cfs) {
-				cfs = json_array();
-				json_object_set_new(issue, "custom_fields", cfs);
-			}
-			json_array_append_new(cfs, json_pack("{s:I, s:s}", "id", (json_int_t)cfid,
-			                                     "value", w->correlation_id));
-			nset++;
-		}
-	}
-	if (res == CC_OK && nset)
+	*wrote = res == CC_OK && nset;
+	if (*wrote)
 		res = put_issue(r, w->remote_id, issue, "update", call);
 	json_decref(issue);
-	if (res != CC_OK)
-		return res;
-	res = observe(r, w->remote_id, "update", out, NULL, call);
-	if (res != CC_OK) {
-		call->outcome_unknown = nset > 0;
-		return res;
-	}
-	if (out->deleted)
-		return cc_call_fail(call, CC_ERROR, "redmine: issue %s is gone or left the project",
-		                    w->remote_id);
-	if (nset && w->expected_rv && out->rv != w->expected_rv)
-		date_from_write(call, out->mtime_s); /* updated_on moved during this call */
-	res = verify(r, w, false, out, call);
-	if (res != CC_OK)
-		cc_observation_clear(out);
+	/* a PUT answers 204 even when it ignored a value */
+	snprintf(why, why_len, "refused by the workflow or the user's permissions");
 	return res;
 }
 
-static enum cc_result rm_comment(void *self, const char *remote_id, const char *body,
-                                 char **out_id, struct cc_call *call)
+/* A public note and nothing else: no status or field changes. */
+static enum cc_result comment(struct cc_connector_base *b, const char *id, const char *body,
+                              struct cc_call *call)
 {
-	struct rm *r = self;
-	*out_id = NULL;
-	enum cc_result res = ensure_project(r, call);
+	struct rm *r = (struct rm *)b;
+	enum cc_result res = ensure_project(b, call);
 	if (res != CC_OK)
 		return res;
-	/* a public note and nothing else: no status or field changes */
 	json_t *issue = json_pack("{s:s, s:b}", "notes", body, "private_notes", 0);
 	if (!issue)
-		return cc_call_fail(call, CC_RETRY, "redmine: out of memory");
-	res = put_issue(r, remote_id, issue, "comment", call);
+		return cc_base_oom(b, call);
+	res = put_issue(r, id, issue, "comment", call);
 	json_decref(issue);
+	return res;
+}
+
+/*
+ * The answer is empty: ours is the newest journal of the integration user
+ * whose notes are the body. Its time, stamped during the call, is a sample
+ * of the server's clock (thin sends no Date).
+ */
+static enum cc_result comment_id(struct cc_connector_base *b, const char *id, const char *body,
+                                 char **out_id, struct cc_call *call)
+{
+	struct rm *r = (struct rm *)b;
+	json_t *j;
+	enum cc_result res = req(r, "comment", "GET", cc_strf(ISSUE_PATH, id), NULL, &j, NULL, call);
 	if (res != CC_OK)
 		return res;
-	/* The answer is empty: find our note among the journals, newest first. */
-	json_t *j;
-	res = req(r, "comment", "GET", cc_strf("/issues/%s.json?include=journals", remote_id), NULL,
-	          &j, NULL, call);
-	if (res != CC_OK) {
-		call->outcome_unknown = true; /* written; the marker finds it later */
-		return res;
-	}
-	json_t *js = jarray(json_object_get(j, "issue"), "journals");
+	json_t *js = cc_json_array(json_object_get(j, "issue"), "journals");
 	if (!js) {
 		json_decref(j);
-		call->outcome_unknown = true; /* written; the marker finds it later */
-		return malformed(call, "comment", "no journals", remote_id);
+		return malformed(r, call, "comment", "no journals", id);
 	}
 	for (size_t i = json_array_size(js); i-- > 0;) {
 		json_t *jo = json_array_get(js, i);
-		const char *notes = jstr(jo, "notes");
+		const char *notes = cc_json_text(jo, "notes");
+		int64_t at;
 		if (!notes || !cc_same_text(notes, body) ||
-		    jint(json_object_get(jo, "user"), "id") != r->self_id)
+		    cc_json_int(json_object_get(jo, "user"), "id") != r->self_id)
 			continue;
-		*out_id = cc_strf("%" PRId64, jint(jo, "id"));
-		date_from_write(call, cc_parse_iso8601(jstr(jo, "created_on")));
+		*out_id = cc_strf("%" PRId64, cc_json_int(jo, "id"));
+		if (cc_json_time(jo, "created_on", &at))
+			cc_base_date_sample(call, at);
 		break;
 	}
 	json_decref(j);
-	if (!*out_id) {
-		call->outcome_unknown = true;
-		return cc_call_fail(call, CC_RETRY, "redmine: note on %s written, its id not found",
-		                    remote_id);
-	}
 	return CC_OK;
 }
 
-static size_t rm_budget(void *self, struct cc_budget_line *out, size_t max)
-{
-	const struct rm *r = self;
-	return cc_http_budget(r->http, out, max);
-}
+/* ---- the connector ------------------------------------------------------ */
 
-static void rm_destroy(void *self)
+static int init(struct cc_connector_base *b, const struct cc_connector_setup *s, char *err,
+                size_t errlen)
 {
-	struct rm *r = self;
-	if (!r)
-		return;
-	cc_prefetch_clear(&r->ahead);
-	cc_seen_clear(&r->seen);
-	cc_http_client_destroy(r->http);
-	free(r->project);
-	free(r->cf);
-	free(r->iuser);
-	names_clear(&r->statuses);
-	names_clear(&r->priorities);
-	names_clear(&r->trackers);
-	names_clear(&r->cfields);
-	names_clear(&r->logins);
-	cc_usermap_clear(&r->users);
-	free(r);
-}
-
-static const struct cc_connector_ops rm_ops = {
-	.version = CC_CONNECTOR_OPS_VERSION,
-	.kind = "redmine",
-	.list_changes = rm_list,        /* issues of every project by updated_on */
-	.read = rm_read,                /* the issue with its journals */
-	.find_by_correlation = rm_find, /* cf_N filter, exact match kept */
-	.create = rm_create,            /* POST /issues.json, then the status */
-	.update = rm_update,            /* version read, PUT, read back */
-	.add_comment = rm_comment,      /* PUT notes */
-	.budget = rm_budget,
-	.destroy = rm_destroy,
-};
-
-static int rm_new(struct cc_connector *out, const struct cc_connector_setup *s, char *err,
-                  size_t errlen)
-{
+	struct rm *r = (struct rm *)b;
 	const char *project = cc_setup_setting(s, "project");
 	if (!project || !project[0]) {
 		snprintf(err, errlen, "redmine: setting 'project' is required");
 		return CC_EINVAL;
 	}
-	struct rm *r = calloc(1, sizeof(*r));
-	if (!r) {
-		snprintf(err, errlen, "redmine: out of memory");
-		return CC_ENOMEM;
-	}
-	r->cfg = s->cfg;
-	r->system = s->system;
 	r->project = strdup(project);
 	r->cf = strdup(cc_setup_setting(s, "correlation_field"));
-	const char *iu = s->integration_user ? s->integration_user
-	                                     : s->cfg->systems[s->system].integration_user;
-	r->iuser = iu ? strdup(iu) : NULL;
-	if (!r->project || !r->cf || (iu && !r->iuser) || cc_usermap_init(&r->users, s)) {
-		rm_destroy(r);
+	if (!r->project || !r->cf) {
 		snprintf(err, errlen, "redmine: out of memory");
 		return CC_ENOMEM;
 	}
-	int rc = cc_setup_http_client(&r->http, s, "X-Redmine-API-Key", "", err, errlen);
-	if (rc) {
-		rm_destroy(r);
-		return rc;
-	}
-	out->ops = &rm_ops;
-	out->self = r;
 	return 0;
 }
+
+static void clear(struct cc_connector_base *b)
+{
+	struct rm *r = (struct rm *)b;
+	struct names *caches[] = { &r->statuses, &r->priorities, &r->trackers, &r->cfields,
+		                   &r->logins };
+	for (size_t i = 0; i < sizeof(caches) / sizeof(caches[0]); i++)
+		names_clear(caches[i]);
+	free(r->project);
+	free(r->cf);
+}
+
+/* Redmine as the HTTP connector base sees it (base.h), slots grouped by what they serve. */
+static const struct cc_base_ops rm_base = {
+	.who = "redmine", .record = "issue", .place = "project", .size = sizeof(struct rm),
+	.auth_name = "X-Redmine-API-Key",
+	.init = init, .clear = clear,
+	/* polls: issues of every project by updated_on; an issue listed at the
+	 * second of a settled version needs no read; the issues sent ahead */
+	.prepare = ensure_project, .fetch = fetch, .known = known, .read_path = read_path,
+	.observe = observe,            /* the issue with its journals */
+	.lookup = lookup,              /* cf_N filter, exact match kept */
+	.create_path = "/issues.json", .create_id = "issue/id", .create_body = create_body,
+	.created = created,            /* the issue read, then the status */
+	.write = write,                /* version read, PUT */
+	.comment = comment, .comment_id = comment_id, /* PUT notes, then the journals */
+};
 
 static const struct cc_setting_row rm_settings[] = {
 	{ "project", true, NULL, "the identifier of the project whose issues are synced" },
@@ -1200,9 +933,6 @@ static const struct cc_setting_row rm_settings[] = {
 	{ NULL, false, NULL, NULL },
 };
 
-const struct cc_connector_kind cc_redmine_kind = {
-	.kind = "redmine",
-	.description = "Redmine 5, REST API in JSON (docs/connectors/redmine.md)",
-	.create = rm_new,
-	.settings = rm_settings,
-};
+const struct cc_connector_kind cc_redmine_kind = CC_BASE_KIND(
+	"redmine", "Redmine 5, REST API in JSON (docs/connectors/redmine.md)", rm_settings,
+	&rm_base);

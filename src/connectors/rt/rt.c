@@ -1,5 +1,9 @@
 /*
- * The Request Tracker 5 connector: REST2 (/REST/2.0) over the HTTP client.
+ * The Request Tracker 5 connector: REST2 (/REST/2.0) over the HTTP client,
+ * built on the HTTP connector base (connectors/base.h), which does the
+ * paged keyset search, the seen cache, the reads sent ahead, read, the
+ * budget and the connector's life; this file says what RT's API makes
+ * different.
  *
  * A record is a ticket of one queue. Its observation is built from three
  * answers: the ticket itself (current values, queue, status, custom
@@ -17,12 +21,13 @@
  */
 #include "connectors/rt/rt.h"
 
-#include "connectors/prefetch.h"
-#include "connectors/seen.h"
+#include "connectors/base.h"
+#include "core/iso8601.h"
 #include "http/client.h"
 
 #include <inttypes.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -35,34 +40,22 @@
                      "&orderby=id&order=ASC&per_page=%d&page=%d"
 
 struct rt {
-	struct cc_http_client *http;
-	const struct cc_config *cfg;
-	int system;
+	struct cc_connector_base base; /* first: self is the base too (base.h) */
 	char *queue;            /* queue name */
 	char *cf;               /* correlation custom field name */
-	char *iuser;            /* integration user, may be NULL */
 	char queue_id[32];      /* resolved once */
-	struct cc_usermap users;
-	struct cc_seen seen;    /* versions already returned (seen.h) */
-	struct cc_prefetch ahead; /* a poll page's first reads, sent at once */
 };
 
 /* ---- requests ---------------------------------------------------------- */
 
 /*
- * One request; on OK with a body, *out is its JSON (caller decrefs).
- * *status is the HTTP status (0 without an answer).
+ * One request (path taken); on OK with a body, *out is its JSON (caller
+ * decrefs). *status is the HTTP status (0 without an answer).
  */
-static enum cc_result req(struct rt *r, const char *op, const char *method, const char *path,
+static enum cc_result req(struct rt *r, const char *op, const char *method, char *path,
                           json_t *body, json_t **out, long *status, struct cc_call *call)
 {
-	return cc_request_json(r->http, &r->ahead, "rt", op, method, path, body, out, status, NULL,
-	                       0, call);
-}
-
-static const char *jstr(json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
+	return cc_base_request(&r->base, op, method, path, body, out, status, call);
 }
 
 /* A user reference {"id": "root", ...} or a plain string. */
@@ -70,38 +63,14 @@ static const char *juser(json_t *o, const char *key)
 {
 	json_t *v = json_object_get(o, key);
 	if (json_is_object(v))
-		return json_string_value(json_object_get(v, "id"));
+		return cc_json_text(v, "id");
 	return json_string_value(v);
 }
 
-/* A numeric id given as a string of digits or a positive number; 0 for anything else. */
-static uint64_t jid(json_t *v)
+static enum cc_result malformed(struct rt *r, struct cc_call *call, const char *op,
+                                const char *what, const char *id)
 {
-	if (json_is_integer(v))
-		return json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v) : 0;
-	const char *s = json_string_value(v);
-	if (!s || !s[0] || strlen(s) > 19 || strspn(s, "0123456789") != strlen(s))
-		return 0;
-	return strtoull(s, NULL, 10);
-}
-
-static enum cc_result malformed(struct cc_call *call, const char *op, const char *what,
-                                const char *id)
-{
-	return cc_call_malformed(call, "rt", op, "%s%s%s", what, id ? " of " : "", id ? id : "");
-}
-
-/* The "items" array of a listing answer, NULL when it has none. */
-static json_t *items_of(json_t *j)
-{
-	json_t *a = json_object_get(j, "items");
-	return json_is_array(a) ? a : NULL;
-}
-
-/* A time of an answer: false when absent or unreadable. */
-static bool jtime(json_t *o, const char *key, int64_t *out)
-{
-	return cc_iso8601_parse(json_string_value(json_object_get(o, key)), out);
+	return cc_base_malformed(&r->base, call, op, what, id);
 }
 
 /* TicketSQL string literals: quotes and backslashes are refused, not escaped. */
@@ -110,8 +79,10 @@ static bool sql_safe(const char *s)
 	return s && !strpbrk(s, "'\\");
 }
 
-static enum cc_result ensure_queue(struct rt *r, struct cc_call *call)
+/* The queue's id, looked up once (the base's `prepare`). */
+static enum cc_result ensure_queue(struct cc_connector_base *b, struct cc_call *call)
 {
+	struct rt *r = (struct rt *)b;
 	if (r->queue_id[0])
 		return CC_OK;
 	char *q = cc_http_escape(r->queue);
@@ -119,29 +90,17 @@ static enum cc_result ensure_queue(struct rt *r, struct cc_call *call)
 	free(q);
 	json_t *j;
 	enum cc_result res = req(r, "read", "GET", path, NULL, &j, NULL, call);
-	free(path);
 	if (res != CC_OK)
 		return res;
-	uint64_t id = jid(json_object_get(j, "id"));
+	uint64_t id = cc_json_id(json_object_get(j, "id"));
 	json_decref(j);
 	if (!id)
-		return malformed(call, "read", "no id", "the queue");
+		return malformed(r, call, "read", "no id", "the queue");
 	snprintf(r->queue_id, sizeof(r->queue_id), "%" PRIu64, id);
 	return CC_OK;
 }
 
 /* ---- values ------------------------------------------------------------ */
-
-static const char *remote_name(const struct rt *r, int f)
-{
-	const struct cc_field_map *m = &r->cfg->systems[r->system].map[f];
-	return m->mapped && m->remote_name ? m->remote_name : NULL;
-}
-
-static bool is_user(const struct rt *r, int f)
-{
-	return r->cfg->fields[f].type == CC_FT_USER;
-}
 
 /* "CF.{Name}" or "CF.Name" -> Name into buf; NULL when not a custom field. */
 static const char *cf_of(const char *rn, char *buf, size_t len)
@@ -163,12 +122,7 @@ static const char *cf_of(const char *rn, char *buf, size_t len)
 
 static json_t *cf_entry(json_t *ticket, const char *name)
 {
-	size_t i;
-	json_t *c;
-	json_array_foreach(json_object_get(ticket, "CustomFields"), i, c)
-		if (jstr(c, "name") && strcmp(jstr(c, "name"), name) == 0)
-			return c;
-	return NULL;
+	return cc_json_named(json_object_get(ticket, "CustomFields"), name);
 }
 
 /* The first value of a custom field, NULL when the ticket has none. */
@@ -178,13 +132,23 @@ static const char *cf_value(json_t *ticket, const char *name)
 	return c ? json_string_value(json_array_get(json_object_get(c, "values"), 0)) : NULL;
 }
 
+/* A ticket being observed: its answer, and per field the custom field id its history uses. */
+struct ticket {
+	struct rt *r;
+	json_t *t;
+	char cfid[CC_MAX_FIELDS][24];
+};
+
 /*
  * The value of one mapped field in remote terms (a user field in the
  * person's terms through the user map); *present false when the ticket
  * has no such field. Returns a new string or NULL (absent or no memory).
  */
-static char *ticket_value(const struct rt *r, json_t *t, int f, const char *rn, bool *present)
+static char *ticket_value(void *ctx, int f, const char *rn, bool *present)
 {
+	struct ticket *tk = ctx;
+	struct rt *r = tk->r;
+	json_t *t = tk->t;
 	char nbuf[128], num[64];
 	const char *cfn = cf_of(rn, nbuf, sizeof(nbuf));
 	*present = false;
@@ -193,6 +157,8 @@ static char *ticket_value(const struct rt *r, json_t *t, int f, const char *rn, 
 		if (!c)
 			return NULL;
 		*present = true;
+		snprintf(tk->cfid[f], sizeof(tk->cfid[f]), "%" PRIu64,
+		         cc_json_id(json_object_get(c, "id")));
 		const char *v = json_string_value(json_array_get(json_object_get(c, "values"), 0));
 		return strdup(v ? v : "");
 	}
@@ -207,7 +173,8 @@ static char *ticket_value(const struct rt *r, json_t *t, int f, const char *rn, 
 		size_t i;
 		json_t *e;
 		json_array_foreach(v, i, e) {
-			const char *s = json_is_object(e) ? jstr(e, "id") : cc_json_str(e, num, sizeof(num));
+			const char *s = json_is_object(e) ? cc_json_text(e, "id")
+			                                  : cc_json_str(e, num, sizeof(num));
 			if (!s)
 				continue;
 			if (b.len)
@@ -220,13 +187,9 @@ static char *ticket_value(const struct rt *r, json_t *t, int f, const char *rn, 
 		if (s && strcmp(s, "1970-01-01T00:00:00Z") != 0)
 			cc_buf_add(&b, s);
 	}
-	if (b.oom) {
-		cc_buf_clear(&b);
-		return NULL;
-	}
-	char *out = b.p ? b.p : strdup("");
-	if (is_user(r, f)) {
-		const char *p = (strcmp(out, "Nobody") == 0) ? "" : cc_usermap_person(&r->users, out);
+	char *out = cc_buf_take(&b);
+	if (out && cc_base_user_field(&r->base, f)) {
+		const char *p = (strcmp(out, "Nobody") == 0) ? "" : cc_usermap_person(&r->base.users, out);
 		char *m = strdup(p);
 		free(out);
 		out = m;
@@ -279,57 +242,61 @@ static int txns_add(struct txns *t, uint64_t id, const char *author, int64_t cre
 	return c->id ? 0 : CC_ENOMEM;
 }
 
+/* Gives the comment transactions of *tx the attachment a, when it is their body. */
+static int take_body(struct txns *tx, json_t *a)
+{
+	uint64_t txid = cc_json_id(json_object_get(a, "TransactionId"));
+	const char *ct = cc_json_text(a, "ContentType");
+	const char *content = cc_json_text(a, "Content");
+	if (!ct || !content)
+		return 0;
+	bool plain = strcasecmp(ct, "text/plain") == 0;
+	if (!plain && strcasecmp(ct, "text/html") != 0)
+		return 0;
+	for (size_t k = 0; k < tx->n; k++) {
+		struct comment_txn *c = &tx->c[k];
+		if (strtoull(c->id, NULL, 10) != txid || (c->body && (c->plain || !plain)))
+			continue;
+		char *d = strdup(content);
+		if (!d)
+			return CC_ENOMEM;
+		free(c->body);
+		c->body = d;
+		c->plain = plain;
+	}
+	return 0;
+}
+
 /* Reads the comment bodies of the comment transactions in *tx. */
 static enum cc_result read_bodies(struct rt *r, const char *id, struct txns *tx,
                                   struct cc_call *call)
 {
 	for (int page = 1; page <= MAX_ATTACH_PAGES; page++) {
-		char *path = cc_strf("/ticket/%s/attachments?fields=TransactionId,ContentType,Content"
-		                  "&orderby=id&order=ASC&per_page=%d&page=%d", id, PER_PAGE, page);
-		json_t *j;
-		enum cc_result res = req(r, "read", "GET", path, NULL, &j, NULL, call);
-		free(path);
+		json_t *j, *items;
+		enum cc_result res = cc_base_get_array(
+			&r->base, "read",
+			cc_strf("/ticket/%s/attachments?fields=TransactionId,ContentType,Content"
+			        "&orderby=id&order=ASC&per_page=%d&page=%d", id, PER_PAGE, page),
+			"items", &j, &items, "no attachment items", id, call);
 		if (res != CC_OK)
 			return res;
-		json_t *items = items_of(j);
-		if (!items) {
-			json_decref(j);
-			return malformed(call, "read", "no attachment items", id);
-		}
 		size_t i;
 		json_t *a;
 		json_array_foreach(items, i, a) {
 			if (!json_is_object(a)) {
 				json_decref(j);
-				return malformed(call, "read", "an attachment is not an object", id);
+				return malformed(r, call, "read", "an attachment is not an object", id);
 			}
-			uint64_t txid = jid(json_object_get(a, "TransactionId"));
-			const char *ct = jstr(a, "ContentType");
-			const char *content = jstr(a, "Content");
-			if (!ct || !content)
-				continue;
-			bool plain = strcasecmp(ct, "text/plain") == 0;
-			if (!plain && strcasecmp(ct, "text/html") != 0)
-				continue;
-			for (size_t k = 0; k < tx->n; k++) {
-				struct comment_txn *c = &tx->c[k];
-				if (strtoull(c->id, NULL, 10) != txid || (c->body && (c->plain || !plain)))
-					continue;
-				char *d = strdup(content);
-				if (!d) {
-					json_decref(j);
-					return cc_call_fail(call, CC_RETRY, "rt: out of memory");
-				}
-				free(c->body);
-				c->body = d;
-				c->plain = plain;
+			if (take_body(tx, a)) {
+				json_decref(j);
+				return cc_base_oom(&r->base, call);
 			}
 		}
 		bool bad;
 		bool more = cc_json_more_pages(j, "pages", page, json_array_size(items), PER_PAGE, &bad);
 		json_decref(j);
 		if (bad)
-			return malformed(call, "read", "pages is not a number", id);
+			return malformed(r, call, "read", "pages is not a number", id);
 		if (!more)
 			break;
 	}
@@ -357,7 +324,7 @@ static uint64_t history_newest(const struct history *h)
 		size_t i;
 		json_t *x;
 		json_array_foreach(json_object_get(h->page[p], "items"), i, x) {
-			uint64_t xid = jid(json_object_get(x, "id"));
+			uint64_t xid = cc_json_id(json_object_get(x, "id"));
 			if (xid > newest)
 				newest = xid;
 		}
@@ -371,11 +338,10 @@ static enum cc_result read_history(struct rt *r, const char *id, const char *op,
 {
 	*gone = false;
 	for (int page = 1; page <= MAX_HISTORY_PAGES; page++) {
-		char *path = cc_strf(HISTORY_PATH, id, PER_PAGE, page);
 		json_t *j;
 		long status;
-		enum cc_result res = req(r, op, "GET", path, NULL, &j, &status, call);
-		free(path);
+		enum cc_result res = req(r, op, "GET", cc_strf(HISTORY_PATH, id, PER_PAGE, page), NULL,
+		                         &j, &status, call);
 		if (res != CC_OK && status == 404 && page == 1) {
 			*gone = true;
 			call->result = CC_OK;
@@ -384,15 +350,15 @@ static enum cc_result read_history(struct rt *r, const char *id, const char *op,
 		}
 		if (res != CC_OK)
 			return res;
-		json_t *items = items_of(j);
+		json_t *items = cc_json_array(j, "items");
 		size_t i;
 		json_t *x;
 		bool ok = items != NULL;
 		json_array_foreach(items, i, x) {
 			int64_t when;
 			/* every transaction has an id and a time */
-			if (!json_is_object(x) || !jid(json_object_get(x, "id")) ||
-			    !jtime(x, "Created", &when))
+			if (!json_is_object(x) || !cc_json_id(json_object_get(x, "id")) ||
+			    !cc_json_time(x, "Created", &when))
 				ok = false;
 		}
 		bool bad = false;
@@ -400,15 +366,92 @@ static enum cc_result read_history(struct rt *r, const char *id, const char *op,
 		                                     &bad);
 		if (!ok || bad) {
 			json_decref(j);
-			return malformed(call, op, !items ? "no history items"
-			                               : bad ? "pages is not a number"
-			                                     : "a transaction without id or time", id);
+			return malformed(r, call, op, !items ? "no history items"
+			                                  : bad ? "pages is not a number"
+			                                        : "a transaction without id or time", id);
 		}
 		h->page[h->n++] = j;
 		if (!more)
 			break;
 	}
 	return CC_OK;
+}
+
+/*
+ * The history read, then the ticket into *t, again while the ticket's ETag
+ * is not the history's newest transaction (at most three times). *gone
+ * when RT answers 404 to either.
+ */
+static enum cc_result read_pair(struct rt *r, const char *id, const char *op,
+                                struct history *h, json_t **t, bool *gone,
+                                struct cc_call *call)
+{
+	for (int attempt = 1;; attempt++) {
+		enum cc_result res = read_history(r, id, op, h, gone, call);
+		if (res != CC_OK || *gone)
+			return res;
+		char *path = cc_strf("/ticket/%s", id);
+		char tag[32];
+		long status = 0;
+		res = cc_request_json(r->base.http, &r->base.ahead, "rt", op, "GET", path, NULL, t,
+		                      &status, tag, sizeof(tag), call);
+		free(path);
+		*gone = res != CC_OK && status == 404;
+		/*
+		 * The ticket's ETag is its newest transaction: when it is not the
+		 * history's, a transaction committed between the two reads (the
+		 * values would be newer than the version and the field times):
+		 * read both again.
+		 */
+		uint64_t etag = strtoull(tag, NULL, 10);
+		if (res != CC_OK || *gone || !etag || etag == history_newest(h))
+			return res;
+		if (attempt == 3)
+			return cc_call_fail(call, CC_RETRY, "rt: ticket %s changed during every read", id);
+		history_clear(h);
+		json_decref(*t);
+		*t = NULL;
+	}
+}
+
+/* The history: field times and authors, the newest transaction, comments into *tx. */
+static int take_history(struct rt *r, const struct history *h, const struct ticket *tk,
+                        struct cc_observation *out, struct txns *tx)
+{
+	for (int p = 0; p < h->n; p++) {
+		size_t i;
+		json_t *x;
+		json_array_foreach(json_object_get(h->page[p], "items"), i, x) {
+			uint64_t xid = cc_json_id(json_object_get(x, "id"));
+			const char *type = cc_json_text(x, "Type");
+			const char *field = cc_json_text(x, "Field");
+			const char *who = juser(x, "Creator");
+			int64_t when = 0;
+			cc_json_time(x, "Created", &when); /* checked by read_history */
+			if (xid > out->rv)
+				out->rv = xid;
+			if (!type)
+				continue;
+			if (strcmp(type, "Comment") == 0 || strcmp(type, "Correspond") == 0) {
+				if (txns_add(tx, xid, who, when))
+					return CC_ENOMEM;
+				continue;
+			}
+			if (!field || !field[0] || strcmp(type, "Create") == 0)
+				continue;
+			for (int f = 0; f < CC_MAX_FIELDS; f++) {
+				const char *rn = cc_base_remote_name(&r->base, f);
+				if (!rn || !out->fields[f].present)
+					continue;
+				bool hit = tk->cfid[f][0] ? strcmp(type, "CustomField") == 0 &&
+				                                    strcmp(field, tk->cfid[f]) == 0
+				                          : strcasecmp(field, rn) == 0;
+				if (hit && cc_base_field_changed(out, f, who, when))
+					return CC_ENOMEM;
+			}
+		}
+	}
+	return 0;
 }
 
 /*
@@ -425,141 +468,53 @@ static enum cc_result read_history(struct rt *r, const char *id, const char *op,
  * as a newer version at the next listing instead of hiding behind one
  * that already counts as seen.
  */
-static enum cc_result observe(struct rt *r, const char *id, const char *op,
+static enum cc_result observe(struct cc_connector_base *b, const char *id, const char *op,
                               struct cc_observation *out, struct cc_call *call)
 {
-	cc_observation_init(out);
-	enum cc_result res = ensure_queue(r, call);
-	if (res != CC_OK)
-		return res;
-	json_t *t = NULL;
-	long status = 0;
+	struct rt *r = (struct rt *)b;
+	enum cc_result res;
+	struct ticket tk = { .r = r };
 	struct txns tx = { 0 };
 	struct history h = { .n = 0 };
 	bool gone = false;
 	out->remote_id = strdup(id);
 	if (!out->remote_id) {
-		res = cc_call_fail(call, CC_RETRY, "rt: out of memory");
+		res = cc_base_oom(b, call);
 		goto out;
 	}
-	for (int attempt = 1;; attempt++) {
-		res = read_history(r, id, op, &h, &gone, call);
-		if (res != CC_OK || gone)
-			break;
-		char *path = cc_strf("/ticket/%s", id);
-		char tag[32];
-		res = cc_request_json(r->http, &r->ahead, "rt", op, "GET", path, NULL, &t, &status,
-		                      tag, sizeof(tag), call);
-		free(path);
-		gone = res != CC_OK && status == 404;
-		/*
-		 * The ticket's ETag is its newest transaction: when it is not the
-		 * history's, a transaction committed between the two reads (the
-		 * values would be newer than the version and the field times):
-		 * read both again.
-		 */
-		uint64_t etag = strtoull(tag, NULL, 10);
-		if (res != CC_OK || gone || !etag || etag == history_newest(&h))
-			break;
-		if (attempt == 3) {
-			res = cc_call_fail(call, CC_RETRY, "rt: ticket %s changed during every read", id);
-			break;
-		}
-		history_clear(&h);
-		json_decref(t);
-		t = NULL;
-	}
+	res = read_pair(r, id, op, &h, &tk.t, &gone, call);
 	if (gone) {
-		/* gone for good (shredded): newer than any version seen */
-		out->deleted = true;
-		out->rv = UINT64_MAX;
-		call->result = res = CC_OK;
-		call->reason[0] = '\0';
+		cc_base_gone(out, call); /* gone for good (shredded) */
+		res = CC_OK;
 		goto out;
 	}
 	if (res != CC_OK)
 		goto out;
+	json_t *t = tk.t;
 	const char *qid = juser(t, "Queue");
-	if (!json_is_object(t) || !jtime(t, "LastUpdated", &out->mtime_s) ||
-	    !jtime(t, "Created", &out->created_s) || !qid ||
+	if (!json_is_object(t) || !cc_json_time(t, "LastUpdated", &out->mtime_s) ||
+	    !cc_json_time(t, "Created", &out->created_s) || !qid ||
 	    (json_object_get(t, "CustomFields") && !json_is_array(json_object_get(t, "CustomFields")))) {
-		res = malformed(call, op, !json_is_object(t) ? "the ticket is not an object"
-		                          : !qid ? "the ticket has no queue"
-		                                 : "the ticket's times or custom fields", id);
+		res = malformed(r, call, op, !json_is_object(t) ? "the ticket is not an object"
+		                             : !qid ? "the ticket has no queue"
+		                                    : "the ticket's times or custom fields", id);
 		goto out;
 	}
 	const char *corr = cf_value(t, r->cf);
 	if (corr && corr[0] && !(out->correlation_id = strdup(corr))) {
-		res = cc_call_fail(call, CC_RETRY, "rt: out of memory");
+		res = cc_base_oom(b, call);
 		goto out;
 	}
-	const char *st = jstr(t, "Status");
-	uint64_t eff = jid(json_object_get(json_object_get(t, "EffectiveId"), "id"));
+	const char *st = cc_json_text(t, "Status");
+	uint64_t eff = cc_json_id(json_object_get(json_object_get(t, "EffectiveId"), "id"));
 	out->deleted = (st && strcmp(st, "deleted") == 0) || !qid ||
 	               strcmp(qid, r->queue_id) != 0 || (eff && eff != strtoull(id, NULL, 10));
-	const char *creator = juser(t, "Creator");
-	/* per field: the custom field id its history uses, when it is one */
-	char cfid[CC_MAX_FIELDS][24];
-	for (int f = 0; f < CC_MAX_FIELDS; f++) {
-		cfid[f][0] = '\0';
-		const char *rn = remote_name(r, f);
-		if (!rn)
-			continue;
-		bool present;
-		char *v = ticket_value(r, t, f, rn, &present);
-		if (!present)
-			continue;
-		if (!v || cc_observation_set(out, f, v, out->created_s, creator)) {
-			free(v);
-			res = cc_call_fail(call, CC_RETRY, "rt: out of memory");
-			goto out;
-		}
-		free(v);
-		char nbuf[128];
-		const char *cfn = cf_of(rn, nbuf, sizeof(nbuf));
-		json_t *ce = cfn ? cf_entry(t, cfn) : NULL;
-		if (ce)
-			snprintf(cfid[f], sizeof(cfid[f]), "%" PRIu64, jid(json_object_get(ce, "id")));
-	}
-	/* history: field times and authors, the newest transaction, comments */
-	for (int p = 0; p < h.n; p++) {
-		size_t i;
-		json_t *x;
-		json_array_foreach(json_object_get(h.page[p], "items"), i, x) {
-			uint64_t xid = jid(json_object_get(x, "id"));
-			const char *type = jstr(x, "Type");
-			const char *field = jstr(x, "Field");
-			const char *who = juser(x, "Creator");
-			int64_t when = 0;
-			jtime(x, "Created", &when); /* checked by read_history */
-			if (xid > out->rv)
-				out->rv = xid;
-			if (!type)
-				continue;
-			if (strcmp(type, "Comment") == 0 || strcmp(type, "Correspond") == 0) {
-				if (txns_add(&tx, xid, who, when)) {
-					res = cc_call_fail(call, CC_RETRY, "rt: out of memory");
-					goto out;
-				}
-				continue;
-			}
-			if (!field || !field[0] || strcmp(type, "Create") == 0)
-				continue;
-			for (int f = 0; f < CC_MAX_FIELDS; f++) {
-				const char *rn = remote_name(r, f);
-				if (!rn || !out->fields[f].present)
-					continue;
-				bool hit = cfid[f][0] ? strcmp(type, "CustomField") == 0 &&
-				                                strcmp(field, cfid[f]) == 0
-				                      : strcasecmp(field, rn) == 0;
-				if (!hit)
-					continue;
-				char *a = who ? strdup(who) : NULL;
-				free(out->fields[f].author);
-				out->fields[f].author = a;
-				out->fields[f].mtime_s = when;
-			}
-		}
+	/* the values, then the history: field times and authors, the newest
+	 * transaction, comments */
+	if (cc_base_fill_fields(b, out, juser(t, "Creator"), ticket_value, &tk) ||
+	    take_history(r, &h, &tk, out, &tx)) {
+		res = cc_base_oom(b, call);
+		goto out;
 	}
 	if (tx.n) {
 		res = read_bodies(r, id, &tx, call);
@@ -568,364 +523,143 @@ static enum cc_result observe(struct rt *r, const char *id, const char *op,
 		for (size_t k = 0; k < tx.n; k++) {
 			if (cc_observation_add_comment(out, tx.c[k].id, tx.c[k].body ? tx.c[k].body : "",
 			                               tx.c[k].author, tx.c[k].created_s)) {
-				res = cc_call_fail(call, CC_RETRY, "rt: out of memory");
+				res = cc_base_oom(b, call);
 				goto out;
 			}
 		}
 	}
 	res = CC_OK;
 out:
-	json_decref(t);
+	json_decref(tk.t);
 	history_clear(&h);
 	txns_clear(&tx);
 	if (res != CC_OK)
 		cc_observation_clear(out);
 	else
-		cc_seen_put(&r->seen, id, out->rv);
+		cc_seen_put(&b->seen, id, out->rv);
 	return res;
 }
 
 /* ---- list_changes ------------------------------------------------------ */
 
-struct key {
-	int64_t mtime;
-	char id[24];
-	uint64_t txn; /* newest transaction listed (0: not known from the listing) */
-};
-
-static int key_cmp(const void *a, const void *b)
-{
-	const struct key *x = a, *y = b;
-	return cc_keyset_cmp(x->mtime, x->id, y->mtime, y->id);
-}
-
-struct keys {
-	struct key *k;
-	size_t n, cap;
-};
-
-/* The key of ticket id, added when new; NULL when out of memory. */
-static struct key *key_of(struct keys *ks, const char *id)
-{
-	for (size_t i = ks->n; i-- > 0;)
-		if (strcmp(ks->k[i].id, id) == 0)
-			return &ks->k[i];
-	if (ks->n == ks->cap) {
-		size_t c = ks->cap ? ks->cap * 2 : 64;
-		void *p = realloc(ks->k, c * sizeof(*ks->k));
-		if (!p)
-			return NULL;
-		ks->k = p;
-		ks->cap = c;
-	}
-	struct key *e = &ks->k[ks->n++];
-	memset(e, 0, sizeof(*e));
-	e->mtime = INT64_MIN;
-	snprintf(e->id, sizeof(e->id), "%s", id);
-	return e;
-}
-
 /*
- * First start: every ticket of the queue changed since lo, by LastUpdated
- * (one row per ticket, so pages of tickets). *bounded when it stopped at
- * MAX_LIST_PAGES.
- */
-static enum cc_result search_tickets(struct rt *r, const char *when, struct keys *ks,
-                                     size_t stop_at, int64_t after_m, const char *after_id,
-                                     bool *bounded, struct cc_call *call)
-{
-	char *q = cc_strf("Queue = '%s' AND LastUpdated >= '%s'", r->queue, when);
-	char *qe = q ? cc_http_escape(q) : NULL;
-	free(q);
-	if (!qe)
-		return cc_call_fail(call, CC_RETRY, "rt: out of memory");
-	enum cc_result res = CC_OK;
-	*bounded = false;
-	for (int page = 1; page <= MAX_LIST_PAGES; page++) {
-		char *path = cc_strf("/tickets?query=%s&fields=LastUpdated&orderby=LastUpdated&orderby=id"
-		                  "&order=ASC&order=ASC&per_page=%d&page=%d", qe, PER_PAGE, page);
-		json_t *j;
-		res = req(r, "list", "GET", path, NULL, &j, NULL, call);
-		free(path);
-		if (res != CC_OK)
-			break;
-		json_t *items = items_of(j);
-		bool bad = false;
-		bool more = items && cc_json_more_pages(j, "pages", page, json_array_size(items),
-		                                        PER_PAGE, &bad);
-		if (!items || bad) {
-			json_decref(j);
-			free(qe);
-			return malformed(call, "list", items ? "pages is not a number"
-			                                     : "no items in the ticket search", NULL);
-		}
-		size_t i;
-		json_t *it;
-		json_array_foreach(items, i, it) {
-			char idb[24];
-			uint64_t tid = jid(json_object_get(it, "id"));
-			int64_t m;
-			if (!tid || !jtime(it, "LastUpdated", &m)) {
-				json_decref(j);
-				free(qe);
-				return malformed(call, "list", "a ticket without id or LastUpdated", NULL);
-			}
-			snprintf(idb, sizeof(idb), "%" PRIu64, tid);
-			if (!cc_keyset_after(m, idb, after_m, after_id))
-				continue;
-			struct key *k = key_of(ks, idb);
-			if (!k) {
-				json_decref(j);
-				free(qe);
-				return cc_call_fail(call, CC_RETRY, "rt: out of memory");
-			}
-			k->mtime = m;
-		}
-		json_decref(j);
-		if (ks->n >= stop_at || !more)
-			break;
-		if (page == MAX_LIST_PAGES)
-			*bounded = true;
-	}
-	free(qe);
-	return res;
-}
-
-/*
- * Later polls: the transactions since lo of the queue's tickets, and those
+ * One page of the listing. The first start lists the queue's tickets
+ * changed since from_s, by LastUpdated (one row per ticket). Later polls
+ * list the transactions since from_s of the queue's tickets, and those
  * that took a ticket out of the queue (a deleted ticket keeps its queue;
  * RT's ticket search never shows deleted tickets, its transaction search
- * does). One request when nothing changed. Each ticket's key is its newest
- * listed transaction: time and id. *bounded, with *last_created, when it
- * stopped at MAX_LIST_PAGES.
+ * does): one request when nothing changed; a ticket's key is its newest
+ * listed transaction, time and id (its exact version).
  */
-static enum cc_result search_transactions(struct rt *r, const char *when, struct keys *ks,
-                                          bool *bounded, int64_t *last_created,
-                                          struct cc_call *call)
+static enum cc_result fetch(struct cc_connector_base *b, struct cc_listing *l, int page,
+                            struct cc_call *call)
 {
-	char *q = cc_strf("ObjectType = 'RT::Ticket' AND Created >= '%s' AND (TicketQueue = %s OR "
-	               "(Field = 'Queue' AND OldValue = '%s'))", when, r->queue_id, r->queue_id);
+	struct rt *r = (struct rt *)b;
+	bool first = l->since_s < 0;
+	char when[32];
+	cc_format_utc(when, sizeof(when), l->from_s, false);
+	l->events = !first;
+	char *q = first ? cc_strf("Queue = '%s' AND LastUpdated >= '%s'", r->queue, when)
+	                : cc_strf("ObjectType = 'RT::Ticket' AND Created >= '%s' AND (TicketQueue = "
+	                          "%s OR (Field = 'Queue' AND OldValue = '%s'))", when, r->queue_id,
+	                          r->queue_id);
 	char *qe = q ? cc_http_escape(q) : NULL;
 	free(q);
-	if (!qe)
-		return cc_call_fail(call, CC_RETRY, "rt: out of memory");
-	enum cc_result res = CC_OK;
-	*bounded = false;
-	for (int page = 1; page <= MAX_LIST_PAGES; page++) {
-		char *path = cc_strf("/transactions?query=%s&fields=ObjectId,Created&orderby=Created"
-		                  "&orderby=id&order=ASC&order=ASC&per_page=%d&page=%d", qe, PER_PAGE,
-		                  page);
-		json_t *j;
-		res = req(r, "list", "GET", path, NULL, &j, NULL, call);
-		free(path);
-		if (res != CC_OK)
-			break;
-		json_t *items = items_of(j);
-		bool bad = false;
-		bool more = items && cc_json_more_pages(j, "pages", page, json_array_size(items),
-		                                        PER_PAGE, &bad);
-		if (!items || bad) {
-			json_decref(j);
-			free(qe);
-			return malformed(call, "list", items ? "pages is not a number"
-			                                     : "no items in the transaction search", NULL);
-		}
-		size_t i;
-		json_t *it;
-		json_array_foreach(items, i, it) {
-			uint64_t tno = jid(json_object_get(it, "ObjectId"));
-			uint64_t x = jid(json_object_get(it, "id"));
-			int64_t m;
-			if (!tno || !x || !jtime(it, "Created", &m)) {
-				json_decref(j);
-				free(qe);
-				return malformed(call, "list",
-				                 "a transaction without id, ticket or time", NULL);
-			}
-			char tid[24];
-			snprintf(tid, sizeof(tid), "%" PRIu64, tno);
-			struct key *k = key_of(ks, tid);
-			if (!k) {
-				json_decref(j);
-				free(qe);
-				return cc_call_fail(call, CC_RETRY, "rt: out of memory");
-			}
-			if (m > k->mtime)
-				k->mtime = m;
-			if (x > k->txn)
-				k->txn = x;
-			*last_created = m;
-		}
-		json_decref(j);
-		if (!more)
-			break;
-		if (page == MAX_LIST_PAGES)
-			*bounded = true;
-	}
+	char *path = !qe ? NULL
+	             : first ? cc_strf("/tickets?query=%s&fields=LastUpdated&orderby=LastUpdated"
+	                               "&orderby=id&order=ASC&order=ASC&per_page=%d&page=%d", qe,
+	                               PER_PAGE, page)
+	                     : cc_strf("/transactions?query=%s&fields=ObjectId,Created&orderby=Created"
+	                               "&orderby=id&order=ASC&order=ASC&per_page=%d&page=%d", qe,
+	                               PER_PAGE, page);
 	free(qe);
-	return res;
-}
-
-/*
- * Sends ahead, at once, the first reads of each ticket's observation: every
- * history first, then every ticket, the order observe() needs.
- */
-static void ahead(struct rt *r, const struct key *k, size_t n, struct cc_call *call)
-{
-	if (n < 2)
-		return;
-	char **paths = calloc(n, sizeof(*paths));
-	if (!paths)
-		return;
-	for (int pass = 0; pass < 2; pass++) {
-		size_t m = 0;
-		for (size_t i = 0; i < n; i++) {
-			char *p = pass == 0 ? cc_strf(HISTORY_PATH, k[i].id, PER_PAGE, 1)
-			                    : cc_strf("/ticket/%s", k[i].id);
-			if (p)
-				paths[m++] = p;
-		}
-		cc_prefetch_run(&r->ahead, r->http, "list", paths, m, call);
-		for (size_t i = 0; i < m; i++)
-			free(paths[i]);
-	}
-	free(paths);
-}
-
-static enum cc_result rt_list(void *self, int64_t since_s, int64_t after_mtime_s,
-                              const char *after_id, size_t page_size, struct cc_page *pg,
-                              struct cc_call *call)
-{
-	struct rt *r = self;
-	memset(pg, 0, sizeof(*pg));
-	if (!page_size)
-		page_size = PER_PAGE;
-	enum cc_result res = ensure_queue(r, call);
+	json_t *j;
+	enum cc_result res = req(r, "list", "GET", path, NULL, &j, NULL, call);
 	if (res != CC_OK)
 		return res;
-	int64_t lo = cc_list_from(since_s, after_mtime_s, after_id);
-	char when[32];
-	cc_format_utc(when, sizeof(when), lo, false);
-	struct keys ks = { 0 };
-	bool bounded = false;
-	int64_t last_created = INT64_MIN;
-
-	/* 1. the changed tickets, in keyset order after (after_mtime_s, after_id) */
-	if (since_s < 0) /* first start */
-		res = search_tickets(r, when, &ks, page_size + 1, after_mtime_s, after_id, &bounded,
-		                     call);
-	else
-		res = search_transactions(r, when, &ks, &bounded, &last_created, call);
-	if (res != CC_OK)
-		goto out;
-	size_t w = 0;
-	for (size_t k = 0; k < ks.n; k++) {
-		struct key *e = &ks.k[k];
-		if (!cc_keyset_after(e->mtime, e->id, after_mtime_s, after_id))
-			continue;
-		/* stopped early: a ticket may have later transactions on the
-		 * pages not read, and others may share the last second */
-		if (bounded && last_created != INT64_MIN && e->mtime >= last_created && w)
-			continue;
-		ks.k[w++] = *e;
-	}
-	ks.n = w;
-	if (ks.n)
-		qsort(ks.k, ks.n, sizeof(*ks.k), key_cmp);
-	pg->more = bounded;
-	size_t n = ks.n;
-	if (n > page_size) {
-		n = page_size;
-		pg->more = true;
-	}
-	if (n) {
-		pg->next_id = strdup(ks.k[n - 1].id);
-		pg->next_mtime_s = ks.k[n - 1].mtime;
-		if (!pg->next_id) {
-			res = cc_call_fail(call, CC_RETRY, "rt: out of memory");
-			goto out;
+	json_t *items = cc_json_array(j, "items");
+	bool bad = false;
+	l->more = items && cc_json_more_pages(j, "pages", page, json_array_size(items), PER_PAGE,
+	                                      &bad);
+	const char *what = !items ? (first ? "no items in the ticket search"
+	                                   : "no items in the transaction search")
+	                   : bad ? "pages is not a number" : NULL;
+	size_t i;
+	json_t *it;
+	json_array_foreach(items, i, it) {
+		if (what)
+			break;
+		/* a ticket row: its id; a transaction row: its ticket and its own id */
+		uint64_t tno = cc_json_id(json_object_get(it, first ? "id" : "ObjectId"));
+		uint64_t x = first ? 0 : cc_json_id(json_object_get(it, "id"));
+		int64_t m;
+		char tid[24];
+		if (!tno || (!first && !x) || !cc_json_time(it, first ? "LastUpdated" : "Created", &m)) {
+			what = first ? "a ticket without id or LastUpdated"
+			             : "a transaction without id, ticket or time";
+			break;
+		}
+		snprintf(tid, sizeof(tid), "%" PRIu64, tno);
+		if (cc_listing_add(l, tid, m, x)) {
+			json_decref(j);
+			return cc_base_oom(b, call);
 		}
 	}
-
-	/* 2. one full observation per ticket whose listed version is new to us */
-	pg->items = calloc(n ? n : 1, sizeof(*pg->items));
-	if (!pg->items) {
-		res = cc_call_fail(call, CC_RETRY, "rt: out of memory");
-		goto out;
-	}
-	size_t w2 = 0;
-	for (size_t k = 0; k < n; k++) {
-		if (!ks.k[k].txn || !cc_seen_covers(&r->seen, ks.k[k].id, ks.k[k].txn))
-			ks.k[w2++] = ks.k[k];
-	}
-	n = w2;
-	ahead(r, ks.k, n, call);
-	for (size_t k = 0; k < n; k++) {
-		res = observe(r, ks.k[k].id, "list", &pg->items[pg->nitems], call);
-		if (res != CC_OK)
-			goto out;
-		/* keyset position as listed, so that paging never skips a record
-		 * (a departed ticket back in the queue is simply seen again) */
-		pg->items[pg->nitems++].mtime_s = ks.k[k].mtime;
-	}
-	res = CC_OK;
-out:
-	cc_prefetch_clear(&r->ahead);
-	free(ks.k);
-	if (res != CC_OK)
-		cc_page_clear(pg);
-	return res;
+	json_decref(j);
+	return what ? malformed(r, call, "list", what, NULL) : CC_OK;
 }
 
-/* ---- read and find ----------------------------------------------------- */
-
-static enum cc_result rt_read(void *self, const char *remote_id, struct cc_observation *out,
-                              struct cc_call *call)
+/* The first reads of a ticket's observation, sent ahead: every history, then every ticket. */
+static char *read_path(const char *id, int pass)
 {
-	return observe(self, remote_id, "read", out, call);
+	return pass == 0 ? cc_strf(HISTORY_PATH, id, PER_PAGE, 1)
+	       : pass == 1 ? cc_strf("/ticket/%s", id) : NULL;
 }
 
-static enum cc_result rt_find(void *self, const char *corr, struct cc_observation *out,
-                              bool *found, struct cc_call *call)
+/* ---- find and writes --------------------------------------------------- */
+
+/*
+ * The ticket carrying the correlation id, in every queue: a copy moved
+ * elsewhere still stops a second create.
+ */
+static enum cc_result lookup(struct cc_connector_base *b, const char *corr, uint64_t *id,
+                             struct cc_call *call)
 {
-	struct rt *r = self;
-	cc_observation_init(out);
-	*found = false;
+	struct rt *r = (struct rt *)b;
 	if (!sql_safe(corr))
 		return cc_call_fail(call, CC_ERROR, "rt: correlation id with a quote");
-	/* every queue: a copy moved elsewhere still stops a second create */
 	char *q = cc_strf("'CF.{%s}' = '%s'", r->cf, corr);
 	char *qe = q ? cc_http_escape(q) : NULL;
 	free(q);
-	char *path = qe ? cc_strf("/tickets?query=%s&orderby=id&order=ASC&per_page=5", qe) : NULL;
+	json_t *j, *items;
+	enum cc_result res = cc_base_get_array(
+		b, "find", qe ? cc_strf("/tickets?query=%s&orderby=id&order=ASC&per_page=5", qe) : NULL,
+		"items", &j, &items, "no items, or an item without id", corr, call);
 	free(qe);
-	json_t *j;
-	enum cc_result res = req(r, "find", "GET", path, NULL, &j, NULL, call);
-	free(path);
 	if (res != CC_OK)
 		return res;
-	json_t *items = items_of(j);
 	json_t *first = json_array_get(items, 0);
-	uint64_t id = jid(json_object_get(first, "id"));
+	*id = cc_json_id(json_object_get(first, "id"));
 	json_decref(j);
-	if (!items || (first && !id))
-		return malformed(call, "find", "no items, or an item without id", corr);
-	if (!id)
-		return CC_OK;
-	char idb[24];
-	snprintf(idb, sizeof(idb), "%" PRIu64, id);
-	res = observe(r, idb, "find", out, call);
-	if (res == CC_OK)
-		*found = true;
-	return res;
+	if (first && !*id)
+		return malformed(r, call, "find", "no items, or an item without id", corr);
+	return CC_OK;
 }
 
-/* ---- writes ------------------------------------------------------------ */
+/* Sets the correlation custom field of a ticket write body. 0 or CC_ENOMEM. */
+static int set_correlation(struct rt *r, json_t *body, const char *corr)
+{
+	json_t *cfs = json_object_get(body, "CustomFields");
+	if (!cfs && json_object_set_new(body, "CustomFields", cfs = json_object()))
+		return CC_ENOMEM;
+	return json_object_set_new(cfs, r->cf, json_string(corr)) ? CC_ENOMEM : 0;
+}
 
 /*
  * The JSON of a ticket write: plain fields by name, user fields as the
  * account (through the user map; "" is Nobody), custom fields under
- * CustomFields. Status is left out when skip_status.
+ * CustomFields, and the correlation id when w has one. Status is left out
+ * when skip_status. *nset: the fields set.
  */
 static json_t *write_body(struct rt *r, const struct cc_write *w, bool skip_status, int *nset)
 {
@@ -935,7 +669,7 @@ static json_t *write_body(struct rt *r, const struct cc_write *w, bool skip_stat
 	if (!o || !cfs)
 		goto fail;
 	for (int f = 0; f < CC_MAX_FIELDS; f++) {
-		const char *rn = remote_name(r, f);
+		const char *rn = cc_base_remote_name(&r->base, f);
 		const char *v = w->values[f];
 		if (!rn || !v)
 			continue;
@@ -943,8 +677,8 @@ static json_t *write_body(struct rt *r, const struct cc_write *w, bool skip_stat
 			continue;
 		char nbuf[128];
 		const char *cfn = cf_of(rn, nbuf, sizeof(nbuf));
-		if (is_user(r, f))
-			v = v[0] ? cc_usermap_remote(&r->users, v) : "Nobody";
+		if (cc_base_user_field(&r->base, f))
+			v = v[0] ? cc_usermap_remote(&r->base.users, v) : "Nobody";
 		if (json_object_set_new(cfn ? cfs : o, cfn ? cfn : rn, json_string(v)))
 			goto fail;
 		(*nset)++;
@@ -952,6 +686,11 @@ static json_t *write_body(struct rt *r, const struct cc_write *w, bool skip_stat
 	if (json_object_size(cfs) && json_object_set(o, "CustomFields", cfs))
 		goto fail;
 	json_decref(cfs);
+	if (w->correlation_id && set_correlation(r, o, w->correlation_id)) {
+		json_decref(o);
+		return NULL;
+	}
+	*nset += w->correlation_id != NULL;
 	return o;
 fail:
 	json_decref(o);
@@ -972,27 +711,10 @@ static void messages(json_t *j, char *buf, size_t len)
 	}
 }
 
-/* After a write: every written field must read back as written. */
-static enum cc_result verify(struct rt *r, const struct cc_write *w, bool skip_status,
-                             const struct cc_observation *o, const char *msgs,
-                             struct cc_call *call)
-{
-	for (int f = 0; f < CC_MAX_FIELDS; f++) {
-		const char *rn = remote_name(r, f);
-		if (!rn || !w->values[f] || (skip_status && strcasecmp(rn, "Status") == 0))
-			continue;
-		const char *got = o->fields[f].present ? o->fields[f].value : "";
-		if (!cc_same_text(got, w->values[f]))
-			return cc_call_fail(call, CC_ERROR, "rt: %s not set to '%.40s' (is '%.40s'): %.60s",
-			                    rn, w->values[f], got, msgs && msgs[0] ? msgs : "no message");
-	}
-	return CC_OK;
-}
-
 /*
  * PUT /ticket/ID; with expected_rv (not 0) it carries If-Match: "<rv>" and
  * RT applies it only while the ticket's newest transaction is still that
- * one (412: CONFLICT).
+ * one (412: CONFLICT). msgs gets RT's messages about the write.
  */
 static enum cc_result put_ticket(struct rt *r, const char *id, json_t *body, uint64_t expected_rv,
                                  char *msgs, size_t mlen, struct cc_call *call)
@@ -1003,8 +725,8 @@ static enum cc_result put_ticket(struct rt *r, const char *id, json_t *body, uin
 	snprintf(tag, sizeof(tag), "%" PRIu64, expected_rv);
 	struct cc_http_response resp;
 	bool oom = !path || !b;
-	enum cc_result res = oom ? cc_call_fail(call, CC_RETRY, "rt: out of memory")
-	                         : cc_http_request_if_match(r->http, "update", "PUT", path, b,
+	enum cc_result res = oom ? cc_base_oom(&r->base, call)
+	                         : cc_http_request_if_match(r->base.http, "update", "PUT", path, b,
 	                                                    expected_rv ? tag : NULL, &resp, call);
 	free(path);
 	free(b);
@@ -1025,157 +747,105 @@ static enum cc_result put_ticket(struct rt *r, const char *id, json_t *body, uin
 	return res;
 }
 
-static enum cc_result rt_create(void *self, const struct cc_write *w, struct cc_observation *out,
-                                struct cc_call *call)
+/*
+ * The ticket to POST in the queue, with the correlation id. No Requestor
+ * (no autoreply mail); the status is set after the create, by an update,
+ * because RT accepts only its initial statuses at create.
+ */
+static enum cc_result create_body(struct cc_connector_base *b, const struct cc_write *w,
+                                  json_t **body, struct cc_call *call)
 {
-	struct rt *r = self;
-	cc_observation_init(out);
+	struct rt *r = (struct rt *)b;
 	int nset;
-	/*
-	 * No Requestor (no autoreply mail); the status is set after the create,
-	 * by an update, because RT accepts only its initial statuses at create.
-	 */
-	json_t *body = write_body(r, w, true, &nset);
-	if (!body)
-		return cc_call_fail(call, CC_RETRY, "rt: out of memory");
-	json_object_set_new(body, "Queue", json_string(r->queue));
-	if (w->correlation_id) {
-		json_t *cfs = json_object_get(body, "CustomFields");
-		if (!cfs) {
-			cfs = json_object();
-			json_object_set_new(body, "CustomFields", cfs);
-		}
-		json_object_set_new(cfs, r->cf, json_string(w->correlation_id));
-	}
-	json_t *j;
-	enum cc_result res = req(r, "create", "POST", "/ticket", body, &j, NULL, call);
-	json_decref(body);
-	if (res != CC_OK)
-		return res;
-	uint64_t id = jid(json_object_get(j, "id"));
-	json_decref(j);
-	if (!id) {
-		call->outcome_unknown = true;
-		return cc_call_fail(call, CC_RETRY, "rt: create answered without a ticket id");
-	}
-	char idb[24];
-	snprintf(idb, sizeof(idb), "%" PRIu64, id);
+	*body = write_body(r, w, true, &nset);
+	if (!*body || json_object_set_new(*body, "Queue", json_string(r->queue)))
+		return cc_base_oom(b, call);
+	return CC_OK;
+}
+
+/* The status after the create (unless it is `new`), then the ticket as it is. */
+static enum cc_result created(struct cc_connector_base *b, const struct cc_write *w,
+                              const char *id, struct cc_observation *out, struct cc_call *call)
+{
+	struct rt *r = (struct rt *)b;
 	int fs = -1;
-	for (int f = 0; f < CC_MAX_FIELDS; f++)
-		if (remote_name(r, f) && strcasecmp(remote_name(r, f), "Status") == 0 && w->values[f] &&
-		    w->values[f][0] && strcasecmp(w->values[f], "new") != 0)
+	for (int f = 0; f < CC_MAX_FIELDS; f++) {
+		const char *rn = cc_base_remote_name(b, f);
+		if (rn && strcasecmp(rn, "Status") == 0 && w->values[f] && w->values[f][0] &&
+		    strcasecmp(w->values[f], "new") != 0)
 			fs = f;
+	}
 	if (fs >= 0) {
 		/* the ticket exists now: a failure here is left to the engine's
 		 * next update (the status stays pending), never a second create */
 		json_t *sb = json_object();
 		char msgs[160];
 		json_object_set_new(sb, "Status", json_string(w->values[fs]));
-		put_ticket(r, idb, sb, 0, msgs, sizeof(msgs), call);
+		put_ticket(r, id, sb, 0, msgs, sizeof(msgs), call);
 		json_decref(sb);
 	}
-	res = observe(r, idb, "create", out, call);
-	if (res != CC_OK) {
-		/* created, but not read back: the engine looks it up by correlation */
-		call->outcome_unknown = true;
-		return cc_call_fail(call, CC_RETRY, "rt: ticket %s created, read back failed", idb);
-	}
-	return CC_OK;
+	return cc_base_observe(b, id, "create", out, call);
 }
 
-static enum cc_result rt_update(void *self, const struct cc_write *w, struct cc_observation *out,
-                                struct cc_call *call)
+/*
+ * Conditional on expected_rv: RT's ETag of a ticket is its newest
+ * transaction id, and the PUT carries If-Match with it (put_ticket). The
+ * origin ticket gets the case id too (its correlation field).
+ */
+static enum cc_result write(struct cc_connector_base *b, const struct cc_write *w, bool *wrote,
+                            char *why, size_t why_len, struct cc_call *call)
 {
-	struct rt *r = self;
-	cc_observation_init(out);
-	enum cc_result res;
-	/*
-	 * Conditional on expected_rv: RT's ETag of a ticket is its newest
-	 * transaction id, and the PUT carries If-Match with it (put_ticket).
-	 */
+	struct rt *r = (struct rt *)b;
 	int nset;
 	json_t *body = write_body(r, w, false, &nset);
 	if (!body)
-		return cc_call_fail(call, CC_RETRY, "rt: out of memory");
-	if (w->correlation_id) {
-		/* the origin ticket gets the case id too (its correlation field) */
-		json_t *cfs = json_object_get(body, "CustomFields");
-		if (!cfs) {
-			cfs = json_object();
-			json_object_set_new(body, "CustomFields", cfs);
-		}
-		json_object_set_new(cfs, r->cf, json_string(w->correlation_id));
-		nset++;
-	}
-	char msgs[160] = "";
-	if (nset) {
-		res = put_ticket(r, w->remote_id, body, w->expected_rv, msgs, sizeof(msgs), call);
-		if (res != CC_OK) {
-			json_decref(body);
-			return res;
-		}
-	}
+		return cc_base_oom(b, call);
+	*wrote = nset > 0;
+	enum cc_result res = nset ? put_ticket(r, w->remote_id, body, w->expected_rv, why, why_len,
+	                                       call)
+	                          : CC_OK;
 	json_decref(body);
-	res = observe(r, w->remote_id, "update", out, call);
-	if (res != CC_OK) {
-		call->outcome_unknown = true;
-		return res;
-	}
-	if (out->deleted)
-		return cc_call_fail(call, CC_ERROR, "rt: ticket %s is deleted or left the queue",
-		                    w->remote_id);
-	res = verify(r, w, false, out, msgs, call);
-	if (res != CC_OK)
-		cc_observation_clear(out);
 	return res;
 }
 
-static enum cc_result rt_comment(void *self, const char *remote_id, const char *body,
+/* A comment, not a correspondence: private, no mail to the requestors. */
+static enum cc_result comment(struct cc_connector_base *b, const char *id, const char *body,
+                              struct cc_call *call)
+{
+	json_t *j = json_pack("{s:s, s:s}", "Content", body, "ContentType", "text/plain");
+	if (!j)
+		return cc_base_oom(b, call);
+	enum cc_result res = req((struct rt *)b, "comment", "POST",
+	                         cc_strf("/ticket/%s/comment", id), j, NULL, NULL, call);
+	json_decref(j);
+	return res;
+}
+
+/*
+ * The answer names no transaction: ours is the newest attachment whose
+ * content is the body and whose creator is the integration user.
+ */
+static enum cc_result comment_id(struct cc_connector_base *b, const char *id, const char *body,
                                  char **out_id, struct cc_call *call)
 {
-	struct rt *r = self;
-	*out_id = NULL;
-	/* a comment, not a correspondence: private, no mail to the requestors */
-	json_t *b = json_pack("{s:s, s:s}", "Content", body, "ContentType", "text/plain");
-	if (!b)
-		return cc_call_fail(call, CC_RETRY, "rt: out of memory");
-	char *cpath = cc_strf("/ticket/%s/comment", remote_id);
-	enum cc_result res = req(r, "comment", "POST", cpath, b, NULL, NULL, call);
-	free(cpath);
-	json_decref(b);
+	json_t *j, *items;
+	enum cc_result res = cc_base_get_array(
+		b, "comment", cc_strf("/ticket/%s/attachments?fields=TransactionId,Content,Creator"
+		                      "&orderby=id&order=DESC&per_page=20", id),
+		"items", &j, &items, "no attachment items", id, call);
 	if (res != CC_OK)
 		return res;
-	/* The answer names no transaction: find ours among the newest attachments. */
-	char *path = cc_strf("/ticket/%s/attachments?fields=TransactionId,Content,Creator"
-	                  "&orderby=id&order=DESC&per_page=20", remote_id);
-	json_t *j;
-	res = req(r, "comment", "GET", path, NULL, &j, NULL, call);
-	free(path);
-	if (res != CC_OK) {
-		call->outcome_unknown = true; /* written; the marker finds it later */
-		return res;
-	}
-	if (!items_of(j)) {
-		json_decref(j);
-		call->outcome_unknown = true;
-		return malformed(call, "comment", "no attachment items", remote_id);
-	}
 	size_t i;
 	json_t *a;
-	json_array_foreach(items_of(j), i, a) {
-		const char *c = jstr(a, "Content");
+	json_array_foreach(items, i, a) {
+		const char *c = cc_json_text(a, "Content");
 		const char *who = juser(a, "Creator");
-		if (!c || !cc_same_text(c, body) || (r->iuser && who && strcmp(who, r->iuser) != 0))
+		if (!c || !cc_same_text(c, body) || (b->iuser && who && strcmp(who, b->iuser) != 0))
 			continue;
-		*out_id = cc_strf("%" PRIu64, jid(json_object_get(a, "TransactionId")));
+		*out_id = cc_strf("%" PRIu64, cc_json_id(json_object_get(a, "TransactionId")));
 		break;
 	}
 	json_decref(j);
-	if (!*out_id) {
-		call->outcome_unknown = true;
-		return cc_call_fail(call, CC_RETRY, "rt: comment on %s written, its id not found",
-		                    remote_id);
-	}
 	return CC_OK;
 }
 
@@ -1199,19 +869,19 @@ static enum cc_result rt_webhook(void *self, const char *body, size_t len, struc
 		return cc_call_fail(call, CC_ERROR, "rt: webhook body is not a JSON object (line %d: "
 		                    "%.60s)", e.line, e.text);
 	}
-	uint64_t tid = jid(json_object_get(j, "ticket"));
-	uint64_t txn = jid(json_object_get(j, "transaction"));
+	uint64_t tid = cc_json_id(json_object_get(j, "ticket"));
+	uint64_t txn = cc_json_id(json_object_get(j, "transaction"));
 	json_decref(j);
 	if (!tid)
 		return cc_call_fail(call, CC_ERROR, "rt: webhook body names no ticket");
 	char idb[24];
 	snprintf(idb, sizeof(idb), "%" PRIu64, tid);
-	if (txn && cc_seen_covers(&r->seen, idb, txn))
+	if (txn && cc_seen_covers(&r->base.seen, idb, txn))
 		return CC_OK; /* concord's own write, read back already */
 	pg->items = calloc(1, sizeof(*pg->items));
 	if (!pg->items)
-		return cc_call_fail(call, CC_RETRY, "rt: out of memory");
-	enum cc_result res = observe(r, idb, "webhook", &pg->items[0], call);
+		return cc_base_oom(&r->base, call);
+	enum cc_result res = cc_base_observe(&r->base, idb, "webhook", &pg->items[0], call);
 	if (res != CC_OK) {
 		cc_page_clear(pg);
 		return res;
@@ -1220,75 +890,49 @@ static enum cc_result rt_webhook(void *self, const char *body, size_t len, struc
 	return CC_OK;
 }
 
-static size_t rt_budget(void *self, struct cc_budget_line *out, size_t max)
-{
-	const struct rt *r = self;
-	return cc_http_budget(r->http, out, max);
-}
+/* ---- the connector ------------------------------------------------------ */
 
-static void rt_destroy(void *self)
+static int init(struct cc_connector_base *b, const struct cc_connector_setup *s, char *err,
+                size_t errlen)
 {
-	struct rt *r = self;
-	if (!r)
-		return;
-	cc_seen_clear(&r->seen);
-	cc_prefetch_clear(&r->ahead);
-	cc_http_client_destroy(r->http);
-	free(r->queue);
-	free(r->cf);
-	free(r->iuser);
-	cc_usermap_clear(&r->users);
-	free(r);
-}
-
-static const struct cc_connector_ops rt_ops = {
-	.version = CC_CONNECTOR_OPS_VERSION,
-	.kind = "rt",
-	.list_changes = rt_list,       /* the queue's transactions (first start: tickets) */
-	.read = rt_read,               /* ticket, history, comment bodies */
-	.find_by_correlation = rt_find, /* TicketSQL on the custom field */
-	.create = rt_create,           /* POST /ticket, then the status */
-	.update = rt_update,           /* version read, PUT /ticket/ID, read back */
-	.add_comment = rt_comment,     /* POST /ticket/ID/comment */
-	.webhook = rt_webhook,         /* the scrip's {"ticket": ID}: read the ticket */
-	.budget = rt_budget,
-	.destroy = rt_destroy,
-};
-
-static int rt_new(struct cc_connector *out, const struct cc_connector_setup *s, char *err,
-                  size_t errlen)
-{
-	struct rt *r = calloc(1, sizeof(*r));
-	if (!r) {
-		snprintf(err, errlen, "rt: out of memory");
-		return CC_ENOMEM;
-	}
-	r->cfg = s->cfg;
-	r->system = s->system;
+	struct rt *r = (struct rt *)b;
 	r->queue = strdup(cc_setup_setting(s, "queue"));
 	r->cf = strdup(cc_setup_setting(s, "correlation_field"));
-	const char *iu = s->integration_user ? s->integration_user
-	                                     : s->cfg->systems[s->system].integration_user;
-	r->iuser = iu ? strdup(iu) : NULL;
-	if (!r->queue || !r->cf || (iu && !r->iuser) || cc_usermap_init(&r->users, s)) {
-		rt_destroy(r);
+	if (!r->queue || !r->cf) {
 		snprintf(err, errlen, "rt: out of memory");
 		return CC_ENOMEM;
 	}
 	if (!sql_safe(r->queue) || !sql_safe(r->cf) || strpbrk(r->cf, "{}")) {
-		rt_destroy(r);
 		snprintf(err, errlen, "rt: queue or correlation_field holds a quote or brace");
 		return CC_EINVAL;
 	}
-	int rc = cc_setup_http_client(&r->http, s, "Authorization", "token ", err, errlen);
-	if (rc) {
-		rt_destroy(r);
-		return rc;
-	}
-	out->ops = &rt_ops;
-	out->self = r;
 	return 0;
 }
+
+static void clear(struct cc_connector_base *b)
+{
+	struct rt *r = (struct rt *)b;
+	free(r->queue);
+	free(r->cf);
+}
+
+/* RT as the HTTP connector base sees it (base.h), slots grouped by what they serve. */
+static const struct cc_base_ops rt_base = {
+	.who = "rt", .record = "ticket", .place = "queue", .size = sizeof(struct rt),
+	.auth_name = "Authorization", .auth_prefix = "token ",
+	.init = init, .clear = clear,
+	/* polls: the queue's transactions (first start: its tickets); the
+	 * listed transaction is the exact version (no `known`); the
+	 * histories, then the tickets, sent ahead */
+	.prepare = ensure_queue, .fetch = fetch, .read_path = read_path,
+	.observe = observe,            /* history, ticket (ETag checked), comment bodies */
+	.lookup = lookup,              /* TicketSQL on the custom field, every queue */
+	.create_path = "/ticket", .create_id = "id", .create_body = create_body,
+	.created = created,            /* then the status, then the ticket read */
+	.write = write,                /* PUT /ticket/ID with If-Match */
+	.comment = comment, .comment_id = comment_id, /* POST .../comment, then the attachments */
+	.webhook = rt_webhook,         /* the scrip's {"ticket": ID}: read the ticket */
+};
 
 static const struct cc_setting_row rt_settings[] = {
 	{ "queue", false, "General", "the queue whose tickets are synced" },
@@ -1297,9 +941,5 @@ static const struct cc_setting_row rt_settings[] = {
 	{ NULL, false, NULL, NULL },
 };
 
-const struct cc_connector_kind cc_rt_kind = {
-	.kind = "rt",
-	.description = "Request Tracker 5, REST2 (docs/connectors/rt.md)",
-	.create = rt_new,
-	.settings = rt_settings,
-};
+const struct cc_connector_kind cc_rt_kind = CC_BASE_KIND(
+	"rt", "Request Tracker 5, REST2 (docs/connectors/rt.md)", rt_settings, &rt_base);
