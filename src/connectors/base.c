@@ -243,7 +243,11 @@ enum cc_result cc_base_observe(struct cc_connector_base *b, const char *id, cons
 static enum cc_result base_read(void *self, const char *remote_id, struct cc_observation *out,
                                 struct cc_call *call)
 {
-	return cc_base_observe(self, remote_id, "read", out, call);
+	struct cc_connector_base *b = self;
+	cc_base_read_ahead(b, remote_id, "read", call);
+	enum cc_result res = cc_base_observe(b, remote_id, "read", out, call);
+	cc_prefetch_clear(&b->ahead);
+	return res;
 }
 
 static enum cc_result base_find(void *self, const char *corr, struct cc_observation *out,
@@ -467,6 +471,25 @@ static bool known(struct cc_connector_base *b, const struct cc_listed *k)
 	if (b->ops->known)
 		return b->ops->known(b, k);
 	return k->version && cc_seen_covers(&b->seen, k->id, k->version);
+}
+
+void cc_base_read_ahead(struct cc_connector_base *b, const char *id, const char *op,
+                        struct cc_call *call)
+{
+	if (!b->ops->read_path || !b->ops->reads_at_once || !b->ops->reads_at_once(b))
+		return;
+	char *paths[8];
+	size_t m = 0;
+	for (int pass = 0; m < sizeof(paths) / sizeof(paths[0]); pass++) {
+		char *p = b->ops->read_path(id, pass);
+		if (!p)
+			break;
+		paths[m++] = p;
+	}
+	if (m > 1)
+		cc_prefetch_run(&b->ahead, b->http, op, paths, m, call);
+	for (size_t i = 0; i < m; i++)
+		free(paths[i]);
 }
 
 /* Sends ahead, at once, the first reads of each record's observation, pass by pass. */

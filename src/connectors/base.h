@@ -159,6 +159,13 @@ struct cc_base_ops {
 	 */
 	char *(*read_path)(const char *id, int pass);
 	/*
+	 * Optional: true when the reads of one record may all go at once (its
+	 * passes in one batch): when what they answer tells a torn pair apart
+	 * whatever their order (RT: the ticket's ETag, once the system was seen
+	 * to send it). NULL: a single record's reads go one after the other.
+	 */
+	bool (*reads_at_once)(struct cc_connector_base *b);
+	/*
 	 * The observation of record `id` as it is now, into out (initialised,
 	 * and the connector prepared, by cc_base_observe, the only caller; out
 	 * is cleared by the callee when it fails); a record gone or moved away
@@ -203,6 +210,16 @@ struct cc_base_ops {
 	enum cc_result (*webhook)(void *self, const char *body, size_t len, struct cc_page *out,
 	                          struct cc_call *call);
 };
+
+/*
+ * Sends the first reads of one record's observation (every read_path pass)
+ * at once, when the kind allows it (reads_at_once): a webhook's or a
+ * write's read then costs the slowest of them, not their sum. The answers
+ * wait in b->ahead for the observation; the caller clears b->ahead after it
+ * (cc_prefetch_clear). Does nothing otherwise.
+ */
+void cc_base_read_ahead(struct cc_connector_base *b, const char *id, const char *op,
+                        struct cc_call *call);
 
 /*
  * The kind row of an HTTP connector: its name, a one-line description, its
