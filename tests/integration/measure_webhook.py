@@ -33,6 +33,8 @@ import urllib.parse
 import urllib.request
 
 CONCORD, ROOT = os.path.abspath(sys.argv[1]), sys.argv[2]
+if not os.access(CONCORD, os.X_OK):
+    sys.exit("measure_webhook.py: %s is not an executable concord" % CONCORD)
 EDITS = int(sys.argv[3]) if len(sys.argv) > 3 else 20
 HERE = os.path.dirname(os.path.abspath(__file__))
 LISTEN_PORT = 18486
@@ -75,8 +77,9 @@ with open(cfg, "w") as f:
     f.write(text + "\nlisten: 127.0.0.1:%d\nadmin_token: {env: CONCORD_ADMIN_TOKEN}\n" % LISTEN_PORT)
 logname = os.path.join(tmp, "concord.log")
 log = open(logname, "w")
-proc = subprocess.Popen([CONCORD, "serve", "-c", cfg], env=env, stdout=log, stderr=log)
+proc = None
 try:
+    proc = subprocess.Popen([CONCORD, "serve", "-c", cfg], env=env, stdout=log, stderr=log)
     time.sleep(3)
     tid = int(call("POST", RT + "/ticket", RTH, {"Queue": "General", "Subject": "Webhook probe"})["id"])
     end = time.time() + 180
@@ -105,8 +108,9 @@ try:
         edits.append((t0, t_put, t1))
         time.sleep(2)
 finally:
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=60)
+    if proc:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
     log.close()
     subprocess.run([os.path.join(HERE, "peers", "stop-peers.sh"), peers, "--wipe"],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
