@@ -6,6 +6,7 @@
  */
 #include "cli/cli.h"
 #include "sim/sim.h"
+#include "store/store.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -33,8 +34,9 @@ static void help(FILE *f)
 	        "                    with SIGKILL at crash points and at random: fault crash)\n"
 	        "  --min-edit-gap S  people's actions at least S seconds apart (default 0)\n"
 	        "  --hours H         hours of edits (default 4)\n"
-	        "  --store URL       the hub's store: memory (default) or sqlite:PATH; each\n"
-	        "                    run starts from an empty store at PATH\n"
+	        "  --store URL       the hub's store: memory (default), or a durable one\n"
+	        "                    (sqlite:PATH, concord --help lists them); each run\n"
+	        "                    starts from an empty store\n"
 	        "  --narrate         tell the story of each run\n"
 	        "  --json            end with one JSON object on the last line\n"
 	        "  --help            this text\n");
@@ -149,8 +151,14 @@ int cc_cmd_sim(int argc, char **argv)
 			opt.min_edit_gap_ms = (int64_t)v * 1000;
 			i++;
 		} else if (!strcmp(a, "--store") && val) {
-			if (strncmp(val, "sqlite:", 7) != 0 && strcmp(val, "memory") != 0) {
-				fprintf(stderr, "concord sim: --store takes memory or sqlite:PATH\n");
+			char err[256];
+			const struct cc_store_backend *b = cc_store_backend_of(val, NULL, err, sizeof(err));
+			if (!b) {
+				fprintf(stderr, "concord sim: --store: %s\n", err);
+				return 2;
+			}
+			if (b->takes_path && !strchr(val, ':')[1]) {
+				fprintf(stderr, "concord sim: --store: write %s\n", b->form);
 				return 2;
 			}
 			opt.store_url = val;

@@ -120,12 +120,10 @@ static int parse_store(struct cc_walk *w, struct cc_frame *fr, const struct cc_r
 	for (size_t i = 0; i < k; i++) {
 		if (strcmp(schemes[i], u.scheme) != 0)
 			continue;
-		/* the form says whether the backend takes something after "scheme:" */
-		bool wants_rest = strchr(form[i], ':') != NULL;
-		if (wants_rest && !u.rest[0])
+		if (b[i].takes_path && !u.rest[0])
 			return cc_walk_fail(w, e.v, "store \"%s:\" names nothing: write %s", u.scheme,
 			                    form[i]);
-		if (!wants_rest && u.rest[0])
+		if (!b[i].takes_path && u.rest[0])
 			return cc_walk_fail(w, e.v, "store %s takes nothing after its name: write %s",
 			                    u.scheme, form[i]);
 		return 0;

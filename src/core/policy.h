@@ -3,7 +3,9 @@
  * explain}, the only place that knows what a policy does. merge.c calls a
  * field's policy through the table; the configuration loader, `concord
  * check` and `concord explain` find policies by name in it. Adding a
- * policy is one file (its functions) and one row.
+ * policy is one file in core/policies/ (its functions), its value in enum
+ * cc_policy (types.h), its row in policy.c (a static assertion there
+ * fails the build when a value has no row) and its line in meson.build.
  */
 #ifndef CC_POLICY_H
 #define CC_POLICY_H

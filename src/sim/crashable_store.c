@@ -12,7 +12,7 @@
 struct crashable {
 	struct cc_store inner;
 	char *url;
-	bool reopen;    /* file-backed: a restart reopens it */
+	bool reopen;    /* a durable backend: a restart reopens it */
 	bool crashed;
 	bool in_tx;
 };
@@ -291,16 +291,6 @@ static const struct cc_store_ops crashable_ops = {
 	.destroy = w_destroy,
 };
 
-static void remove_files(const char *path)
-{
-	char buf[4096];
-	unlink(path);
-	snprintf(buf, sizeof(buf), "%s-wal", path);
-	unlink(buf);
-	snprintf(buf, sizeof(buf), "%s-shm", path);
-	unlink(buf);
-}
-
 int sim_crashable_store_open(struct cc_store *out, const char *url, char *err, size_t errlen)
 {
 	struct crashable *c = calloc(1, sizeof(*c));
@@ -311,10 +301,13 @@ int sim_crashable_store_open(struct cc_store *out, const char *url, char *err, s
 		free(c);
 		return CC_ENOMEM;
 	}
-	c->reopen = strncmp(url, "sqlite:", 7) == 0;
+	const struct cc_store_backend *b = cc_store_backend_of(url, NULL, err, errlen);
+	int rc = b ? CC_EOK : CC_EINVAL;
+	c->reopen = b && b->durable;
 	if (c->reopen)
-		remove_files(url + 7);
-	int rc = cc_store_open(&c->inner, url, err, errlen);
+		rc = cc_store_wipe(url, err, errlen); /* each run starts from an empty store */
+	if (!rc)
+		rc = cc_store_open(&c->inner, url, err, errlen);
 	if (rc) {
 		free(c->url);
 		free(c);

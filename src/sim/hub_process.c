@@ -146,9 +146,8 @@ struct proc_model {
 	struct sim_world *w;
 	struct sim_integration *iface;
 	struct cc_config cfg;
-	char url[PATH_MAX + 16];
-	char path[PATH_MAX];
-	bool temp_path;           /* made up here: removed at the end */
+	char url[PATH_MAX + 16];  /* the store: a durable backend's, or a temporary SQLite file */
+	bool temp_store;          /* made up here: emptied at the end */
 	struct sim_rng rng;       /* kills: points, hits, random kills, child seeds */
 	int64_t poll_interval;
 	pid_t pid;                /* the child, or -1 */
@@ -1223,13 +1222,9 @@ static void pm_destroy(void *self)
 	}
 	if (m->w->on_crash == world_crash)
 		m->w->on_crash = NULL;
-	if (m->temp_path) {
-		static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
-		char p[PATH_MAX + 16];
-		for (size_t i = 0; i < 4; i++) {
-			snprintf(p, sizeof(p), "%s%s", m->path, suffix[i]);
-			unlink(p);
-		}
+	if (m->temp_store) {
+		char err[256];
+		(void)cc_store_wipe(m->url, err, sizeof(err)); /* best effort: a temporary file */
 	}
 	wire_buf_free(&m->out);
 	wire_buf_free(&m->in);
@@ -1285,34 +1280,31 @@ int sim_process_model_create(struct sim_integration *out, struct sim_world *w, u
 		.destroy = pm_destroy,
 	};
 
-	if (store_url && strncmp(store_url, "sqlite:", 7) == 0 && store_url[7]) {
-		if (strlen(store_url + 7) >= sizeof(m->path) - 16) {
-			snprintf(out->error, sizeof(out->error), "store path too long");
+	/* The child opens the store by its URL: a durable backend's. */
+	char err[256];
+	if (store_url) {
+		const struct cc_store_backend *b = cc_store_backend_of(store_url, NULL, err, sizeof(err));
+		if (!b || !b->durable) {
+			snprintf(out->error, sizeof(out->error),
+			         "the process model needs a durable store (--store sqlite:PATH), not "
+			         "\"%.100s\"%s%.120s", b ? b->scheme : "", b ? "" : ": ", b ? "" : err);
 			goto fail;
 		}
-		snprintf(m->path, sizeof(m->path), "%s", store_url + 7);
-	} else if (!store_url) {
-		const char *tmp = getenv("TMPDIR");
-		snprintf(m->path, sizeof(m->path), "%s/concord-sim-%ld.db", tmp && *tmp ? tmp : "/tmp",
-		         (long)getpid());
-		m->temp_path = true;
+		if (strlen(store_url) >= sizeof(m->url)) {
+			snprintf(out->error, sizeof(out->error), "store URL too long");
+			goto fail;
+		}
+		snprintf(m->url, sizeof(m->url), "%s", store_url);
 	} else {
-		snprintf(out->error, sizeof(out->error),
-		         "the process model needs a SQLite store (--store sqlite:PATH), not \"%s\"",
-		         store_url);
-		goto fail;
+		const char *tmp = getenv("TMPDIR");
+		snprintf(m->url, sizeof(m->url), "sqlite:%s/concord-sim-%ld.db",
+		         tmp && *tmp ? tmp : "/tmp", (long)getpid());
+		m->temp_store = true;
 	}
-	snprintf(m->url, sizeof(m->url), "sqlite:%s", m->path);
 	/* Each run starts from an empty store. */
-	static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
-	for (size_t i = 0; i < 4; i++) {
-		char p[PATH_MAX + 16];
-		snprintf(p, sizeof(p), "%s%s", m->path, suffix[i]);
-		if (unlink(p) && errno != ENOENT) {
-			snprintf(out->error, sizeof(out->error), "cannot remove %.180s: %s", p,
-			         strerror(errno));
-			goto fail;
-		}
+	if (cc_store_wipe(m->url, err, sizeof(err))) {
+		snprintf(out->error, sizeof(out->error), "%.250s", err);
+		goto fail;
 	}
 
 	enum sim_kind kinds[CC_MAX_SYSTEMS];
@@ -1322,9 +1314,8 @@ int sim_process_model_create(struct sim_integration *out, struct sim_world *w, u
 		lags[s] = 20000; /* the stated bound on search lag, not the true lag */
 	}
 	sim_scenario_config(&m->cfg, w->nsys, kinds, lags, poll_interval_ms);
-	char err[200];
 	if (cc_config_validate(&m->cfg, err, sizeof(err))) {
-		snprintf(out->error, sizeof(out->error), "config: %s", err);
+		snprintf(out->error, sizeof(out->error), "config: %.200s", err);
 		goto fail;
 	}
 	w->on_crash = world_crash;

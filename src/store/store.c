@@ -8,8 +8,12 @@
 #include "store/store.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 static int open_memory(struct cc_store *out, const char *rest, char *err, size_t errlen)
 {
@@ -32,11 +36,32 @@ static int open_sqlite(struct cc_store *out, const char *rest, char *err, size_t
 	return cc_store_sqlite_open(out, rest, NULL, err, errlen);
 }
 
+/* Removes the SQLite file PATH and its journals (-wal, -shm, -journal). */
+static int wipe_sqlite(const char *rest, char *err, size_t errlen)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
+	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		char p[PATH_MAX];
+		if ((size_t)snprintf(p, sizeof(p), "%s%s", rest, suffix[i]) >= sizeof(p)) {
+			snprintf(err, errlen, "store path too long");
+			return CC_EINVAL;
+		}
+		if (unlink(p) && errno != ENOENT) {
+			snprintf(err, errlen, "cannot remove %.200s: %s", p, strerror(errno));
+			return CC_EIO;
+		}
+	}
+	return CC_EOK;
+}
+
 /* The backends: one row each. */
 static const struct cc_store_backend backends[] = {
-	{ "memory", "memory", "in memory only: tests and the simulator", open_memory },
-	{ "sqlite", "sqlite:PATH", "one SQLite file, created when missing (docs/storage.md)",
-	  open_sqlite },
+	{ .scheme = "memory", .form = "memory",
+	  .description = "in memory only: tests and the simulator",
+	  .takes_path = false, .durable = false, .open = open_memory },
+	{ .scheme = "sqlite", .form = "sqlite:PATH",
+	  .description = "one SQLite file, created when missing (docs/storage.md)",
+	  .takes_path = true, .durable = true, .open = open_sqlite, .wipe = wipe_sqlite },
 };
 
 #define NBACKENDS (sizeof(backends) / sizeof(backends[0]))
@@ -72,7 +97,10 @@ int cc_store_url_parse(const char *url, struct cc_store_url *out, char *err, siz
 	bool ok = n > 0 && n < sizeof(out->scheme) && isalpha((unsigned char)url[0]);
 	for (size_t i = 0; ok && i < n; i++)
 		ok = isalnum((unsigned char)url[i]) || strchr("+-.", url[i]);
-	if (!ok || (!url[n] && strcmp(url, "memory") != 0)) {
+	bool bare_ok = false; /* the scheme alone names a backend that takes no path */
+	for (size_t i = 0; ok && !url[n] && i < NBACKENDS; i++)
+		bare_ok |= !backends[i].takes_path && strcasecmp(url, backends[i].scheme) == 0;
+	if (!ok || (!url[n] && !bare_ok)) {
 		snprintf(err, errlen, "store URL is not SCHEME:... (%s)", acc);
 		return CC_EINVAL;
 	}
@@ -82,33 +110,55 @@ int cc_store_url_parse(const char *url, struct cc_store_url *out, char *err, siz
 	return CC_EOK;
 }
 
-int cc_store_open(struct cc_store *out, const char *url, char *err, size_t errlen)
+const struct cc_store_backend *cc_store_backend_of(const char *url, struct cc_store_url *u,
+                                                   char *err, size_t errlen)
 {
-	struct cc_store_url u;
-	int rc = cc_store_url_parse(url, &u, err, errlen);
-	if (rc)
-		return rc;
-	for (size_t i = 0; i < NBACKENDS; i++) {
-		if (strcmp(u.scheme, backends[i].scheme) != 0)
-			continue;
-		rc = backends[i].open(out, u.rest, err, errlen);
-		if (rc)
-			return rc;
-		if (!out->ops || out->ops->version != CC_STORE_OPS_VERSION) {
-			snprintf(err, errlen, "store backend %s implements store interface version %d; "
-			         "this build needs %d", backends[i].scheme, out->ops ? out->ops->version : 0,
-			         CC_STORE_OPS_VERSION);
-			if (out->ops && out->ops->destroy)
-				out->ops->destroy(out->self);
-			out->ops = NULL;
-			out->self = NULL;
-			return CC_EINVAL;
-		}
-		return CC_EOK;
-	}
+	struct cc_store_url mine;
+	if (!u)
+		u = &mine;
+	if (cc_store_url_parse(url, u, err, errlen))
+		return NULL;
+	for (size_t i = 0; i < NBACKENDS; i++)
+		if (strcmp(u->scheme, backends[i].scheme) == 0)
+			return &backends[i];
 	/* the scheme only: the rest may hold a password */
 	char acc[160];
 	accepted(acc, sizeof(acc));
-	snprintf(err, errlen, "unknown store kind \"%s:\" (%s)", u.scheme, acc);
-	return CC_EINVAL;
+	snprintf(err, errlen, "unknown store kind \"%s:\" (%s)", u->scheme, acc);
+	return NULL;
+}
+
+int cc_store_open(struct cc_store *out, const char *url, char *err, size_t errlen)
+{
+	struct cc_store_url u;
+	const struct cc_store_backend *b = cc_store_backend_of(url, &u, err, errlen);
+	if (!b)
+		return CC_EINVAL;
+	int rc = b->open(out, u.rest, err, errlen);
+	if (rc)
+		return rc;
+	if (!out->ops || out->ops->version != CC_STORE_OPS_VERSION) {
+		snprintf(err, errlen, "store backend %s implements store interface version %d; "
+		         "this build needs %d", b->scheme, out->ops ? out->ops->version : 0,
+		         CC_STORE_OPS_VERSION);
+		if (out->ops && out->ops->destroy)
+			out->ops->destroy(out->self);
+		out->ops = NULL;
+		out->self = NULL;
+		return CC_EINVAL;
+	}
+	return CC_EOK;
+}
+
+int cc_store_wipe(const char *url, char *err, size_t errlen)
+{
+	struct cc_store_url u;
+	const struct cc_store_backend *b = cc_store_backend_of(url, &u, err, errlen);
+	if (!b)
+		return CC_EINVAL;
+	if (!b->durable || !b->wipe) {
+		snprintf(err, errlen, "store %s keeps nothing to empty", b->scheme);
+		return CC_EINVAL;
+	}
+	return b->wipe(u.rest, err, errlen);
 }

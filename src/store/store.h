@@ -10,7 +10,7 @@
 
 #include "core/store.h"
 
-/* A store URL taken apart: "SCHEME:REST" ("memory" alone is the memory store). */
+/* A store URL taken apart: "SCHEME:REST", or "SCHEME" alone for a backend that takes no path. */
 struct cc_store_url {
 	char scheme[16];   /* lower case: "memory", "sqlite", ... */
 	const char *rest;  /* what follows the first ':' (borrowed from the URL); "" if none */
@@ -18,9 +18,10 @@ struct cc_store_url {
 
 /*
  * Parses a store URL without opening anything: a scheme of letters, digits,
- * '+', '-' or '.' (at most 15), then ':' and the rest ("memory" may stand
- * alone). Returns 0, or CC_EINVAL with a message in err that names the
- * accepted forms; a password in the URL is never echoed.
+ * '+', '-' or '.' (at most 15), then ':' and the rest (a scheme whose
+ * backend takes no path, "memory", may stand alone). Returns 0, or
+ * CC_EINVAL with a message in err that names the accepted forms; a
+ * password in the URL is never echoed.
  */
 int cc_store_url_parse(const char *url, struct cc_store_url *out, char *err, size_t errlen);
 
@@ -29,12 +30,41 @@ struct cc_store_backend {
 	const char *scheme;       /* "sqlite" */
 	const char *form;         /* how a URL names it: "sqlite:PATH" */
 	const char *description;  /* one line, for help texts */
+	bool takes_path;          /* "scheme:REST" with a REST; false: the scheme alone */
+	/*
+	 * What was committed survives the store being closed, and its process
+	 * killed, and is there when the same URL is opened again (another
+	 * process may open it): the daemon's store, the simulator's crashes and
+	 * its hub in a child process need it.
+	 */
+	bool durable;
 	/* Opens the store that `rest` (what follows "scheme:") names. */
 	int (*open)(struct cc_store *out, const char *rest, char *err, size_t errlen);
+	/*
+	 * Optional (durable backends): empties the store `rest` names, so that
+	 * the next open starts from nothing (the simulator's runs, tests). 0,
+	 * or a negative cc_error with a message in err.
+	 */
+	int (*wipe)(const char *rest, char *err, size_t errlen);
 };
 
 /* The backends this build knows (*n of them), for help texts and errors. */
 const struct cc_store_backend *cc_store_backends(size_t *n);
+
+/*
+ * The backend a URL names (the URL parsed into *u, which may be NULL), or
+ * NULL with a message in err listing the accepted forms (the URL's rest is
+ * never echoed). Opens nothing.
+ */
+const struct cc_store_backend *cc_store_backend_of(const char *url, struct cc_store_url *u,
+                                                   char *err, size_t errlen);
+
+/*
+ * Empties the durable store a URL names (its backend's wipe). 0, or
+ * CC_EINVAL for a URL of no durable backend, or the backend's error; a
+ * message in err.
+ */
+int cc_store_wipe(const char *url, char *err, size_t errlen);
 
 /*
  * Opens a store named by a URL ("memory", "sqlite:PATH") through the table

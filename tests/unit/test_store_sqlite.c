@@ -137,6 +137,48 @@ static void test_open_by_url(void **state)
 	assert_non_null(strstr(f->err, "memory"));
 	assert_non_null(strstr(f->err, "sqlite:PATH"));
 	assert_int_equal(cc_store_open(&st, "sqlite:", f->err, sizeof(f->err)), CC_EINVAL);
+	/* only a backend that takes no path may be named by its scheme alone */
+	assert_int_equal(cc_store_open(&st, "sqlite", f->err, sizeof(f->err)), CC_EINVAL);
+	assert_non_null(strstr(f->err, "SCHEME:"));
+}
+
+/* The table's rows say what the simulator and the tests may do with a backend. */
+static void test_backend_rows_and_wipe(void **state)
+{
+	struct fx *f = *state;
+	struct cc_store st;
+	struct cc_store_url u;
+	char url[200];
+	const struct cc_store_backend *b = cc_store_backend_of("memory", &u, f->err, sizeof(f->err));
+	assert_non_null(b);
+	assert_false(b->durable);
+	assert_false(b->takes_path);
+	assert_int_equal(cc_store_wipe("memory", f->err, sizeof(f->err)), CC_EINVAL);
+	assert_null(cc_store_backend_of("postgres:secret@x", NULL, f->err, sizeof(f->err)));
+	assert_null(strstr(f->err, "secret"));
+	snprintf(url, sizeof(url), "sqlite:%s", f->path);
+	b = cc_store_backend_of(url, &u, f->err, sizeof(f->err));
+	assert_non_null(b);
+	assert_true(b->durable && b->takes_path);
+	assert_string_equal(u.rest, f->path);
+	/* a wiped store opens empty; wiping what is not there is no error */
+	uint64_t id;
+	assert_int_equal(cc_store_open(&st, url, f->err, sizeof(f->err)), CC_EOK);
+	assert_int_equal(OPS(&st)->begin(SELF(&st)), CC_EOK);
+	assert_int_equal(OPS(&st)->case_new(SELF(&st), &id), CC_EOK);
+	save_case(&st, id, "gone after the wipe", "R-1");
+	assert_int_equal(OPS(&st)->commit(SELF(&st)), CC_EOK);
+	close_store(&st);
+	assert_int_equal(access(f->path, F_OK), 0);
+	assert_int_equal(cc_store_wipe(url, f->err, sizeof(f->err)), CC_EOK);
+	assert_int_not_equal(access(f->path, F_OK), 0);
+	assert_int_equal(cc_store_wipe(url, f->err, sizeof(f->err)), CC_EOK);
+	assert_int_equal(cc_store_open(&st, url, f->err, sizeof(f->err)), CC_EOK);
+	struct cc_case c;
+	cc_case_init(&c);
+	assert_int_equal(OPS(&st)->case_load(SELF(&st), id, &c), CC_ENOTFOUND);
+	cc_case_clear(&c);
+	close_store(&st);
 }
 
 static void test_reopen_durability(void **state)
@@ -555,6 +597,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_open_by_url),
+		T(test_backend_rows_and_wipe),
 		T(test_reopen_durability),
 		T(test_schema_newer_refused),
 		T(test_migrate_from_empty_file),
