@@ -414,9 +414,15 @@ def wait_recovered(daemon, t_good, log_off):
         for n in SYSTEMS:
             if n in rec_at:
                 continue
-            polled = s and (iso_epoch(s[n].get("last_poll_ok")) or 0) >= t_good_s and \
-                not s[n].get("failing")
-            if re.search(RECOVERED_RX % re.escape(n), text) or polled:
+            failing = bool(s and s[n].get("failing"))
+            polled = s and (iso_epoch(s[n].get("last_poll_ok")) or 0) >= t_good_s
+            # A "recovered" line counts only when no failure episode was
+            # opened after it (a rate-limit hold can keep a poll failing for a
+            # while after the remote turned good): as many recovered lines as
+            # failed ones, and the status not failing.
+            failed, rec = count_lines(text, n)
+            by_line = failed > 0 and len(rec) >= failed
+            if not failing and (by_line or polled):
                 rec_at[n] = time.time() - t_good
         time.sleep(0.3)
     return rec_at
