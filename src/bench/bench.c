@@ -25,9 +25,9 @@ enum { F_TITLE, F_DESCRIPTION, F_STATE, F_PRIORITY, F_ASSIGNEE, NFIELDS };
 
 #define SET(...) ((const char *const[]){ __VA_ARGS__, NULL })
 static const struct cc_value_entry state_map[] = {
-	{ "1", SET("new"), NULL },      { "2", SET("in_progress"), NULL },
-	{ "3", SET("on_hold"), NULL },  { "6", SET("resolved"), NULL },
-	{ "7", SET("closed"), NULL },
+	CC_VALUE("1", SET("new"), NULL),      CC_VALUE("2", SET("in_progress"), NULL),
+	CC_VALUE("3", SET("on_hold"), NULL),  CC_VALUE("6", SET("resolved"), NULL),
+	CC_VALUE("7", SET("closed"), NULL),
 };
 static const char *const states[] = { "1", "2", "3", "6", "7" };
 

@@ -37,6 +37,7 @@
  * systems are known and resolved once they are. */
 struct schema {
 	struct fy_node *owner_node[CC_MAX_FIELDS];
+	struct fy_node *sys_fields; /* the `fields:` of the system being walked */
 };
 
 static const struct cc_section field_map_section;
@@ -622,6 +623,7 @@ static int parse_system_fields(struct cc_walk *w, struct cc_frame *fr, const str
 	const struct cc_system_file *sf = fr->obj[1];
 	if (cc_want_map(w, e, "fields of a system"))
 		return CC_EINVAL;
+	((struct schema *)w->schema)->sys_fields = e.v;
 	void *it = NULL;
 	struct cc_ent fe;
 	while (cc_map_next(e.v, &it, &fe)) {
@@ -780,6 +782,61 @@ static int check_value_default(struct cc_walk *w, struct cc_frame *fr, const str
 	                    "'%s' is not in its set", cc_frame_label(fr), ve->dflt, ve->remote);
 }
 
+/*
+ * companions of a value: {canonical field: default remote value, or ~ for
+ * none}. Each field is one of this system's fields (the write carries it),
+ * not the field of the value itself, and is listed once.
+ */
+static int parse_companions(struct cc_walk *w, struct cc_frame *fr, const struct cc_row *row,
+                            struct cc_ent e)
+{
+	const struct cc_config *cfg = &w->c->engine;
+	struct cc_value_entry *ve = fr->obj[0];
+	const struct schema *sc = w->schema;
+	const char *label = cc_frame_label(fr);
+	int self = fr->up ? (int)fr->up->index : -1;
+	if (!cc_present(e))
+		return 0;
+	if (cc_want_map(w, e, row->key))
+		return CC_EINVAL;
+	size_t n = cc_node_count(e.v);
+	struct cc_companion *cps = cc_arena_alloc(w->a, (n ? n : 1) * sizeof(*cps));
+	if (!cps)
+		return cc_walk_oom(w);
+	void *it = NULL;
+	struct cc_ent ce;
+	size_t i = 0;
+	while (i < n && cc_map_next(e.v, &it, &ce)) {
+		int g;
+		if (field_ref(w, (struct cc_ent){ NULL, ce.k }, "a companion field", &g))
+			return CC_EINVAL;
+		const char *name = cfg->fields[g].name;
+		if (g == self)
+			return cc_walk_fail(w, ce.k, "%s: '%s' cannot be a companion of its own value",
+			                    label, name);
+		if (!sc || !sc->sys_fields || !cc_get(sc->sys_fields, name).k)
+			return cc_walk_fail(w, ce.k, "%s: companion '%s' of remote value '%s' is not a "
+			                    "field of this system, so no write could carry it", label,
+			                    name, ve->remote);
+		for (size_t j = 0; j < i; j++)
+			if (cps[j].field == g)
+				return cc_walk_fail(w, ce.k, "%s: companion '%s' is listed twice", label,
+				                    name);
+		cps[i] = (struct cc_companion){ .field = g, .dflt = NULL };
+		if (cc_node_is_scalar(ce.v)) {
+			if (cc_get_str(w, ce, "a companion's default", false, &cps[i].dflt))
+				return CC_EINVAL;
+		} else if (ce.v && (cc_node_is_map(ce.v) || cc_node_is_seq(ce.v))) {
+			return cc_walk_fail(w, ce.v, "%s: the default of companion '%s' is one remote "
+			                    "value, or ~ for none", label, name);
+		}
+		i++;
+	}
+	ve->companions = cps;
+	ve->ncompanions = i;
+	return 0;
+}
+
 static int check_range_order(struct cc_walk *w, struct cc_frame *fr, const struct cc_row *row)
 {
 	const struct cc_value_range *r = fr->obj[0];
@@ -894,6 +951,9 @@ static const struct cc_row value_rows[] = {
 	{ "default", CC_ROW_STRING, 0, NULL, AT(V, dflt), .check = check_value_default,
 	  .doc_dflt = "the first of the set",
 	  .desc = "the canonical value taken when this remote value changes the case" },
+	{ "companions", CC_ROW_CUSTOM, 0, NULL, AT(V, companions), .parse = parse_companions,
+	  .doc_dflt = "none",
+	  .desc = "fields a write of this value carries: {field: default remote value, or ~}" },
 };
 #undef V
 

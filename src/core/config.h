@@ -29,11 +29,29 @@ struct cc_field_def {
  * and dflt is the canonical value taken when the remote value changes the
  * case (DESIGN section 6).
  */
+/*
+ * A companion of a remote value: another field of the same system that a
+ * write of this value carries in the same request (ServiceNow's Resolved
+ * needs close_code and close_notes, Sentinel's Closed a classification).
+ * It is filled from the case's value of `field`, mapped as that field is
+ * mapped in this system, or with dflt (a remote value) when the case holds
+ * none this system can take. While the system holds the value, the
+ * projection never clears a companion (see cc_project).
+ */
+struct cc_companion {
+	int field;                    /* canonical field */
+	const char *dflt;             /* remote value; NULL: none */
+};
+
 struct cc_value_entry {
 	const char *remote;
 	const char *const *canonical; /* NULL-terminated */
 	const char *dflt;             /* NULL means canonical[0] */
+	const struct cc_companion *companions;
+	size_t ncompanions;
 };
+/* An entry without companions, for tables written in C. */
+#define CC_VALUE(r, set, d) { .remote = (r), .canonical = (set), .dflt = (d) }
 
 /*
  * A range of remote numbers standing for one canonical value (RT's priority

@@ -58,6 +58,89 @@ int cc_merge(const struct cc_config *cfg, struct cc_case *c, const struct cc_cha
 	return cc_policy(fd->policy)->merge(cfg, c, ch, canonical, m == CC_MAP_SAME);
 }
 
+/* What system `sys` holds of field f as the hub knows it: the pending value
+ * of a write of unknown outcome, else the shadow; "" for a record being
+ * created or a value not known. */
+static const char *held_value(const struct cc_case *c, int sys, size_t f)
+{
+	const struct cc_link *link = &c->link[sys];
+	const char *held = NULL;
+	if (link->status == CC_LINK_CREATE)
+		return "";
+	if (link->pending_mask & (1u << f))
+		held = link->pending[f];
+	else
+		held = link->shadow[f];
+	return held ? held : "";
+}
+
+/* The entry of a table map whose remote value is v, or NULL. */
+static const struct cc_value_entry *entry_of(const struct cc_field_map *map, const char *v)
+{
+	if (map->kind != CC_MAP_TABLE)
+		return NULL;
+	for (size_t i = 0; i < map->nentries; i++)
+		if (strcmp(map->entries[i].remote, v) == 0)
+			return &map->entries[i];
+	return NULL;
+}
+
+/* The remote value a companion takes: the case's value of its field,
+ * mapped for this system, else its default; NULL when neither. */
+static const char *companion_value(const struct cc_config *cfg, const struct cc_case *c, int sys,
+                                   const struct cc_companion *cp)
+{
+	const struct cc_field_map *map = &cfg->systems[sys].map[cp->field];
+	const struct cc_field_state *fs = &c->f[cp->field];
+	const char *out = NULL;
+	if (fs->value[0] && !fs->parked &&
+	    cc_map_outbound(map, fs->value, "", &out) == CC_MAP_CHANGE && out && out[0])
+		return out;
+	return cp->dflt;
+}
+
+/*
+ * Companions (core/config.h): a field written with a value that has
+ * companions carries them in the same write when the system does not hold
+ * one yet; and while the system holds (or is written) such a value, a
+ * companion is never cleared: its empty write becomes the companion's value,
+ * or no write when that is what the system holds already. Returns the
+ * change in the number of fields to write.
+ */
+static int project_companions(const struct cc_config *cfg, const struct cc_case *c, int sys,
+                              const char *values[CC_MAX_FIELDS], uint32_t *unmapped)
+{
+	const struct cc_system_def *sd = &cfg->systems[sys];
+	int dn = 0;
+	for (size_t f = 0; f < cfg->nfields; f++) {
+		if (!sd->map[f].mapped)
+			continue;
+		bool writing = values[f] != NULL;
+		const struct cc_value_entry *ve =
+			entry_of(&sd->map[f], writing ? values[f] : held_value(c, sys, f));
+		for (size_t k = 0; ve && k < ve->ncompanions; k++) {
+			const struct cc_companion *cp = &ve->companions[k];
+			size_t g = (size_t)cp->field;
+			if (!sd->map[g].mapped || c->f[g].parked)
+				continue;
+			const char *held = held_value(c, sys, g);
+			const char *cv = companion_value(cfg, c, sys, cp);
+			if (values[g] && values[g][0])
+				continue; /* written with a value already */
+			if (values[g]) { /* an empty write: never clear a companion */
+				values[g] = NULL;
+				dn--;
+			}
+			if (writing && !held[0] && cv) {
+				values[g] = cv;
+				dn++;
+				*unmapped &= ~(1u << g);
+			}
+		}
+	}
+	return dn;
+}
+
 int cc_project(const struct cc_config *cfg, const struct cc_case *c, int sys,
                const char *values[CC_MAX_FIELDS], uint32_t *unmapped)
 {
@@ -103,7 +186,7 @@ int cc_project(const struct cc_config *cfg, const struct cc_case *c, int sys,
 			break;
 		}
 	}
-	return n;
+	return n + project_companions(cfg, c, sys, values, unmapped);
 }
 
 size_t cc_comments_to_mirror(const struct cc_config *cfg, const struct cc_case *c, int sys)

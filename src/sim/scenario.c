@@ -121,62 +121,62 @@ int sim_jira_path_len(const char *from, const char *to)
 #define SET(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
 static const struct cc_value_entry snow_state_map[] = {
-	{ "1", SET("new"), NULL },       { "2", SET("in_progress"), NULL },
-	{ "3", SET("on_hold"), NULL },   { "6", SET("resolved"), NULL },
-	{ "7", SET("closed"), NULL },    { "8", SET("canceled"), NULL },
+	CC_VALUE("1", SET("new"), NULL),       CC_VALUE("2", SET("in_progress"), NULL),
+	CC_VALUE("3", SET("on_hold"), NULL),   CC_VALUE("6", SET("resolved"), NULL),
+	CC_VALUE("7", SET("closed"), NULL),    CC_VALUE("8", SET("canceled"), NULL),
 };
 static const struct cc_value_entry sent_state_map[] = {
-	{ "New", SET("new"), NULL },
-	{ "Active", SET("in_progress", "on_hold"), "in_progress" },
-	{ "Closed", SET("resolved", "closed", "canceled"), "resolved" },
+	CC_VALUE("New", SET("new"), NULL),
+	CC_VALUE("Active", SET("in_progress", "on_hold"), "in_progress"),
+	CC_VALUE("Closed", SET("resolved", "closed", "canceled"), "resolved"),
 };
 static const struct cc_value_entry jira_state_map[] = {
-	{ "To Do", SET("new"), NULL },
-	{ "In Progress", SET("in_progress"), NULL },
-	{ "Waiting", SET("on_hold"), NULL },
-	{ "Done", SET("resolved", "closed", "canceled"), "resolved" },
+	CC_VALUE("To Do", SET("new"), NULL),
+	CC_VALUE("In Progress", SET("in_progress"), NULL),
+	CC_VALUE("Waiting", SET("on_hold"), NULL),
+	CC_VALUE("Done", SET("resolved", "closed", "canceled"), "resolved"),
 };
 static const struct cc_value_entry snow_priority_map[] = {
-	{ "1", SET("critical"), NULL }, { "2", SET("high"), NULL }, { "3", SET("moderate"), NULL },
-	{ "4", SET("low"), NULL },      { "5", SET("planning"), NULL },
+	CC_VALUE("1", SET("critical"), NULL), CC_VALUE("2", SET("high"), NULL), CC_VALUE("3", SET("moderate"), NULL),
+	CC_VALUE("4", SET("low"), NULL),      CC_VALUE("5", SET("planning"), NULL),
 };
 static const struct cc_value_entry sent_priority_map[] = {
-	{ "High", SET("critical", "high"), "high" },
-	{ "Medium", SET("moderate"), NULL },
-	{ "Low", SET("low"), NULL },
-	{ "Informational", SET("planning"), NULL },
+	CC_VALUE("High", SET("critical", "high"), "high"),
+	CC_VALUE("Medium", SET("moderate"), NULL),
+	CC_VALUE("Low", SET("low"), NULL),
+	CC_VALUE("Informational", SET("planning"), NULL),
 };
 static const struct cc_value_entry jira_priority_map[] = {
-	{ "Highest", SET("critical"), NULL }, { "High", SET("high"), NULL },
-	{ "Medium", SET("moderate"), NULL },  { "Low", SET("low"), NULL },
-	{ "Lowest", SET("planning"), NULL },
+	CC_VALUE("Highest", SET("critical"), NULL), CC_VALUE("High", SET("high"), NULL),
+	CC_VALUE("Medium", SET("moderate"), NULL),  CC_VALUE("Low", SET("low"), NULL),
+	CC_VALUE("Lowest", SET("planning"), NULL),
 };
 static const struct cc_value_entry snow_class_map[] = {
-	{ "Undetermined", SET("undetermined"), NULL },
-	{ "True positive", SET("true_positive"), NULL },
-	{ "False positive", SET("false_positive"), NULL },
-	{ "Benign positive", SET("benign_positive"), NULL },
+	CC_VALUE("Undetermined", SET("undetermined"), NULL),
+	CC_VALUE("True positive", SET("true_positive"), NULL),
+	CC_VALUE("False positive", SET("false_positive"), NULL),
+	CC_VALUE("Benign positive", SET("benign_positive"), NULL),
 };
 static const struct cc_value_entry sent_class_map[] = {
-	{ "Undetermined", SET("undetermined"), NULL },
-	{ "TruePositive", SET("true_positive"), NULL },
-	{ "FalsePositive", SET("false_positive"), NULL },
-	{ "BenignPositive", SET("benign_positive"), NULL },
+	CC_VALUE("Undetermined", SET("undetermined"), NULL),
+	CC_VALUE("TruePositive", SET("true_positive"), NULL),
+	CC_VALUE("FalsePositive", SET("false_positive"), NULL),
+	CC_VALUE("BenignPositive", SET("benign_positive"), NULL),
 };
 static const struct cc_value_entry snow_group_map[] = {
-	{ "Network", SET("network"), NULL },
-	{ "Service Desk", SET("service_desk"), NULL },
-	{ "Security", SET("security"), NULL },
+	CC_VALUE("Network", SET("network"), NULL),
+	CC_VALUE("Service Desk", SET("service_desk"), NULL),
+	CC_VALUE("Security", SET("security"), NULL),
 };
 static const struct cc_value_entry jira_group_map[] = {
-	{ "Networking", SET("network"), NULL },
-	{ "Service Desk", SET("service_desk"), NULL },
-	{ "Security", SET("security"), NULL },
+	CC_VALUE("Networking", SET("network"), NULL),
+	CC_VALUE("Service Desk", SET("service_desk"), NULL),
+	CC_VALUE("Security", SET("security"), NULL),
 };
 static const struct cc_value_entry sent_user_map[] = {
-	{ "alice@corp.example", SET("alice"), NULL }, { "bob@corp.example", SET("bob"), NULL },
-	{ "carol@corp.example", SET("carol"), NULL }, { "dave@corp.example", SET("dave"), NULL },
-	{ "erin@corp.example", SET("erin"), NULL },   { "frank@corp.example", SET("frank"), NULL },
+	CC_VALUE("alice@corp.example", SET("alice"), NULL), CC_VALUE("bob@corp.example", SET("bob"), NULL),
+	CC_VALUE("carol@corp.example", SET("carol"), NULL), CC_VALUE("dave@corp.example", SET("dave"), NULL),
+	CC_VALUE("erin@corp.example", SET("erin"), NULL),   CC_VALUE("frank@corp.example", SET("frank"), NULL),
 };
 
 #define TABLE(arr) CC_MAP_TABLE, arr, sizeof(arr) / sizeof(arr[0])

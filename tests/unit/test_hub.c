@@ -483,9 +483,9 @@ static const char *const s_new[] = { "new", NULL };
 static const char *const s_active[] = { "in_progress", "on_hold", NULL };
 static const char *const s_closed[] = { "resolved", "closed", "canceled", NULL };
 static const struct cc_value_entry sentinel_state[] = {
-	{ "New", s_new, NULL },
-	{ "Active", s_active, NULL },
-	{ "Closed", s_closed, "resolved" },
+	CC_VALUE("New", s_new, NULL),
+	CC_VALUE("Active", s_active, NULL),
+	CC_VALUE("Closed", s_closed, "resolved"),
 };
 static const char *const n_ip[] = { "in_progress", NULL };
 static const char *const n_oh[] = { "on_hold", NULL };
@@ -493,8 +493,8 @@ static const char *const n_res[] = { "resolved", NULL };
 static const char *const n_clo[] = { "closed", NULL };
 static const char *const n_can[] = { "canceled", NULL };
 static const struct cc_value_entry snow_state[] = {
-	{ "New", s_new, NULL }, { "In Progress", n_ip, NULL }, { "On Hold", n_oh, NULL },
-	{ "Resolved", n_res, NULL }, { "Closed", n_clo, NULL }, { "Canceled", n_can, NULL },
+	CC_VALUE("New", s_new, NULL), CC_VALUE("In Progress", n_ip, NULL), CC_VALUE("On Hold", n_oh, NULL),
+	CC_VALUE("Resolved", n_res, NULL), CC_VALUE("Closed", n_clo, NULL), CC_VALUE("Canceled", n_can, NULL),
 };
 static const struct cc_route_rule jira_routes[] = { { F_PRIO, CC_ROUTE_EQ, "critical" } };
 

@@ -29,9 +29,9 @@ static const char *const s_new[] = { "new", NULL };
 static const char *const s_active[] = { "in_progress", "on_hold", NULL };
 static const char *const s_closed[] = { "resolved", "closed", "canceled", NULL };
 static const struct cc_value_entry sentinel_entries[] = {
-	{ "New", s_new, NULL },
-	{ "Active", s_active, NULL },               /* default: canonical[0] */
-	{ "Closed", s_closed, "resolved" },
+	CC_VALUE("New", s_new, NULL),
+	CC_VALUE("Active", s_active, NULL),               /* default: canonical[0] */
+	CC_VALUE("Closed", s_closed, "resolved"),
 };
 static const struct cc_field_map sentinel = {
 	.mapped = true, .remote_name = "status", .kind = CC_MAP_TABLE,
@@ -46,8 +46,8 @@ static const char *const n_res[] = { "resolved", NULL };
 static const char *const n_clo[] = { "closed", NULL };
 static const char *const n_can[] = { "canceled", NULL };
 static const struct cc_value_entry snow_entries[] = {
-	{ "1", n_new, NULL }, { "2", n_ip, NULL }, { "3", n_oh, NULL },
-	{ "6", n_res, NULL }, { "7", n_clo, NULL }, { "8", n_can, NULL },
+	CC_VALUE("1", n_new, NULL), CC_VALUE("2", n_ip, NULL), CC_VALUE("3", n_oh, NULL),
+	CC_VALUE("6", n_res, NULL), CC_VALUE("7", n_clo, NULL), CC_VALUE("8", n_can, NULL),
 };
 static const struct cc_field_map snow = {
 	.mapped = true, .remote_name = "state", .kind = CC_MAP_TABLE,
@@ -59,9 +59,9 @@ static const char *const j_todo[] = { "new", NULL };
 static const char *const j_prog[] = { "in_progress", "on_hold", NULL };
 static const char *const j_done[] = { "canceled", "resolved", "closed", NULL };
 static const struct cc_value_entry jira_entries[] = {
-	{ "To Do", j_todo, NULL },
-	{ "In Progress", j_prog, "on_hold" },
-	{ "Done", j_done, "closed" },
+	CC_VALUE("To Do", j_todo, NULL),
+	CC_VALUE("In Progress", j_prog, "on_hold"),
+	CC_VALUE("Done", j_done, "closed"),
 };
 static const struct cc_field_map jira = {
 	.mapped = true, .remote_name = "status", .kind = CC_MAP_TABLE,

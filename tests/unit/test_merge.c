@@ -23,9 +23,9 @@ static const char *const s_new[] = { "new", NULL };
 static const char *const s_active[] = { "in_progress", "on_hold", NULL };
 static const char *const s_closed[] = { "resolved", "closed", "canceled", NULL };
 static const struct cc_value_entry sentinel_state[] = {
-	{ "New", s_new, NULL },
-	{ "Active", s_active, NULL },
-	{ "Closed", s_closed, "resolved" },
+	CC_VALUE("New", s_new, NULL),
+	CC_VALUE("Active", s_active, NULL),
+	CC_VALUE("Closed", s_closed, "resolved"),
 };
 static const char *const n_ip[] = { "in_progress", NULL };
 static const char *const n_oh[] = { "on_hold", NULL };
@@ -33,8 +33,8 @@ static const char *const n_res[] = { "resolved", NULL };
 static const char *const n_clo[] = { "closed", NULL };
 static const char *const n_can[] = { "canceled", NULL };
 static const struct cc_value_entry snow_state[] = {
-	{ "New", s_new, NULL }, { "In Progress", n_ip, NULL }, { "On Hold", n_oh, NULL },
-	{ "Resolved", n_res, NULL }, { "Closed", n_clo, NULL }, { "Canceled", n_can, NULL },
+	CC_VALUE("New", s_new, NULL), CC_VALUE("In Progress", n_ip, NULL), CC_VALUE("On Hold", n_oh, NULL),
+	CC_VALUE("Resolved", n_res, NULL), CC_VALUE("Closed", n_clo, NULL), CC_VALUE("Canceled", n_can, NULL),
 };
 static const struct cc_route_rule jira_routes[] = {
 	{ F_PRIO, CC_ROUTE_EQ, "critical" },
@@ -586,6 +586,90 @@ static void test_project_create(void **state)
 	cc_case_clear(&c);
 }
 
+/* ---- companions --------------------------------------------------------- */
+
+/* F_NOTE stands for a resolution here: Sentinel's classification. */
+static const char *const r_tp[] = { "true_positive", NULL };
+static const char *const r_und[] = { "undetermined", NULL };
+static const struct cc_value_entry sent_resolution[] = {
+	CC_VALUE("TruePositive", r_tp, NULL),
+	CC_VALUE("Undetermined", r_und, NULL),
+};
+static const struct cc_companion sent_closed_companions[] = { { F_NOTE, "Undetermined" } };
+static struct cc_value_entry sent_state_c[3];
+
+static void companion_config(void)
+{
+	memcpy(sent_state_c, sentinel_state, sizeof(sent_state_c));
+	sent_state_c[2].companions = sent_closed_companions;
+	sent_state_c[2].ncompanions = 1;
+	cfg.systems[SENT].map[F_STATE].entries = sent_state_c;
+	cfg.systems[SENT].map[F_NOTE] = (struct cc_field_map){
+		.mapped = true, .kind = CC_MAP_TABLE, .entries = sent_resolution, .nentries = 2 };
+}
+
+static void test_companions(void **state)
+{
+	(void)state;
+	struct cc_case c;
+	const char *values[CC_MAX_FIELDS];
+	uint32_t unmapped;
+	companion_config();
+	new_case(&c);
+	set_field(&c, F_STATE, "resolved", SNOW, V(1000, 1, 1));
+	link_sys(&c, SENT, "S-1");
+	shadow(&c, SENT, F_STATE, "Active");
+	shadow(&c, SENT, F_NOTE, "");
+
+	/* closing carries the companion: its default while the case has none */
+	assert_int_equal(cc_project(&cfg, &c, SENT, values, &unmapped), 2);
+	assert_string_equal(values[F_STATE], "Closed");
+	assert_string_equal(values[F_NOTE], "Undetermined");
+
+	/* ... the case's value mapped, when it has one */
+	set_field(&c, F_NOTE, "true_positive", SNOW, V(1000, 1, 1));
+	assert_int_equal(cc_project(&cfg, &c, SENT, values, &unmapped), 2);
+	assert_string_equal(values[F_NOTE], "TruePositive");
+
+	/* ... its default again when this system cannot take the case's value */
+	set_field(&c, F_NOTE, "no_such", SNOW, V(1000, 1, 1));
+	assert_int_equal(cc_project(&cfg, &c, SENT, values, &unmapped), 2);
+	assert_string_equal(values[F_NOTE], "Undetermined");
+	assert_int_equal(unmapped & (1u << F_NOTE), 0);
+
+	/* held already: the state write does not repeat it */
+	set_field(&c, F_NOTE, "", SNOW, V(1000, 1, 1));
+	shadow(&c, SENT, F_NOTE, "TruePositive");
+	assert_int_equal(cc_project(&cfg, &c, SENT, values, &unmapped), 1);
+	assert_string_equal(values[F_STATE], "Closed");
+	assert_null(values[F_NOTE]);
+
+	/* while Closed is held, the companion is never cleared, nor written again */
+	shadow(&c, SENT, F_STATE, "Closed");
+	shadow(&c, SENT, F_NOTE, "Undetermined");
+	assert_int_equal(cc_project(&cfg, &c, SENT, values, &unmapped), 0);
+	assert_null(values[F_NOTE]);
+	/* ... but it follows a value the case does have */
+	set_field(&c, F_NOTE, "true_positive", SNOW, V(2000, 1, 2));
+	assert_int_equal(cc_project(&cfg, &c, SENT, values, &unmapped), 1);
+	assert_string_equal(values[F_NOTE], "TruePositive");
+
+	/* a state without companions: a cleared field is cleared */
+	set_field(&c, F_STATE, "in_progress", SNOW, V(3000, 1, 3));
+	set_field(&c, F_NOTE, "", SNOW, V(3000, 1, 3));
+	assert_int_equal(cc_project(&cfg, &c, SENT, values, &unmapped), 2);
+	assert_string_equal(values[F_STATE], "Active");
+	assert_string_equal(values[F_NOTE], "");
+
+	/* a create of a closed case carries it too */
+	set_field(&c, F_STATE, "closed", SNOW, V(4000, 1, 4));
+	c.link[SENT].status = CC_LINK_CREATE;
+	assert_int_equal(cc_project(&cfg, &c, SENT, values, &unmapped), 2);
+	assert_string_equal(values[F_STATE], "Closed");
+	assert_string_equal(values[F_NOTE], "Undetermined");
+	cc_case_clear(&c);
+}
+
 /* ---- routing and comments ---------------------------------------------- */
 
 static void test_route_allows(void **state)
@@ -664,6 +748,7 @@ int main(void)
 		T(test_unmapped),
 		T(test_project_against_shadows_and_pending),
 		T(test_project_create),
+		T(test_companions),
 		T(test_route_allows),
 		T(test_comments_to_mirror),
 	};

@@ -29,9 +29,9 @@ static const char *const s_new[] = { "new", NULL };
 static const char *const s_active[] = { "in_progress", "on_hold", NULL };
 static const char *const s_closed[] = { "resolved", "closed", "canceled", NULL };
 static const struct cc_value_entry sentinel_state[] = {
-	{ "New", s_new, NULL },
-	{ "Active", s_active, NULL },
-	{ "Closed", s_closed, "resolved" },
+	CC_VALUE("New", s_new, NULL),
+	CC_VALUE("Active", s_active, NULL),
+	CC_VALUE("Closed", s_closed, "resolved"),
 };
 
 static struct cc_config cfg;
