@@ -129,6 +129,14 @@ struct cc_config_options {
 	 * NULL, else the setting keys of kind. Returns how many it wrote.
 	 */
 	size_t (*accepted)(void *ctx, const char *kind, const char **names, size_t max);
+	/*
+	 * Optional: checks a system's field maps against what its kind's writes
+	 * need (a value that cannot be written without companions). Returns 0,
+	 * or non-zero with a message in err and *field the canonical field at
+	 * fault (the loader points at it).
+	 */
+	int (*check_mapping)(void *ctx, const struct cc_config *cfg, const struct cc_system_def *sd,
+	                     int *field, char *err, size_t errlen);
 	void *ctx;
 };
 

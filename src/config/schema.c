@@ -667,6 +667,15 @@ static int parse_system_fields(struct cc_walk *w, struct cc_frame *fr, const str
 			m->nentries = sf->nusers;
 		}
 	}
+	if (w->opt && w->opt->check_mapping) {
+		char msg[400] = "";
+		int bad = -1;
+		if (w->opt->check_mapping(w->opt->ctx, cfg, sd, &bad, msg, sizeof(msg))) {
+			struct cc_ent fe2 = bad >= 0 ? cc_get(e.v, cfg->fields[bad].name)
+			                             : (struct cc_ent){ NULL, NULL };
+			return cc_walk_fail(w, fe2.k ? fe2.k : e.k, "system %s: %s", sd->name, msg);
+		}
+	}
 	return 0;
 }
 

@@ -74,6 +74,19 @@ struct cc_connector_setup {
  * its folder (which defines this row and its meson lines), one line in the
  * table of registry.c and one doc page (docs/connectors/README.md).
  */
+/*
+ * What a write of some values of a remote field needs beside it: ServiceNow's
+ * state 6 (Resolved) and 7 (Closed) need close_code and close_notes in the
+ * same write. `concord check` refuses a mapping of the kind whose entry for
+ * one of the values lacks a companion (with a default) for each needed field.
+ */
+struct cc_companion_need {
+	const char *field;           /* the remote field ("state"); NULL ends the list */
+	const char *const *values;   /* its remote values that need them, NULL-terminated */
+	const char *const *needs;    /* remote fields a write of them carries, NULL-terminated */
+	const char *why;             /* one line: what the system answers without them */
+};
+
 struct cc_connector_kind {
 	const char *kind;                      /* "rt" */
 	const char *description;               /* one line, for help texts */
@@ -83,6 +96,8 @@ struct cc_connector_kind {
 	const struct cc_setting_row *settings; /* ended by a row whose key is NULL */
 	/* What create needs of its kind (the HTTP connectors: their struct cc_base_ops). */
 	const void *impl;
+	/* Values that cannot be written alone (NULL: none). */
+	const struct cc_companion_need *needs;
 };
 
 /* The kinds this build knows, NULL-terminated (static). */

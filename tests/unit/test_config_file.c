@@ -1245,6 +1245,56 @@ static void test_encoding(void **state)
 	cc_config_file_free(c);
 }
 
+/* A value's companions: parsed into the entry; each a field of the system,
+ * not the value's own field, listed once; a default is one remote value. */
+#define COMP_FIELDS                              \
+	"fields:\n"                                  \
+	"  - {name: title, type: string}\n"          \
+	"  - {name: state, type: enum}\n"            \
+	"  - {name: resolution, type: enum}\n"
+#define COMP_SYS(companions, extra)                                              \
+	COMP_FIELDS "systems:\n"                                                 \
+	"  - name: a\n"                                                            \
+	"    kind: sim\n"                                                          \
+	"    fields:\n"                                                            \
+	"      state:\n"                                                           \
+	"        remote: status\n"                                                 \
+	"        values:\n"                                                        \
+	"          - {remote: Active, canonical: in_progress}\n"                   \
+	"          - {remote: Closed, canonical: closed, companions: " companions "}\n" \
+	extra SYS_B
+
+static void test_companions(void **state)
+{
+	(void)state;
+	struct cc_file_config *c = expect_load(NULL, COMP_SYS(
+		"{resolution: Undetermined, title: ~}",
+		"      resolution: {remote: classification, values: [{remote: TruePositive, "
+		"canonical: true_positive}, {remote: Undetermined, canonical: undetermined}]}\n"
+		"      title: t\n"));
+	const struct cc_system_def *sd = &c->engine.systems[0];
+	const struct cc_value_entry *closed = entry(&sd->map[1], "Closed");
+	assert_non_null(closed);
+	assert_int_equal(closed->ncompanions, 2);
+	assert_int_equal(closed->companions[0].field, 2);
+	assert_string_equal(closed->companions[0].dflt, "Undetermined");
+	assert_int_equal(closed->companions[1].field, 0);
+	assert_null(closed->companions[1].dflt);
+	assert_int_equal(entry(&sd->map[1], "Active")->ncompanions, 0);
+	cc_config_file_free(c);
+
+	expect_error(COMP_SYS("{resolution: x}", ""), 13, 62,
+	             "companion 'resolution' of remote value 'Closed' is not a field of this system");
+	expect_error(COMP_SYS("{state: x}", ""), 13, 62,
+	             "'state' cannot be a companion of its own value");
+	expect_error(COMP_SYS("{resolutio: x}", "      resolution: r\n"), 13, 62,
+	             "unknown field 'resolutio' (did you mean 'resolution'?)");
+	expect_error(COMP_SYS("{resolution: [a]}", "      resolution: r\n"), 13, 75,
+	             "the default of companion 'resolution' is one remote value, or ~ for none");
+	expect_error(COMP_SYS("[resolution]", "      resolution: r\n"), 13, 62,
+	             "companions must be a mapping");
+}
+
 /* 8. {file: PATH} reads regular files only, and never waits on a FIFO. */
 static void test_value_file_types(void **state)
 {
@@ -1338,6 +1388,7 @@ int main(void)
 		cmocka_unit_test(test_second_document),
 		cmocka_unit_test(test_encoding),
 		cmocka_unit_test(test_value_file_types),
+		cmocka_unit_test(test_companions),
 		cmocka_unit_test(test_load_text),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

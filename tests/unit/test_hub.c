@@ -29,7 +29,7 @@
 #include "core/redact.h"
 #include "store/store.h"
 
-enum { F_TITLE, F_STATE, F_PRIO, NF };
+enum { F_TITLE, F_STATE, F_PRIO, F_RES, NF };
 enum { A, B, C, NSYS };
 
 #define T0 1700000000123LL
@@ -437,7 +437,7 @@ static const char *person_new(struct fake *f, const char *title, const char *sta
                               const char *prio)
 {
 	struct fake_rec *r = new_rec(f);
-	const char *v[NF] = { title, state, prio };
+	const char *v[NF] = { title, state, prio, "" };
 	for (int i = 0; i < NF; i++) {
 		r->val[i] = xstrdup(v[i]);
 		r->fmtime[i] = r->mtime_s;
@@ -485,7 +485,9 @@ static const char *const s_closed[] = { "resolved", "closed", "canceled", NULL }
 static const struct cc_value_entry sentinel_state[] = {
 	CC_VALUE("New", s_new, NULL),
 	CC_VALUE("Active", s_active, NULL),
-	CC_VALUE("Closed", s_closed, "resolved"),
+	{ .remote = "Closed", .canonical = s_closed, .dflt = "resolved",
+	  .companions = (const struct cc_companion[]){ { F_RES, "Undetermined" } },
+	  .ncompanions = 1 },
 };
 static const char *const n_ip[] = { "in_progress", NULL };
 static const char *const n_oh[] = { "on_hold", NULL };
@@ -548,6 +550,7 @@ static void build_config(struct cc_config *cfg)
 	cfg->fields[F_TITLE] = (struct cc_field_def){ .name = "title", .type = CC_FT_STRING };
 	cfg->fields[F_STATE] = (struct cc_field_def){ .name = "state", .type = CC_FT_ENUM };
 	cfg->fields[F_PRIO] = (struct cc_field_def){ .name = "priority", .type = CC_FT_PRIORITY };
+	cfg->fields[F_RES] = (struct cc_field_def){ .name = "resolution", .type = CC_FT_ENUM };
 	cfg->nsystems = NSYS;
 	const char *names[NSYS] = { "snow", "sentinel", "jira" };
 	for (int s = 0; s < NSYS; s++) {
@@ -567,6 +570,7 @@ static void build_config(struct cc_config *cfg)
 		.mapped = true, .kind = CC_MAP_TABLE, .entries = snow_state, .nentries = 6 };
 	cfg->systems[B].map[F_STATE] = (struct cc_field_map){
 		.mapped = true, .kind = CC_MAP_TABLE, .entries = sentinel_state, .nentries = 3 };
+	cfg->systems[C].map[F_RES].mapped = false;
 	cfg->systems[C].routes = jira_routes;
 	cfg->systems[C].nroutes = 1;
 	cfg->create_settle_ms = SETTLE_MS;
@@ -933,13 +937,67 @@ static void test_lossy_state_does_not_oscillate(void **state)
 	}
 }
 
+/*
+ * B's Closed needs a resolution in the same write (a companion): closing in
+ * A writes B once with both; B's echo of the default does not reach the
+ * case or A; the companion is never cleared while B holds Closed; a real
+ * resolution set in A follows.
+ */
+static void test_companion_written_with_state_once(void **state)
+{
+	struct world *w = *state;
+	struct cc_case c;
+	establish(w);
+	person_edit(&w->fk[A], "A-1", F_STATE, "Resolved");
+	poll(w, A);
+	deliver(w, B);
+	assert_int_equal(w->fk[B].n_update, 1);
+	assert_string_equal(val(&w->fk[B], 0, F_STATE), "Closed");
+	assert_string_equal(val(&w->fk[B], 0, F_RES), "Undetermined");
+	for (int round = 0; round < 3; round++) {
+		advance(w, 1000);
+		for (int s = 0; s < NSYS; s++)
+			poll(w, s);
+		for (int s = 0; s < NSYS; s++)
+			deliver(w, s);
+	}
+	load_case(w, 1, &c);
+	assert_string_equal(c.f[F_STATE].value, "resolved");
+	assert_string_equal(c.f[F_RES].value, ""); /* the default stays B's */
+	cc_case_clear(&c);
+	assert_string_equal(val(&w->fk[A], 0, F_RES), "");
+	assert_int_equal(w->fk[A].n_update, 0);
+	assert_int_equal(w->fk[B].n_update, 1);
+	assert_outbox_empty(w);
+
+	person_edit(&w->fk[A], "A-1", F_RES, "true_positive");
+	poll(w, A);
+	deliver(w, B);
+	assert_int_equal(w->fk[B].n_update, 2);
+	assert_string_equal(val(&w->fk[B], 0, F_RES), "true_positive");
+	/* cleared in A while B stays Closed: B keeps it */
+	advance(w, 1000);
+	person_edit(&w->fk[A], "A-1", F_RES, "");
+	poll(w, A);
+	deliver(w, B);
+	assert_int_equal(w->fk[B].n_update, 2);
+	assert_string_equal(val(&w->fk[B], 0, F_RES), "true_positive");
+	advance(w, 1000);
+	for (int s = 0; s < NSYS; s++)
+		poll(w, s);
+	for (int s = 0; s < NSYS; s++)
+		deliver(w, s);
+	assert_int_equal(w->fk[B].n_update, 2);
+	assert_outbox_empty(w);
+}
+
 static void test_write_of_unknown_outcome_confirmed_by_read(void **state)
 {
 	struct world *w = *state;
 	struct cc_case c;
 	establish(w);
 	int confirmed0 = w->audits[CC_AUDIT_CONFIRMED]; /* the create's fields */
-	assert_int_equal(confirmed0, 3);
+	assert_int_equal(confirmed0, 4);
 	person_edit(&w->fk[A], "A-1", F_TITLE, "new title");
 	poll(w, A);
 	w->fk[B].next_update = (struct fake_script){ ACT_UNKNOWN_APPLIED, 0 };
@@ -1779,6 +1837,7 @@ int main(void)
 		T(test_older_change_loses_newer_polled_first),
 		T(test_older_change_loses_older_polled_first),
 		T(test_lossy_state_does_not_oscillate),
+		T(test_companion_written_with_state_once),
 		T(test_write_of_unknown_outcome_confirmed_by_read),
 		T(test_write_of_unknown_outcome_confirmed_by_poll),
 		T(test_create_of_unknown_outcome_found_by_correlation),
