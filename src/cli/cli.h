@@ -5,6 +5,7 @@
 #define CC_CLI_H
 
 int cc_cmd_sim(int argc, char **argv);
+int cc_cmd_demo(int argc, char **argv);
 int cc_cmd_audit(int argc, char **argv);
 int cc_cmd_explain(int argc, char **argv);
 int cc_cmd_deadletters(int argc, char **argv);

@@ -16,6 +16,7 @@ static void usage(FILE *f)
 	        "\n"
 	        "commands:\n"
 	        "  sim          run the deterministic simulator (concord sim --help)\n"
+	        "  demo         a hub between emulated ServiceNow and Sentinel (concord demo --help)\n"
 	        "  audit        every decision about a case (concord audit CASE)\n"
 	        "  explain      why a field has its value (concord explain CASE FIELD)\n"
 	        "  deadletters  list, retry or drop deliveries given up on\n"
@@ -57,6 +58,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "sim") == 0)
 		return cc_cmd_sim(argc - 1, argv + 1);
+	if (strcmp(cmd, "demo") == 0)
+		return cc_cmd_demo(argc - 1, argv + 1);
 	if (strcmp(cmd, "audit") == 0)
 		return cc_cmd_audit(argc - 1, argv + 1);
 	if (strcmp(cmd, "explain") == 0)
