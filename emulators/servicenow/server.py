@@ -417,7 +417,7 @@ class Handler(BaseHTTPRequestHandler):
         elif isinstance(body, (bytes, str)):
             raw = body.encode() if isinstance(body, str) else body
         else:
-            raw = json.dumps(body).encode()
+            raw = json.dumps(body, separators=(",", ":")).encode()
         self.send_response(status)
         if raw or status not in (204,):
             self.send_header("Content-Type", content_type)

@@ -48,6 +48,7 @@ class Hooks:
 
     def __init__(self):
         self.got = []
+        self.fail_next = 0  # answer this many POSTs with 500 first
         self.cond = threading.Condition()
         hooks = self
 
@@ -59,6 +60,12 @@ class Hooks:
                 n = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(n)
                 with hooks.cond:
+                    if hooks.fail_next > 0:
+                        hooks.fail_next -= 1
+                        self.send_response(500)
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                        return
                     hooks.got.append((raw, dict(self.headers)))
                     hooks.cond.notify_all()
                 self.send_response(200)
@@ -439,6 +446,35 @@ class ServiceNowEmulator(unittest.TestCase):
         sig = {k.lower(): v for k, v in headers.items()}["x-concord-signature"]
         self.assertTrue(hmac.compare_digest(sig, want))
 
+    def test_webhook_faults(self):
+        rec = self.emu.create(short_description="hook faults")
+        path = "/api/now/table/incident/" + rec["sys_id"]
+        self.assertTrue(self.hooks.wait(lambda b: b["sys_id"] == rec["sys_id"]))
+        # Retried after a failed delivery.
+        self.hooks.fail_next = 1
+        self.emu.call("PATCH", path, {"description": "retry"})
+        self.assertTrue(self.hooks.wait(lambda b: b["sys_id"] == rec["sys_id"] and b["sys_mod_count"] == 1))
+        # Duplicated.
+        self.emu.call("POST", "/emulator/faults", {"p_dup_webhook": 1}, user=None)
+        self.emu.call("PATCH", path, {"description": "dup"})
+        self.hooks.wait(lambda b: b["sys_id"] == rec["sys_id"] and b["sys_mod_count"] == 2)
+        time.sleep(0.3)
+        self.emu.call("POST", "/emulator/faults", {"p_dup_webhook": 0, "p_reorder_webhook": 1}, user=None)
+        self.assertEqual(len(self.hooks.wait(lambda b: b["sys_id"] == rec["sys_id"] and b["sys_mod_count"] == 2)), 2)
+        # Reordered: the first held back and sent after the next one.
+        self.emu.call("PATCH", path, {"description": "first"})
+        self.emu.call("POST", "/emulator/faults", {"p_reorder_webhook": 0}, user=None)
+        self.emu.call("PATCH", path, {"description": "second"})
+        self.hooks.wait(lambda b: b["sys_id"] == rec["sys_id"] and b["sys_mod_count"] == 3)
+        with self.hooks.cond:
+            order = [json.loads(g[0])["sys_mod_count"] for g in self.hooks.got
+                     if json.loads(g[0])["sys_id"] == rec["sys_id"]]
+        self.assertEqual(order[-2:], [4, 3])
+        _, _, stats = self.emu.call("GET", "/emulator/stats", user=None)
+        self.assertGreaterEqual(stats["webhook_retries"], 1)
+        self.assertGreaterEqual(stats["webhooks_duplicated"], 1)
+        self.assertGreaterEqual(stats["webhooks_reordered"], 1)
+
     def test_history_and_stats(self):
         rec = self.emu.create(short_description="flips")
         path = "/api/now/table/incident/" + rec["sys_id"]
@@ -543,6 +579,20 @@ class ServiceNowEmulatorProcess(unittest.TestCase):
             self.assertEqual(h["x-total-count"], "1002")
         finally:
             emu.stop()
+
+    def test_webhook_bearer(self):
+        hooks = Hooks()
+        emu = Emu(os.path.join(self.tmp, "wh.db"), "--webhook", hooks.url, "--webhook-token", "tok123")
+        try:
+            rec = emu.create(short_description="bearer")
+            got = hooks.wait(lambda b: b["sys_id"] == rec["sys_id"])
+            self.assertTrue(got)
+            headers = {k.lower(): v for k, v in got[0][1].items()}
+            self.assertEqual(headers["authorization"], "Bearer tok123")
+            self.assertNotIn("x-concord-signature", headers)
+        finally:
+            emu.stop()
+            hooks.httpd.shutdown()
 
     def test_journal_lag(self):
         emu = Emu(os.path.join(self.tmp, "lag.db"), "--journal-lag", "1.5")
