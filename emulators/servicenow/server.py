@@ -580,8 +580,8 @@ class Handler(BaseHTTPRequestHandler):
         if emu.faults.roll("p_429"):
             emu.stats.add("429_sent")
             emu.stats.add("429_fault")
-            h = dict(rl_headers) or {"X-RateLimit-Limit": str(emu.rate.limit if emu.rate else 0),
-                                     "X-RateLimit-Reset": str(int(time.time()) + 1),
+            # As if a rule had been hit: its headers when one is configured.
+            h = dict(rl_headers) or {"X-RateLimit-Reset": str(int(time.time()) + 1),
                                      "X-RateLimit-Rule": RATE_RULE_SYS_ID}
             h["Retry-After"] = "1"
             return self.send(429, error_body("Rate limit exceeded", "Injected fault"), h)
