@@ -594,6 +594,43 @@ class ServiceNowEmulatorProcess(unittest.TestCase):
             emu.stop()
             hooks.httpd.shutdown()
 
+    def test_invalid_query_modes(self):
+        path = "/api/now/table/incident?sysparm_query=" + q("no_such_field=1^state=1")
+        emu = Emu(os.path.join(self.tmp, "iq.db"), "--invalid-query", "no-rows")
+        try:
+            emu.create(short_description="iq")
+            # glide.invalid_query.returns_no_rows=true: no rows. TABLE_API
+            _, h, body = emu.call("GET", path)
+            self.assertEqual((h["x-total-count"], body["result"]), ("0", []))
+            emu.stop()
+            emu.extra = ["--invalid-query", "400"]
+            emu.start()
+            # The stricter test mode: 400 in the error envelope.
+            status, _, body = emu.call("GET", path)
+            self.assertEqual((status, body["error"]["message"], body["status"]),
+                             (400, "Invalid query", "failure"))
+            status, _, body = emu.call("GET", "/api/now/table/incident?sysparm_limit=ten")
+            self.assertEqual(status, 400)
+        finally:
+            emu.stop()
+
+    def test_timeout_after_write_hangs(self):
+        emu = Emu(os.path.join(self.tmp, "hang.db"))
+        try:
+            emu.call("POST", "/emulator/faults", {"p_timeout_after_write": 1, "timeout_mode": "hang",
+                                                  "hang_s": 2}, user=None)
+            # A 404 is no write: it answers at once.
+            status, _, _ = emu.call("PATCH", "/api/now/table/incident/" + "0" * 32, {"state": "2"}, timeout=5)
+            self.assertEqual(status, 404)
+            with self.assertRaises((socket.timeout, TimeoutError)):
+                emu.call("POST", "/api/now/table/incident", {"correlation_id": "hung"}, timeout=0.5)
+            emu.call("POST", "/emulator/faults", {"p_timeout_after_write": 0}, user=None)
+            # The write was applied; the emulator answers others while one hangs.
+            _, h, _ = emu.call("GET", "/api/now/table/incident?sysparm_query=" + q("correlation_id=hung"))
+            self.assertEqual(h["x-total-count"], "1")
+        finally:
+            emu.stop()
+
     def test_journal_lag(self):
         emu = Emu(os.path.join(self.tmp, "lag.db"), "--journal-lag", "1.5")
         try:
