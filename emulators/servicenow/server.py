@@ -13,7 +13,7 @@ Run:
         [--user U:PASSWORD ...] [--oauth-client ID:SECRET[:USER]] [--token-ttl S]
         [--skew SECONDS] [--rate-limit N] [--rate-window S]
         [--webhook URL] [--webhook-secret S] [--webhook-token T]
-        [--journal-lag S] [--priority-lookup FILE.json]
+        [--sys-user USER_NAME ...] [--journal-lag S] [--priority-lookup FILE.json]
         [--invalid-query ignore|no-rows|400] [--deny-audit]
 
 It listens on 127.0.0.1 only and prints one line "listening 127.0.0.1:PORT"
@@ -276,6 +276,8 @@ class Emulator:
             if len(parts) < 2:
                 raise SystemExit("--oauth-client takes ID:SECRET[:USER]")
             self.clients[parts[0]] = (parts[1], parts[2] if len(parts) > 2 else parts[0])
+        for name in list(self.users) + [c[1] for c in self.clients.values()] + (args.sys_user or []):
+            self.store.add_user(name)
         self.faults = Faults(args.journal_lag, args.deny_audit)
         self.stats = Stats()
         self.rate = RateLimiter(args.rate_limit, args.rate_window) if args.rate_limit else None
@@ -299,9 +301,10 @@ def load_priority(path):
     return table
 
 
-def present(rec, table, fields, mode, exclude_links, base):
+def present(rec, table, fields, mode, exclude_links, base, user_display=None):
     """One record as the Table API answers it (sysparm_fields,
-    sysparm_display_value, sysparm_exclude_reference_link)."""
+    sysparm_display_value, sysparm_exclude_reference_link); user_display
+    gives a sys_user's display value."""
     out = {}
     names = [n for n, _ in snstore.TABLES[table]]
     if table == "incident":
@@ -317,6 +320,8 @@ def present(rec, table, fields, mode, exclude_links, base):
             display = snstore.CHOICES[n].get(value, value)
         ref = snstore.REFERENCES.get(n) if table == "incident" else None
         if ref and value != "":
+            if user_display is not None and mode != "false":
+                display = user_display(value) or value
             link = "%s/api/now/table/%s/%s" % (base, ref, urllib.parse.quote(value, safe=""))
             if mode == "true":
                 out[n] = display if exclude_links else {"display_value": display, "link": link}
@@ -605,7 +610,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(403, error_body("Insufficient rights to query records", None), rl_headers)
 
         def shape(rec):
-            return present(rec, table, fields, mode, exclude, base)
+            return present(rec, table, fields, mode, exclude, base, emu.store.user_display)
 
         if method == "GET" and sys_id is None:
             return self.list(table, path, pairs, params, shape, base, rl_headers)
@@ -765,6 +770,8 @@ def parse_args(argv):
     p.add_argument("--webhook", help="URL to POST change notifications to")
     p.add_argument("--webhook-secret", help="HMAC-SHA256 key of X-Concord-Signature")
     p.add_argument("--webhook-token", help="Bearer token sent with webhooks")
+    p.add_argument("--sys-user", action="append",
+                   help="a user_name of sys_user (repeatable; the --user and OAuth users are there too)")
     p.add_argument("--journal-lag", type=float, default=0.0,
                    help="seconds before a journal entry shows in sys_journal_field reads")
     p.add_argument("--priority-lookup", help="JSON priority lookup (impact, urgency -> priority)")

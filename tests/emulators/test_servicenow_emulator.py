@@ -290,6 +290,25 @@ class ServiceNowEmulator(unittest.TestCase):
         _, _, body = self.emu.call("GET", path + "?sysparm_display_value=all&sysparm_fields=state")
         self.assertEqual(body["result"]["state"], {"display_value": "In Progress", "value": "2"})
 
+    def test_sys_user(self):
+        # The users of --user are sys_user rows; a reference field holds the
+        # sys_id, sys_created_by the user_name. TABLE_API (examples: opened_by
+        # a sys_user reference, sys_created_by "admin")
+        _, _, body = self.emu.call("GET", "/api/now/table/sys_user?sysparm_query=" + q("user_name=person")
+                                   + "&sysparm_fields=sys_id,user_name")
+        self.assertEqual(len(body["result"]), 1)
+        sid = body["result"][0]["sys_id"]
+        self.assertRegex(sid, r"^[0-9a-f]{32}$")
+        status, _, one = self.emu.call("GET", "/api/now/table/sys_user/" + sid)
+        self.assertEqual((status, one["result"]["user_name"]), (200, "person"))
+        rec = self.emu.create(short_description="assigned", assigned_to=sid)
+        _, _, body = self.emu.call("GET", "/api/now/table/incident/%s?sysparm_display_value=all"
+                                   "&sysparm_fields=assigned_to" % rec["sys_id"])
+        self.assertEqual(body["result"]["assigned_to"]["value"], sid)
+        self.assertEqual(body["result"]["assigned_to"]["display_value"], "person")
+        status, _, _ = self.emu.call("POST", "/api/now/table/sys_user", {"user_name": "x"})
+        self.assertEqual(status, 403)
+
     def test_patch_update(self):
         rec = self.emu.create(short_description="patch me")
         path = "/api/now/table/incident/" + rec["sys_id"]
