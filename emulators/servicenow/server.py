@@ -398,6 +398,12 @@ class Handler(BaseHTTPRequestHandler):
     def version_string(self):
         return "ServiceNow"
 
+    def date_time_string(self, timestamp=None):
+        # The Date header comes from the instance's clock, skew included.
+        if timestamp is None:
+            timestamp = time.time() + self.emu.clock.skew
+        return super().date_time_string(timestamp)
+
     def setup(self):
         super().setup()
         # Headers and body go out in two writes: without TCP_NODELAY the

@@ -11,6 +11,7 @@ Usage: test_servicenow_emulator.py [unittest options]
 """
 
 import base64
+import email.utils
 import hashlib
 import hmac
 import http.client
@@ -514,6 +515,10 @@ class ServiceNowEmulator(unittest.TestCase):
             rec = self.emu.create(short_description="skewed")
             real = time.strftime("%Y-%m-%d %H", time.gmtime(time.time() + 3600))
             self.assertTrue(rec["sys_created_on"].startswith(real), rec["sys_created_on"])
+            # The Date header is the instance's clock too.
+            _, h, _ = self.emu.call("GET", "/api/now/table/incident/" + rec["sys_id"])
+            date = email.utils.parsedate_to_datetime(h["date"]).timestamp()
+            self.assertAlmostEqual(date, time.time() + 3600, delta=5)
         finally:
             self.emu.call("POST", "/emulator/clock", {"skew": 0}, user=None)
 
