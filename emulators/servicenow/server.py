@@ -491,6 +491,13 @@ class Handler(BaseHTTPRequestHandler):
             return self.table(method, path, parsed.query, body)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+        except Exception as e:  # a bug of the emulator: say so, in the envelope
+            sys.stderr.write("snemu: %s %s: %r\n" % (method, path, e))
+            self.close_connection = True
+            try:
+                self.send(500, error_body("Emulator error", repr(e)))
+            except OSError:
+                pass
 
     # --- authentication -----------------------------------------------------------
 
