@@ -202,6 +202,8 @@ class Webhooks:
         self.url, self.secret, self.token = url, secret, token
         self.faults, self.stats, self.attempts = faults, stats, attempts
         self.q = queue.Queue()
+        # Straight to the URL: no proxy from the environment.
+        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         if url:
             threading.Thread(target=self._run, name="webhooks", daemon=True).start()
 
@@ -224,7 +226,7 @@ class Webhooks:
         for attempt in range(self.attempts):
             try:
                 req = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
-                with urllib.request.urlopen(req, timeout=5) as resp:
+                with self.opener.open(req, timeout=5) as resp:
                     resp.read()
                 self.stats.add("webhooks_sent")
                 return True
