@@ -348,6 +348,29 @@ class ServiceNowEmulator(unittest.TestCase):
         status, _, _ = self.emu.call("GET", path)
         self.assertEqual(status, 404)
 
+    def test_concurrent_writes(self):
+        # Writes from several connections at once: each one counted once.
+        rec = self.emu.create(short_description="busy")
+        path = "/api/now/table/incident/" + rec["sys_id"]
+        errors = []
+
+        def writer(n):
+            for i in range(20):
+                status, _, _ = self.emu.call("PATCH", path, {"description": "w%d-%d" % (n, i)})
+                if status != 200:
+                    errors.append(status)
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(errors, [])
+        _, _, body = self.emu.call("GET", path + "?sysparm_fields=sys_mod_count")
+        self.assertEqual(body["result"]["sys_mod_count"], "80")
+        _, h, _ = self.emu.call("GET", "/api/now/table/sys_audit?sysparm_query="
+                                + q("documentkey=%s^fieldname=description" % rec["sys_id"]))
+        self.assertEqual(h["x-total-count"], "80")
+
     def test_not_found(self):
         # 404 {"error": {"message": "No Record found", "detail": "Record
         # doesn't exist or ACL restricts the record retrieval"}, "status":
