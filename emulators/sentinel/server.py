@@ -37,13 +37,16 @@ from store import Store  # noqa: E402
 from timefmt import TICKS, Clock, fmt, parse_time  # noqa: E402
 from webhooks import Webhooks  # noqa: E402
 
-# The api-version the connector pins (the newest stable version of the
-# published spec, specification/securityinsights/.../stable/2025-09-01), the
-# older stable ones, and the one the Debian 12 SDK
-# (python3-azure, azure-mgmt-securityinsight 2.0.0b2) sends by default.
-PINNED_API_VERSION = "2025-09-01"
-API_VERSIONS = ("2025-09-01", "2024-03-01", "2023-02-01", "2022-11-01", "2021-04-01",
-                "2022-12-01-preview")
+# The api-version the connector pins: the newest stable version of the
+# published spec (specification/securityinsights/resource-manager/readme.md,
+# default tag package-2025-12-01; its Incidents.json is the same size as
+# 2025-09-01's), the older stable ones whose Incidents.json exists, and the
+# one the Debian 12 SDK (python3-azure: azure-mgmt-securityinsight 2.0.0b2)
+# sends by default.
+PINNED_API_VERSION = "2025-12-01"
+SDK_API_VERSION = "2022-12-01-preview"
+API_VERSIONS = ("2025-12-01", "2025-09-01", "2025-06-01", "2024-03-01", "2023-02-01",
+                "2022-11-01", "2021-04-01", SDK_API_VERSION)
 
 SEVERITIES = ("High", "Medium", "Low", "Informational")
 STATUSES = ("New", "Active", "Closed")
@@ -512,7 +515,7 @@ class Handler(BaseHTTPRequestHandler):
                     nq.append((k, q[k.lower()]))
             nq.append(("$skipToken", _b64e([col, last[col], last["num"]])))
             out["nextLink"] = "http://%s%s?%s" % (self.headers.get("Host", "127.0.0.1"), prefix,
-                                                  urllib.parse.urlencode(nq, quote_via=urllib.parse.quote))
+                                                  _qs(nq))
         self._ok(200, out)
 
     def _incident_json(self, r):
@@ -633,7 +636,7 @@ class Handler(BaseHTTPRequestHandler):
             nq.append(("$skipToken", _b64e(["c", rows[-1]["seq"]])))
             out["nextLink"] = "http://%s%s/%s/comments?%s" % (
                 self.headers.get("Host", "127.0.0.1"), prefix, urllib.parse.quote(inc),
-                urllib.parse.urlencode(nq, quote_via=urllib.parse.quote))
+                _qs(nq))
         self._ok(200, out)
 
     def _comment_get(self, ws, prefix, inc, com):
@@ -743,6 +746,12 @@ class Handler(BaseHTTPRequestHandler):
         j = self._incident_json(r)
         emu.webhooks.emit(r["name"], j["id"], j["properties"]["lastModifiedTimeUtc"], "updated")
         return self._send(200, j)
+
+
+def _qs(pairs):
+    """A nextLink's query, written as ARM writes it: $filter=...&$skipToken=..."""
+    return "&".join("%s=%s" % (urllib.parse.quote(k, safe="$"), urllib.parse.quote(str(v), safe="$/:'"))
+                    for k, v in pairs)
 
 
 def _etag_norm(t):

@@ -24,7 +24,7 @@ except ImportError as e:  # python3-azure missing
 
 from sentinel_harness import CLIENT, RG, SECRET, SUB, TENANT, WS, Emulator  # noqa: E402
 
-PINNED = "2025-09-01"
+PINNED = "2025-12-01"
 
 
 class EmulatorCredential:
