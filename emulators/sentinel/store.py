@@ -69,8 +69,12 @@ class Store:
 
     # -- meta
     def _next_number(self, n=1):
-        row = self.db.execute("SELECT MAX(num) FROM incidents").fetchone()
-        return (row[0] or 0) + 1
+        """Takes n incident numbers (inside the caller's transaction); a
+        number is never given twice, even after its incident is deleted."""
+        row = self.db.execute("SELECT value FROM meta WHERE key='next_num'").fetchone()
+        first = int(row[0]) if row else (self.db.execute("SELECT MAX(num) FROM incidents").fetchone()[0] or 0) + 1
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('next_num', ?)", (str(first + n),))
+        return first
 
     # -- tokens
     def save_token(self, token, client, exp):
@@ -228,7 +232,7 @@ class Store:
         with self.lock:
             self.db.execute("BEGIN IMMEDIATE")
             try:
-                first = self._next_number()
+                first = self._next_number(count)
                 step = max(1, spread // max(count, 1))
                 rows, hist = [], []
                 for i in range(count):

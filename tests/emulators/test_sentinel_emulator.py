@@ -169,6 +169,8 @@ class Incidents(Base):
         self.assertEqual(self.arm("DELETE", "/shape-1")[0], 200)
         self.assertEqual(self.arm("GET", "/shape-1")[0], 404)
         self.assertEqual(self.arm("DELETE", "/shape-1")[0], 204)
+        # incidentNumber is "a sequential number" (spec): never given twice, even after a delete
+        self.assertGreater(self.put("shape-2")[2]["properties"]["incidentNumber"], p["incidentNumber"])
 
     def test_validation(self):
         # spec IncidentProperties: title, severity, status required; severity High|Medium|Low|Informational;
