@@ -231,8 +231,15 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- plumbing
     def _body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n > 0 else b""
+        """The request body, read once (always, so a keep-alive connection
+        stays in step whatever the answer)."""
+        if getattr(self, "_raw", None) is None:
+            try:
+                n = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                n = 0
+            self._raw = self.rfile.read(n) if n > 0 else b""
+        return self._raw
 
     def _send(self, status, obj=None, headers=None, raw=None, ctype="application/json; charset=utf-8"):
         body = raw if raw is not None else (b"" if obj is None else json.dumps(obj).encode())
@@ -270,6 +277,8 @@ class Handler(BaseHTTPRequestHandler):
         self._dispatch()
 
     def _dispatch(self):
+        self._raw = None
+        self._body()
         url = urllib.parse.urlsplit(self.path)
         path = url.path
         self.query = {}

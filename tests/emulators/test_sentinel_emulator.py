@@ -214,6 +214,33 @@ class Incidents(Base):
         # no etag: unconditional
         self.assertEqual(self.put("e-1", title="e")[0], 200)
 
+    def test_concurrent_writers_one_wins(self):
+        # The etag check and the write are one step: of 8 writers holding the same etag, one wins,
+        # the others get 409; the same comment id PUT 8 times at once is one comment.
+        _, _, a = self.put("cc-1")
+        results = []
+
+        def writer(i):
+            st, _, _ = self.arm("PUT", "/cc-1", {"etag": a["etag"], "properties": {
+                "title": "w%d" % i, "severity": "Low", "status": "Active"}})
+            results.append(st)
+
+        def commenter(i):
+            st, _, _ = self.arm("PUT", "/cc-1/comments/same", {"properties": {"message": "once"}})
+            results.append(st)
+        for fn in (writer, commenter):
+            results.clear()
+            ts = [threading.Thread(target=fn, args=(i,)) for i in range(8)]
+            [t.start() for t in ts]
+            [t.join() for t in ts]
+            if fn is writer:
+                self.assertEqual(sorted(results), [200] + [409] * 7)
+            else:
+                self.assertEqual(sorted(results), [200] * 7 + [201])
+        self.assertEqual(len(self.arm("GET", "/cc-1/comments")[2]["value"]), 1)
+        self.assertEqual([h["status"] for h in self.emu.control("GET", "history?incident=cc-1")["history"]],
+                         ["New", "Active"])
+
     def test_list_filter_orderby_paging(self):
         # spec Incidents_List: $filter, $orderby, $top (max 1000), $skipToken; x-ms-pageable nextLink;
         # the answer {"value": [...], "nextLink": ...}
