@@ -301,6 +301,14 @@ class Handler(BaseHTTPRequestHandler):
             self._arm_error(e)
         except (BrokenPipeError, ConnectionResetError):
             pass
+        except Exception as e:  # a bug of the emulator: say so in ARM's shape
+            import traceback
+            traceback.print_exc()
+            self.emu.stats.bump("emulator_errors")
+            try:
+                self._arm_error(ApiError(500, "InternalServerError", "emulator error: %r" % (e,)))
+            except OSError:
+                pass
 
     # -- the identity platform: client credentials
     def _token_error(self, status, error, code, text):
@@ -429,6 +437,7 @@ class Handler(BaseHTTPRequestHandler):
                            rl)
         self.rl = rl
         self.client = client
+        emu.stats.bump("api-version " + version)
         ws = "/".join((m.group("sub"), m.group("rg"), m.group("ws"))).lower()
         path = urllib.parse.urlsplit(self.path).path.rstrip("/")
         prefix = path[:path.lower().index("/incidents") + len("/incidents")]
@@ -697,10 +706,13 @@ class Handler(BaseHTTPRequestHandler):
             if name == "stats":
                 s = emu.stats.snapshot()
                 return self._send(200, {"requests": {k: v for k, v in s.items()
-                                                     if not k.startswith(("status_", "sent_", "webhook"))},
+                                                     if not k.startswith(("status_", "sent_", "webhook",
+                                                                          "api-version "))},
                                         "status": {k[7:]: v for k, v in s.items() if k.startswith("status_")},
                                         "sent_429": s.get("sent_429", 0), "sent_5xx": s.get("sent_5xx", 0),
                                         "webhooks": {k: v for k, v in s.items() if k.startswith("webhook")},
+                                        "api_versions": {k[12:]: v for k, v in s.items()
+                                                         if k.startswith("api-version ")},
                                         "incidents": emu.store.count()})
             if name == "history":
                 qs = dict(urllib.parse.parse_qsl(query))

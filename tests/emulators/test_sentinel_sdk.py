@@ -133,6 +133,13 @@ class SdkTest(unittest.TestCase):
     def test_sdk_pinned_stable_api_version(self):
         self.run_flow(PINNED, "pinned")
 
+    def test_zz_versions_seen(self):
+        # what the SDK sent, as the emulator counted it (the tests above ran first)
+        seen = self.emu.control("GET", "stats")["api_versions"]
+        print("api-versions the emulator saw:", seen)
+        self.assertIn("2022-12-01-preview", seen)
+        self.assertIn(PINNED, seen)
+
     def test_sdk_unsupported_api_version(self):
         si = self.client("2099-01-01")
         with self.assertRaises(HttpResponseError) as ctx:
