@@ -3,6 +3,7 @@ and stops it (by its own process id)."""
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -30,13 +31,16 @@ class Emulator:
         self.start()
 
     def start(self):
+        self.errlog = open(os.path.join(self.tmp, "stderr.log"), "a")
         self.proc = subprocess.Popen(
             [sys.executable, SERVER, "--port", "0", "--db", self.db, "--tenant", TENANT,
              "--client", "%s:%s" % (CLIENT, SECRET), "--client", "other-app:other-secret"] + self.extra,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE, stderr=self.errlog, text=True)
         line = self.proc.stdout.readline()
         if not line.startswith("listening 127.0.0.1:"):
-            raise RuntimeError("emulator did not start: %r %s" % (line, self.proc.stderr.read()))
+            self.proc.wait(5)
+            with open(self.errlog.name) as f:
+                raise RuntimeError("emulator did not start: %r %s" % (line, f.read()))
         self.port = int(line.strip().rsplit(":", 1)[1])
         self.base = "http://127.0.0.1:%d" % self.port
 
@@ -50,7 +54,12 @@ class Emulator:
                 self.proc.wait()
         if self.proc:
             self.proc.stdout.close()
-            self.proc.stderr.close()
+            self.errlog.close()
+
+    def close(self):
+        """Stops the server and removes its temporary folder."""
+        self.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
     def restart(self):
         self.stop()

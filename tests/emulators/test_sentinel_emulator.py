@@ -39,7 +39,7 @@ class Base(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.emu.stop()
+        cls.emu.close()
 
     def arm(self, method, path, body=None, headers=None, tok=None, **query):
         query.setdefault("api_version", V)

@@ -53,7 +53,7 @@ class SdkTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.emu.stop()
+        cls.emu.close()
 
     def client(self, api_version=None):
         kw = {"base_url": self.emu.base, "credential_scopes": ["https://management.azure.com/.default"]}
