@@ -154,8 +154,8 @@ def parse_filter(text):
 
 
 def parse_orderby(text):
-    """-> (column, 'ASC'|'DESC'); default: lastModifiedTimeUtc descending is
-    not documented; the emulator lists by incident number ascending."""
+    """-> (column, 'ASC'|'DESC'). Without $orderby the emulator lists by
+    incident number ascending (Sentinel's default order is not documented)."""
     if text is None or not text.strip():
         return "num", "ASC"
     parts = text.split()
