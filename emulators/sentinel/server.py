@@ -678,9 +678,18 @@ class Handler(BaseHTTPRequestHandler):
             raise self._err(400, "BadRequest", "The comment message is longer than 30000 characters.")
         author = {"objectId": str(uuid.uuid5(uuid.NAMESPACE_URL, "client:" + self.client)),
                   "email": None, "name": self.client, "userPrincipalName": None}
-        c, created = self.emu.store.comment_put(ws, inc, com, msg, author, self.emu.clock.now())
+        now = self.emu.clock.now()
+        c, created = self.emu.store.comment_put(ws, inc, com, msg, author, now)
         if c is None:
             raise self._err(404, "NotFound", "Incident '%s' was not found." % inc)
+        if c["modified"] == now:
+            # A comment added (or changed) is an incident update for automation rules
+            # (the incident-updated trigger's "comments added" condition); the
+            # incident's own etag and lastModifiedTimeUtc stay as they are.
+            r = self.emu.store.get(ws, inc)
+            if r is not None:
+                self.emu.webhooks.emit(r["name"], "%s/%s" % (r["prefix"], r["name"]), fmt(r["modified"]),
+                                       "updated")
         if self._hang_after_write():
             return
         self._ok(201 if created else 200, self._comment_json(ws, prefix, inc, c))

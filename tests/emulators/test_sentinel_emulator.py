@@ -387,6 +387,18 @@ class WebhooksFaultsRestart(Base):
         self.put("w-1", status="Active")
         got = self.wait_hooks(2)
         self.assertEqual(len(got), 2)
+        # a comment added is an update for automation rules (incident-updated trigger, "comments added"
+        # condition: https://jeffreyappel.nl/use-automation-playbooks-in-microsoft-sentinel-during-incident-update-activity-using-update-triggers/);
+        # the same comment again changes nothing and sends nothing
+        self.arm("PUT", "/w-1/comments/wc", {"properties": {"message": "hi"}})
+        self.arm("PUT", "/w-1/comments/wc", {"properties": {"message": "hi"}})
+        got = self.wait_hooks(3)
+        time.sleep(0.3)
+        self.assertEqual(len(got), 3)
+        last = json.loads(got[2][1])
+        self.assertEqual((last["incidentId"], last["operation"]), ("w-1", "updated"))
+        self.assertEqual(last["lastModifiedTimeUtc"], json.loads(got[1][1])["lastModifiedTimeUtc"])
+        got = got[:2]
         ops = []
         for headers, body in got:
             mac = hmac.new(b"hooksecret", body, hashlib.sha256).hexdigest()
