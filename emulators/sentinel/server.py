@@ -39,8 +39,8 @@ from webhooks import Webhooks  # noqa: E402
 
 # The api-version the connector pins: the newest stable version of the
 # published spec (specification/securityinsights/resource-manager/readme.md,
-# default tag package-2025-12-01; its Incidents.json is the same size as
-# 2025-09-01's), the older stable ones whose Incidents.json exists, and the
+# default tag package-2025-12-01; its Incidents.json has the same length as
+# 2025-09-01's, which was read), the older stable ones whose Incidents.json exists, and the
 # one the Debian 12 SDK (python3-azure: azure-mgmt-securityinsight 2.0.0b2)
 # sends by default.
 PINNED_API_VERSION = "2025-12-01"

@@ -3,7 +3,7 @@
 behaviours it emulates. Each fact names its source; "spec" is the published
 OpenAPI of Microsoft.SecurityInsights,
 https://github.com/Azure/azure-rest-api-specs/blob/main/specification/securityinsights/resource-manager/Microsoft.SecurityInsights/stable/2025-12-01/Incidents.json
-(same content as stable/2025-09-01/Incidents.json, which was read)."""
+(the same length as stable/2025-09-01/Incidents.json, which was read)."""
 
 import hashlib
 import hmac
