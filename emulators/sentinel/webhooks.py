@@ -19,7 +19,7 @@ def sign(secret, body):
 class Webhooks:
     RETRIES = 4              # attempts per delivery
     BACKOFF = (0.2, 0.5, 1.0)
-    HOLD_S = 1.0             # a held-back (reordered) delivery waits at most this
+    HOLD_S = 3.0             # a held-back (reordered) delivery waits at most this
 
     def __init__(self, url, secret=None, token=None, faults=None, stats=None):
         self.url = url
