@@ -17,7 +17,11 @@ sends a bearer token (webhook_token), `closed` has neither (refused, 403),
   rejection, with the system, the status and the reason, at most 20 per
   system in the hour (a flood of 25 more bad ones adds rows up to 20 only,
   while the counter counts them all);
-- neither the log nor the audit nor any answer holds a secret.
+- neither the log nor the audit nor any answer holds a secret; and the
+  webhook secret and token are among the secrets the log is cleaned of: a
+  second daemon whose secret and token are words of its own poll-failure
+  line ("connect to server", "retried with backoff") logs that line with
+  [redacted] in their place.
 
 Usage: webhook_auth.py CONCORD. Every wait is bounded; loopback only.
 """
@@ -190,6 +194,34 @@ def main():
                 if proc.poll() is None:
                     proc.kill()
                     proc.wait(timeout=10)
+        redaction(d, cfg)
+
+
+def redaction(d, cfg):
+    env = dict(ENV, CC_TEST_WEBHOOK_SECRET="connect to server")
+    with open(os.path.join(d, "webhook.token"), "w") as f:
+        f.write("retried with backoff\n")
+    with open(os.path.join(d, "redact.log"), "w+") as log:
+        proc = subprocess.Popen([CONCORD, "serve", "-c", cfg, "--store",
+                                 "sqlite:" + os.path.join(d, "redact.db")],
+                                stdout=log, stderr=log, env=env)
+        try:
+            def failed():
+                log.seek(0)
+                text = log.read()
+                return text if "system=redmine poll failed" in text else None
+            text = wait_for(failed, 15) or ""
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+    lines = [l for l in text.splitlines() if "poll failed" in l]
+    check(lines and all("[redacted]" in l for l in lines) and
+          not any("connect to server" in l or "retried with backoff" in l for l in lines),
+          "the webhook secret and token are redacted from the log:\n  " + "\n  ".join(lines))
 
 
 def run(port, store, proc, log):
