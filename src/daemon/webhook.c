@@ -639,11 +639,13 @@ static void reject_roll(struct reject_log *rj, int64_t now)
 }
 
 /* Counts a rejected webhook of system s and notes it for the audit when
- * the window's budget allows, else only counts it. */
+ * the window's budget allows, else only counts it. Only a note wakes the
+ * main loop: a flood of bad requests does not make it spin. */
 static void note_rejection(struct cc_webhook_listener *l, int s, unsigned status,
                            const char *reason, uint32_t addr)
 {
 	int64_t now = now_ms();
+	bool noted = false;
 	pthread_mutex_lock(&l->mu);
 	struct body_queue *q = &l->q[s];
 	struct reject_log *rj = &q->rj;
@@ -661,11 +663,13 @@ static void note_rejection(struct cc_webhook_listener *l, int s, unsigned status
 		if (!inet_ntop(AF_INET, &in, x->client, sizeof(x->client)))
 			snprintf(x->client, sizeof(x->client), "?");
 		rj->used++;
+		noted = true;
 	} else {
 		rj->unnoted++;
 	}
 	pthread_mutex_unlock(&l->mu);
-	notify(l);
+	if (noted)
+		notify(l);
 }
 
 /*
