@@ -141,8 +141,9 @@ int cc_cmd_status(int argc, char **argv)
 		}
 		printf("  API requests     %" PRIu64 " in %" PRIu64 " polls since the daemon started\n",
 		       st->requests, st->polls);
-		printf("  webhooks         %" PRIu64 " received, %" PRIu64 " dropped (queue full)\n",
-		       st->webhooks, st->webhooks_dropped);
+		printf("  webhooks         %" PRIu64 " received, %" PRIu64 " dropped (queue full), %" PRIu64
+		       " rejected (not authenticated)\n",
+		       st->webhooks, st->webhooks_dropped, st->webhooks_rejected);
 		cc_control_format_time(when, sizeof(when), st->updated_ms);
 		format_age(age, sizeof(age), now - st->updated_ms);
 		printf("  status written   %s (%s) by the daemon\n", when, age);

@@ -1,6 +1,8 @@
 /*
  * `concord audit CASE` prints every decision taken about a case, field by
- * field, with origin system, author, remote time, version and decision.
+ * field, with origin system, author, remote time, version and decision;
+ * `concord audit webhooks` the webhooks the daemon refused (entries about
+ * no case).
  * `concord explain CASE FIELD` says why a field has its value: the change
  * that won, the changes it beat, and the rule that decided.
  */
@@ -63,12 +65,15 @@ static void print_version(const struct cc_version *v)
 struct audit_print {
 	struct names names;
 	size_t count;
+	bool caseless;  /* only the entries about no case (case 0) */
 };
 
 static int print_entry(void *arg, const struct cc_audit_entry *e, uint64_t seq)
 {
 	struct audit_print *ap = arg;
 	char t[48], sb[32];
+	if (ap->caseless && e->case_id != 0)
+		return 0;
 	remember_names(&ap->names, e);
 	cc_cli_format_time(t, sizeof(t), e->at_ms);
 	printf("%6" PRIu64 "  %s  %-14s %-14s %-17s ", seq, t,
@@ -95,13 +100,37 @@ static int print_entry(void *arg, const struct cc_audit_entry *e, uint64_t seq)
 	return 0;
 }
 
+/* `concord audit webhooks`: the entries about no case, oldest first (a
+ * scan of the whole audit: these rows are few, the audit may be long). */
+static int audit_caseless(int argc, char **argv)
+{
+	struct cc_store st;
+	if (cc_cli_open_store("audit", argc, argv, &st))
+		return 2;
+	printf("%6s  %-13s %-14s %-14s %-17s %s\n", "seq", "time", "system", "field", "decision",
+	       "status, reason and client address");
+	struct audit_print ap = { .caseless = true };
+	int rc = st.ops->audit_scan(st.self, 0, print_entry, &ap);
+	if (rc)
+		fprintf(stderr, "concord audit: reading the audit failed: %s\n",
+		        st.ops->last_error(st.self));
+	else if (!ap.count)
+		printf("(no webhook was refused)\n");
+	st.ops->destroy(st.self);
+	return rc ? 1 : 0;
+}
+
 int cc_cmd_audit(int argc, char **argv)
 {
 	uint64_t id;
+	if (argc >= 2 && !strcmp(argv[1], "webhooks"))
+		return audit_caseless(argc, argv);
 	if (argc < 2 || !strcmp(argv[1], "--help") || cc_cli_parse_case(argv[1], &id)) {
 		fprintf(argc >= 2 && !strcmp(argv[1], "--help") ? stdout : stderr,
 		        "usage: concord audit CASE [--store URL]\n"
-		        "Prints every decision taken about a case, oldest first.\n"
+		        "       concord audit webhooks [--store URL]\n"
+		        "Prints every decision taken about a case, oldest first; with\n"
+		        "`webhooks`, the webhooks the daemon refused (not authenticated).\n"
 		        "CASE is a case number or its correlation id (concord-N).\n");
 		return argc >= 2 && !strcmp(argv[1], "--help") ? 0 : 2;
 	}

@@ -178,6 +178,17 @@ int cc_cmd_check(int argc, char **argv)
 		printf("; ");
 		print_secret("token", &sf->token);
 		printf("; writes as %s\n", sd->integration_user ? sd->integration_user : "(unknown)");
+		printf("    webhooks: ");
+		if (sf->webhook_secret.source != CC_SRC_NONE)
+			print_secret("signed, X-Concord-Signature HMAC-SHA256; webhook_secret",
+			             &sf->webhook_secret);
+		else if (sf->webhook_token.source != CC_SRC_NONE)
+			print_secret("Authorization: Bearer; webhook_token", &sf->webhook_token);
+		else if (sf->webhook_auth == CC_WEBHOOK_AUTH_UNAUTHENTICATED)
+			printf("accepted without authentication (webhook_auth: none)");
+		else
+			printf("refused with 403 (no webhook_secret or webhook_token; polling only)");
+		printf("\n");
 		if (sf->nsettings) {
 			printf("    settings:");
 			for (size_t i = 0; i < sf->nsettings; i++) {

@@ -14,9 +14,10 @@
  * the memory (secrets included) before releasing it. The engine borrows
  * `engine` for as long as the struct lives.
  *
- * Secrets (`admin_token`, each system's `token`) are never written inline
- * in the file: they are `{env: NAME}` or `{file: PATH}`. Their values are
- * held here for the connectors and never appear in any message.
+ * Secrets (`admin_token`, each system's `token`, `webhook_secret` and
+ * `webhook_token`) are never written inline in the file: they are
+ * `{env: NAME}` or `{file: PATH}`. Their values are held here for the
+ * connectors and the listener and never appear in any message.
  */
 #ifndef CC_CONFIG_FILE_H
 #define CC_CONFIG_FILE_H
@@ -51,10 +52,22 @@ struct cc_setting {
 	const char *from;            /* the variable or the path; NULL inline */
 };
 
-/* Per system, what its connector needs beside the engine's cc_system_def. */
+/* webhook_auth: whether a system without webhook_secret or webhook_token
+ * refuses its webhooks (required, the default) or takes them as they come. */
+enum cc_webhook_auth_word {
+	CC_WEBHOOK_AUTH_REQUIRED = 0,
+	CC_WEBHOOK_AUTH_UNAUTHENTICATED = 1, /* "none" */
+};
+
+/* Per system, what its connector and the listener need beside the
+ * engine's cc_system_def. */
 struct cc_system_file {
 	struct cc_sourced url;
 	struct cc_sourced token;   /* a secret: never print token.value */
+	/* incoming webhooks: at most one of the two secrets (never printed) */
+	struct cc_sourced webhook_secret; /* HMAC-SHA256 key of X-Concord-Signature */
+	struct cc_sourced webhook_token;  /* Authorization: Bearer of senders that cannot sign */
+	int webhook_auth;                 /* enum cc_webhook_auth_word */
 	const struct cc_setting *settings;
 	size_t nsettings;
 	const struct cc_user_entry *users;

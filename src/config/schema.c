@@ -514,6 +514,32 @@ static int check_overlap(struct cc_walk *w, struct cc_frame *fr, const struct cc
 	                    "search_lag: changes still hidden by the search lag would be missed");
 }
 
+/* A system's webhooks are authenticated one way: a signature or a token. */
+static int check_webhook_token(struct cc_walk *w, struct cc_frame *fr, const struct cc_row *row)
+{
+	struct cc_slot *sec = cc_frame_slot(fr, "webhook_secret"), *tok = cc_frame_slot(fr, row->key);
+	if (!sec->given || !tok->given)
+		return 0;
+	return cc_walk_fail(w, tok->e.k, "webhook_secret and webhook_token are both set: a "
+	                    "system's webhooks are signed (webhook_secret) or carry a bearer token "
+	                    "(webhook_token), not both");
+}
+
+/* `webhook_auth: none` is the opt-out: it cannot stand beside a secret. */
+static int check_webhook_auth(struct cc_walk *w, struct cc_frame *fr, const struct cc_row *row)
+{
+	const struct cc_system_file *sf = fr->obj[1];
+	struct cc_slot *auth = cc_frame_slot(fr, row->key);
+	if (sf->webhook_auth != CC_WEBHOOK_AUTH_UNAUTHENTICATED)
+		return 0;
+	const char *set = cc_frame_slot(fr, "webhook_secret")->given ? "webhook_secret"
+	                  : cc_frame_slot(fr, "webhook_token")->given ? "webhook_token" : NULL;
+	if (!set)
+		return 0;
+	return cc_walk_fail(w, auth->e.v, "webhook_auth: none accepts webhooks without "
+	                    "authentication, but %s is set: keep one of them", set);
+}
+
 /* Asks the caller's options about a system's settings: an unknown one is
  * reported at its key, a missing one at `settings:` or the system. */
 static int check_settings(struct cc_walk *w, struct cc_frame *fr, struct cc_ent e)
@@ -949,6 +975,9 @@ static const char *const field_types[] = {
 	NULL,
 };
 
+static const char *const webhook_auths[] = {
+	[CC_WEBHOOK_AUTH_REQUIRED] = "required", [CC_WEBHOOK_AUTH_UNAUTHENTICATED] = "none", NULL
+};
 static const char *const route_ops[] = { [CC_ROUTE_EQ] = "eq", [CC_ROUTE_NE] = "ne", NULL };
 
 #define V struct cc_value_entry
@@ -1045,6 +1074,14 @@ static const struct cc_row system_rows[] = {
 	{ "url", CC_ROW_URL, CC_ROW_ALT, NULL, AT(SF, url), .desc = "the system's API base" },
 	{ "token", CC_ROW_SECRET, CC_ROW_ALT, NULL, AT(SF, token),
 	  .desc = "the secret concord authenticates with" },
+	{ "webhook_secret", CC_ROW_SECRET, CC_ROW_ALT, NULL, AT(SF, webhook_secret),
+	  .desc = "webhooks carry X-Concord-Signature: sha256=HMAC-SHA256(body) with it" },
+	{ "webhook_token", CC_ROW_SECRET, CC_ROW_ALT, NULL, AT(SF, webhook_token),
+	  .check = check_webhook_token,
+	  .desc = "webhooks carry Authorization: Bearer with it (senders that cannot sign)" },
+	{ "webhook_auth", CC_ROW_ENUM, CC_ROW_ALT, "required", AT(SF, webhook_auth),
+	  .words = webhook_auths, .check = check_webhook_auth,
+	  .desc = "none: webhooks accepted without authentication" },
 	{ "rank", CC_ROW_INT, 0, NULL, AT(S, rank), INT32_MIN, INT32_MAX, .check = check_rank,
 	  .doc_dflt = "position in the list (1, 2, ...)",
 	  .desc = "breaks exact ties between versions; unique" },

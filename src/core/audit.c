@@ -26,6 +26,7 @@ const char *cc_decision_name(enum cc_decision d)
 		[CC_AUDIT_DEAD_LETTER] = "dead-letter",
 		[CC_AUDIT_ALERT] = "alert",
 		[CC_AUDIT_RESOLVED] = "resolved",
+		[CC_AUDIT_WEBHOOK_REJECTED] = "webhook-rejected",
 	};
 	if ((int)d < 0 || d >= CC_AUDIT__COUNT || !names[d])
 		return "unknown";

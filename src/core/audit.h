@@ -28,6 +28,8 @@ enum cc_decision {
 	CC_AUDIT_DEAD_LETTER,      /* delivery gave up */
 	CC_AUDIT_ALERT,            /* deleted, moved, lost correlation id */
 	CC_AUDIT_RESOLVED,         /* a person resolved a parked conflict (detail: who, how) */
+	CC_AUDIT_WEBHOOK_REJECTED, /* the daemon refused a webhook that failed its
+	                              authentication (case 0; detail: why, from where) */
 	CC_AUDIT__COUNT
 };
 

@@ -223,11 +223,11 @@ int cc_control_status_save(struct cc_store *st, const char *system,
 	                 "v=1 updated_ms=%" PRId64 " poll_ok_ms=%" PRId64 " failure_ms=%" PRId64
 	                 " failing=%d breaker_failures=%d breaker_open_until_ms=%" PRId64
 	                 " requests=%" PRIu64 " polls=%" PRIu64 " webhooks=%" PRIu64
-	                 " webhooks_dropped=%" PRIu64 " poll_failures=%d cursor_s=%" PRId64
-	                 " reason=%s",
+	                 " webhooks_dropped=%" PRIu64 " webhooks_rejected=%" PRIu64
+	                 " poll_failures=%d cursor_s=%" PRId64 " reason=%s",
 	                 s->updated_ms, s->last_poll_ok_ms, s->last_failure_ms, s->failing ? 1 : 0,
 	                 s->breaker_failures, s->breaker_open_until_ms, s->requests, s->polls,
-	                 s->webhooks, s->webhooks_dropped, s->poll_failures,
+	                 s->webhooks, s->webhooks_dropped, s->webhooks_rejected, s->poll_failures,
 	                 s->has_cursor ? s->cursor_s : -1, s->last_failure);
 	if (n < 0)
 		return CC_EINVAL;
@@ -285,6 +285,8 @@ int cc_control_status_load(struct cc_store *st, const char *system,
 			out->webhooks = (uint64_t)v;
 		else if (strcmp(key, "webhooks_dropped") == 0)
 			out->webhooks_dropped = (uint64_t)v;
+		else if (strcmp(key, "webhooks_rejected") == 0)
+			out->webhooks_rejected = (uint64_t)v;
 		else if (strcmp(key, "poll_failures") == 0)
 			out->poll_failures = (int)v;
 		else if (strcmp(key, "cursor_s") == 0) {

@@ -92,6 +92,7 @@ struct cc_system_status {
 	uint64_t polls;              /* polls since the daemon started */
 	uint64_t webhooks;           /* webhook bodies received since the daemon started */
 	uint64_t webhooks_dropped;   /* ... dropped because the queue was full */
+	uint64_t webhooks_rejected;  /* webhooks refused: not authenticated */
 };
 
 int cc_control_status_save(struct cc_store *st, const char *system,

@@ -45,8 +45,9 @@ struct parts {
 	struct cc_hub *hub;
 	struct cc_driver *driver;     /* the loop over the hub (core/driver.h) */
 	struct cc_webhook_listener *listener;
-	/* borrowed from fc: tokens, the admin token; NULL-terminated */
-	const char *secrets[CC_MAX_SYSTEMS + 2];
+	/* borrowed from fc: tokens, webhook secrets and tokens, the admin
+	 * token; NULL-terminated */
+	const char *secrets[3 * CC_MAX_SYSTEMS + 2];
 };
 
 /* Admin work asked during a remote call, done by the loop between hub calls. */
@@ -241,9 +242,15 @@ static int parts_build(struct cc_runtime *rt, struct parts *p, char *err, size_t
 	if (rc)
 		return 2;
 	size_t k = 0;
-	for (size_t i = 0; i < p->fc->engine.nsystems; i++)
-		if (p->fc->system[i].token.value)
-			p->secrets[k++] = p->fc->system[i].token.value;
+	for (size_t i = 0; i < p->fc->engine.nsystems; i++) {
+		const struct cc_system_file *sf = &p->fc->system[i];
+		if (sf->token.value)
+			p->secrets[k++] = sf->token.value;
+		if (sf->webhook_secret.value)
+			p->secrets[k++] = sf->webhook_secret.value;
+		if (sf->webhook_token.value)
+			p->secrets[k++] = sf->webhook_token.value;
+	}
 	if (p->fc->admin_token.value)
 		p->secrets[k++] = p->fc->admin_token.value;
 	p->secrets[k] = NULL;
@@ -304,7 +311,18 @@ static void listener_start(struct cc_runtime *rt)
 		                          .trace = rt->trace ? rt->log : NULL };
 	for (size_t i = 0; i < p->fc->engine.nsystems; i++) {
 		const struct cc_connector_ops *ops = p->conn[i].ops;
+		const struct cc_system_file *sf = &p->fc->system[i];
 		lo.keep_bodies[i] = ops && ops->version >= 2 && ops->webhook;
+		if (sf->webhook_secret.value) {
+			lo.auth[i] = CC_WEBHOOK_AUTH_SIGNATURE;
+			lo.auth_key[i] = sf->webhook_secret.value;
+		} else if (sf->webhook_token.value) {
+			lo.auth[i] = CC_WEBHOOK_AUTH_TOKEN;
+			lo.auth_key[i] = sf->webhook_token.value;
+		} else {
+			lo.auth[i] = sf->webhook_auth == CC_WEBHOOK_AUTH_UNAUTHENTICATED
+			                     ? CC_WEBHOOK_AUTH_NONE : CC_WEBHOOK_AUTH_CLOSED;
+		}
 	}
 	if (cc_webhook_listener_start(&p->listener, p->fc->listen, &p->fc->engine, &lo, lerr,
 	                              sizeof(lerr)))
@@ -313,6 +331,15 @@ static void listener_start(struct cc_runtime *rt)
 		logf_(rt, "INFO", "webhook listener on %s; admin API %s", p->fc->listen,
 		      lo.admin_token && lo.admin_token[0] ? "enabled (token required)"
 		                                          : "disabled: no admin_token");
+	static const char *const how[] = {
+		[CC_WEBHOOK_AUTH_CLOSED] = "refused (no webhook_secret or webhook_token): polled only",
+		[CC_WEBHOOK_AUTH_NONE] = "accepted WITHOUT authentication (webhook_auth: none)",
+		[CC_WEBHOOK_AUTH_SIGNATURE] = "signed (X-Concord-Signature, HMAC-SHA256)",
+		[CC_WEBHOOK_AUTH_TOKEN] = "bearer token (Authorization: Bearer)",
+	};
+	for (size_t i = 0; p->listener && i < p->fc->engine.nsystems; i++)
+		logf_(rt, lo.auth[i] == CC_WEBHOOK_AUTH_NONE ? "WARN" : "INFO",
+		      "system=%s webhooks: %s", p->fc->engine.systems[i].name, how[lo.auth[i]]);
 }
 
 /* Per-system memory of the runtime that belongs to one configuration. */
@@ -376,6 +403,8 @@ void cc_runtime_close(struct cc_runtime *rt)
 	free(rt);
 }
 
+static void audit_rejections(struct cc_runtime *rt);
+
 /*
  * SIGHUP: the new configuration is built beside the running one; only when
  * all of it stands (file, connectors, hub) does it replace the old, else
@@ -392,6 +421,7 @@ static void reload(struct cc_runtime *rt)
 		logf_(rt, "ERROR", "reload refused, keeping the running configuration: %s", err);
 		return;
 	}
+	audit_rejections(rt); /* the old listener's notes, before it stops */
 	const char *was = rt->p->fc->store, *now = next->fc->store;
 	bool store_changed = !rt->store_url && (was || now) &&
 	                     (!was || !now || strcmp(was, now) != 0);
@@ -501,7 +531,7 @@ static void refresh_status(struct cc_runtime *rt, size_t s)
 	}
 	if (rt->p->listener)
 		cc_webhook_listener_counts(rt->p->listener, (int)s, &st->webhooks,
-		                           &st->webhooks_dropped);
+		                           &st->webhooks_dropped, &st->webhooks_rejected);
 }
 
 /* Writes the live status of a system into the store (a failure is logged
@@ -576,7 +606,7 @@ static char *status_json(struct cc_runtime *rt, bool cached, unsigned *http)
 		bool paused = rt->pause_set[s] ? rt->pause_to[s] : rt->paused[s];
 		json_t *j = json_pack(
 			"{s:s, s:s, s:b, s:o, s:o, s:o, s:{s:i, s:o}, s:I, s:I, s:I, s:{s:s, s:i, s:o}, "
-			"s:o, s:o, s:b, s:{s:I, s:I, s:o}, s:{s:I, s:I}}",
+			"s:o, s:o, s:b, s:{s:I, s:I, s:o}, s:{s:I, s:I, s:I}}",
 			"name", cfg->systems[s].name, "kind", cfg->systems[s].kind,
 			"paused", paused,
 			"last_poll_ok", time_or_null(st->last_poll_ok_ms),
@@ -596,7 +626,7 @@ static char *status_json(struct cc_runtime *rt, bool cached, unsigned *http)
 			"requests", "total", (json_int_t)st->requests, "polls", (json_int_t)st->polls,
 			"by_operation", budget_json(&rt->p->conn[s]),
 			"webhooks", "received", (json_int_t)st->webhooks, "dropped",
-			(json_int_t)st->webhooks_dropped);
+			(json_int_t)st->webhooks_dropped, "rejected", (json_int_t)st->webhooks_rejected);
 		ok = j && json_array_append_new(systems, j) == 0;
 	}
 	char *out = ok ? json_dumps(root, JSON_INDENT(2)) : NULL;
@@ -959,11 +989,53 @@ static void read_pauses(struct cc_runtime *rt)
 	}
 }
 
+/*
+ * The webhooks the listener refused, into the audit (case 0, decision
+ * webhook-rejected) and the log: one row per rejection the listener noted,
+ * which is at most CC_WEBHOOK_REJECT_NOTES an hour per system, plus a row
+ * saying how many more were only counted (daemon/webhook.h). Here, because
+ * only the loop touches the store.
+ */
+static void audit_rejections(struct cc_runtime *rt)
+{
+	if (!rt->p->listener)
+		return;
+	const struct cc_config *cfg = &rt->p->fc->engine;
+	for (size_t s = 0; s < cfg->nsystems; s++) {
+		struct cc_webhook_rejection notes[8];
+		size_t n;
+		while ((n = cc_webhook_listener_take_rejections(rt->p->listener, (int)s, notes, 8))) {
+			for (size_t i = 0; i < n; i++) {
+				const struct cc_webhook_rejection *x = &notes[i];
+				char detail[200];
+				if (x->more)
+					snprintf(detail, sizeof(detail), "%" PRIu64 " more webhooks %s within "
+					         "%d s (the first %d were audited)", x->more, x->reason,
+					         CC_WEBHOOK_REJECT_WINDOW_S, CC_WEBHOOK_REJECT_NOTES);
+				else
+					snprintf(detail, sizeof(detail), "%u %s (from %s)", x->status, x->reason,
+					         x->client);
+				struct cc_audit_entry e = {
+					.at_ms = x->at_ms, .case_id = 0, .system = (int)s, .field = -1,
+					.decision = CC_AUDIT_WEBHOOK_REJECTED, .ver = CC_VERSION_UNSET,
+					.detail = detail, .system_name = cfg->systems[s].name,
+				};
+				if (rt->store.ops->audit_append(rt->store.self, &e))
+					logf_(rt, "ERROR", "system=%s webhook rejection not audited: %s",
+					      cfg->systems[s].name, rt->store.ops->last_error(rt->store.self));
+				logf_(rt, "WARN", "system=%s webhook-rejected -- %s", cfg->systems[s].name,
+				      detail);
+			}
+		}
+	}
+}
+
 /* One step of the driver: webhooks, polls and deliveries that are due. */
 static int cycle(struct cc_runtime *rt, bool force_poll)
 {
 	flush_deferred(rt);
 	read_pauses(rt);
+	audit_rejections(rt);
 	serve_admin(rt, false);
 	int rc = cc_driver_step(rt->p->driver, force_poll);
 	if (rc)
@@ -1057,9 +1129,10 @@ static void log_stats(struct cc_runtime *rt)
 {
 	const struct cc_hub_stats *st = cc_hub_stats(rt->p->hub);
 	for (size_t s = 0; s < rt->p->fc->engine.nsystems; s++) {
-		uint64_t hooks = 0, hooks_dropped = 0;
+		uint64_t hooks = 0, hooks_dropped = 0, hooks_rejected = 0;
 		if (rt->p->listener)
-			cc_webhook_listener_counts(rt->p->listener, (int)s, &hooks, &hooks_dropped);
+			cc_webhook_listener_counts(rt->p->listener, (int)s, &hooks, &hooks_dropped,
+			                           &hooks_rejected);
 		char by_op[400] = "";
 		struct cc_budget_line b[16];
 		const struct cc_connector *cn = &rt->p->conn[s];
@@ -1070,9 +1143,10 @@ static void log_stats(struct cc_runtime *rt)
 			used += w > 0 ? (size_t)w : 0;
 		}
 		logf_(rt, "INFO", "stats system=%s requests=%" PRIu64 " polls=%" PRIu64
-		      " webhooks=%" PRIu64 " webhooks_dropped=%" PRIu64 " by operation:%s",
+		      " webhooks=%" PRIu64 " webhooks_dropped=%" PRIu64 " webhooks_rejected=%" PRIu64
+		      " by operation:%s",
 		      rt->p->fc->engine.systems[s].name, st->requests[s], st->polls_of[s], hooks,
-		      hooks_dropped, nb ? by_op : " (not counted)");
+		      hooks_dropped, hooks_rejected, nb ? by_op : " (not counted)");
 	}
 	logf_(rt, "INFO", "stats writes=%" PRIu64 " creates=%" PRIu64 " comments=%" PRIu64
 	      " changes=%" PRIu64 " observations=%" PRIu64, st->writes, st->creates, st->comments,
@@ -1113,6 +1187,7 @@ int cc_runtime_serve(struct cc_runtime *rt)
 		wait_ms(rt, nap);
 	}
 	flush_deferred(rt);
+	audit_rejections(rt);
 	log_stats(rt);
 	for (size_t s = 0; s < rt->p->fc->engine.nsystems; s++)
 		save_status(rt, s);

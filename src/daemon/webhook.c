@@ -8,7 +8,8 @@
  * that were answered before their body was read.
  *
  * State shared with the main loop is the listener's queues, under l->mu:
- * webhook bodies per system, and admin requests whose connection is
+ * webhook bodies per system, the rejected webhooks noted for the audit,
+ * and admin requests whose connection is
  * suspended (MHD_suspend_connection) until the main loop answered them or
  * the reaper gave up on them; either then resumes the connection and
  * libmicrohttpd calls the handler again, which sends the answer.
@@ -110,11 +111,22 @@ struct admin_wait {
 	bool orphan;              /* its connection ended while the main loop held it */
 };
 
+/* The rejections of one system noted for the audit (see webhook.h). */
+#define REJECT_RING (CC_WEBHOOK_REJECT_NOTES + 1) /* a window's notes and its summary */
+struct reject_log {
+	struct cc_webhook_rejection note[REJECT_RING]; /* ring */
+	size_t head, n;
+	int64_t window_start; /* monotonic ms; 0: no window open */
+	unsigned used;        /* noted one by one in this window */
+	uint64_t unnoted;     /* only counted in this window */
+};
+
 struct body_queue {
 	char *body[CC_WEBHOOK_QUEUE_MAX]; /* ring, owned */
 	size_t len[CC_WEBHOOK_QUEUE_MAX];
 	size_t head, n, bytes;
-	uint64_t received, dropped;
+	uint64_t received, dropped, rejected;
+	struct reject_log rj;
 };
 
 struct cc_webhook_listener {
@@ -158,12 +170,23 @@ struct request {
 	bool admin;              /* counted in l->nwaits */
 	bool admin_body;         /* an admin request whose body is kept (in buf) */
 	bool body_lost;          /* ... but it could not be kept (out of memory or budget) */
+	bool announced;          /* the request announced a body (length > 0, or chunked) */
+	/* a signed webhook: the MAC of the body so far, and the one its header names */
+	struct cc_webhook_mac *mac; /* owned */
+	unsigned char want[CC_WEBHOOK_MAC_LEN];
 };
 
 static int64_t now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -529,6 +552,7 @@ static enum MHD_Result screen(struct cc_webhook_listener *l, struct MHD_Connecti
 	/* a refusal with a body announced: libmicrohttpd closes the connection
 	 * after the answer without reading it, the reaper drains it */
 	cn->linger = te || (x.n && strcmp(x.first, "0") != 0);
+	rq->announced = cn->linger;
 	if (cn->bad_url || nul)
 		return reply(l, c, MHD_HTTP_BAD_REQUEST, "control character in the URL\n");
 	if (x.differ || x.te > 1 || (x.te && x.n))
@@ -593,6 +617,124 @@ static enum MHD_Result admin_body_start(struct cc_webhook_listener *l, struct MH
 	return MHD_YES;
 }
 
+/* Opens a new window of rejection notes when the last one is over: its
+ * summary note first, when some rejections were only counted (kept open
+ * while the ring is full, so no count is lost). Under l->mu. */
+static void reject_roll(struct reject_log *rj, int64_t now)
+{
+	if (!rj->window_start || now - rj->window_start < CC_WEBHOOK_REJECT_WINDOW_S * 1000LL)
+		return;
+	if (rj->unnoted) {
+		if (rj->n == REJECT_RING)
+			return;
+		struct cc_webhook_rejection *sum = &rj->note[(rj->head + rj->n++) % REJECT_RING];
+		memset(sum, 0, sizeof(*sum));
+		sum->at_ms = wall_ms();
+		sum->more = rj->unnoted;
+		snprintf(sum->reason, sizeof(sum->reason), "rejected, not audited one by one");
+	}
+	rj->window_start = 0;
+	rj->used = 0;
+	rj->unnoted = 0;
+}
+
+/* Counts a rejected webhook of system s and notes it for the audit when
+ * the window's budget allows, else only counts it. Only a note wakes the
+ * main loop: a flood of bad requests does not make it spin. */
+static void note_rejection(struct cc_webhook_listener *l, int s, unsigned status,
+                           const char *reason, uint32_t addr)
+{
+	int64_t now = now_ms();
+	bool noted = false;
+	pthread_mutex_lock(&l->mu);
+	struct body_queue *q = &l->q[s];
+	struct reject_log *rj = &q->rj;
+	q->rejected++;
+	reject_roll(rj, now);
+	if (!rj->window_start)
+		rj->window_start = now;
+	if (rj->used < CC_WEBHOOK_REJECT_NOTES && rj->n < REJECT_RING) {
+		struct cc_webhook_rejection *x = &rj->note[(rj->head + rj->n++) % REJECT_RING];
+		memset(x, 0, sizeof(*x));
+		x->at_ms = wall_ms();
+		x->status = status;
+		snprintf(x->reason, sizeof(x->reason), "%s", reason);
+		struct in_addr in = { .s_addr = addr };
+		if (!inet_ntop(AF_INET, &in, x->client, sizeof(x->client)))
+			snprintf(x->client, sizeof(x->client), "?");
+		rj->used++;
+		noted = true;
+	} else {
+		rj->unnoted++;
+	}
+	pthread_mutex_unlock(&l->mu);
+	if (noted)
+		notify(l);
+}
+
+/*
+ * Refuses a webhook of system s that failed its authentication: counted,
+ * noted for the audit, answered with a short reason (never a secret, nor
+ * what the client sent). early: the body was not read (the reaper drains
+ * what the client still sends).
+ */
+static enum MHD_Result reject(struct cc_webhook_listener *l, struct MHD_Connection *c,
+                              struct request *rq, int s, unsigned status, const char *reason,
+                              bool early)
+{
+	note_rejection(l, s, status, reason, rq->cn->addr);
+	if (early)
+		rq->cn->linger = rq->announced;
+	char text[160];
+	snprintf(text, sizeof(text), "%s: %s\n",
+	         status == MHD_HTTP_FORBIDDEN ? "forbidden" : "unauthorized", reason);
+	char *body = strdup(text);
+	return body ? reply_owned(l, c, status, body)
+	            : reply(l, c, status, "unauthorized\n");
+}
+
+/*
+ * The first call of a webhook for system s (known): what its headers can
+ * decide. Sets *refused and returns the answer queued when they refuse it;
+ * for a signature, starts the MAC its body goes through.
+ */
+static enum MHD_Result auth_start(struct cc_webhook_listener *l, struct MHD_Connection *c,
+                                  struct request *rq, int s, bool *refused)
+{
+	enum cc_webhook_auth_mode mode = l->opt.auth[s];
+	const char *key = l->opt.auth_key[s];
+	enum cc_webhook_verdict v = CC_WEBHOOK_OK;
+	*refused = false;
+	switch (mode) {
+	case CC_WEBHOOK_AUTH_NONE:
+		return MHD_YES;
+	case CC_WEBHOOK_AUTH_CLOSED:
+		*refused = true;
+		return reject(l, c, rq, s, MHD_HTTP_FORBIDDEN,
+		              "webhooks closed: the system has no webhook_secret or webhook_token", true);
+	case CC_WEBHOOK_AUTH_TOKEN:
+		v = cc_webhook_verify_bearer(key, MHD_lookup_connection_value(
+		                                          c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION));
+		break;
+	case CC_WEBHOOK_AUTH_SIGNATURE:
+		v = cc_webhook_signature_parse(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		                                                           CC_WEBHOOK_SIGNATURE_HEADER),
+		                               rq->want);
+		if (v == CC_WEBHOOK_OK &&
+		    (!key || !key[0] || cc_webhook_mac_begin(&rq->mac, key, strlen(key)))) {
+			*refused = true;
+			rq->cn->linger = rq->announced;
+			return reply(l, c, MHD_HTTP_SERVICE_UNAVAILABLE,
+			             "cannot verify the signature now, try again\n");
+		}
+		break;
+	}
+	if (v == CC_WEBHOOK_OK)
+		return MHD_YES;
+	*refused = true;
+	return reject(l, c, rq, s, MHD_HTTP_UNAUTHORIZED, cc_webhook_verdict_reason(mode, v), true);
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *data,
                               size_t *size, void **state)
@@ -616,6 +758,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			return r;
 		if (strcmp(method, "POST") == 0 && strncmp(url, "/webhook/", 9) == 0) {
 			int s = system_index(l, url + 9);
+			if (s >= 0) { /* an unknown system: 404 once its body is read */
+				r = auth_start(l, c, rq, s, &refused);
+				if (refused)
+					return r;
+			}
 			if (s >= 0 && l->opt.keep_bodies[s])
 				rq->keep_for = s;
 		}
@@ -638,6 +785,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			rq->keep_for = -1; /* out of memory or budget: a hint only */
 			drop_kept(l, rq);
 		}
+		if (rq->mac) /* a failure makes the verdict a mismatch */
+			cc_webhook_mac_update(rq->mac, data, *size);
 		rq->received += *size;
 		*size = 0;
 		return MHD_YES;
@@ -651,6 +800,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	int s = system_index(l, url + 9);
 	if (s < 0)
 		return reply(l, c, MHD_HTTP_NOT_FOUND, "no such system\n");
+	if (rq->mac) {
+		/* the whole body is in: its signature decides, before anything is queued */
+		enum cc_webhook_verdict v = cc_webhook_mac_verify(rq->mac, rq->want);
+		cc_webhook_mac_free(rq->mac);
+		rq->mac = NULL;
+		if (v != CC_WEBHOOK_OK) {
+			drop_kept(l, rq);
+			return reject(l, c, rq, s, MHD_HTTP_UNAUTHORIZED,
+			              cc_webhook_verdict_reason(CC_WEBHOOK_AUTH_SIGNATURE, v), false);
+		}
+	}
 	if (rq->keep_for == s && rq->received > 0) {
 		char *body = rq->buf;
 		atomic_fetch_sub(&l->inflight, rq->cap);
@@ -709,6 +869,7 @@ static void done(void *cls, struct MHD_Connection *c, void **state,
 		}
 	}
 	drop_kept(l, rq);
+	cc_webhook_mac_free(rq->mac);
 	free(rq);
 }
 
@@ -1170,15 +1331,34 @@ bool cc_webhook_listener_take_body(struct cc_webhook_listener *l, int system, ch
 }
 
 void cc_webhook_listener_counts(struct cc_webhook_listener *l, int system, uint64_t *received,
-                                uint64_t *dropped)
+                                uint64_t *dropped, uint64_t *rejected)
 {
-	*received = *dropped = 0;
+	*received = *dropped = *rejected = 0;
 	if (system < 0 || system >= CC_MAX_SYSTEMS)
 		return;
 	pthread_mutex_lock(&l->mu);
 	*received = l->q[system].received;
 	*dropped = l->q[system].dropped;
+	*rejected = l->q[system].rejected;
 	pthread_mutex_unlock(&l->mu);
+}
+
+size_t cc_webhook_listener_take_rejections(struct cc_webhook_listener *l, int system,
+                                           struct cc_webhook_rejection *out, size_t max)
+{
+	if (system < 0 || system >= CC_MAX_SYSTEMS)
+		return 0;
+	size_t n = 0;
+	pthread_mutex_lock(&l->mu);
+	struct reject_log *rj = &l->q[system].rj;
+	reject_roll(rj, now_ms());
+	while (n < max && rj->n) {
+		out[n++] = rj->note[rj->head];
+		rj->head = (rj->head + 1) % REJECT_RING;
+		rj->n--;
+	}
+	pthread_mutex_unlock(&l->mu);
+	return n;
 }
 
 struct cc_admin_request *cc_webhook_listener_next_admin(struct cc_webhook_listener *l)

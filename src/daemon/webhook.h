@@ -2,7 +2,8 @@
  * The daemon's HTTP listener (libmicrohttpd, one event thread with epoll):
  *
  *   GET  /health                  "ok"
- *   POST /webhook/SYSTEM          a webhook: its body is queued for the main
+ *   POST /webhook/SYSTEM          a webhook: authenticated first (below);
+ *                                 then its body is queued for the main
  *                                 loop when the system's connector reads
  *                                 bodies; otherwise, or when the queue is
  *                                 full, the system is marked for a poll
@@ -12,6 +13,15 @@
  *   POST /admin/resync/CASE          | TOKEN; answered by the main loop
  *   GET  /admin/conflicts            |
  *   POST /admin/conflicts/CASE/FIELD /  with a JSON body (at most 4 KiB)
+ *
+ * Webhooks are authenticated per system before anything else is done
+ * with them (daemon/webhook_auth.h, docs/webhooks.md): a bearer token or a
+ * malformed or missing signature header is judged as soon as the headers
+ * are in (401, the body unread); a signature is computed over the body as
+ * it arrives, without keeping it, and judged at its end (401, nothing
+ * queued). A system with neither a secret nor a token, and no opt-out,
+ * refuses its webhooks (403). Each refusal is counted (`rejected`) and
+ * noted for the main loop's audit, a bounded number per hour (below).
  *
  * A webhook is a hint; polling stays the truth, so a body dropped because
  * its queue is full loses nothing. The listener's threads never touch the
@@ -47,6 +57,7 @@
 #define CC_DAEMON_WEBHOOK_H
 
 #include "core/config.h"
+#include "daemon/webhook_auth.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -67,6 +78,11 @@ struct cc_listener_options {
 	bool keep_bodies[CC_MAX_SYSTEMS];
 	/* When set: a line per webhook received, for measuring (CONCORD_TRACE=http). */
 	FILE *trace;
+	/* Per system: how its webhooks are authenticated (zero, CLOSED, refuses
+	 * them all) and the webhook_secret or webhook_token that does it
+	 * (borrowed, must outlive the listener; NULL for CLOSED and NONE). */
+	enum cc_webhook_auth_mode auth[CC_MAX_SYSTEMS];
+	const char *auth_key[CC_MAX_SYSTEMS];
 };
 
 /*
@@ -102,9 +118,38 @@ bool cc_webhook_listener_take(struct cc_webhook_listener *l, int system);
 bool cc_webhook_listener_take_body(struct cc_webhook_listener *l, int system, char **body,
                                    size_t *len);
 
-/* Bodies received and dropped (queue full) for a system since the start. */
+/*
+ * Webhooks of a system since the start: received (authenticated, or taken
+ * as they come), dropped of those (queue full), and rejected (refused 401
+ * or 403 by the authentication).
+ */
 void cc_webhook_listener_counts(struct cc_webhook_listener *l, int system, uint64_t *received,
-                                uint64_t *dropped);
+                                uint64_t *dropped, uint64_t *rejected);
+
+/*
+ * Rejected webhooks, noted for the audit (which the main loop writes: the
+ * listener never touches the store). Per system, at most
+ * CC_WEBHOOK_REJECT_NOTES rejections in each window of
+ * CC_WEBHOOK_REJECT_WINDOW_S seconds (from the first rejection) are noted
+ * one by one; the others are only counted, and when the window is over one
+ * more note (`more` > 0) says how many those were. So a flood of bad
+ * requests costs the store at most 21 audit rows an hour per system, and
+ * the listener a fixed amount of memory.
+ */
+#define CC_WEBHOOK_REJECT_NOTES 20
+#define CC_WEBHOOK_REJECT_WINDOW_S 3600
+
+struct cc_webhook_rejection {
+	int64_t at_ms;      /* wall clock: when it was refused (a summary: when it was made) */
+	unsigned status;    /* 401 or 403; 0 in a summary */
+	char reason[96];    /* cc_webhook_verdict_reason() or the like: never a secret */
+	char client[16];    /* the client's IPv4 address, dotted */
+	uint64_t more;      /* 0: one rejection; else a summary of this many unnoted ones */
+};
+
+/* Takes up to max noted rejections of a system, oldest first; returns how many. */
+size_t cc_webhook_listener_take_rejections(struct cc_webhook_listener *l, int system,
+                                           struct cc_webhook_rejection *out, size_t max);
 
 enum cc_admin_op {
 	CC_ADMIN_STATUS,

@@ -81,6 +81,7 @@ systems:
     kind: rt
     url: http://127.0.0.1:{dead}/REST/2.0
     token: {{env: CC_TEST_PEER_TOKEN}}
+    webhook_auth: none    # these tests are about the listener, not its authentication
     poll_interval: 1s
     poll_overlap: 5s
     search_lag: 1s

@@ -488,6 +488,49 @@ static void test_missing_env(void **state)
 	             "admin_token takes exactly one of env or file");
 }
 
+/* Webhook authentication: one of a secret and a token, and the opt-out alone. */
+static void test_webhook_auth(void **state)
+{
+	setenv("CC_TEST_WS", "webhook-secret-1", 1);
+	setenv("CC_TEST_WT", "webhook-token-1", 1);
+	expect_error(FIELDS
+	             "systems:\n"
+	             "  - name: a\n"
+	             "    kind: sim\n"
+	             "    webhook_secret: {env: CC_TEST_WS}\n"
+	             "    webhook_token: {env: CC_TEST_WT}\n"
+	             "    fields: {title: t}\n" SYS_B,
+	             8, 5, "webhook_secret and webhook_token are both set");
+	expect_error(FIELDS
+	             "systems:\n"
+	             "  - name: a\n"
+	             "    kind: sim\n"
+	             "    webhook_token: {env: CC_TEST_WT}\n"
+	             "    webhook_auth: none\n"
+	             "    fields: {title: t}\n" SYS_B,
+	             8, 19, "webhook_auth: none accepts webhooks without authentication, but "
+	             "webhook_token is set");
+	expect_error(FIELDS
+	             "systems:\n"
+	             "  - name: a\n"
+	             "    kind: sim\n"
+	             "    webhook_secret: plain-text\n"
+	             "    fields: {title: t}\n" SYS_B,
+	             7, 21, "webhook_secret");
+	struct cc_file_config *c = expect_load(NULL, FIELDS
+	             "systems:\n"
+	             "  - name: a\n"
+	             "    kind: sim\n"
+	             "    webhook_secret: {env: CC_TEST_WS}\n"
+	             "    fields: {title: t}\n" SYS_B
+	             "    webhook_auth: none\n");
+	assert_string_equal(c->system[0].webhook_secret.value, "webhook-secret-1");
+	assert_int_equal(c->system[0].webhook_auth, CC_WEBHOOK_AUTH_REQUIRED);
+	assert_null(c->system[1].webhook_secret.value);
+	assert_int_equal(c->system[1].webhook_auth, CC_WEBHOOK_AUTH_UNAUTHENTICATED);
+	cc_config_file_free(c);
+}
+
 static void test_unknown_owner(void **state)
 {
 	expect_error("fields:\n"
@@ -1390,6 +1433,7 @@ int main(void)
 		cmocka_unit_test(test_value_file_types),
 		cmocka_unit_test(test_companions),
 		cmocka_unit_test(test_load_text),
+		cmocka_unit_test(test_webhook_auth),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
