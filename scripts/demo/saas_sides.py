@@ -164,51 +164,10 @@ class ServiceNow:
         auth = base64.b64encode(b"alice:alice-pw").decode()
         self.h = {"Authorization": "Basic " + auth, "Accept": "application/json"}
 
-    # configuration of concord's side
-    def system_yaml(self, rank):
-        return """  - name: servicenow
-    kind: servicenow
-    url: %s
-    token: {env: CONCORD_DEMO_SN_PASSWORD}
-    rank: %d
-    poll_interval: %s
-    poll_overlap: 5s
-    search_lag: 1s
-    integration_user: concord
-    webhook_secret: {env: CONCORD_DEMO_WEBHOOK_SECRET}
-    settings: {user: concord, comments_field: work_notes}
-    fields:
-      title: short_description
-      state:
-        remote: state
-        values:
-          - {remote: "1", canonical: new}
-          - {remote: "2", canonical: in_progress}
-          - {remote: "3", canonical: on_hold}
-          - {remote: "6", canonical: resolved,
-             companions: {resolution: "Closed/Resolved by Caller", resolution_notes: "Resolved in another system"}}
-          - {remote: "7", canonical: closed,
-             companions: {resolution: "Closed/Resolved by Caller", resolution_notes: "Closed in another system"}}
-          - {remote: "8", canonical: canceled}
-      severity:
-        remote: priority
-        values:
-          - {remote: "1", canonical: critical}
-          - {remote: "2", canonical: high}
-          - {remote: "3", canonical: moderate}
-          - {remote: "4", canonical: low}
-          - {remote: "5", canonical: planning}
-      resolution:
-        remote: close_code
-        values:
-          - {remote: "Solved (Permanently)", canonical: fixed}
-          - {remote: "Not Solved (Not Reproducible)", canonical: false_alarm}
-          - {remote: "Closed/Resolved by Caller", canonical: undetermined}
-      resolution_notes: close_notes
-""" % (self.emu.url + "/", rank, "{poll}")
-
     def env(self):
-        return {"CONCORD_DEMO_SN_PASSWORD": "concord-pw"}
+        """The environment examples/servicenow-sentinel.yaml reads."""
+        return {"SN_URL": self.emu.url + "/", "SN_USER": self.concord_user,
+                "SN_PASSWORD": "concord-pw"}
 
     def _t(self, sys_id=""):
         return self.emu.url + "/api/now/table/incident" + ("/" + sys_id if sys_id else "")
@@ -325,52 +284,13 @@ class Sentinel:
         self.token = None
         self.token_at = 0
 
-    def system_yaml(self, rank):
-        return """  - name: sentinel
-    kind: sentinel
-    url: %s
-    token: {env: CONCORD_DEMO_SENTINEL_SECRET}
-    rank: %d
-    poll_interval: %s
-    poll_overlap: 5s
-    search_lag: 1s
-    integration_user: %s
-    webhook_secret: {env: CONCORD_DEMO_WEBHOOK_SECRET}
-    settings:
-      subscription: %s
-      resource_group: %s
-      workspace: %s
-      tenant: %s
-      client_id: %s
-      login_url: %s
-    fields:
-      title: title
-      state:
-        remote: status
-        values:
-          - {remote: New, canonical: new}
-          - {remote: Active, canonical: [in_progress, on_hold], default: in_progress}
-          - {remote: Closed, canonical: [resolved, closed, canceled], default: resolved,
-             companions: {resolution: Undetermined}}
-      severity:
-        remote: severity
-        values:
-          - {remote: High, canonical: [high, critical], default: high}
-          - {remote: Medium, canonical: moderate}
-          - {remote: Low, canonical: low}
-          - {remote: Informational, canonical: planning}
-      resolution:
-        remote: classification
-        values:
-          - {remote: TruePositive, canonical: fixed}
-          - {remote: FalsePositive, canonical: false_alarm}
-          - {remote: Undetermined, canonical: undetermined}
-      resolution_notes: classificationComment
-""" % (self.emu.url, rank, "{poll}", self.concord_client[0], SUB, RG, WS, TENANT,
-       self.concord_client[0], self.emu.url)
-
     def env(self):
-        return {"CONCORD_DEMO_SENTINEL_SECRET": self.concord_client[1]}
+        """The environment examples/servicenow-sentinel.yaml reads."""
+        return {"SENTINEL_MANAGEMENT_URL": self.emu.url, "SENTINEL_LOGIN_URL": self.emu.url,
+                "SENTINEL_SUBSCRIPTION": SUB, "SENTINEL_RESOURCE_GROUP": RG,
+                "SENTINEL_WORKSPACE": WS, "SENTINEL_TENANT": TENANT,
+                "SENTINEL_CLIENT_ID": self.concord_client[0],
+                "SENTINEL_CLIENT_SECRET": self.concord_client[1]}
 
     def _auth(self):
         if not self.token or time.time() - self.token_at > 600:
