@@ -380,12 +380,16 @@ def section_c(port):
 
 
 def rt_state(port):
-    st, body, _ = req(port, "GET", "/admin/status", token=TOKEN, timeout=5.0)
-    if st != 200:
-        return None
-    for x in json.loads(body)["systems"]:
-        if x["name"] == "rt":
-            return x
+    """rt's status; asked up to three times (a loaded machine, a sanitizer
+    build: the main loop may answer an admin request late)."""
+    for _ in range(3):
+        st, body, _ = req(port, "GET", "/admin/status", token=TOKEN, timeout=12.0)
+        if st == 200:
+            for x in json.loads(body)["systems"]:
+                if x["name"] == "rt":
+                    return x
+            return None
+        time.sleep(0.5)
     return None
 
 
