@@ -81,7 +81,10 @@ struct exchange {
 	char rl_remaining[HEADER_VALUE_MAX];
 	char rl_reset[HEADER_VALUE_MAX];
 	char etag[HEADER_VALUE_MAX];
+	char total[HEADER_VALUE_MAX];
+	bool has_total;
 	char *location;
+	char *link;
 };
 
 /* One concurrent slot: an easy handle and the state of its current transfer. */
@@ -315,6 +318,7 @@ void cc_http_response_clear(struct cc_http_response *r)
 		return;
 	free(r->body);
 	free(r->location);
+	free(r->link);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -466,6 +470,32 @@ static bool header_is(const char *line, size_t namelen, const char *name)
 	return strlen(name) == namelen && strncasecmp(line, name, namelen) == 0;
 }
 
+/* Longest Link value kept (all its lines together): a page's links are far shorter. */
+#define LINK_MAX 16384
+
+/* Adds one Link line's value (blanks and CR LF trimmed) to x->link, after ", ". */
+static void add_link(struct exchange *x, const char *v, size_t vn)
+{
+	while (vn && (*v == ' ' || *v == '\t'))
+		v++, vn--;
+	while (vn && (v[vn - 1] == '\r' || v[vn - 1] == '\n' || v[vn - 1] == ' ' ||
+	              v[vn - 1] == '\t'))
+		vn--;
+	size_t old = x->link ? strlen(x->link) : 0;
+	if (!vn || old + vn + 3 > LINK_MAX)
+		return;
+	char *p = realloc(x->link, old + vn + 3);
+	if (!p) {
+		x->nomem = true;
+		return;
+	}
+	if (old)
+		memcpy(p + old, ", ", 2), old += 2;
+	memcpy(p + old, v, vn);
+	p[old + vn] = '\0';
+	x->link = p;
+}
+
 static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
 {
 	struct exchange *x = userdata;
@@ -473,9 +503,12 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
 	if (n >= 5 && strncmp(line, "HTTP/", 5) == 0) {
 		/* A new response (after 100 Continue, say): forget the previous headers. */
 		x->date[0] = x->retry_after[0] = x->rl_remaining[0] = x->rl_reset[0] = '\0';
-		x->etag[0] = '\0';
+		x->etag[0] = x->total[0] = '\0';
+		x->has_total = false;
 		free(x->location);
 		x->location = NULL;
+		free(x->link);
+		x->link = NULL;
 		return n;
 	}
 	const char *colon = memchr(line, ':', n);
@@ -496,6 +529,11 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
 		copy_value(x->rl_reset, v, vn);
 	else if (header_is(line, namelen, "ETag"))
 		copy_value(x->etag, v, vn);
+	else if (header_is(line, namelen, "X-Total-Count")) {
+		copy_value(x->total, v, vn);
+		x->has_total = true;
+	} else if (header_is(line, namelen, "Link"))
+		add_link(x, v, vn);
 	else if (header_is(line, namelen, "Location")) {
 		char tmp[2048];
 		size_t cut = vn < sizeof(tmp) ? vn : sizeof(tmp) - 1;
@@ -960,6 +998,10 @@ static void finish(struct cc_http_client *c, struct cc_http_batch_item *it, stru
 	}
 	resp->location = x->location;
 	x->location = NULL;
+	resp->link = x->link;
+	x->link = NULL;
+	resp->has_total = x->has_total;
+	snprintf(resp->total_text, sizeof(resp->total_text), "%.23s", x->total);
 	etag_value(resp->etag, sizeof(resp->etag), x->etag);
 	call->result = r;
 	free(x->body);

@@ -97,6 +97,14 @@ struct cc_http_response {
 	int64_t date_s;
 	char *location;           /* Location header of a 201, or NULL; owned */
 	char etag[80];            /* the ETag, without W/ and quotes; "" when none */
+	/*
+	 * The Link header (RFC 8288) as sent, several Link lines joined by
+	 * ", " (their values are lists), or NULL; owned. Not parsed here.
+	 */
+	char *link;
+	/* X-Total-Count (rows of a whole listing): has_total when sent, as sent in total_text. */
+	bool has_total;
+	char total_text[24];
 };
 
 struct cc_http_client;
