@@ -287,8 +287,10 @@ static enum cc_result base_create(void *self, const struct cc_write *w,
 	json_t *body = NULL, *j = NULL;
 	enum cc_result res = b->ops->create_body(b, w, &body, call);
 	if (res == CC_OK)
-		res = cc_base_request(b, "create", "POST", strdup(b->ops->create_path), body, &j, NULL,
-		                      call);
+		res = cc_base_request(b, "create", "POST",
+		                      b->ops->create_path ? strdup(b->ops->create_path)
+		                                          : b->ops->create_url(b),
+		                      body, &j, NULL, call);
 	json_decref(body);
 	if (res != CC_OK)
 		return res;

@@ -132,7 +132,7 @@ struct cc_base_ops {
 	size_t size;                   /* the connector's struct, which starts with its base */
 	const char *auth_name;         /* the authentication header: "Authorization" */
 	const char *auth_prefix;       /* before the secret in it: "token " (NULL: none) */
-	const char *create_path;       /* POSTed to create a record: "/ticket" */
+	const char *create_path;       /* POSTed to create a record: "/ticket" (NULL: create_url) */
 	const char *create_id;         /* the new id in the answer, members joined by '/': "id" */
 	size_t per_page;               /* the page size when the hub asks for none (0: CC_BASE_PER_PAGE) */
 	/*
@@ -210,6 +210,12 @@ struct cc_base_ops {
 	 */
 	enum cc_result (*create_body)(struct cc_connector_base *b, const struct cc_write *w,
 	                              struct json_t **body, struct cc_call *call);
+	/*
+	 * Optional (when create_path is NULL): the path POSTed to create a
+	 * record, as a new string, when it depends on a setting (ServiceNow's
+	 * table); NULL is out of memory.
+	 */
+	char *(*create_url)(struct cc_connector_base *b);
 	/*
 	 * Optional: the record just created as `id`, into out (NULL: observed
 	 * as it is), after writing what a create cannot set (a status).
