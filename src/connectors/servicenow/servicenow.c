@@ -22,6 +22,7 @@
 #include "connectors/servicenow/servicenow.h"
 
 #include "connectors/base.h"
+#include "connectors/oauth.h"
 #include "connectors/servicenow/sn_wire.h"
 #include "core/redact.h"
 #include "http/client.h"
@@ -56,7 +57,8 @@ struct sn {
 	struct cc_connector_base base; /* first: self is the base too (base.h) */
 	char *table;
 	char *comments_field;          /* work_notes or comments */
-	char *user;                    /* Basic authentication's user name */
+	char *user;                    /* Basic authentication's user name (NULL with OAuth) */
+	struct cc_oauth *oauth;        /* OAuth client credentials, when client_id is set */
 	char *fields;                  /* sysparm_fields of a record read */
 	bool audit;                    /* setting audit */
 	bool audit_denied;             /* sys_audit answered 403: record times from now on */
@@ -811,6 +813,39 @@ static int fields_list(struct sn *s, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * OAuth 2.0 client credentials: the token from base_url + token_path
+ * (default /oauth_token.do) for client_id and client_secret, asked by the
+ * HTTP client before each call and renewed once after a 401 (oauth.h).
+ */
+static int oauth_init(struct sn *s, const struct cc_connector_setup *st, const char *client_id,
+                      char *err, size_t errlen)
+{
+	const char *secret = cc_setup_setting(st, "client_secret");
+	const char *path = cc_setup_setting(st, "token_path");
+	if (!secret || !secret[0] || !path || path[0] != '/') {
+		snprintf(err, errlen, "servicenow: OAuth needs 'client_secret' and a 'token_path' "
+		         "starting with '/'");
+		return CC_EINVAL;
+	}
+	size_t bl = st->base_url ? strlen(st->base_url) : 0;
+	while (bl && st->base_url[bl - 1] == '/')
+		bl--;
+	char *url = cc_strf("%.*s%s", (int)bl, st->base_url ? st->base_url : "", path);
+	if (!url) {
+		snprintf(err, errlen, "servicenow: out of memory");
+		return CC_ENOMEM;
+	}
+	struct cc_oauth_options o = { .who = "servicenow", .token_url = url,
+		                      .client_id = client_id, .client_secret = secret };
+	cc_oauth_options_from_setup(&o, st);
+	int rc = cc_oauth_create(&s->oauth, &o, err, errlen);
+	free(url);
+	if (!rc)
+		s->base.auth = cc_oauth_auth(s->oauth);
+	return rc;
+}
+
 static int init(struct cc_connector_base *b, const struct cc_connector_setup *st, char *err,
                 size_t errlen)
 {
@@ -832,9 +867,11 @@ static int init(struct cc_connector_base *b, const struct cc_connector_setup *st
 		snprintf(err, errlen, "servicenow: setting 'audit' must be true or false");
 		return CC_EINVAL;
 	}
-	if (!user || !user[0] || strchr(user, ':')) {
-		snprintf(err, errlen, "servicenow: setting 'user' (Basic authentication) is required "
-		         "and holds no ':'");
+	const char *client_id = cc_setup_setting(st, "client_id");
+	bool oauth = client_id && client_id[0];
+	if (!oauth && (!user || !user[0] || strchr(user, ':'))) {
+		snprintf(err, errlen, "servicenow: setting 'user' (Basic authentication) or "
+		         "'client_id' (OAuth) is required; a user name holds no ':'");
 		return CC_EINVAL;
 	}
 	int rc = sn_matrix_parse(&s->matrix, cc_setup_setting(st, "priority_matrix"), err, errlen);
@@ -843,14 +880,18 @@ static int init(struct cc_connector_base *b, const struct cc_connector_setup *st
 	s->audit = strcmp(audit, "true") == 0;
 	s->table = strdup(table);
 	s->comments_field = strdup(cf);
-	s->user = strdup(user);
-	if (!s->table || !s->comments_field || !s->user) {
+	s->user = user && user[0] ? strdup(user) : NULL;
+	if (!s->table || !s->comments_field || (user && user[0] && !s->user)) {
 		snprintf(err, errlen, "servicenow: out of memory");
 		return CC_ENOMEM;
 	}
-	return fields_list(s, err, errlen);
+	rc = fields_list(s, err, errlen);
+	if (!rc && oauth)
+		rc = oauth_init(s, st, client_id, err, errlen);
+	return rc;
 }
 
+/* Basic: base64 of user:secret (with OAuth the base sends no secret). */
 static char *credential(struct cc_connector_base *b, const char *secret)
 {
 	return sn_basic_credential(((struct sn *)b)->user, secret);
@@ -868,6 +909,7 @@ static void clear(struct cc_connector_base *b)
 	free(s->comments_field);
 	free(s->user);
 	free(s->fields);
+	cc_oauth_destroy(s->oauth);
 }
 
 /* ServiceNow as the HTTP connector base sees it (base.h), slots grouped by what they serve. */
@@ -890,8 +932,12 @@ static const struct cc_base_ops sn_base = {
 };
 
 static const struct cc_setting_row sn_settings[] = {
-	{ "user", true, NULL,
+	{ "user", false, NULL,
 	  "the user name of Basic authentication (its password is the system's secret)" },
+	{ "client_id", false, NULL,
+	  "OAuth client credentials instead of Basic: the application registry's client id" },
+	{ "client_secret", false, NULL, "its client secret, as {env:} or {file:}" },
+	{ "token_path", false, "/oauth_token.do", "the token endpoint under base_url" },
 	{ "table", false, "incident", "the table whose records are synced" },
 	{ "comments_field", false, "work_notes",
 	  "the journal field comments are read from and written to: work_notes or comments" },
