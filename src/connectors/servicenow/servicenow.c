@@ -83,6 +83,24 @@ static const char *self_name(const struct sn *s)
 
 /* ---- requests ---------------------------------------------------------- */
 
+/* Remote text on one line: runs of blanks and control characters become one blank. */
+static void one_line(char *dst, size_t len, const char *src)
+{
+	size_t n = 0;
+	bool blank = true; /* no leading blank */
+	for (const unsigned char *p = (const unsigned char *)(src ? src : ""); *p && n + 1 < len;
+	     p++) {
+		bool b = *p <= 0x20 || *p == 0x7f;
+		if (b && blank)
+			continue;
+		dst[n++] = b ? ' ' : (char)*p;
+		blank = b;
+	}
+	while (n && dst[n - 1] == ' ')
+		n--;
+	dst[n] = '\0';
+}
+
 /*
  * One request whose failure quotes ServiceNow's {"error": {"message",
  * "detail"}} (a data policy's 403, a business rule's refusal); on OK,
@@ -110,8 +128,12 @@ static enum cc_result sn_send(struct sn *s, const char *op, const char *method, 
 		json_t *e = json_object_get(j, "error");
 		const char *msg = cc_json_text(e, "message"), *det = cc_json_text(e, "detail");
 		if (msg) {
-			snprintf(call->reason, sizeof(call->reason), "servicenow %s: HTTP %ld: %.70s%s%.50s%s",
-			         op, resp.status, msg, det ? " (" : "", det ? det : "", det ? ")" : "");
+			char m[128], d[64], all[256];
+			one_line(m, sizeof(m), msg);
+			one_line(d, sizeof(d), det);
+			snprintf(all, sizeof(all), "servicenow %s: HTTP %ld: %s%s%s%s", op, resp.status, m,
+			         d[0] ? " (" : "", d, d[0] ? ")" : "");
+			snprintf(call->reason, sizeof(call->reason), "%.159s", all);
 			cc_redact(call->reason, sizeof(call->reason), NULL);
 		}
 	}
