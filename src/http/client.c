@@ -140,6 +140,7 @@ struct cc_http_client {
 	/* what a reason must never show: the auth header's value and its last
 	 * word (the token without "Bearer "), NULL-terminated; owned, wiped */
 	char *secrets[3];
+	char *also_secret[2];    /* options.also_secret, NULL-terminated (wiped) */
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -278,6 +279,8 @@ int cc_http_client_create(struct cc_http_client **out, const struct cc_http_opti
 		c->base_url[--n] = '\0';
 	if (o->ca_file && !(c->ca_file = dup_str(o->ca_file)))
 		goto fail;
+	if (o->also_secret && o->also_secret[0] && !(c->also_secret[0] = dup_str(o->also_secret)))
+		goto fail;
 	if (set_auth_line(c, o->auth ? NULL : o->auth_header))
 		goto fail;
 	if (o->auth)
@@ -329,12 +332,23 @@ void cc_http_client_destroy(struct cc_http_client *c)
 		if (c->slots[i].easy)
 			curl_easy_cleanup(c->slots[i].easy);
 	drop_auth(c);
+	if (c->also_secret[0]) {
+		explicit_bzero(c->also_secret[0], strlen(c->also_secret[0]));
+		free(c->also_secret[0]);
+	}
 	free(c->base_url);
 	free(c->ca_file);
 	for (size_t i = 0; i < c->nops; i++)
 		free(c->ops[i].op);
 	free(c->ops);
 	free(c);
+}
+
+void cc_http_redact(const struct cc_http_client *c, char *text, size_t cap)
+{
+	if (c && c->also_secret[0])
+		cc_redact(text, cap, (const char *const *)c->also_secret);
+	cc_redact(text, cap, c ? (const char *const *)c->secrets : NULL);
 }
 
 void cc_http_response_clear(struct cc_http_response *r)
@@ -1002,7 +1016,7 @@ static void finish(struct cc_http_client *c, struct cc_http_batch_item *it, stru
 		}
 	}
 	/* Remote text in a reason may echo what we sent: never a credential. */
-	cc_redact(call->reason, sizeof(call->reason), (const char *const *)c->secrets);
+	cc_http_redact(c, call->reason, sizeof(call->reason));
 
 	/* The budget is spent: hold until the window resets, whatever this answer was. */
 	double remaining;

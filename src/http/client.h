@@ -44,6 +44,11 @@ struct cc_http_options {
 	 * the hook was asked with renew (a second 401 is the answer).
 	 */
 	const struct cc_http_auth *auth;
+	/*
+	 * Another credential to take out of every reason besides the header's
+	 * (NULL: none): the password a Basic header holds encoded.
+	 */
+	const char *also_secret;
 	long timeout_ms;          /* whole request (default 30000) */
 	long connect_timeout_ms;  /* default 5000 */
 	double rate_per_sec;      /* sustained request rate (0: unlimited) */
@@ -225,6 +230,13 @@ int64_t cc_http_retry_after_ms(const char *value, int64_t now_s);
  * seconds since the epoch; false when the value is not exactly one.
  */
 bool cc_http_date_parse(const char *value, int64_t *out);
+
+/*
+ * Redacts text (NUL-terminated, cap bytes) in place as the client redacts
+ * its own reasons (core/redact.h): its credential, then credential
+ * patterns. For a connector that quotes an answer's body itself.
+ */
+void cc_http_redact(const struct cc_http_client *c, char *text, size_t cap);
 
 /* Percent-escapes s for a URL query value; returns a new string (caller frees). */
 char *cc_http_escape(const char *s);

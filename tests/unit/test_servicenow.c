@@ -453,6 +453,30 @@ static void test_update_policy(void **state)
 	canned_free(&cn);
 }
 
+/* A refusal that echoes the credential: quoted without it (fuzz_servicenow found it). */
+static void test_error_redacted(void **state)
+{
+	(void)state;
+	struct canned cn = {
+		.status_headers = { "403\n" },
+		.bodies = { "{\"error\":{\"message\":\"Denied for Y29uY29yZDpwdzEyMzQ= with pw1234\","
+		            "\"detail\":\"\"}}" },
+		.n = 1,
+	};
+	struct cc_http_transport tr;
+	struct cc_connector c = make(&cn, &tr);
+	struct cc_write w = { .remote_id = SID1 };
+	w.values[F_STATE] = "2";
+	struct cc_observation o;
+	struct cc_call call = { 0 };
+	assert_int_equal(c.ops->update(c.self, &w, &o, &call), CC_ERROR);
+	assert_non_null(strstr(call.reason, "Denied for"));
+	assert_null(strstr(call.reason, "Y29uY29yZDpwdzEyMzQ"));
+	assert_null(strstr(call.reason, "pw1234"));
+	c.ops->destroy(c.self);
+	canned_free(&cn);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -462,6 +486,7 @@ int main(void)
 		cmocka_unit_test(test_hook),        cmocka_unit_test(test_basic),
 		cmocka_unit_test(test_list_request), cmocka_unit_test(test_list_malformed),
 		cmocka_unit_test(test_update_request), cmocka_unit_test(test_update_policy),
+		cmocka_unit_test(test_error_redacted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,7 +24,6 @@
 #include "connectors/base.h"
 #include "connectors/oauth.h"
 #include "connectors/servicenow/sn_wire.h"
-#include "core/redact.h"
 #include "http/client.h"
 
 #include <inttypes.h>
@@ -133,8 +132,9 @@ static enum cc_result sn_send(struct sn *s, const char *op, const char *method, 
 			one_line(d, sizeof(d), det);
 			snprintf(all, sizeof(all), "servicenow %s: HTTP %ld: %s%s%s%s", op, resp.status, m,
 			         d[0] ? " (" : "", d, d[0] ? ")" : "");
+			/* the remote's text may echo what was sent: never a credential */
+			cc_http_redact(s->base.http, all, sizeof(all));
 			snprintf(call->reason, sizeof(call->reason), "%.159s", all);
-			cc_redact(call->reason, sizeof(call->reason), NULL);
 		}
 	}
 	if (res == CC_OK && out && resp.body && !j)
