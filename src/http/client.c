@@ -139,7 +139,7 @@ struct cc_http_client {
 	struct cc_http_auth auth;        /* a header that changes (header NULL: none) */
 	/* what a reason must never show: the auth header's value and its last
 	 * word (the token without "Bearer "), NULL-terminated; owned, wiped */
-	char *secrets[3];
+	char *secrets[4];        /* the header's value, its last word, that word unpadded */
 	char *also_secret[2];    /* options.also_secret, NULL-terminated (wiped) */
 };
 
@@ -234,6 +234,12 @@ static int set_auth_line(struct cc_http_client *c, const char *line)
 			v++;
 		const char *last = strrchr(v, ' ');
 		if (!(c->secrets[0] = dup_str(v)) || (last && !(c->secrets[1] = dup_str(last + 1))))
+			goto nomem;
+		/* base64 without its '=' padding is the same credential (Basic) */
+		size_t ln = c->secrets[1] ? strlen(c->secrets[1]) : 0, k = ln;
+		while (k && c->secrets[1][k - 1] == '=')
+			k--;
+		if (k < ln && k && !(c->secrets[2] = strndup(c->secrets[1], k)))
 			goto nomem;
 	}
 	return CC_EOK;

@@ -459,7 +459,7 @@ static void test_error_redacted(void **state)
 	(void)state;
 	struct canned cn = {
 		.status_headers = { "403\n" },
-		.bodies = { "{\"error\":{\"message\":\"Denied for Y29uY29yZDpwdzEyMzQ= with pw1234\","
+		.bodies = { "{\"error\":{\"message\":\"Denied for Y29uY29yZDpwdzEyMzQ= with pw1234, Y29uY29yZDpwdzEyMzQ.\","
 		            "\"detail\":\"\"}}" },
 		.n = 1,
 	};
@@ -475,6 +475,16 @@ static void test_error_redacted(void **state)
 	assert_null(strstr(call.reason, "pw1234"));
 	c.ops->destroy(c.self);
 	canned_free(&cn);
+	/* an answer that is not JSON is quoted by jansson's message: redacted too */
+	struct canned cn2 = { .status_headers = { "200\n" }, .bodies = { "{\"result\": \"pw1234\n" },
+		              .n = 1 };
+	c = make(&cn2, &tr);
+	memset(&call, 0, sizeof(call));
+	assert_int_equal(c.ops->read(c.self, SID1, &o, &call), CC_RETRY);
+	assert_non_null(strstr(call.reason, "not JSON"));
+	assert_null(strstr(call.reason, "pw1234"));
+	c.ops->destroy(c.self);
+	canned_free(&cn2);
 }
 
 int main(void)
