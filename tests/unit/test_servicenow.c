@@ -103,6 +103,8 @@ static void test_link(void **state)
 	assert_int_equal(sn_link_next("<https://x/3>;rel=\"next\"", url, 5), -1);
 	assert_int_equal(sn_link_next("", url, sizeof(url)), 0);
 	/* the offset parameter itself */
+	assert_false(sn_url_param_int("https://x/a?", "sysparm_offset", &off));
+	assert_false(sn_url_param_int("https://x/a?b=1&", "sysparm_offset", &off));
 	assert_false(sn_url_param_int("https://x/a?sysparm_offset=", "sysparm_offset", &off));
 	assert_false(sn_url_param_int("https://x/a?sysparm_offset=1e3", "sysparm_offset", &off));
 	assert_false(sn_url_param_int("https://x/a?xsysparm_offset=4", "sysparm_offset", &off));

@@ -185,10 +185,11 @@ bool sn_url_param_int(const char *url, const char *name, int64_t *out)
 {
 	const char *q = url ? strchr(url, '?') : NULL;
 	size_t nl = strlen(name);
-	for (const char *p = q; p && *p; p = strchr(p + 1, '&')) {
-		p++; /* past '?' or '&' */
-		if (strncmp(p, name, nl) != 0 || p[nl] != '=')
+	/* p: at the '?' or '&' before each parameter */
+	for (const char *p = q; p; p = strchr(p + 1, '&')) {
+		if (strncmp(p + 1, name, nl) != 0 || p[1 + nl] != '=')
 			continue;
+		p++;
 		const char *v = p + nl + 1;
 		size_t dl = strspn(v, "0123456789");
 		if (!dl || dl > 15 || (v[dl] && v[dl] != '&' && v[dl] != '#'))
