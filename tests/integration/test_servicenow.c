@@ -198,7 +198,9 @@ int main(int argc, char **argv)
 	w.values[F_STATE] = "6";
 	fresh(&call);
 	r = ops->update(c.self, &w, &o, &call);
-	CHECK(r == CC_ERROR && strstr(call.reason, "Data Policy Exception"), "policy: %d %s", r,
+	CHECK(r == CC_ERROR && strstr(call.reason, "HTTP 403:") &&
+	              strstr(call.reason, "Data Policy Exception: The following fields are mandatory"),
+	      "policy: %d %s", r,
 	      call.reason);
 	cc_observation_clear(&o);
 	w.values[F_CODE] = "Solved (Permanently)";

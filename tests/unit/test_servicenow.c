@@ -429,9 +429,9 @@ static void test_update_policy(void **state)
 	(void)state;
 	struct canned cn = {
 		.status_headers = { "403\nContent-Type: application/json\n" },
-		.bodies = { "{\"error\":{\"message\":\"Data Policy Exception: \\n\\tThe following "
-		            "fields are mandatory: Resolution code, Resolution notes\",\"detail\":\"\"},"
-		            "\"status\":\"failure\"}" },
+		.bodies = { "{\"error\":{\"message\":\"Operation Failed\",\"detail\":\"Data Policy "
+		            "Exception: \\n\\tThe following fields are mandatory: Resolution code, "
+		            "Resolution notes\"},\"status\":\"failure\"}" },
 		.n = 1,
 	};
 	struct cc_http_transport tr;
@@ -442,8 +442,10 @@ static void test_update_policy(void **state)
 	struct cc_call call = { 0 };
 	enum cc_result r = c.ops->update(c.self, &w, &o, &call);
 	assert_int_equal(r, CC_ERROR);
-	assert_non_null(strstr(call.reason, "Data Policy Exception"));
-	assert_non_null(strstr(call.reason, "Resolution code"));
+	/* ServiceNow's message, on one line, not the JSON it came in */
+	assert_non_null(strstr(call.reason, "HTTP 403: Operation Failed (Data Policy Exception: The "
+	                                    "following fields are mandatory: Resolution code, "
+	                                    "Resolution notes)"));
 	/* a priority the matrix does not know: nothing sent */
 	w.values[F_STATE] = NULL;
 	w.values[F_PRIO] = "9";

@@ -127,7 +127,7 @@ static enum cc_result sn_send(struct sn *s, const char *op, const char *method, 
 		json_t *e = json_object_get(j, "error");
 		const char *msg = cc_json_text(e, "message"), *det = cc_json_text(e, "detail");
 		if (msg) {
-			char m[128], d[64], all[256];
+			char m[64], d[128], all[256];
 			one_line(m, sizeof(m), msg);
 			one_line(d, sizeof(d), det);
 			snprintf(all, sizeof(all), "servicenow %s: HTTP %ld: %s%s%s%s", op, resp.status, m,

@@ -294,9 +294,10 @@ def main():
     pol_x = [dict(method="GET", path=ver, **ok({"result": {"sys_id": ID1,
                                                             "sys_mod_count": "2"}})),
              dict(method="PATCH", path=patch, request={"body_contains": ["\"state\":\"6\""]},
-                  **ok({"error": {"message": "Data Policy Exception: \n\tThe following fields "
-                                             "are mandatory: Resolution code, Resolution notes",
-                                  "detail": ""}, "status": "failure"}, status=403))]
+                  **ok({"error": {"message": "Operation Failed",
+                                  "detail": "Data Policy Exception: \n\tThe following fields "
+                                            "are mandatory: Resolution code, Resolution notes"},
+                        "status": "failure"}, status=403))]
     write("update-policy-403",
           "ServiceNow: a resolve without close_code and close_notes: 403 Data Policy "
           "Exception: ERROR quoting ServiceNow's message",
@@ -305,8 +306,9 @@ def main():
           "mandatory)",
           [{"op": "update", "id": ID1, "expected_rv": 3, "values": {"state": "6"},
             "expect": {"result": "ERROR", "requests": 2,
-                       "reason_contains": "Data Policy Exception: The following fields are "
-                                          "mandatory: Resolution code"}}],
+                       "reason_contains": "HTTP 403: Operation Failed (Data Policy Exception: "
+                                          "The following fields are mandatory: Resolution "
+                                          "code, Resolution notes)"}}],
           pol_x)
 
     rb_x = [dict(method="GET", path=ver, **ok({"result": {"sys_id": ID1, "sys_mod_count": "2"}})),
