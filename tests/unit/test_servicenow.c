@@ -457,6 +457,39 @@ static void test_update_policy(void **state)
 	canned_free(&cn);
 }
 
+/* The audit is read for a version not seen before only: a second read of it costs the row. */
+static void test_audit_once(void **state)
+{
+	(void)state;
+	struct canned cn = {
+		.status_headers = { "200\n", "200\n", "200\n", "200\n", "200\n" },
+		.bodies = { REC(SID1, "5", "2026-12-05 10:00:09"),
+		            "{\"result\":[{\"fieldname\":\"state\",\"sys_created_on\":"
+		            "\"2026-12-05 10:00:09\",\"user\":\"bob\"}]}",
+		            REC(SID1, "5", "2026-12-05 10:00:09"),
+		            REC(SID1, "6", "2026-12-05 10:00:10"), "{\"result\":[]}" },
+		.n = 5,
+	};
+	struct cc_http_transport tr;
+	struct cc_connector c = make(&cn, &tr);
+	cfg.systems[0].comments = false;
+	for (int i = 0; i < 3; i++) {
+		struct cc_observation o;
+		struct cc_call call = { 0 };
+		assert_int_equal(c.ops->read(c.self, SID1, &o, &call), CC_OK);
+		/* version 6 (mod 5) twice: the audit once; then version 7: read again */
+		assert_int_equal(call.requests, i == 1 ? 1 : 2);
+		if (i < 2) {
+			assert_int_equal(o.fields[F_STATE].mtime_s, 1796464809);
+			assert_string_equal(o.fields[F_STATE].author, "bob");
+		}
+		cc_observation_clear(&o);
+	}
+	assert_non_null(strstr(cn.urls[4], "sys_audit"));
+	c.ops->destroy(c.self);
+	canned_free(&cn);
+}
+
 /* A refusal that echoes the credential: quoted without it (fuzz_servicenow found it). */
 static void test_error_redacted(void **state)
 {
@@ -500,7 +533,7 @@ int main(void)
 		cmocka_unit_test(test_hook),        cmocka_unit_test(test_basic),
 		cmocka_unit_test(test_list_request), cmocka_unit_test(test_list_malformed),
 		cmocka_unit_test(test_update_request), cmocka_unit_test(test_update_policy),
-		cmocka_unit_test(test_error_redacted),
+		cmocka_unit_test(test_error_redacted), cmocka_unit_test(test_audit_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
