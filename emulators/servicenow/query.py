@@ -91,8 +91,9 @@ def _condition(text, fields):
     if op == "ANYTHING":
         return "1", []
     if op in ("IN", "NOT IN"):
-        vals = [_value(field, ftype, v) for v in raw.split(",")]
-        sql = "%s %s (%s)" % (_col(field, ftype), op, ",".join("?" * len(vals)))
+        # Equality compares the stored text (choice values are text).
+        vals = raw.split(",") if ftype != "datetime" else [_value(field, ftype, v) for v in raw.split(",")]
+        sql = "%s %s (%s)" % (plain, op, ",".join("?" * len(vals)))
         return sql, vals
     if op == "BETWEEN":
         parts = raw.split("@")
@@ -109,10 +110,10 @@ def _condition(text, fields):
         if op == "=":
             return "(%s IS NULL OR %s = '')" % (plain, plain), []
         return "(%s IS NOT NULL AND %s != '')" % (plain, plain), []
-    value = _value(field, ftype, raw)
     if op in ("=", "!="):
-        col = plain if ftype != "int" else _col(field, ftype)
-        return "%s %s ?" % (col, op), [value]
+        value = raw if ftype != "datetime" else _value(field, ftype, raw)
+        return "%s %s ?" % (plain, op), [value]
+    value = _value(field, ftype, raw)
     return "%s %s ?" % (_col(field, ftype), op), [value]
 
 
@@ -158,8 +159,7 @@ def compile(query, fields):
             else:
                 clauses.append([cond])
         if not clauses:
-            groups.append(("1", []))
-            continue
+            continue  # an empty query adds nothing to the OR of ^NQ
         sqls, params = [], []
         for alts in clauses:
             sqls.append("(" + " OR ".join(a[0] for a in alts) + ")")

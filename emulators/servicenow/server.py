@@ -13,7 +13,7 @@ Run:
         [--user U:PASSWORD ...] [--oauth-client ID:SECRET[:USER]] [--token-ttl S]
         [--skew SECONDS] [--rate-limit N] [--rate-window S]
         [--webhook URL] [--webhook-secret S] [--webhook-token T]
-        [--journal-lag S] [--priority-lookup FILE.json]
+        [--sys-user USER_NAME ...] [--journal-lag S] [--priority-lookup FILE.json]
         [--invalid-query ignore|no-rows|400] [--deny-audit]
 
 It listens on 127.0.0.1 only and prints one line "listening 127.0.0.1:PORT"
@@ -202,6 +202,8 @@ class Webhooks:
         self.url, self.secret, self.token = url, secret, token
         self.faults, self.stats, self.attempts = faults, stats, attempts
         self.q = queue.Queue()
+        # Straight to the URL: no proxy from the environment.
+        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         if url:
             threading.Thread(target=self._run, name="webhooks", daemon=True).start()
 
@@ -224,7 +226,7 @@ class Webhooks:
         for attempt in range(self.attempts):
             try:
                 req = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
-                with urllib.request.urlopen(req, timeout=5) as resp:
+                with self.opener.open(req, timeout=5) as resp:
                     resp.read()
                 self.stats.add("webhooks_sent")
                 return True
@@ -276,6 +278,8 @@ class Emulator:
             if len(parts) < 2:
                 raise SystemExit("--oauth-client takes ID:SECRET[:USER]")
             self.clients[parts[0]] = (parts[1], parts[2] if len(parts) > 2 else parts[0])
+        for name in list(self.users) + [c[1] for c in self.clients.values()] + (args.sys_user or []):
+            self.store.add_user(name)
         self.faults = Faults(args.journal_lag, args.deny_audit)
         self.stats = Stats()
         self.rate = RateLimiter(args.rate_limit, args.rate_window) if args.rate_limit else None
@@ -299,9 +303,10 @@ def load_priority(path):
     return table
 
 
-def present(rec, table, fields, mode, exclude_links, base):
+def present(rec, table, fields, mode, exclude_links, base, user_display=None):
     """One record as the Table API answers it (sysparm_fields,
-    sysparm_display_value, sysparm_exclude_reference_link)."""
+    sysparm_display_value, sysparm_exclude_reference_link); user_display
+    gives a sys_user's display value."""
     out = {}
     names = [n for n, _ in snstore.TABLES[table]]
     if table == "incident":
@@ -317,6 +322,8 @@ def present(rec, table, fields, mode, exclude_links, base):
             display = snstore.CHOICES[n].get(value, value)
         ref = snstore.REFERENCES.get(n) if table == "incident" else None
         if ref and value != "":
+            if user_display is not None and mode != "false":
+                display = user_display(value) or value
             link = "%s/api/now/table/%s/%s" % (base, ref, urllib.parse.quote(value, safe=""))
             if mode == "true":
                 out[n] = display if exclude_links else {"display_value": display, "link": link}
@@ -392,6 +399,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def version_string(self):
         return "ServiceNow"
+
+    def date_time_string(self, timestamp=None):
+        # The Date header comes from the instance's clock, skew included.
+        if timestamp is None:
+            timestamp = time.time() + self.emu.clock.skew
+        return super().date_time_string(timestamp)
 
     def setup(self):
         super().setup()
@@ -480,6 +493,13 @@ class Handler(BaseHTTPRequestHandler):
             return self.table(method, path, parsed.query, body)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+        except Exception as e:  # a bug of the emulator: say so, in the envelope
+            sys.stderr.write("snemu: %s %s: %r\n" % (method, path, e))
+            self.close_connection = True
+            try:
+                self.send(500, error_body("Emulator error", repr(e)))
+            except OSError:
+                pass
 
     # --- authentication -----------------------------------------------------------
 
@@ -580,8 +600,8 @@ class Handler(BaseHTTPRequestHandler):
         if emu.faults.roll("p_429"):
             emu.stats.add("429_sent")
             emu.stats.add("429_fault")
-            h = dict(rl_headers) or {"X-RateLimit-Limit": str(emu.rate.limit if emu.rate else 0),
-                                     "X-RateLimit-Reset": str(int(time.time()) + 1),
+            # As if a rule had been hit: its headers when one is configured.
+            h = dict(rl_headers) or {"X-RateLimit-Reset": str(int(time.time()) + 1),
                                      "X-RateLimit-Rule": RATE_RULE_SYS_ID}
             h["Retry-After"] = "1"
             return self.send(429, error_body("Rate limit exceeded", "Injected fault"), h)
@@ -605,7 +625,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(403, error_body("Insufficient rights to query records", None), rl_headers)
 
         def shape(rec):
-            return present(rec, table, fields, mode, exclude, base)
+            return present(rec, table, fields, mode, exclude, base, emu.store.user_display)
 
         if method == "GET" and sys_id is None:
             return self.list(table, path, pairs, params, shape, base, rl_headers)
@@ -765,6 +785,8 @@ def parse_args(argv):
     p.add_argument("--webhook", help="URL to POST change notifications to")
     p.add_argument("--webhook-secret", help="HMAC-SHA256 key of X-Concord-Signature")
     p.add_argument("--webhook-token", help="Bearer token sent with webhooks")
+    p.add_argument("--sys-user", action="append",
+                   help="a user_name of sys_user (repeatable; the --user and OAuth users are there too)")
     p.add_argument("--journal-lag", type=float, default=0.0,
                    help="seconds before a journal entry shows in sys_journal_field reads")
     p.add_argument("--priority-lookup", help="JSON priority lookup (impact, urgency -> priority)")

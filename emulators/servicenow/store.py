@@ -10,6 +10,7 @@ One connection behind one lock: the emulator serialises its writes the way
 a single node would, and SQLite keeps everything across restarts.
 """
 
+import hashlib
 import sqlite3
 import threading
 import time
@@ -50,10 +51,19 @@ AUDIT_FIELDS = [
     ("user", "text"), ("reason", "text"), ("record_checkpoint", "int"),
     ("sys_created_on", "datetime"), ("sys_created_by", "text"),
 ]
+# The users the emulator knows (read only): those of --user, the OAuth
+# application users, and --sys-user. Reference fields (assigned_to,
+# caller_id) hold a sys_user's sys_id; sys_created_by and the like hold its
+# user_name.
+SYS_USER_FIELDS = [
+    ("sys_id", "text"), ("user_name", "text"), ("name", "text"), ("email", "text"),
+    ("active", "text"),
+]
 TABLES = {
     "incident": INCIDENT_FIELDS,
     "sys_journal_field": JOURNAL_FIELDS,
     "sys_audit": AUDIT_FIELDS,
+    "sys_user": SYS_USER_FIELDS,
 }
 
 CHOICES = {
@@ -112,6 +122,7 @@ class Store:
         db.execute("CREATE TABLE IF NOT EXISTS sys_journal_field (%s, visible_at REAL)"
                    % cols(JOURNAL_FIELDS))
         db.execute("CREATE TABLE IF NOT EXISTS sys_audit (%s)" % cols(AUDIT_FIELDS))
+        db.execute("CREATE TABLE IF NOT EXISTS sys_user (%s)" % cols(SYS_USER_FIELDS))
         db.execute("CREATE TABLE IF NOT EXISTS state_history (seq INTEGER PRIMARY KEY, "
                    "sys_id TEXT, state TEXT, user TEXT, at TEXT, sys_mod_count TEXT, operation TEXT)")
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
@@ -142,6 +153,25 @@ class Store:
         n = int(self.meta_get("incident_number", "10000")) + 1
         self.meta_set("incident_number", n)
         return "INC%07d" % n
+
+    # --- users ---------------------------------------------------------------
+
+    @staticmethod
+    def user_sys_id(user_name):
+        """A user's sys_id: the same for the same user_name in every run."""
+        return hashlib.md5(("sys_user:" + user_name).encode()).hexdigest()
+
+    def add_user(self, user_name, name=None):
+        with self.lock:
+            self.db.execute('INSERT OR IGNORE INTO sys_user VALUES (?, ?, ?, ?, ?)',
+                            (self.user_sys_id(user_name), user_name, name or user_name,
+                             "%s@example.com" % user_name, "true"))
+
+    def user_display(self, sys_id):
+        """The display value (name) of a sys_user, or None."""
+        with self.lock:
+            row = self.db.execute("SELECT name FROM sys_user WHERE sys_id=?", (sys_id,)).fetchone()
+        return row[0] if row else None
 
     # --- tokens -------------------------------------------------------------
 

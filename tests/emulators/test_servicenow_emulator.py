@@ -11,6 +11,8 @@ Usage: test_servicenow_emulator.py [unittest options]
 """
 
 import base64
+import calendar
+import email.utils
 import hashlib
 import hmac
 import http.client
@@ -32,13 +34,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SERVER = os.path.join(ROOT, "emulators", "servicenow", "server.py")
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 
-# Sources (full list in emulators/servicenow/README.md).
-TABLE_API = "https://raw.githubusercontent.com/ServiceNow/ServiceNowDocs/australia/markdown/api-reference/rest-apis/c_TableAPI.md"
-RATE_LIMIT_DOC = "https://www.servicenow.com/docs/r/xanadu/api-reference/rest-api-explorer/inbound-REST-API-rate-limiting.html"
-PRIORITY_DOC = "https://www.servicenow.com/docs/r/it-service-management/incident-management/def-prio-lookup-rules.html"
-LINK_EXAMPLE = "https://github.com/ServiceNowITOM/ansible-sn-inventory/issues/15"
-DATA_POLICY_EXAMPLE = "https://docs.getint.io/getintio-platform/workflows/type-mapping"
-OAUTH_DOC = "https://www.servicenow.com/docs/r/yokohama/platform-security/authentication/r_OAuthAPIRequestParameters.html"
+# Sources: beside each check (the full list: emulators/servicenow/README.md).
 
 SECRET = "whsecret"
 
@@ -171,18 +167,22 @@ class ServiceNowEmulator(unittest.TestCase):
                 % (q("correlation_idSTARTSWITHlist-^ORDERBYcorrelation_id"), fields))
         status, h, body = self.emu.call("GET", path)
         # GET /now/table/{tableName}: {"result": [...]}, sysparm_fields limits
-        # the fields, sysparm_limit/offset page; X-Total-Count is the total. TABLE_API
+        # the fields, sysparm_limit/offset page; X-Total-Count is the total.
+        # https://raw.githubusercontent.com/ServiceNow/ServiceNowDocs/australia/markdown/api-reference/rest-apis/c_TableAPI.md
         self.assertEqual(status, 200)
         self.assertEqual([r["correlation_id"] for r in body["result"]], ["list-2", "list-3"])
         self.assertEqual(set(body["result"][0]), {"number", "sys_id", "correlation_id"})
         self.assertEqual(h["x-total-count"], "5")
         # Link: first/prev/next/last, <URL>;rel="x" joined by commas, the
-        # sysparm_fields commas left unencoded. LINK_EXAMPLE, TABLE_API
+        # sysparm_fields commas left unencoded.
+        # https://github.com/ServiceNowITOM/ansible-sn-inventory/issues/15
+        # https://raw.githubusercontent.com/ServiceNow/ServiceNowDocs/australia/markdown/api-reference/rest-apis/c_TableAPI.md
         links = dict((rel, url) for url, rel in re.findall(r'<([^>]*)>;rel="(\w+)"', h["link"]))
         self.assertEqual(set(links), {"first", "prev", "next", "last"})
         self.assertIn("sysparm_fields=" + fields + "&", links["next"])
         # The request's parameters keep their order; sysparm_offset goes last
-        # (sysparm_limit too when the request had none). LINK_EXAMPLE, and
+        # (sysparm_limit too when the request had none).
+        # https://github.com/ServiceNowITOM/ansible-sn-inventory/issues/15
         # https://gist.github.com/bryanbarnard/ee1d952604a11e0f0342
         self.assertTrue(links["next"].endswith("&sysparm_limit=2&sysparm_offset=4"), links["next"])
         self.assertTrue(links["first"].endswith("&sysparm_limit=2&sysparm_offset=0"))
@@ -194,11 +194,13 @@ class ServiceNowEmulator(unittest.TestCase):
         self.assertEqual([r["correlation_id"] for r in body2["result"]], ["list-4"])
         self.assertNotIn('rel="next"', h2["link"])
         # One page: no Link header (prev/next omitted when not applicable and
-        # the header omitted for a single page). LINK_EXAMPLE
+        # the header omitted for a single page).
+        # https://github.com/ServiceNowITOM/ansible-sn-inventory/issues/15
         status, h3, _ = self.emu.call("GET", "/api/now/table/incident?sysparm_query=" + q("correlation_id=list-1"))
         self.assertEqual(h3["x-total-count"], "1")
         self.assertNotIn("link", h3)
-        # sysparm_suppress_pagination_header=true removes Link. TABLE_API
+        # sysparm_suppress_pagination_header=true removes Link.
+        # https://raw.githubusercontent.com/ServiceNow/ServiceNowDocs/australia/markdown/api-reference/rest-apis/c_TableAPI.md
         _, h4, _ = self.emu.call("GET", path + "&sysparm_suppress_pagination_header=true")
         self.assertNotIn("link", h4)
 
@@ -212,7 +214,8 @@ class ServiceNowEmulator(unittest.TestCase):
                                             "&sysparm_query=" + q(query))
             self.assertEqual(status, 200, body)
             return sorted(r["correlation_id"] for r in body["result"])
-        # Operators = != STARTSWITH ^ ^OR ORDERBY of the sysparm_query row. TABLE_API
+        # Operators = != STARTSWITH ^ ^OR ORDERBY of the sysparm_query row.
+        # https://raw.githubusercontent.com/ServiceNow/ServiceNowDocs/australia/markdown/api-reference/rest-apis/c_TableAPI.md
         self.assertEqual(ids("correlation_idSTARTSWITHops-^correlation_id!=ops-b"), ["ops-a", "ops-c"])
         self.assertEqual(ids("correlation_id=ops-a^ORcorrelation_id=ops-c"), ["ops-a", "ops-c"])
         self.assertEqual(ids("correlation_idINops-a,ops-b"), ["ops-a", "ops-b"])
@@ -221,7 +224,8 @@ class ServiceNowEmulator(unittest.TestCase):
         self.assertEqual(ids("correlation_id=ops-a^NQcorrelation_id=ops-b"), ["ops-a", "ops-b"])
         self.assertEqual(ids("correlation_idSTARTSWITHops-^close_codeISEMPTY"), ["ops-a", "ops-b", "ops-c"])
         self.assertEqual(ids("correlation_idSTARTSWITHops-^close_codeISNOTEMPTY"), [])
-        # Date values in either form; ORDERBYDESC. TABLE_API
+        # Date values in either form; ORDERBYDESC.
+        # https://raw.githubusercontent.com/ServiceNow/ServiceNowDocs/australia/markdown/api-reference/rest-apis/c_TableAPI.md
         since = a["sys_updated_on"]
         d, t = since.split(" ")
         self.assertIn("ops-c", ids("sys_updated_on>=%s^correlation_idSTARTSWITHops-" % since))
@@ -232,9 +236,12 @@ class ServiceNowEmulator(unittest.TestCase):
                                    + q("correlation_idSTARTSWITHops-^ORDERBYDESCcorrelation_id"))
         self.assertEqual([r["correlation_id"] for r in body["result"]], ["ops-c", "ops-b", "ops-a"])
         # "If part of the query is invalid, such as by specifying an invalid
-        # field name, the instance ignores the invalid part." TABLE_API
+        # field name, the instance ignores the invalid part."
+        # https://raw.githubusercontent.com/ServiceNow/ServiceNowDocs/australia/markdown/api-reference/rest-apis/c_TableAPI.md
         self.assertEqual(ids("correlation_idSTARTSWITHops-^no_such_field=1"), ["ops-a", "ops-b", "ops-c"])
-        # An unknown table: 400 "Invalid table". (measured envelope, README)
+        # An unknown table: 400 "Invalid table X" / "Table X does not exist":
+        # an answer of a developer instance recorded in a public test suite
+        # (no documentation; emulators/servicenow/README.md).
         status, _, body = self.emu.call("GET", "/api/now/table/no_such_table")
         self.assertEqual(status, 400)
         self.assertEqual(body["error"]["message"], "Invalid table no_such_table")
@@ -248,7 +255,8 @@ class ServiceNowEmulator(unittest.TestCase):
                                         {"short_description": "Unable to connect to office wifi",
                                          "urgency": "2", "impact": "2", "sys_created_by": "forged"})
         # POST /now/table/{tableName}: 201, Location, the new record in
-        # "result", number INC..., sys_id 32 hex, sys_mod_count "0". TABLE_API
+        # "result", number INC..., sys_id 32 hex, sys_mod_count "0".
+        # https://raw.githubusercontent.com/ServiceNow/ServiceNowDocs/australia/markdown/api-reference/rest-apis/c_TableAPI.md
         self.assertEqual(status, 201)
         rec = body["result"]
         self.assertRegex(rec["number"], r"^INC\d{7}$")
@@ -256,11 +264,14 @@ class ServiceNowEmulator(unittest.TestCase):
         self.assertEqual(h["location"], "%s/api/now/table/incident/%s" % (self.emu.base, rec["sys_id"]))
         self.assertEqual(rec["sys_mod_count"], "0")
         self.assertEqual(rec["state"], "1")
-        self.assertEqual(rec["priority"], "3")  # impact 2, urgency 2 -> 3 (PRIORITY_DOC; TABLE_API example)
-        self.assertEqual(rec["sys_created_by"], "admin")  # sys_ fields are not writable. TABLE_API
+        # impact 2, urgency 2 -> priority 3 (also the Table API's POST example)
+        # https://www.servicenow.com/docs/r/it-service-management/incident-management/def-prio-lookup-rules.html
+        self.assertEqual(rec["priority"], "3")
+        self.assertEqual(rec["sys_created_by"], "admin")  # sys_ fields are not writable. https://raw.githubusercontent.com/ServiceNow/ServiceNowDocs/australia/markdown/api-reference/rest-apis/c_TableAPI.md
         self.assertRegex(rec["sys_created_on"], r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
         # GET /now/table/{tableName}/{sys_id}: {"result": {...}}; journal
-        # fields read back as "". TABLE_API
+        # fields read back as "".
+        # https://raw.githubusercontent.com/ServiceNow/ServiceNowDocs/australia/markdown/api-reference/rest-apis/c_TableAPI.md
         status, _, one = self.emu.call("GET", "/api/now/table/incident/" + rec["sys_id"])
         self.assertEqual(status, 200)
         self.assertEqual(one["result"]["number"], rec["number"])
@@ -276,7 +287,8 @@ class ServiceNowEmulator(unittest.TestCase):
                               state="2")
         path = "/api/now/table/incident/" + rec["sys_id"]
         # A reference field: {"link", "value"} by default, the bare value with
-        # sysparm_exclude_reference_link=true. TABLE_API
+        # sysparm_exclude_reference_link=true.
+        # https://raw.githubusercontent.com/ServiceNow/ServiceNowDocs/australia/markdown/api-reference/rest-apis/c_TableAPI.md
         _, _, body = self.emu.call("GET", path)
         self.assertEqual(body["result"]["assigned_to"]["value"], "6816f79cc0a8016401c5a33be04be441")
         self.assertTrue(body["result"]["assigned_to"]["link"].endswith(
@@ -284,38 +296,88 @@ class ServiceNowEmulator(unittest.TestCase):
         _, _, body = self.emu.call("GET", path + "?sysparm_exclude_reference_link=true")
         self.assertEqual(body["result"]["assigned_to"], "6816f79cc0a8016401c5a33be04be441")
         self.assertEqual(body["result"]["caller_id"], "")
-        # sysparm_display_value=true|all: choice labels, both values. TABLE_API
+        # sysparm_display_value=true|all: choice labels, both values.
+        # https://raw.githubusercontent.com/ServiceNow/ServiceNowDocs/australia/markdown/api-reference/rest-apis/c_TableAPI.md
         _, _, body = self.emu.call("GET", path + "?sysparm_display_value=true&sysparm_fields=state,priority")
         self.assertEqual(body["result"], {"state": "In Progress", "priority": "4 - Low"})
         _, _, body = self.emu.call("GET", path + "?sysparm_display_value=all&sysparm_fields=state")
         self.assertEqual(body["result"]["state"], {"display_value": "In Progress", "value": "2"})
 
+    def test_sys_user(self):
+        # The users of --user are sys_user rows; a reference field holds the
+        # sys_id, sys_created_by the user_name.  (examples: opened_by
+        # https://raw.githubusercontent.com/ServiceNow/ServiceNowDocs/australia/markdown/api-reference/rest-apis/c_TableAPI.md
+        # a sys_user reference, sys_created_by "admin")
+        _, _, body = self.emu.call("GET", "/api/now/table/sys_user?sysparm_query=" + q("user_name=person")
+                                   + "&sysparm_fields=sys_id,user_name")
+        self.assertEqual(len(body["result"]), 1)
+        sid = body["result"][0]["sys_id"]
+        self.assertRegex(sid, r"^[0-9a-f]{32}$")
+        status, _, one = self.emu.call("GET", "/api/now/table/sys_user/" + sid)
+        self.assertEqual((status, one["result"]["user_name"]), (200, "person"))
+        rec = self.emu.create(short_description="assigned", assigned_to=sid)
+        _, _, body = self.emu.call("GET", "/api/now/table/incident/%s?sysparm_display_value=all"
+                                   "&sysparm_fields=assigned_to" % rec["sys_id"])
+        self.assertEqual(body["result"]["assigned_to"]["value"], sid)
+        self.assertEqual(body["result"]["assigned_to"]["display_value"], "person")
+        status, _, _ = self.emu.call("POST", "/api/now/table/sys_user", {"user_name": "x"})
+        self.assertEqual(status, 403)
+
     def test_patch_update(self):
         rec = self.emu.create(short_description="patch me")
         path = "/api/now/table/incident/" + rec["sys_id"]
-        # PATCH /now/table/{tableName}/{sys_id}: 200 and the record. TABLE_API
+        # PATCH /now/table/{tableName}/{sys_id}: 200 and the record.
+        # https://raw.githubusercontent.com/ServiceNow/ServiceNowDocs/australia/markdown/api-reference/rest-apis/c_TableAPI.md
         status, _, body = self.emu.call("PATCH", path, {"short_description": "patched", "state": "2"},
                                         user="person:pw2")
         self.assertEqual(status, 200)
         r = body["result"]
         self.assertEqual((r["short_description"], r["state"], r["sys_mod_count"], r["sys_updated_by"]),
                          ("patched", "2", "1", "person"))
-        # PUT updates the same way. TABLE_API
+        # PUT updates the same way.
+        # https://raw.githubusercontent.com/ServiceNow/ServiceNowDocs/australia/markdown/api-reference/rest-apis/c_TableAPI.md
         status, _, body = self.emu.call("PUT", path, {"description": "put"})
         self.assertEqual((status, body["result"]["sys_mod_count"]), (200, "2"))
         # A write that changes nothing leaves sys_mod_count as it was.
         _, _, body = self.emu.call("PATCH", path, {"description": "put"})
         self.assertEqual(body["result"]["sys_mod_count"], "2")
-        # DELETE: 204, no body; then 404. TABLE_API
+        # DELETE: 204, no body; then 404.
+        # https://raw.githubusercontent.com/ServiceNow/ServiceNowDocs/australia/markdown/api-reference/rest-apis/c_TableAPI.md
         status, _, body = self.emu.call("DELETE", path)
         self.assertEqual((status, body), (204, None))
         status, _, _ = self.emu.call("GET", path)
         self.assertEqual(status, 404)
 
+    def test_concurrent_writes(self):
+        # Writes from several connections at once: each one counted once.
+        rec = self.emu.create(short_description="busy")
+        path = "/api/now/table/incident/" + rec["sys_id"]
+        errors = []
+
+        def writer(n):
+            for i in range(20):
+                status, _, _ = self.emu.call("PATCH", path, {"description": "w%d-%d" % (n, i)})
+                if status != 200:
+                    errors.append(status)
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(errors, [])
+        _, _, body = self.emu.call("GET", path + "?sysparm_fields=sys_mod_count")
+        self.assertEqual(body["result"]["sys_mod_count"], "80")
+        _, h, _ = self.emu.call("GET", "/api/now/table/sys_audit?sysparm_query="
+                                + q("documentkey=%s^fieldname=description" % rec["sys_id"]))
+        self.assertEqual(h["x-total-count"], "80")
+
     def test_not_found(self):
         # 404 {"error": {"message": "No Record found", "detail": "Record
         # doesn't exist or ACL restricts the record retrieval"}, "status":
-        # "failure"} (README: error bodies)
+        # "failure"}: the envelope instances answer (message text:
+        # https://support.servicenow.com/kb?id=kb_article_view&sysparm_article=KB0715790);
+        # 404 "Not found. The requested item wasn't found."
+        # https://raw.githubusercontent.com/ServiceNow/ServiceNowDocs/australia/markdown/api-reference/rest-apis/c_TableAPI.md
         for method, body in (("GET", None), ("PATCH", {"state": "2"})):
             status, _, answer = self.emu.call(method, "/api/now/table/incident/" + "0" * 32, body)
             self.assertEqual(status, 404)
@@ -355,7 +417,8 @@ class ServiceNowEmulator(unittest.TestCase):
                                 r["tablename"]) for r in rows["result"]}
         self.assertEqual(got["impact"], ("3", "1", "person", "1", "incident"))
         self.assertEqual(got["priority"], ("4", "1", "person", "1", "incident"))
-        # An instance that denies sys_audit. (README: "Insufficient rights")
+        # An instance that denies sys_audit: 403 "Insufficient rights to query
+        # records", detail null (an instance's recorded answer; README).
         self.emu.call("POST", "/emulator/faults", {"deny_audit": True}, user=None)
         status, _, body = self.emu.call("GET", "/api/now/table/sys_audit")
         self.assertEqual((status, body["error"]["message"]), (403, "Insufficient rights to query records"))
@@ -366,7 +429,8 @@ class ServiceNowEmulator(unittest.TestCase):
         status, _, body = self.emu.call("PATCH", path, {"state": "6"})
         # 403 {"error": {"message": "Operation Failed", "detail": "Data Policy
         # Exception: \n\tThe following fields are mandatory: Resolution code,
-        # Close notes"}, "status": "failure"}. DATA_POLICY_EXAMPLE
+        # Close notes"}, "status": "failure"}.
+        # https://docs.getint.io/getintio-platform/workflows/type-mapping
         self.assertEqual(status, 403)
         self.assertEqual(body["status"], "failure")
         self.assertEqual(body["error"]["message"], "Operation Failed")
@@ -381,14 +445,16 @@ class ServiceNowEmulator(unittest.TestCase):
         self.assertEqual(status, 403)
 
     def test_priority_lookup(self):
-        # The sample priority lookup rules, impact x urgency. PRIORITY_DOC
+        # The sample priority lookup rules, impact x urgency.
+        # https://www.servicenow.com/docs/r/it-service-management/incident-management/def-prio-lookup-rules.html
         table = {("1", "1"): "1", ("1", "2"): "2", ("1", "3"): "3", ("2", "1"): "2", ("2", "2"): "3",
                  ("2", "3"): "4", ("3", "1"): "3", ("3", "2"): "4", ("3", "3"): "4"}
         for (i, u), p in table.items():
             rec = self.emu.create(short_description="p", impact=i, urgency=u, priority="5")
             self.assertEqual(rec["priority"], p, (i, u))
         # "By default, the Priority field is read-only": a written priority
-        # is not taken. PRIORITY_DOC
+        # is not taken.
+        # https://www.servicenow.com/docs/r/it-service-management/incident-management/def-prio-lookup-rules.html
         status, _, body = self.emu.call("PATCH", "/api/now/table/incident/" + rec["sys_id"],
                                         {"priority": "1"})
         self.assertEqual(body["result"]["priority"], "4")
@@ -397,7 +463,8 @@ class ServiceNowEmulator(unittest.TestCase):
 
     def test_basic_auth(self):
         # 401 {"error": {"message": "User Not Authenticated", "detail":
-        # "Required to provide Auth information"}, "status": "failure"} (README)
+        # "Required to provide Auth information"}, "status": "failure"}
+        # https://support.okta.com/help/s/article/servicenow-ud-provisioning-error-401-user-not-authenticated-required-to-provide-auth-information
         for user in (None, "admin:wrong"):
             status, _, body = self.emu.call("GET", "/api/now/table/incident?sysparm_limit=1", user=user)
             self.assertEqual(status, 401)
@@ -410,7 +477,8 @@ class ServiceNowEmulator(unittest.TestCase):
         status, _, tok = self.emu.call("POST", "/oauth_token.do", raw=form.encode(), user=None,
                                        headers={"Content-Type": "application/x-www-form-urlencoded"})
         # POST /oauth_token.do, a URL-encoded form -> JSON access_token,
-        # token_type Bearer, expires_in. OAUTH_DOC
+        # token_type Bearer, expires_in.
+        # https://www.servicenow.com/docs/r/yokohama/platform-security/authentication/r_OAuthAPIRequestParameters.html
         self.assertEqual(status, 200)
         self.assertEqual(tok["token_type"], "Bearer")
         self.assertEqual(tok["expires_in"], 2)
@@ -493,8 +561,12 @@ class ServiceNowEmulator(unittest.TestCase):
         self.emu.call("POST", "/emulator/clock", {"skew": 3600}, user=None)
         try:
             rec = self.emu.create(short_description="skewed")
-            real = time.strftime("%Y-%m-%d %H", time.gmtime(time.time() + 3600))
-            self.assertTrue(rec["sys_created_on"].startswith(real), rec["sys_created_on"])
+            created = calendar.timegm(time.strptime(rec["sys_created_on"], "%Y-%m-%d %H:%M:%S"))
+            self.assertAlmostEqual(created, time.time() + 3600, delta=5)
+            # The Date header is the instance's clock too.
+            _, h, _ = self.emu.call("GET", "/api/now/table/incident/" + rec["sys_id"])
+            date = email.utils.parsedate_to_datetime(h["date"]).timestamp()
+            self.assertAlmostEqual(date, time.time() + 3600, delta=5)
         finally:
             self.emu.call("POST", "/emulator/clock", {"skew": 0}, user=None)
 
@@ -538,14 +610,16 @@ class ServiceNowEmulatorProcess(unittest.TestCase):
                 if status == 429:  # the hour turned between two requests
                     break
                 # A request matching a rule carries X-RateLimit-Limit,
-                # X-RateLimit-Reset (Unix time), X-RateLimit-Rule (a sys_id). RATE_LIMIT_DOC
+                # X-RateLimit-Reset (Unix time), X-RateLimit-Rule (a sys_id).
+                # https://www.servicenow.com/docs/r/xanadu/api-reference/rest-api-explorer/inbound-REST-API-rate-limiting.html
                 self.assertEqual(status, 200)
                 self.assertEqual(h["x-ratelimit-limit"], "3")
                 self.assertRegex(h["x-ratelimit-rule"], r"^[0-9a-f]{32}$")
             status, h, body = emu.call("GET", "/api/now/table/incident?sysparm_limit=1")
             # Past the limit: 429, Retry-After in seconds, and the error body
             # {"error": {"message": "Rate limit exceeded", "detail": "Rate limit
-            # of N requests per hour for Table API exceeded"}, "status": "failure"}. RATE_LIMIT_DOC
+            # of N requests per hour for Table API exceeded"}, "status": "failure"}.
+            # https://www.servicenow.com/docs/r/xanadu/api-reference/rest-api-explorer/inbound-REST-API-rate-limiting.html
             self.assertEqual(status, 429)
             reset = int(h["x-ratelimit-reset"])
             self.assertGreater(reset, time.time())
@@ -594,14 +668,52 @@ class ServiceNowEmulatorProcess(unittest.TestCase):
             emu.stop()
             hooks.httpd.shutdown()
 
+    def test_invalid_query_modes(self):
+        path = "/api/now/table/incident?sysparm_query=" + q("no_such_field=1^state=1")
+        emu = Emu(os.path.join(self.tmp, "iq.db"), "--invalid-query", "no-rows")
+        try:
+            emu.create(short_description="iq")
+            # glide.invalid_query.returns_no_rows=true: no rows.
+            # https://raw.githubusercontent.com/ServiceNow/ServiceNowDocs/australia/markdown/api-reference/rest-apis/c_TableAPI.md
+            _, h, body = emu.call("GET", path)
+            self.assertEqual((h["x-total-count"], body["result"]), ("0", []))
+            emu.stop()
+            emu.extra = ["--invalid-query", "400"]
+            emu.start()
+            # The stricter test mode: 400 in the error envelope.
+            status, _, body = emu.call("GET", path)
+            self.assertEqual((status, body["error"]["message"], body["status"]),
+                             (400, "Invalid query", "failure"))
+            status, _, body = emu.call("GET", "/api/now/table/incident?sysparm_limit=ten")
+            self.assertEqual(status, 400)
+        finally:
+            emu.stop()
+
+    def test_timeout_after_write_hangs(self):
+        emu = Emu(os.path.join(self.tmp, "hang.db"))
+        try:
+            emu.call("POST", "/emulator/faults", {"p_timeout_after_write": 1, "timeout_mode": "hang",
+                                                  "hang_s": 2}, user=None)
+            # A 404 is no write: it answers at once.
+            status, _, _ = emu.call("PATCH", "/api/now/table/incident/" + "0" * 32, {"state": "2"}, timeout=5)
+            self.assertEqual(status, 404)
+            with self.assertRaises((socket.timeout, TimeoutError)):
+                emu.call("POST", "/api/now/table/incident", {"correlation_id": "hung"}, timeout=0.5)
+            emu.call("POST", "/emulator/faults", {"p_timeout_after_write": 0}, user=None)
+            # The write was applied; the emulator answers others while one hangs.
+            _, h, _ = emu.call("GET", "/api/now/table/incident?sysparm_query=" + q("correlation_id=hung"))
+            self.assertEqual(h["x-total-count"], "1")
+        finally:
+            emu.stop()
+
     def test_journal_lag(self):
-        emu = Emu(os.path.join(self.tmp, "lag.db"), "--journal-lag", "1.5")
+        emu = Emu(os.path.join(self.tmp, "lag.db"), "--journal-lag", "3")
         try:
             rec = emu.create(short_description="lag", comments="late")
             path = "/api/now/table/sys_journal_field?sysparm_query=" + q("element_id=" + rec["sys_id"])
             _, h, _ = emu.call("GET", path)
             self.assertEqual(h["x-total-count"], "0")
-            time.sleep(1.7)
+            time.sleep(3.2)
             _, h, _ = emu.call("GET", path)
             self.assertEqual(h["x-total-count"], "1")
         finally:
