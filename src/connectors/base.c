@@ -55,7 +55,7 @@ static int open_http(struct cc_connector_base *b, const struct cc_connector_setu
 	struct cc_http_options o = { .base_url = s->base_url, .auth_header = auth,
 		                     .auth = b->auth.header ? &b->auth : NULL,
 		                     /* a credential made from the secret hides it: redact both */
-		                     .also_secret = b->ops->credential ? s->secret : NULL,
+		                     .secret = b->ops->credential ? s->secret : NULL,
 		                     .timeout_ms = s->timeout_ms, .rate_per_sec = s->rate_per_sec,
 		                     .max_concurrency = s->max_concurrency, .ca_file = s->ca_file,
 		                     .hold_max_ms = s->retry_after_max_ms,

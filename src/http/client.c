@@ -140,7 +140,7 @@ struct cc_http_client {
 	/* what a reason must never show: the auth header's value and its last
 	 * word (the token without "Bearer "), NULL-terminated; owned, wiped */
 	char *secrets[4];        /* the header's value, its last word, that word unpadded */
-	char *also_secret[2];    /* options.also_secret, NULL-terminated (wiped) */
+	char *secret[2];    /* options.secret, NULL-terminated (wiped) */
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -285,7 +285,7 @@ int cc_http_client_create(struct cc_http_client **out, const struct cc_http_opti
 		c->base_url[--n] = '\0';
 	if (o->ca_file && !(c->ca_file = dup_str(o->ca_file)))
 		goto fail;
-	if (o->also_secret && o->also_secret[0] && !(c->also_secret[0] = dup_str(o->also_secret)))
+	if (o->secret && o->secret[0] && !(c->secret[0] = dup_str(o->secret)))
 		goto fail;
 	if (set_auth_line(c, o->auth ? NULL : o->auth_header))
 		goto fail;
@@ -338,9 +338,9 @@ void cc_http_client_destroy(struct cc_http_client *c)
 		if (c->slots[i].easy)
 			curl_easy_cleanup(c->slots[i].easy);
 	drop_auth(c);
-	if (c->also_secret[0]) {
-		explicit_bzero(c->also_secret[0], strlen(c->also_secret[0]));
-		free(c->also_secret[0]);
+	if (c->secret[0]) {
+		explicit_bzero(c->secret[0], strlen(c->secret[0]));
+		free(c->secret[0]);
 	}
 	free(c->base_url);
 	free(c->ca_file);
@@ -352,8 +352,8 @@ void cc_http_client_destroy(struct cc_http_client *c)
 
 void cc_http_redact(const struct cc_http_client *c, char *text, size_t cap)
 {
-	if (c && c->also_secret[0])
-		cc_redact(text, cap, (const char *const *)c->also_secret);
+	if (c && c->secret[0])
+		cc_redact(text, cap, (const char *const *)c->secret);
 	cc_redact(text, cap, c ? (const char *const *)c->secrets : NULL);
 }
 

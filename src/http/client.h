@@ -45,10 +45,11 @@ struct cc_http_options {
 	 */
 	const struct cc_http_auth *auth;
 	/*
-	 * Another credential to take out of every reason besides the header's
-	 * (NULL: none): the password a Basic header holds encoded.
+	 * Another value no reason may show besides the auth header's (NULL:
+	 * none); never sent: the password a Basic header holds encoded (the
+	 * same option as the Sentinel branch's, for a client secret).
 	 */
-	const char *also_secret;
+	const char *secret;
 	long timeout_ms;          /* whole request (default 30000) */
 	long connect_timeout_ms;  /* default 5000 */
 	double rate_per_sec;      /* sustained request rate (0: unlimited) */
