@@ -32,7 +32,7 @@ for _ in $(seq 1 50); do [ -s "$dir/hookport" ] && break; sleep 0.1; done
 hport=$(cat "$dir/hookport")
 /usr/bin/python3 "$root/emulators/servicenow/server.py" --port 0 --db "$dir/sn.db" \
 	--user concord:concord-pass --oauth-client concord-client:concord-secret:concord \
-	--webhook "http://127.0.0.1:$hport/webhook/servicenow" >"$dir/out" 2>"$dir/err" &
+	--sys-user ann.lee --webhook "http://127.0.0.1:$hport/webhook/servicenow" >"$dir/out" 2>"$dir/err" &
 pid=$!
 port=
 for _ in $(seq 1 100); do

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { F_TITLE, F_STATE, F_PRIO, F_CODE, F_NOTES, F_COUNT };
+enum { F_TITLE, F_STATE, F_PRIO, F_CODE, F_NOTES, F_ASSIGNEE, F_COUNT };
 
 static int failures, checks;
 static struct cc_config cfg;
@@ -37,9 +37,9 @@ static struct cc_config cfg;
 static void config(void)
 {
 	static const char *const names[F_COUNT] = { "title", "state", "priority", "close_code",
-		                                    "close_notes" };
+		                                    "close_notes", "assignee" };
 	static const char *const remote[F_COUNT] = { "short_description", "state", "priority",
-		                                     "close_code", "close_notes" };
+		                                     "close_code", "close_notes", "assigned_to" };
 	cc_config_defaults(&cfg);
 	cfg.nfields = F_COUNT;
 	cfg.nsystems = 1;
@@ -50,8 +50,9 @@ static void config(void)
 	sd->comments = true;
 	for (int f = 0; f < F_COUNT; f++) {
 		cfg.fields[f] = (struct cc_field_def){ .name = names[f],
-			                               .type = f == F_PRIO ? CC_FT_PRIORITY
-			                                                   : CC_FT_STRING };
+			                               .type = f == F_PRIO       ? CC_FT_PRIORITY
+			                                       : f == F_ASSIGNEE ? CC_FT_USER
+			                                                         : CC_FT_STRING };
 		sd->map[f] = (struct cc_field_map){ .mapped = true, .remote_name = remote[f] };
 	}
 }
@@ -59,9 +60,10 @@ static void config(void)
 static struct cc_connector make(const char *url, const char *secret,
                                 const struct cc_connector_setting *st, size_t n)
 {
+	static const struct cc_connector_user users[] = { { "ann.lee", "ann@example.org" } };
 	struct cc_connector_setup s = { .base_url = url, .secret = secret, .cfg = &cfg,
 		                        .system = 0, .settings = st, .nsettings = n,
-		                        .timeout_ms = 10000 };
+		                        .users = users, .nusers = 1, .timeout_ms = 10000 };
 	struct cc_connector c;
 	char err[256];
 	if (cc_connector_create(&c, "servicenow", &s, err, sizeof(err)) != 0) {
@@ -178,6 +180,7 @@ int main(int argc, char **argv)
 	w = (struct cc_write){ .remote_id = id, .expected_rv = rv };
 	w.values[F_TITLE] = "printer still on fire";
 	w.values[F_PRIO] = "4";
+	w.values[F_ASSIGNEE] = "ann@example.org"; /* sys_user ann.lee through the user map */
 	fresh(&call);
 	r = ops->update(c.self, &w, &o, &call);
 	CHECK(r == CC_OK, "update: %s", call.reason);
@@ -186,6 +189,8 @@ int main(int argc, char **argv)
 		CHECK(strcmp(o.fields[F_PRIO].value, "4") == 0, "priority 4: %s",
 		      o.fields[F_PRIO].value);
 		CHECK(o.fields[F_TITLE].mtime_s >= created_s, "the title's time from the audit");
+		CHECK(strcmp(o.fields[F_ASSIGNEE].value, "ann@example.org") == 0, "assignee %s",
+		      o.fields[F_ASSIGNEE].value);
 		rv = o.rv;
 	}
 	cc_observation_clear(&o);
@@ -309,7 +314,8 @@ int main(int argc, char **argv)
 		r = d.ops->read(d.self, id, &o, &call);
 		CHECK(r == CC_OK && !o.deleted && o.fields[F_TITLE].mtime_s == 0,
 		      "read without the audit: %s", call.reason);
-		CHECK(call.requests == (i ? 2 : 3), "requests %d: the audit asked once", call.requests);
+		/* first: row, journal, audit (403), the assignee's sys_user; then row and journal */
+		CHECK(call.requests == (i ? 2 : 4), "requests %d: the audit asked once", call.requests);
 		cc_observation_clear(&o);
 	}
 	d.ops->destroy(d.self);
