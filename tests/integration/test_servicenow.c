@@ -7,6 +7,9 @@
  *
  * Usage: test_servicenow URL USER PASSWORD CLIENT_ID CLIENT_SECRET HOOKS_FILE
  * (HOOKS_FILE: the bodies of the emulator's webhooks, one a line)
+ * With SN_MEASURE=N in the environment it also seeds N incidents and prints
+ * what a first poll of them and a second (idle) poll cost: records,
+ * requests, seconds.
  * Exit 0 when every check holds, 1 otherwise.
  */
 #include "connectors/registry.h"
@@ -16,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 enum { F_TITLE, F_STATE, F_PRIO, F_CODE, F_NOTES, F_ASSIGNEE, F_COUNT };
@@ -118,6 +122,55 @@ static size_t list_all(struct cc_connector *c, int64_t since_s, size_t page_size
 			break;
 	}
 	return n;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t requests_of(struct cc_connector *c)
+{
+	struct cc_budget_line lines[16];
+	size_t n = c->ops->budget(c->self, lines, 16);
+	uint64_t total = 0;
+	for (size_t i = 0; i < n; i++)
+		total += lines[i].requests;
+	return total;
+}
+
+/* Seeds n incidents, then times a first poll of them and an idle one. */
+static void measure_polls(const char *url, const char *password,
+                          const struct cc_connector_setting *basic, int n)
+{
+	struct cc_http_client *ctl;
+	char err[200], body[96];
+	struct cc_http_options ho = { .base_url = url, .timeout_ms = 120000 };
+	if (cc_http_client_create(&ctl, &ho, err, sizeof(err)) != 0)
+		return;
+	struct cc_http_response resp;
+	struct cc_call call = { 0 };
+	enum cc_result r = cc_http_request(ctl, "faults", "POST", "/emulator/faults",
+	                                   "{\"deny_audit\":false}", &resp, &call);
+	cc_http_response_clear(&resp);
+	snprintf(body, sizeof(body), "{\"count\": %d, \"spread_seconds\": 600}", n);
+	r = cc_http_request(ctl, "seed", "POST", "/emulator/seed", body, &resp, &call);
+	CHECK(r == CC_OK, "seed: %s", call.reason);
+	cc_http_response_clear(&resp);
+	cc_http_client_destroy(ctl);
+	struct cc_connector p = make(url, password, basic, 1);
+	for (int pass = 0; pass < 2; pass++) {
+		bool seen;
+		uint64_t before = requests_of(&p);
+		double t0 = now_s();
+		size_t got = list_all(&p, time(NULL) - 3600, 100, "", &seen);
+		printf("measure: %s poll of %d seeded incidents: %zu records read, %" PRIu64
+		       " requests, %.2f s\n", pass ? "second (idle)" : "first", n, got,
+		       requests_of(&p) - before, now_s() - t0);
+	}
+	p.ops->destroy(p.self);
 }
 
 int main(int argc, char **argv)
@@ -330,6 +383,9 @@ int main(int argc, char **argv)
 	cc_observation_clear(&o);
 	oc.ops->destroy(oc.self);
 
+	const char *measure = getenv("SN_MEASURE");
+	if (measure && atoi(measure) > 0)
+		measure_polls(url, argv[3], basic, atoi(measure));
 	c.ops->destroy(c.self);
 	printf("%d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
