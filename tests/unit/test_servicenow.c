@@ -319,7 +319,7 @@ static void test_list_request(void **state)
 	struct canned cn = {
 		.status_headers = { "200\nX-Total-Count: 3\nLink: <https://i.service-now.com/api/now/"
 		                    "table/incident?sysparm_fields=sys_id,sys_updated_on&sysparm_offset="
-		                    "100&sysparm_limit=100>;rel=\"next\"\n",
+		                    "500&sysparm_limit=500>;rel=\"next\"\n",
 		                    "200\n", "200\n", "200\n" },
 		.bodies = { "{\"result\":[{\"sys_id\":\"" SID2 "\",\"sys_updated_on\":"
 		            "\"2026-12-05 10:00:02\",\"sys_mod_count\":\"1\"}]}",
@@ -343,10 +343,10 @@ static void test_list_request(void **state)
 	                                   "sys_updated_on%3E%3D2026-12-05%2010%3A00%3A01%5E"
 	                                   "sys_updated_on%3E2026-12-05%2010%3A00%3A01%5EORsys_id"
 	                                   "%3E" SID1 "%5EORDERBYsys_updated_on%5EORDERBYsys_id"));
-	assert_non_null(strstr(cn.urls[0], "sysparm_limit=100&sysparm_offset=0&"
+	assert_non_null(strstr(cn.urls[0], "sysparm_limit=500&sysparm_offset=0&"
 	                                   "sysparm_display_value=false&"
 	                                   "sysparm_exclude_reference_link=true"));
-	assert_non_null(strstr(cn.urls[1], "sysparm_offset=100&"));
+	assert_non_null(strstr(cn.urls[1], "sysparm_offset=500&"));
 	assert_non_null(strstr(cn.urls[2], "/api/now/table/incident/" SID2 "?sysparm_fields="));
 	assert_non_null(strstr(cn.urls[3], "/api/now/table/sys_audit?sysparm_query=documentkey%3D"
 	                                   SID2));

@@ -32,7 +32,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PER_PAGE 100
+#define PER_PAGE 100       /* records of a page when the hub asks for no page size */
+/*
+ * Listing rows per request (three short members each): more than a page,
+ * so that one listing request usually holds a page and one more (the base
+ * stops there) instead of two.
+ */
+#define LIST_LIMIT 500
 #define MAX_LIST_PAGES 50
 #define AUDIT_CACHE 128
 #define TABLE_PATH "/api/now/table/"
@@ -501,12 +507,12 @@ static const char *more_rows(const struct cc_http_response *resp, int64_t offset
 		if (r < 0)
 			return "a Link header that is not a list of links";
 		if (r > 0 && (!sn_url_param_int(next, "sysparm_offset", &off) ||
-		              off != offset + PER_PAGE))
+		              off != offset + LIST_LIMIT))
 			return "a next link without the next sysparm_offset";
 		*more = r > 0;
 		return NULL;
 	}
-	*more = resp->has_total ? offset + (int64_t)n < total : n == PER_PAGE;
+	*more = resp->has_total ? offset + (int64_t)n < total : n == LIST_LIMIT;
 	return NULL;
 }
 
@@ -524,10 +530,10 @@ static enum cc_result fetch(struct cc_connector_base *b, struct cc_listing *l, i
 	char *q = sn_list_query(l->from_s, l->after_mtime_s, l->after_id);
 	char *qe = q ? cc_http_escape(q) : NULL;
 	free(q);
-	int64_t offset = (int64_t)(page - 1) * PER_PAGE;
+	int64_t offset = (int64_t)(page - 1) * LIST_LIMIT;
 	char *path = qe ? cc_strf(TABLE_PATH "%s?sysparm_query=%s&sysparm_fields=sys_id%%2C"
 	                          "sys_updated_on%%2Csys_mod_count&sysparm_limit=%d"
-	                          "&sysparm_offset=%" PRId64 "&" PLAIN, s->table, qe, PER_PAGE,
+	                          "&sysparm_offset=%" PRId64 "&" PLAIN, s->table, qe, LIST_LIMIT,
 	                          offset)
 	                : NULL;
 	free(qe);
