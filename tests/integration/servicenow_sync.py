@@ -62,6 +62,7 @@ SYSTEM = """  - name: {name}
     url: http://127.0.0.1:{port}
     token: {{env: SN_PASSWORD}}
     rank: {rank}
+    poll_interval: 1s
     poll_overlap: 30s
     search_lag: 1s
     comments: true
@@ -90,8 +91,12 @@ SYSTEM = """  - name: {name}
 
 
 def sync(d, cfg):
+    t0 = time.time()
     r = subprocess.run([CONCORD, "sync", "--once", "-c", cfg], capture_output=True, text=True,
                        timeout=120, env=dict(os.environ, SN_PASSWORD="pw"))
+    print("sync took %.1f s" % (time.time() - t0), flush=True)
+    if os.environ.get("SN_SYNC_LOG"):
+        print(r.stdout + r.stderr)
     return r.stdout + r.stderr
 
 
