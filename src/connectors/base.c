@@ -327,8 +327,10 @@ static enum cc_result base_create(void *self, const struct cc_write *w,
 		/* created, but not read back: the engine looks it up by correlation */
 		cc_observation_clear(out);
 		call->outcome_unknown = true;
-		return cc_call_fail(call, CC_RETRY, "%s: %s %s created, read back failed", who, rec,
-		                    idb);
+		cc_call_fail(call, CC_RETRY, "%s: %s %s created, read back failed", who, rec, idb);
+		/* the id is the remote's text: never a credential in a reason */
+		cc_http_redact(b->http, call->reason, sizeof(call->reason));
+		return CC_RETRY;
 	}
 	cc_base_date_sample(call, out->created_s);
 	return CC_OK;
