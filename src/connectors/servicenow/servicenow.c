@@ -638,11 +638,13 @@ static enum cc_result write_body(struct sn *s, const struct cc_write *w, json_t 
 			rc = json_object_set_new(o, "impact", json_string(p->impact)) ||
 			     json_object_set_new(o, "urgency", json_string(p->urgency));
 		} else if (is_user(s, f, rn) && v[0]) {
+			/* a user_name, or a sys_id that read as itself (a user not readable) */
+			const char *name = cc_usermap_remote(&s->base.users, v);
 			char sid[SN_SYS_ID_LEN + 1];
-			enum cc_result res = user_sys_id(s, cc_usermap_remote(&s->base.users, v), sid, call);
+			enum cc_result res = sn_sys_id_ok(name) ? CC_OK : user_sys_id(s, name, sid, call);
 			if (res != CC_OK)
 				return res;
-			rc = json_object_set_new(o, rn, json_string(sid));
+			rc = json_object_set_new(o, rn, json_string(sn_sys_id_ok(name) ? name : sid));
 		} else {
 			rc = json_object_set_new(o, rn, json_string(v));
 		}
