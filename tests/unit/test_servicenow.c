@@ -188,7 +188,7 @@ static void test_audit(void **state)
 	const char *names[CC_MAX_FIELDS] = { "short_description", "state", "priority" };
 	int64_t mtime[CC_MAX_FIELDS] = { 0 };
 	const char *user[CC_MAX_FIELDS] = { NULL };
-	assert_null(sn_audit_take(rows, names, mtime, user));
+	assert_null(sn_audit_take(rows, names, 9, 1796464809, mtime, user));
 	assert_int_equal(mtime[0], 1796464805);
 	assert_string_equal(user[0], "ann");
 	assert_int_equal(mtime[1], 1796464809); /* the newest row wins */
@@ -196,7 +196,27 @@ static void test_audit(void **state)
 	assert_int_equal(mtime[2], 0);          /* never changed */
 	json_decref(rows);
 	rows = json_loads("[{\"fieldname\":\"state\",\"sys_created_on\":\"yesterday\"}]", 0, NULL);
-	assert_non_null(sn_audit_take(rows, names, mtime, user));
+	assert_non_null(sn_audit_take(rows, names, 9, 1796464809, mtime, user));
+	json_decref(rows);
+	/* rows of a change after the version read (the audit read after the row) are left out */
+	rows = json_loads(
+		"[{\"fieldname\":\"state\",\"sys_created_on\":\"2026-12-05 10:00:09\",\"user\":\"bob\","
+		"\"record_checkpoint\":\"5\"},"
+		"{\"fieldname\":\"state\",\"sys_created_on\":\"2026-12-05 10:00:07\",\"user\":\"ann\","
+		"\"record_checkpoint\":\"4\"},"
+		"{\"fieldname\":\"short_description\",\"sys_created_on\":\"2026-12-05 10:00:09\","
+		"\"user\":\"bob\"},"
+		"{\"fieldname\":\"short_description\",\"sys_created_on\":\"2026-12-05 10:00:03\","
+		"\"user\":\"ann\"}]", 0, NULL);
+	memset(mtime, 0, sizeof(mtime));
+	assert_null(sn_audit_take(rows, names, 4, 1796464807, mtime, user));
+	assert_int_equal(mtime[1], 1796464807);
+	assert_string_equal(user[1], "ann");
+	assert_int_equal(mtime[0], 1796464803); /* no checkpoint: by time */
+	json_decref(rows);
+	rows = json_loads("[{\"fieldname\":\"state\",\"sys_created_on\":\"2026-12-05 10:00:07\","
+	                  "\"record_checkpoint\":\"x\"}]", 0, NULL);
+	assert_non_null(sn_audit_take(rows, names, 4, 1796464807, mtime, user));
 	json_decref(rows);
 }
 

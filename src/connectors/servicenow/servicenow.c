@@ -285,7 +285,8 @@ static char *audit_path(const struct sn *s, const char *id)
 	char *qe = q ? cc_http_escape(q) : NULL;
 	free(q);
 	char *p = qe ? cc_strf(TABLE_PATH "sys_audit?sysparm_query=%s&sysparm_fields="
-	                       "fieldname%%2Csys_created_on%%2Cuser&sysparm_limit=1000", qe)
+	                       "fieldname%%2Csys_created_on%%2Cuser%%2Crecord_checkpoint"
+	                       "&sysparm_limit=1000", qe)
 	             : NULL;
 	free(qe);
 	return p;
@@ -349,8 +350,9 @@ static void audited_clear(struct sn_audited *a)
  * from sys_audit (a 403 turns the audit off for the rest of the run,
  * said once on stderr). *a NULL: no field times (record times instead).
  */
-static enum cc_result audit_times(struct sn *s, const char *id, uint64_t rv, const char *op,
-                                  struct sn_audited **a, struct cc_call *call)
+static enum cc_result audit_times(struct sn *s, const char *id, uint64_t rv,
+                                  int64_t updated_s, const char *op, struct sn_audited **a,
+                                  struct cc_call *call)
 {
 	*a = NULL;
 	if (!s->audit || s->audit_denied)
@@ -376,7 +378,8 @@ static enum cc_result audit_times(struct sn *s, const char *id, uint64_t rv, con
 	audited_clear(e);
 	for (int f = 0; f < CC_MAX_FIELDS; f++)
 		names[f] = cc_base_remote_name(&s->base, f);
-	const char *bad = sn_audit_take(json_object_get(j, "result"), names, e->mtime, users);
+	const char *bad = sn_audit_take(json_object_get(j, "result"), names, (int64_t)rv - 1,
+	                                updated_s, e->mtime, users);
 	if (!bad) {
 		for (int f = 0; f < CC_MAX_FIELDS; f++)
 			if (users[f] && !(e->user[f] = strdup(users[f])))
@@ -465,7 +468,7 @@ static enum cc_result observe(struct cc_connector_base *b, const char *id, const
 		}
 	}
 	struct sn_audited *a;
-	res = audit_times(s, id, out->rv, op, &a, call);
+	res = audit_times(s, id, out->rv, out->mtime_s, op, &a, call);
 	if (res != CC_OK)
 		goto out;
 	const char *updater = cc_json_text(rec, "sys_updated_by");

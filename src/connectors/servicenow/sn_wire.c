@@ -297,7 +297,8 @@ const char *sn_journal_take(json_t *rows, const char *element, struct cc_observa
 }
 
 const char *sn_audit_take(json_t *rows, const char *const names[CC_MAX_FIELDS],
-                          int64_t mtime[CC_MAX_FIELDS], const char *user[CC_MAX_FIELDS])
+                          int64_t mod_count, int64_t updated_s, int64_t mtime[CC_MAX_FIELDS],
+                          const char *user[CC_MAX_FIELDS])
 {
 	if (!json_is_array(rows))
 		return "no audit rows";
@@ -309,6 +310,16 @@ const char *sn_audit_take(json_t *rows, const char *const names[CC_MAX_FIELDS],
 		int64_t at;
 		if (!fn || !sn_time_parse(cc_json_text(row, "sys_created_on"), &at))
 			return "an audit row without fieldname or time";
+		json_t *cp = json_object_get(row, "record_checkpoint");
+		int64_t checkpoint;
+		if (cp && !json_is_null(cp) && !(json_is_string(cp) && !json_string_value(cp)[0])) {
+			if (!sn_total_parse(json_string_value(cp), &checkpoint))
+				return "an audit row whose record_checkpoint is not a number";
+			if (checkpoint > mod_count)
+				continue; /* a change after the version read */
+		} else if (at > updated_s) {
+			continue;
+		}
 		for (int f = 0; f < CC_MAX_FIELDS; f++) {
 			if (!names[f] || done[f] || strcmp(names[f], fn) != 0)
 				continue;

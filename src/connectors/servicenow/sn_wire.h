@@ -113,14 +113,20 @@ const char *sn_journal_take(struct json_t *rows, const char *element,
                             struct cc_observation *out, bool *nomem);
 
 /*
- * The field times of one record from its audit rows (the `result` array
- * of a sys_audit query ordered newest first: fieldname, sys_created_on,
- * user): for each field f mapped as names[f] (NULL: not mapped), the time
- * and user of its newest row into mtime[f] and user[f] (borrowed from
- * rows; untouched when the field has none). NULL, or what is malformed.
+ * The field times of one record at version mod_count (its sys_mod_count,
+ * read at updated_s) from its audit rows (the `result` array of a
+ * sys_audit query ordered newest first: fieldname, sys_created_on, user,
+ * record_checkpoint): for each field f mapped as names[f] (NULL: not
+ * mapped), the time and user of its newest row into mtime[f] and user[f]
+ * (borrowed from rows; untouched when the field has none). Rows of a later
+ * version than the one read are left out (audit read after the row: a
+ * change in between): record_checkpoint, the sys_mod_count of the change,
+ * above mod_count, or without it a time after updated_s. NULL, or what is
+ * malformed.
  */
 const char *sn_audit_take(struct json_t *rows, const char *const names[CC_MAX_FIELDS],
-                          int64_t mtime[CC_MAX_FIELDS], const char *user[CC_MAX_FIELDS]);
+                          int64_t mod_count, int64_t updated_s, int64_t mtime[CC_MAX_FIELDS],
+                          const char *user[CC_MAX_FIELDS]);
 
 /* The body a ServiceNow business rule posts (docs/connectors/servicenow.md). */
 struct sn_hook {

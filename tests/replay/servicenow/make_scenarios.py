@@ -52,7 +52,7 @@ def audit_path(sid):
     q = ("documentkey=%s^tablename=incident^fieldnameINshort_description,state,priority"
          "^ORDERBYDESCsys_created_on" % sid)
     return ("%ssys_audit?sysparm_query=%s&sysparm_fields=fieldname%%2Csys_created_on%%2Cuser"
-            "&sysparm_limit=1000" % (T, esc(q)))
+            "%%2Crecord_checkpoint&sysparm_limit=1000" % (T, esc(q)))
 
 
 def list_path(query, offset):
