@@ -36,9 +36,16 @@ static int open_http(struct cc_connector_base *b, const struct cc_connector_setu
                      size_t errlen)
 {
 	char *auth = NULL;
-	if (s->secret) {
-		auth = cc_strf("%s: %s%s", b->ops->auth_name,
-		               b->ops->auth_prefix ? b->ops->auth_prefix : "", s->secret);
+	if (s->secret && !b->auth.header) {
+		char *cred = b->ops->credential ? b->ops->credential(b, s->secret) : NULL;
+		if (!b->ops->credential || cred)
+			auth = cc_strf("%s: %s%s", b->ops->auth_name,
+			               b->ops->auth_prefix ? b->ops->auth_prefix : "",
+			               cred ? cred : s->secret);
+		if (cred) {
+			memset(cred, 0, strlen(cred));
+			free(cred);
+		}
 		if (!auth) {
 			snprintf(err, errlen, "out of memory");
 			return CC_ENOMEM;
@@ -46,6 +53,9 @@ static int open_http(struct cc_connector_base *b, const struct cc_connector_setu
 	}
 	/* the client removes a trailing slash of the base URL itself */
 	struct cc_http_options o = { .base_url = s->base_url, .auth_header = auth,
+		                     .auth = b->auth.header ? &b->auth : NULL,
+		                     /* a credential made from the secret hides it: redact both */
+		                     .secret = b->ops->credential ? s->secret : NULL,
 		                     .timeout_ms = s->timeout_ms, .rate_per_sec = s->rate_per_sec,
 		                     .max_concurrency = s->max_concurrency, .ca_file = s->ca_file,
 		                     .hold_max_ms = s->retry_after_max_ms,
@@ -256,12 +266,10 @@ static enum cc_result base_find(void *self, const char *corr, struct cc_observat
 	struct cc_connector_base *b = self;
 	cc_observation_init(out);
 	*found = false;
-	uint64_t id = 0;
-	enum cc_result res = b->ops->lookup(b, corr, &id, call);
-	if (res != CC_OK || !id)
+	char idb[CC_BASE_ID_MAX] = "";
+	enum cc_result res = b->ops->lookup(b, corr, idb, call);
+	if (res != CC_OK || !idb[0])
 		return res;
-	char idb[24];
-	snprintf(idb, sizeof(idb), "%llu", (unsigned long long)id);
 	res = cc_base_observe(b, idb, "find", out, call);
 	*found = res == CC_OK;
 	return res;
@@ -282,8 +290,10 @@ static enum cc_result base_create(void *self, const struct cc_write *w,
 	json_t *body = NULL, *j = NULL;
 	enum cc_result res = b->ops->create_body(b, w, &body, call);
 	if (res == CC_OK)
-		res = cc_base_request(b, "create", "POST", strdup(b->ops->create_path), body, &j, NULL,
-		                      call);
+		res = cc_base_request(b, "create", "POST",
+		                      b->ops->create_path ? strdup(b->ops->create_path)
+		                                          : b->ops->create_url(b),
+		                      body, &j, NULL, call);
 	json_decref(body);
 	if (res != CC_OK)
 		return res;
@@ -296,23 +306,31 @@ static enum cc_result base_create(void *self, const struct cc_write *w,
 		v = json_object_get(v, key);
 		p += n + (p[n] == '/');
 	}
-	uint64_t id = cc_json_id(v);
+	char idb[CC_BASE_ID_MAX] = "";
+	const char *sid = b->ops->opaque_ids ? json_string_value(v) : NULL;
+	uint64_t id = b->ops->opaque_ids ? 0 : cc_json_id(v);
+	if (sid && sid[0] && strlen(sid) < sizeof(idb) &&
+	    strspn(sid, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_") ==
+	            strlen(sid))
+		snprintf(idb, sizeof(idb), "%s", sid);
+	else if (id)
+		snprintf(idb, sizeof(idb), "%llu", (unsigned long long)id);
 	json_decref(j);
-	if (!id) {
+	if (!idb[0]) {
 		call->outcome_unknown = true;
 		return cc_call_fail(call, CC_RETRY, "%s: create answered without %s %s id", who,
 		                    article(rec), rec);
 	}
-	char idb[24];
-	snprintf(idb, sizeof(idb), "%llu", (unsigned long long)id);
 	res = b->ops->created ? b->ops->created(b, w, idb, out, call)
 	                      : cc_base_observe(b, idb, "create", out, call);
 	if (res != CC_OK) {
 		/* created, but not read back: the engine looks it up by correlation */
 		cc_observation_clear(out);
 		call->outcome_unknown = true;
-		return cc_call_fail(call, CC_RETRY, "%s: %s %s created, read back failed", who, rec,
-		                    idb);
+		cc_call_fail(call, CC_RETRY, "%s: %s %s created, read back failed", who, rec, idb);
+		/* the id is the remote's text: never a credential in a reason */
+		cc_http_redact(b->http, call->reason, sizeof(call->reason));
+		return CC_RETRY;
 	}
 	cc_base_date_sample(call, out->created_s);
 	return CC_OK;
@@ -481,7 +499,7 @@ void cc_base_read_ahead(struct cc_connector_base *b, const char *id, const char 
 	char *paths[8];
 	size_t m = 0;
 	for (int pass = 0; m < sizeof(paths) / sizeof(paths[0]); pass++) {
-		char *p = b->ops->read_path(id, pass);
+		char *p = b->ops->read_path(b, id, pass);
 		if (!p)
 			break;
 		paths[m++] = p;
@@ -504,7 +522,7 @@ static void send_ahead(struct cc_connector_base *b, const struct cc_listed *k, s
 	for (int pass = 0;; pass++) {
 		size_t m = 0;
 		for (size_t i = 0; i < n; i++)
-			if ((paths[m] = b->ops->read_path(k[i].id, pass)))
+			if ((paths[m] = b->ops->read_path(b, k[i].id, pass)))
 				m++;
 		if (!m)
 			break;
@@ -528,6 +546,7 @@ static enum cc_result base_list(void *self, int64_t since_s, int64_t after_mtime
 		return res;
 	struct cc_listing l = { .since_s = since_s,
 		                .from_s = cc_list_from(since_s, after_mtime_s, after_id),
+		                .after_mtime_s = after_mtime_s, .after_id = after_id,
 		                .last_row_s = INT64_MIN };
 	bool bounded;
 

@@ -66,9 +66,11 @@
 #include "connectors/text.h"
 #include "connectors/usermap.h"
 #include "core/buf.h"
+#include "http/client.h"
 
 #define CC_BASE_PER_PAGE 100     /* listing rows per request, unless the kind says */
 #define CC_BASE_LIST_PAGES 50    /* listing requests per list_changes, unless the kind says */
+#define CC_BASE_ID_MAX 48        /* a remote id and its NUL: numbers, or ServiceNow's 32-hex sys_id */
 
 struct cc_base_ops;
 
@@ -82,11 +84,18 @@ struct cc_connector_base {
 	struct cc_usermap users;
 	struct cc_seen seen;           /* versions already returned (seen.h) */
 	struct cc_prefetch ahead;      /* a poll page's first reads, sent at once */
+	/*
+	 * A header that changes (an OAuth token, oauth.h), set by the kind's
+	 * init: the client asks it before every request instead of sending
+	 * "<auth_name>: <auth_prefix><secret>", and renews it once after a
+	 * 401. Its ctx belongs to the kind (released by its clear).
+	 */
+	struct cc_http_auth auth;
 };
 
 /* One record a listing showed: its keyset position and the version it showed. */
 struct cc_listed {
-	char id[24];
+	char id[CC_BASE_ID_MAX];
 	int64_t mtime_s;
 	uint64_t version;              /* 0: the listing shows none */
 };
@@ -95,6 +104,14 @@ struct cc_listed {
 struct cc_listing {
 	int64_t since_s;               /* as list_changes got it: negative on the first start */
 	int64_t from_s;                /* the search starts here (cc_list_from) */
+	/*
+	 * The keyset position the page starts after, as list_changes got it
+	 * (after_id NULL: none; borrowed): a kind whose search can say
+	 * "strictly after (mtime, id)" itself may put it in its query. The
+	 * base filters by it whatever the kind does.
+	 */
+	int64_t after_mtime_s;
+	const char *after_id;
 	/*
 	 * Set by fetch: the rows are changes, several per record (RT's
 	 * transactions), not one row per record in keyset order. Every
@@ -123,9 +140,15 @@ struct cc_base_ops {
 	size_t size;                   /* the connector's struct, which starts with its base */
 	const char *auth_name;         /* the authentication header: "Authorization" */
 	const char *auth_prefix;       /* before the secret in it: "token " (NULL: none) */
-	const char *create_path;       /* POSTed to create a record: "/ticket" */
+	const char *create_path;       /* POSTed to create a record: "/ticket" (NULL: create_url) */
 	const char *create_id;         /* the new id in the answer, members joined by '/': "id" */
 	size_t per_page;               /* the page size when the hub asks for none (0: CC_BASE_PER_PAGE) */
+	/*
+	 * Record ids are opaque strings (ServiceNow's sys_id, 32 hex digits),
+	 * not numbers: the new id at create_id is taken as a string of
+	 * letters, digits, '-' and '_' shorter than CC_BASE_ID_MAX.
+	 */
+	bool opaque_ids;
 	int max_list_pages;            /* 0: CC_BASE_LIST_PAGES */
 	/*
 	 * Optional: takes the connector's own settings from the setup (copies)
@@ -133,6 +156,13 @@ struct cc_base_ops {
 	 */
 	int (*init)(struct cc_connector_base *b, const struct cc_connector_setup *s, char *err,
 	            size_t errlen);
+	/*
+	 * Optional: the credential put after auth_prefix in the authentication
+	 * header, made from the setup's secret (a new string, wiped and freed
+	 * by the base; NULL: out of memory). NULL hook: the secret itself.
+	 * ServiceNow's Basic: base64 of "user:secret".
+	 */
+	char *(*credential)(struct cc_connector_base *b, const char *secret);
 	/* Optional: releases what the connector holds beyond the base (not the struct). */
 	void (*clear)(struct cc_connector_base *b);
 
@@ -157,7 +187,7 @@ struct cc_base_ops {
 	 * record `id` starts with, as a new string, NULL past the last pass.
 	 * A poll page's reads are sent at once, pass after pass.
 	 */
-	char *(*read_path)(const char *id, int pass);
+	char *(*read_path)(struct cc_connector_base *b, const char *id, int pass);
 	/*
 	 * Optional: true when the reads of one record may all go at once (its
 	 * passes in one batch): when what they answer tells a torn pair apart
@@ -175,8 +205,11 @@ struct cc_base_ops {
 	enum cc_result (*observe)(struct cc_connector_base *b, const char *id, const char *op,
 	                          struct cc_observation *out, struct cc_call *call);
 
-	/* The id of the record carrying the correlation id corr; *id 0 when none. */
-	enum cc_result (*lookup)(struct cc_connector_base *b, const char *corr, uint64_t *id,
+	/*
+	 * The id of the record carrying the correlation id corr into id
+	 * (CC_BASE_ID_MAX bytes, "" on entry); left "" when none.
+	 */
+	enum cc_result (*lookup)(struct cc_connector_base *b, const char *corr, char *id,
 	                         struct cc_call *call);
 	/*
 	 * The JSON body of a create of w, with w->correlation_id in the
@@ -185,6 +218,12 @@ struct cc_base_ops {
 	 */
 	enum cc_result (*create_body)(struct cc_connector_base *b, const struct cc_write *w,
 	                              struct json_t **body, struct cc_call *call);
+	/*
+	 * Optional (when create_path is NULL): the path POSTed to create a
+	 * record, as a new string, when it depends on a setting (ServiceNow's
+	 * table); NULL is out of memory.
+	 */
+	char *(*create_url)(struct cc_connector_base *b);
 	/*
 	 * Optional: the record just created as `id`, into out (NULL: observed
 	 * as it is), after writing what a create cannot set (a status).
@@ -235,7 +274,8 @@ void cc_base_read_ahead(struct cc_connector_base *b, const char *id, const char 
  * creates the HTTP client (base_url, the authentication header
  * "<auth_name>: <auth_prefix><secret>" (none without a secret), timeouts,
  * rate, concurrency, CA file, the Retry-After bound, the interrupt hook
- * and the stand-in transport) and sets *out. Returns 0, or a negative
+ * and the stand-in transport; b->auth instead of that header when init
+ * set it) and sets *out. Returns 0, or a negative
  * cc_error with a message in err (never the secret), and then nothing is
  * left allocated.
  */

@@ -61,8 +61,11 @@ enum cc_result cc_request_json(struct cc_http_client *http, struct cc_prefetch *
 	if (res == CC_OK && out && resp.body && resp.len) {
 		json_error_t je;
 		*out = json_loadb(resp.body, resp.len, 0, &je);
-		if (!*out)
+		if (!*out) {
 			res = cc_call_malformed(call, who, op, "not JSON (%.60s)", je.text);
+			/* jansson's text quotes the answer, which may echo a credential */
+			cc_http_redact(http, call->reason, sizeof(call->reason));
+		}
 	}
 	cc_http_response_clear(&resp);
 	return res;

@@ -30,8 +30,10 @@
  *
  * A client is used by one thread at a time. The authentication header is
  * kept only to be sent: it is never logged, never put into a reason, and
- * wiped when the client is destroyed. Redirects are not followed, so the
- * header never goes to another host.
+ * wiped when it changes or the client is destroyed. Redirects are not
+ * followed, so the header never goes to another host. A header that
+ * changes (an OAuth token: struct cc_http_auth) is asked for before each
+ * call, and a request answered 401 goes once more with a renewed one.
  */
 #include "http/client.h"
 
@@ -81,7 +83,10 @@ struct exchange {
 	char rl_remaining[HEADER_VALUE_MAX];
 	char rl_reset[HEADER_VALUE_MAX];
 	char etag[HEADER_VALUE_MAX];
+	char total[HEADER_VALUE_MAX];
+	bool has_total;
 	char *location;
+	char *link;
 };
 
 /* One concurrent slot: an easy handle and the state of its current transfer. */
@@ -131,9 +136,11 @@ struct cc_http_client {
 	void *interrupt_ctx;
 	bool interrupted;        /* the hook said stop during this batch */
 	const struct cc_http_transport *transport;
+	struct cc_http_auth auth;        /* a header that changes (header NULL: none) */
 	/* what a reason must never show: the auth header's value and its last
 	 * word (the token without "Bearer "), NULL-terminated; owned, wiped */
-	char *secrets[3];
+	char *secrets[4];        /* the header's value, its last word, that word unpadded */
+	char *secret[2];    /* options.secret, NULL-terminated (wiped) */
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -164,6 +171,8 @@ static void set_err(char *err, size_t errlen, const char *msg)
 		snprintf(err, errlen, "%s", msg);
 }
 
+static bool append_header(struct curl_slist **list, const char *line);
+
 static char *dup_str(const char *s)
 {
 	size_t n = strlen(s) + 1;
@@ -171,6 +180,72 @@ static char *dup_str(const char *s)
 	if (d)
 		memcpy(d, s, n);
 	return d;
+}
+
+/* Forgets the authentication header: the lists holding it and its copies, wiped. */
+static void drop_auth(struct cc_http_client *c)
+{
+	struct curl_slist **lists[] = { &c->headers, &c->headers_json };
+	for (size_t i = 0; i < 2; i++) {
+		for (struct curl_slist *h = *lists[i]; h; h = h->next)
+			explicit_bzero(h->data, strlen(h->data));
+		curl_slist_free_all(*lists[i]);
+		*lists[i] = NULL;
+	}
+	if (c->auth_header) {
+		explicit_bzero(c->auth_header, strlen(c->auth_header));
+		free(c->auth_header);
+		c->auth_header = NULL;
+	}
+	for (int i = 0; c->secrets[i]; i++) {
+		explicit_bzero(c->secrets[i], strlen(c->secrets[i]));
+		free(c->secrets[i]);
+		c->secrets[i] = NULL;
+	}
+}
+
+/*
+ * Sets the header lists every request starts from, with the authentication
+ * header `line` (NULL: none), and what a reason must never show: its value
+ * and the value's last word (the token without "Bearer "). 0, or
+ * CC_ENOMEM (then the client has no header lists: requests fail).
+ */
+static int set_auth_line(struct cc_http_client *c, const char *line)
+{
+	drop_auth(c);
+	if (line && !(c->auth_header = dup_str(line)))
+		return CC_ENOMEM;
+	const char *lines[] = {
+		c->auth_header,
+		"Accept: application/json",
+		"Expect:", /* no 100-continue round trip for larger bodies */
+	};
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		if (!lines[i])
+			continue;
+		if (!append_header(&c->headers, lines[i]) || !append_header(&c->headers_json, lines[i]))
+			goto nomem;
+	}
+	if (!append_header(&c->headers_json, "Content-Type: application/json"))
+		goto nomem;
+	if (c->auth_header) {
+		const char *v = strchr(c->auth_header, ':') + 1;
+		while (*v == ' ')
+			v++;
+		const char *last = strrchr(v, ' ');
+		if (!(c->secrets[0] = dup_str(v)) || (last && !(c->secrets[1] = dup_str(last + 1))))
+			goto nomem;
+		/* base64 without its '=' padding is the same credential (Basic) */
+		size_t ln = c->secrets[1] ? strlen(c->secrets[1]) : 0, k = ln;
+		while (k && c->secrets[1][k - 1] == '=')
+			k--;
+		if (k < ln && k && !(c->secrets[2] = strndup(c->secrets[1], k)))
+			goto nomem;
+	}
+	return CC_EOK;
+nomem:
+	drop_auth(c);
+	return CC_ENOMEM;
 }
 
 int cc_http_client_create(struct cc_http_client **out, const struct cc_http_options *o,
@@ -208,30 +283,14 @@ int cc_http_client_create(struct cc_http_client **out, const struct cc_http_opti
 	size_t n = strlen(c->base_url);
 	while (n > 0 && c->base_url[n - 1] == '/')
 		c->base_url[--n] = '\0';
-	if (o->auth_header && !(c->auth_header = dup_str(o->auth_header)))
-		goto fail;
 	if (o->ca_file && !(c->ca_file = dup_str(o->ca_file)))
 		goto fail;
-	const char *lines[] = {
-		c->auth_header,
-		"Accept: application/json",
-		"Expect:", /* no 100-continue round trip for larger bodies */
-	};
-	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
-		if (!lines[i])
-			continue;
-		struct curl_slist *h = curl_slist_append(c->headers, lines[i]);
-		if (!h)
-			goto fail;
-		c->headers = h;
-		if (!(h = curl_slist_append(c->headers_json, lines[i])))
-			goto fail;
-		c->headers_json = h;
-	}
-	struct curl_slist *h = curl_slist_append(c->headers_json, "Content-Type: application/json");
-	if (!h)
+	if (o->secret && o->secret[0] && !(c->secret[0] = dup_str(o->secret)))
 		goto fail;
-	c->headers_json = h;
+	if (set_auth_line(c, o->auth ? NULL : o->auth_header))
+		goto fail;
+	if (o->auth)
+		c->auth = *o->auth;
 
 	c->concurrency = o->max_concurrency > 0 ? o->max_concurrency : DEFAULT_CONCURRENCY;
 	if (c->concurrency > CONCURRENCY_MAX)
@@ -260,14 +319,6 @@ int cc_http_client_create(struct cc_http_client **out, const struct cc_http_opti
 	c->interrupt = o->interrupt;
 	c->interrupt_ctx = o->interrupt_ctx;
 	c->transport = o->transport;
-	if (c->auth_header) {
-		const char *v = strchr(c->auth_header, ':') + 1;
-		while (*v == ' ')
-			v++;
-		const char *last = strrchr(v, ' ');
-		if (!(c->secrets[0] = dup_str(v)) || (last && !(c->secrets[1] = dup_str(last + 1))))
-			goto fail;
-	}
 	*out = c;
 	return CC_EOK;
 fail:
@@ -286,20 +337,10 @@ void cc_http_client_destroy(struct cc_http_client *c)
 	for (int i = 0; i < CONCURRENCY_MAX; i++)
 		if (c->slots[i].easy)
 			curl_easy_cleanup(c->slots[i].easy);
-	/* The header lists hold copies of the authentication header. */
-	for (struct curl_slist *h = c->headers; h; h = h->next)
-		explicit_bzero(h->data, strlen(h->data));
-	for (struct curl_slist *h = c->headers_json; h; h = h->next)
-		explicit_bzero(h->data, strlen(h->data));
-	curl_slist_free_all(c->headers);
-	curl_slist_free_all(c->headers_json);
-	if (c->auth_header) {
-		explicit_bzero(c->auth_header, strlen(c->auth_header));
-		free(c->auth_header);
-	}
-	for (int i = 0; c->secrets[i]; i++) {
-		explicit_bzero(c->secrets[i], strlen(c->secrets[i]));
-		free(c->secrets[i]);
+	drop_auth(c);
+	if (c->secret[0]) {
+		explicit_bzero(c->secret[0], strlen(c->secret[0]));
+		free(c->secret[0]);
 	}
 	free(c->base_url);
 	free(c->ca_file);
@@ -309,12 +350,20 @@ void cc_http_client_destroy(struct cc_http_client *c)
 	free(c);
 }
 
+void cc_http_redact(const struct cc_http_client *c, char *text, size_t cap)
+{
+	if (c && c->secret[0])
+		cc_redact(text, cap, (const char *const *)c->secret);
+	cc_redact(text, cap, c ? (const char *const *)c->secrets : NULL);
+}
+
 void cc_http_response_clear(struct cc_http_response *r)
 {
 	if (!r)
 		return;
 	free(r->body);
 	free(r->location);
+	free(r->link);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -466,6 +515,32 @@ static bool header_is(const char *line, size_t namelen, const char *name)
 	return strlen(name) == namelen && strncasecmp(line, name, namelen) == 0;
 }
 
+/* Longest Link value kept (all its lines together): a page's links are far shorter. */
+#define LINK_MAX 16384
+
+/* Adds one Link line's value (blanks and CR LF trimmed) to x->link, after ", ". */
+static void add_link(struct exchange *x, const char *v, size_t vn)
+{
+	while (vn && (*v == ' ' || *v == '\t'))
+		v++, vn--;
+	while (vn && (v[vn - 1] == '\r' || v[vn - 1] == '\n' || v[vn - 1] == ' ' ||
+	              v[vn - 1] == '\t'))
+		vn--;
+	size_t old = x->link ? strlen(x->link) : 0;
+	if (!vn || old + vn + 3 > LINK_MAX)
+		return;
+	char *p = realloc(x->link, old + vn + 3);
+	if (!p) {
+		x->nomem = true;
+		return;
+	}
+	if (old)
+		memcpy(p + old, ", ", 2), old += 2;
+	memcpy(p + old, v, vn);
+	p[old + vn] = '\0';
+	x->link = p;
+}
+
 static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
 {
 	struct exchange *x = userdata;
@@ -473,9 +548,12 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
 	if (n >= 5 && strncmp(line, "HTTP/", 5) == 0) {
 		/* A new response (after 100 Continue, say): forget the previous headers. */
 		x->date[0] = x->retry_after[0] = x->rl_remaining[0] = x->rl_reset[0] = '\0';
-		x->etag[0] = '\0';
+		x->etag[0] = x->total[0] = '\0';
+		x->has_total = false;
 		free(x->location);
 		x->location = NULL;
+		free(x->link);
+		x->link = NULL;
 		return n;
 	}
 	const char *colon = memchr(line, ':', n);
@@ -496,6 +574,11 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
 		copy_value(x->rl_reset, v, vn);
 	else if (header_is(line, namelen, "ETag"))
 		copy_value(x->etag, v, vn);
+	else if (header_is(line, namelen, "X-Total-Count")) {
+		copy_value(x->total, v, vn);
+		x->has_total = true;
+	} else if (header_is(line, namelen, "Link"))
+		add_link(x, v, vn);
 	else if (header_is(line, namelen, "Location")) {
 		char tmp[2048];
 		size_t cut = vn < sizeof(tmp) ? vn : sizeof(tmp) - 1;
@@ -790,18 +873,22 @@ static bool transfer_start(struct cc_http_client *c, struct slot *s, struct cc_h
 	curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)s);
 	curl_easy_setopt(e, CURLOPT_URL, s->url);
 	struct curl_slist *base = it->json_body ? c->headers_json : c->headers;
-	if (it->if_match) {
-		/* a conditional write: the client's headers and If-Match: "<tag>" */
+	const char *body = it->json_body ? it->json_body : it->form_body;
+	if (it->if_match || (it->form_body && !it->json_body)) {
+		/* the client's headers and If-Match: "<tag>" or the form's type */
 		char line[128];
-		if (snprintf(line, sizeof(line), "If-Match: \"%s\"", it->if_match) >=
-		    (int)sizeof(line) || strpbrk(it->if_match, "\"\r\n")) {
+		if (it->if_match && (snprintf(line, sizeof(line), "If-Match: \"%s\"", it->if_match) >=
+		                     (int)sizeof(line) || strpbrk(it->if_match, "\"\r\n"))) {
 			end_unsent(it, CC_ERROR, 0, "http: unusable If-Match tag");
 			goto undo;
 		}
 		for (struct curl_slist *h = base; h; h = h->next)
 			if (!append_header(&s->if_headers, h->data))
 				goto nomem;
-		if (!append_header(&s->if_headers, line))
+		if (it->if_match && !append_header(&s->if_headers, line))
+			goto nomem;
+		if (!it->json_body &&
+		    !append_header(&s->if_headers, "Content-Type: application/x-www-form-urlencoded"))
 			goto nomem;
 		base = s->if_headers;
 	}
@@ -830,10 +917,9 @@ static bool transfer_start(struct cc_http_client *c, struct slot *s, struct cc_h
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, &s->x);
 	if (s->is_get) {
 		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-	} else if (it->json_body || !strcmp(method, "POST") || !strcmp(method, "PUT")) {
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-		                 (curl_off_t)(it->json_body ? strlen(it->json_body) : 0));
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, it->json_body ? it->json_body : "");
+	} else if (body || !strcmp(method, "POST") || !strcmp(method, "PUT")) {
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? strlen(body) : 0));
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, body ? body : "");
 		if (strcmp(method, "POST") != 0)
 			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
 	} else {
@@ -936,7 +1022,7 @@ static void finish(struct cc_http_client *c, struct cc_http_batch_item *it, stru
 		}
 	}
 	/* Remote text in a reason may echo what we sent: never a credential. */
-	cc_redact(call->reason, sizeof(call->reason), (const char *const *)c->secrets);
+	cc_http_redact(c, call->reason, sizeof(call->reason));
 
 	/* The budget is spent: hold until the window resets, whatever this answer was. */
 	double remaining;
@@ -960,6 +1046,10 @@ static void finish(struct cc_http_client *c, struct cc_http_batch_item *it, stru
 	}
 	resp->location = x->location;
 	x->location = NULL;
+	resp->link = x->link;
+	x->link = NULL;
+	resp->has_total = x->has_total;
+	snprintf(resp->total_text, sizeof(resp->total_text), "%.23s", x->total);
 	etag_value(resp->etag, sizeof(resp->etag), x->etag);
 	call->result = r;
 	free(x->body);
@@ -1137,7 +1227,8 @@ static void exchange_standin(struct cc_http_client *c, struct cc_http_batch_item
 	memcpy(url, c->base_url, ub);
 	memcpy(url + ub, path, up + 1);
 	struct cc_http_raw_answer a = { 0 };
-	c->transport->exchange(c->transport->ctx, it->method, url, it->json_body, it->if_match, &a);
+	c->transport->exchange(c->transport->ctx, it->method, url,
+	                       it->json_body ? it->json_body : it->form_body, it->if_match, &a);
 	free(url);
 	struct exchange x = { .max_body = c->max_body };
 	CURLcode rc = CURLE_OK;
@@ -1180,11 +1271,8 @@ static void run_batch_standin(struct cc_http_client *c, struct cc_http_batch_ite
 	}
 }
 
-/*
- * The batch engine: items' resp must be zeroed and their call prepared by
- * the caller (cc_http_request keeps its caller's requests count going).
- */
-static void run_batch(struct cc_http_client *c, struct cc_http_batch_item *items, size_t n)
+/* The batch engine, each item sent once (see run_batch). */
+static void run_batch_sent(struct cc_http_client *c, struct cc_http_batch_item *items, size_t n)
 {
 	c->interrupted = false;
 	if (c->transport) {
@@ -1256,6 +1344,84 @@ static void run_batch(struct cc_http_client *c, struct cc_http_batch_item *items
 	}
 }
 
+/*
+ * Asks the auth hook for the header line (renew: the last one was refused)
+ * and makes it the client's. Not OK: the hook's answer in *call (the
+ * client then keeps no header, so nothing is sent with a stale one).
+ */
+static enum cc_result authorize(struct cc_http_client *c, bool renew, struct cc_call *call)
+{
+	const char *line = NULL;
+	memset(call, 0, sizeof(*call));
+	enum cc_result r = c->auth.header(c->auth.ctx, renew, &line, call);
+	if (r != CC_OK)
+		return r;
+	if (!line || strchr(line, '\r') || strchr(line, '\n') || !strchr(line, ':')) {
+		snprintf(call->reason, sizeof(call->reason), "http: unusable authentication header");
+		return call->result = CC_ERROR;
+	}
+	if (c->auth_header && strcmp(c->auth_header, line) == 0 && c->headers)
+		return CC_OK;
+	if (set_auth_line(c, line)) {
+		snprintf(call->reason, sizeof(call->reason), "http: out of memory");
+		return call->result = CC_ERROR;
+	}
+	return CC_OK;
+}
+
+/* An item ended by the auth hook's failure, unsent (what the hook sent counts). */
+static void end_auth_failed(struct cc_http_batch_item *it, const struct cc_call *a)
+{
+	it->call.requests += a->requests;
+	it->call.outcome_unknown = false;
+	end_unsent(it, a->result, a->retry_after_ms, a->reason);
+}
+
+/*
+ * The batch engine: items' resp must be zeroed and their call prepared by
+ * the caller (cc_http_request keeps its caller's requests count going).
+ * With an auth hook: the header is asked for first, and the items answered
+ * 401 are sent once more, one by one, after the hook renewed it.
+ */
+static void run_batch(struct cc_http_client *c, struct cc_http_batch_item *items, size_t n)
+{
+	struct cc_call a;
+	if (c->auth.header && n) {
+		if (authorize(c, false, &a) != CC_OK) {
+			for (size_t i = 0; i < n; i++)
+				end_auth_failed(&items[i], &a);
+			return;
+		}
+		items[0].call.requests += a.requests;
+	}
+	run_batch_sent(c, items, n);
+	if (!c->auth.header || c->interrupted)
+		return;
+	bool renewed = false;
+	for (size_t i = 0; i < n; i++) {
+		struct cc_http_batch_item *it = &items[i];
+		if (it->resp.status != 401)
+			continue;
+		if (!renewed) {
+			if (authorize(c, true, &a) != CC_OK) {
+				for (size_t j = i; j < n; j++)
+					if (items[j].resp.status == 401)
+						end_auth_failed(&items[j], &a);
+				return;
+			}
+			it->call.requests += a.requests;
+			renewed = true;
+		}
+		cc_http_response_clear(&it->resp);
+		it->call.outcome_unknown = false;
+		it->call.retry_after_ms = 0;
+		it->call.reason[0] = '\0';
+		run_batch_sent(c, it, 1);
+		if (c->interrupted)
+			return;
+	}
+}
+
 void cc_http_request_many(struct cc_http_client *c, struct cc_http_batch_item *items, size_t n)
 {
 	if (!items)
@@ -1298,6 +1464,15 @@ enum cc_result cc_http_request(struct cc_http_client *c, const char *op, const c
 {
 	struct cc_http_batch_item it = { .op = op, .method = method, .path = path,
 		                         .json_body = json_body };
+	return request_one(c, &it, resp, call);
+}
+
+enum cc_result cc_http_request_form(struct cc_http_client *c, const char *op, const char *path,
+                                    const char *form, struct cc_http_response *resp,
+                                    struct cc_call *call)
+{
+	struct cc_http_batch_item it = { .op = op, .method = "POST", .path = path,
+		                         .form_body = form ? form : "" };
 	return request_one(c, &it, resp, call);
 }
 

@@ -20,9 +20,36 @@
 
 #include <stdio.h>
 
+/*
+ * An authentication header that changes (an OAuth 2.0 bearer token,
+ * src/connectors/oauth.h): asked before each call (a request or a batch)
+ * for the header line to send, "Authorization: Bearer ..." in *line
+ * (borrowed until the next call of the hook). With renew set, the last
+ * line was refused (401): get a new one. An answer other than CC_OK ends
+ * the call's requests unsent with the hook's result and reason. Requests
+ * the hook made itself are added to call->requests. The client copies the
+ * line, sends it like a fixed auth_header, never logs it, and wipes it.
+ */
+struct cc_http_auth {
+	enum cc_result (*header)(void *ctx, bool renew, const char **line, struct cc_call *call);
+	void *ctx;
+};
+
 struct cc_http_options {
 	const char *base_url;     /* "https://rt.example.org/REST/2.0" (no trailing slash) */
 	const char *auth_header;  /* whole header line, e.g. "Authorization: token ..."; may be NULL */
+	/*
+	 * A header that changes, in place of auth_header (NULL: none): asked
+	 * before each call; a request answered 401 is sent once more after
+	 * the hook was asked with renew (a second 401 is the answer).
+	 */
+	const struct cc_http_auth *auth;
+	/*
+	 * Another value no reason may show besides the auth header's (NULL:
+	 * none); never sent: the password a Basic header holds encoded (the
+	 * same option as the Sentinel branch's, for a client secret).
+	 */
+	const char *secret;
 	long timeout_ms;          /* whole request (default 30000) */
 	long connect_timeout_ms;  /* default 5000 */
 	double rate_per_sec;      /* sustained request rate (0: unlimited) */
@@ -97,6 +124,14 @@ struct cc_http_response {
 	int64_t date_s;
 	char *location;           /* Location header of a 201, or NULL; owned */
 	char etag[80];            /* the ETag, without W/ and quotes; "" when none */
+	/*
+	 * The Link header (RFC 8288) as sent, several Link lines joined by
+	 * ", " (their values are lists), or NULL; owned. Not parsed here.
+	 */
+	char *link;
+	/* X-Total-Count (rows of a whole listing): has_total when sent, as sent in total_text. */
+	bool has_total;
+	char total_text[24];
 };
 
 struct cc_http_client;
@@ -132,10 +167,13 @@ enum cc_result cc_http_request(struct cc_http_client *c, const char *op, const c
  * (borrowed until cc_http_request_many returns); the client fills resp
  * (owned by the caller afterwards: release with cc_http_response_clear) and
  * call, as cc_http_request does, except that call is cleared first, so
- * call.requests is 0 (not sent) or 1.
+ * call.requests is 0 (not sent) or 1 (2 when a 401 made the client renew
+ * its auth header and send it again, plus what the auth hook sent).
  */
 struct cc_http_batch_item {
 	const char *op, *method, *path, *json_body;
+	/* instead of json_body: sent with Content-Type: application/x-www-form-urlencoded */
+	const char *form_body;
 	const char *if_match;     /* an ETag: sent as If-Match: "<tag>" (NULL: none) */
 	struct cc_http_response resp;
 	struct cc_call call;
@@ -164,6 +202,14 @@ enum cc_result cc_http_request_if_match(struct cc_http_client *c, const char *op
                                         const char *json_body, const char *if_match,
                                         struct cc_http_response *resp, struct cc_call *call);
 
+/*
+ * A POST of an HTML form (form, already escaped: "a=1&b=%20"), sent with
+ * Content-Type: application/x-www-form-urlencoded; mapped as cc_http_request.
+ */
+enum cc_result cc_http_request_form(struct cc_http_client *c, const char *op, const char *path,
+                                    const char *form, struct cc_http_response *resp,
+                                    struct cc_call *call);
+
 void cc_http_response_clear(struct cc_http_response *r);
 
 /* Requests sent so far, in all (op NULL) and for one operation name. */
@@ -185,6 +231,13 @@ int64_t cc_http_retry_after_ms(const char *value, int64_t now_s);
  * seconds since the epoch; false when the value is not exactly one.
  */
 bool cc_http_date_parse(const char *value, int64_t *out);
+
+/*
+ * Redacts text (NUL-terminated, cap bytes) in place as the client redacts
+ * its own reasons (core/redact.h): its credential, then credential
+ * patterns. For a connector that quotes an answer's body itself.
+ */
+void cc_http_redact(const struct cc_http_client *c, char *text, size_t cap);
 
 /* Percent-escapes s for a URL query value; returns a new string (caller frees). */
 char *cc_http_escape(const char *s);

@@ -1,6 +1,7 @@
 /*
- * Replayed answers of the real RT and Redmine servers: each scenario (one
- * JSON file under tests/replay/rt and tests/replay/redmine, README.md)
+ * Replayed answers of the real RT and Redmine servers (and of ServiceNow
+ * as its documentation gives them: tests/replay/servicenow, no server
+ * here): each scenario (one JSON file under tests/replay/KIND, README.md)
  * holds the exchanges one or more connector operations had with a live
  * peer, in order (method, path, what the request must carry, the answer's
  * status, headers and body), and the operations with what each must
@@ -270,9 +271,11 @@ static int server_start(json_t *sc, const char *kind)
 	srv.base = json_string_value(json_object_get(sc, "base"));
 	if (!srv.base)
 		srv.base = "";
-	bool rt = strcmp(kind, "rt") == 0;
-	srv.auth_name = rt ? "Authorization" : "X-Redmine-API-Key";
-	srv.auth_value = rt ? "token " REPLAY_SECRET : REPLAY_SECRET;
+	bool rt = strcmp(kind, "rt") == 0, sn = strcmp(kind, "servicenow") == 0;
+	srv.auth_name = rt || sn ? "Authorization" : "X-Redmine-API-Key";
+	/* ServiceNow: Basic, base64 of "replay:" REPLAY_SECRET (settings user "replay") */
+	srv.auth_value = rt ? "token " REPLAY_SECRET
+	                 : sn ? "Basic cmVwbGF5OnJlcGxheS1zZWNyZXQtMDAwMA==" : REPLAY_SECRET;
 	json_t *xs = json_object_get(sc, "exchanges");
 	srv.n = json_array_size(xs);
 	srv.ex = calloc(srv.n ? srv.n : 1, sizeof(*srv.ex));
@@ -357,9 +360,11 @@ static void config_for(const char *kind, json_t *map)
 	static const char *const rt_names[F_COUNT] = { "Subject", "Status", "Priority", "Owner" };
 	static const char *const rm_names[F_COUNT] = { "subject", "status", "priority",
 		                                       "assigned_to" };
+	static const char *const sn_names[F_COUNT] = { "short_description", "state", "priority",
+		                                       NULL };
 	static const enum cc_field_type types[F_COUNT] = { CC_FT_STRING, CC_FT_ENUM, CC_FT_PRIORITY,
 		                                           CC_FT_USER };
-	bool rt = strcmp(kind, "rt") == 0;
+	bool rt = strcmp(kind, "rt") == 0, sn = strcmp(kind, "servicenow") == 0;
 	cc_config_defaults(&g_cfg);
 	g_cfg.nfields = F_COUNT;
 	g_cfg.nsystems = 1;
@@ -367,10 +372,12 @@ static void config_for(const char *kind, json_t *map)
 	sd->name = kind;
 	sd->kind = kind;
 	sd->rank = 1;
+	sd->comments = true; /* ServiceNow reads its journal only then; RT and Redmine always */
 	for (int f = 0; f < F_COUNT; f++) {
 		g_cfg.fields[f] = (struct cc_field_def){ .name = field_names[f], .type = types[f] };
 		json_t *m = json_object_get(map, field_names[f]);
-		const char *rn = m ? json_string_value(m) : rt ? rt_names[f] : rm_names[f];
+		const char *rn = m ? json_string_value(m) : rt ? rt_names[f]
+		                                         : sn ? sn_names[f] : rm_names[f];
 		sd->map[f] = (struct cc_field_map){ .mapped = rn != NULL, .remote_name = rn };
 	}
 }
