@@ -377,6 +377,49 @@ static void test_registry_options(void **state)
 	                      4, 5, "redmine needs the setting 'project'");
 }
 
+/* A kind's `needs`: ServiceNow's Resolved and Closed cannot be written
+ * without a close code and close notes (its data policy), so a mapping of
+ * state 6 must name companions, with defaults, for both. */
+#define SN_NEEDS(companions)                                                          \
+	"fields:\n"                                                                    \
+	"  - {name: state, type: enum}\n"                                              \
+	"  - {name: resolution, type: enum}\n"                                         \
+	"  - {name: notes, type: text}\n"                                              \
+	"systems:\n"                                                                   \
+	"  - name: sn\n"                                                               \
+	"    kind: servicenow\n"                                                       \
+	"    settings: {user: concord}\n"                                              \
+	"    fields:\n"                                                                \
+	"      resolution: close_code\n"                                               \
+	"      notes: close_notes\n"                                                   \
+	"      state:\n"                                                               \
+	"        remote: state\n"                                                      \
+	"        values:\n"                                                            \
+	"          - {remote: '2', canonical: in_progress}\n"                          \
+	"          - {remote: '6', canonical: resolved" companions "}\n"             \
+	"  - {name: b, kind: rt, fields: {state: Status}}\n"
+
+static void test_kind_needs_companions(void **state)
+{
+	(void)state;
+	expect_registry_error(SN_NEEDS(""), 12, 7, "field state: writing state '6' needs "
+	                      "'close_code' in the same write (the instance's data policy answers 403 "
+	                      "without them); name the field that fills it in the value's companions");
+	expect_registry_error(SN_NEEDS(", companions: {resolution: Solved}"), 12, 7,
+	                      "writing state '6' needs 'close_notes'");
+	expect_registry_error(SN_NEEDS(", companions: {resolution: Solved, notes: ~}"), 12, 7,
+	                      "writing state '6' needs 'close_notes' in the same write (the "
+	                      "instance's data policy answers 403 without them); give its companion "
+	                      "a default");
+	struct cc_file_config *c = NULL;
+	char err[512];
+	if (cc_config_file_load(&c, write_tmp(SN_NEEDS(", companions: {resolution: Solved, notes: "
+	                                               "Done}")),
+	                        cc_config_registry_options(), err, sizeof(err)))
+		fail_msg("%s", err);
+	cc_config_file_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -385,6 +428,7 @@ int main(void)
 		cmocka_unit_test(test_doc_settings_are_the_kinds),
 		cmocka_unit_test(test_defaults_are_the_engines),
 		cmocka_unit_test(test_registry_options),
+		cmocka_unit_test(test_kind_needs_companions),
 	};
 	int rc = cmocka_run_group_tests(tests, read_doc, NULL);
 	if (strchr(tmp_path, 'X') == NULL)

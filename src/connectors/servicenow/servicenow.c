@@ -981,6 +981,17 @@ static const struct cc_setting_row sn_settings[] = {
 	{ NULL, false, NULL, NULL },
 };
 
-const struct cc_connector_kind cc_servicenow_kind = CC_BASE_KIND(
-	"servicenow", "ServiceNow, Table API in JSON (docs/connectors/servicenow.md)", sn_settings,
-	&sn_base);
+/* The resolve data policy most instances enforce (docs/connectors/servicenow.md):
+ * Resolved and Closed need a close code and close notes in the same write. */
+static const struct cc_companion_need sn_needs[] = {
+	{ "state", (const char *const[]){ "6", "7", NULL },
+	  (const char *const[]){ "close_code", "close_notes", NULL },
+	  "the instance's data policy answers 403 without them" },
+	{ NULL, NULL, NULL, NULL },
+};
+
+const struct cc_connector_kind cc_servicenow_kind = {
+	.kind = "servicenow",
+	.description = "ServiceNow, Table API in JSON (docs/connectors/servicenow.md)",
+	.create = cc_base_new, .settings = sn_settings, .impl = &sn_base, .needs = sn_needs,
+};
