@@ -217,8 +217,7 @@ def covers(system, field, value, rec):
         return rec["state"] == value
     if field == "severity":
         if system == "sentinel":
-            return sides.ST_SEVERITY[value] == {"high": "High", "moderate": "Medium", "low": "Low",
-                                                "planning": "Informational"}.get(rec["severity"])
+            return sides.ST_SEVERITY[value] == sides.ST_SEVERITY.get(rec["severity"])
         return rec["severity"] == value
     return True
 

@@ -27,7 +27,7 @@ PY = "/usr/bin/python3"
 
 # canonical values the demo's configuration uses (examples/servicenow-sentinel.yaml)
 STATES = ("new", "in_progress", "on_hold", "resolved", "closed", "canceled")
-SEVERITIES = ("critical", "high", "moderate", "low", "planning")
+SEVERITIES = ("critical", "high", "moderate", "low")
 RESOLUTIONS = ("fixed", "false_alarm", "undetermined")
 
 
@@ -138,10 +138,9 @@ class Emulator:
 SN_STATE = {"new": "1", "in_progress": "2", "on_hold": "3", "resolved": "6", "closed": "7",
             "canceled": "8"}
 SN_STATE_BACK = {v: k for k, v in SN_STATE.items()}
-SN_PRIORITY = {"critical": "1", "high": "2", "moderate": "3", "low": "4", "planning": "5"}
+SN_PRIORITY = {"critical": "1", "high": "2", "moderate": "3", "low": "4"}
 # impact/urgency a person picks for a priority (the instance computes priority)
-SN_IMPACT_URGENCY = {"1": ("1", "1"), "2": ("1", "2"), "3": ("2", "2"), "4": ("2", "3"),
-                     "5": ("3", "3")}
+SN_IMPACT_URGENCY = {"1": ("1", "1"), "2": ("1", "2"), "3": ("2", "2"), "4": ("2", "3")}
 SN_CLOSE_CODE = {"fixed": "Solved (Permanently)", "false_alarm": "Not Solved (Not Reproducible)",
                  "undetermined": "Closed/Resolved by Caller"}
 SN_CLOSE_CODE_BACK = {v: k for k, v in SN_CLOSE_CODE.items()}
@@ -256,9 +255,9 @@ SUB, RG, WS, TENANT = "00000000-0000-0000-0000-00000000c0de", "soc", "sentinel-w
 ST_STATUS = {"new": "New", "in_progress": "Active", "on_hold": "Active", "resolved": "Closed",
              "closed": "Closed", "canceled": "Closed"}
 ST_STATUS_BACK = {"New": "new", "Active": "in_progress", "Closed": "resolved"}
-ST_SEVERITY = {"critical": "High", "high": "High", "moderate": "Medium", "low": "Low",
-               "planning": "Informational"}
-ST_SEVERITY_BACK = {"High": "high", "Medium": "moderate", "Low": "low", "Informational": "planning"}
+ST_SEVERITY = {"critical": "High", "high": "High", "moderate": "Medium", "low": "Low"}
+ST_SEVERITY_BACK = {"High": "high", "Medium": "moderate", "Low": "low",
+                    "Informational": "informational"}
 ST_CLASS = {"fixed": ("TruePositive", "SuspiciousActivity"),
             "false_alarm": ("FalsePositive", "IncorrectAlertLogic"),
             "undetermined": ("Undetermined", None)}
