@@ -1,0 +1,203 @@
+#!/usr/bin/python3
+"""`make demo`, the story: one hub, four systems: ServiceNow and Microsoft
+Sentinel (emulated, emulators/) with Request Tracker and Redmine (real, from
+Debian's packages, already started by scripts/demo.sh, their addresses in
+the environment from peers.env). The configuration is
+examples/four-systems.yaml.
+
+    story.py --concord BUILD/concord --dir WORKDIR
+
+1. An incident raised in Sentinel reaches ServiceNow, RT and Redmine, once each.
+2. Resolved in ServiceNow with a close code: Sentinel closes with the
+   classification the code maps to; RT and Redmine resolve.
+3. Closed in ServiceNow: Sentinel, Closed already, is not written (its own
+   history says so); Redmine closes; RT's resolved stands for closed too.
+4. A severity change and a comment in Sentinel reach ServiceNow and do not
+   move its state.
+5. State flips, counted from the ServiceNow emulator's own history: 0.
+Exits non-zero when a step does not happen within its time.
+"""
+
+import argparse
+import base64
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import saas_sides as sides  # noqa: E402
+from saas_sides import http  # noqa: E402
+
+
+def say(text):
+    print("\n\033[1m== %s\033[0m" % text, flush=True)
+
+
+def wait_for(what, fn, seconds=90):
+    """fn() until it returns something true; its value, or exit."""
+    end = time.time() + seconds
+    while time.time() < end:
+        try:
+            v = fn()
+        except Exception:  # a passing failure of a remote: ask again
+            v = None
+        if v:
+            return v
+        time.sleep(0.5)
+    sys.exit("demo: timed out waiting for %s" % what)
+
+
+class RT:
+    def __init__(self):
+        self.url = os.environ["RT_REST2_URL"]
+        self.h = {"Authorization": "token " + os.environ["RT_TOKEN"]}
+
+    def find(self, title):
+        q = urllib.parse.urlencode({"query": "Subject = '%s'" % title.replace("'", "\\'"),
+                                    "fields": "Subject,Status,Priority"})
+        st, doc, _ = http("GET", self.url + "/tickets?" + q, headers=self.h)
+        return [(t["id"], t.get("Status"), t.get("Priority")) for t in (doc or {}).get("items", [])] \
+            if st == 200 else []
+
+
+class Redmine:
+    def __init__(self):
+        self.url = os.environ["REDMINE_URL"]
+        self.project = os.environ["REDMINE_PROJECT"]
+        self.h = {"X-Redmine-API-Key": os.environ["REDMINE_API_KEY"]}
+
+    def find(self, title):
+        q = urllib.parse.urlencode({"project_id": self.project, "status_id": "*",
+                                    "subject": "~" + title, "limit": 100})
+        st, doc, _ = http("GET", self.url + "/issues.json?" + q, headers=self.h)
+        if st != 200:
+            return []
+        return [(i["id"], i["status"]["name"], i["priority"]["name"]) for i in doc["issues"]
+                if i["subject"] == title]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--concord", required=True)
+    ap.add_argument("--dir", required=True)
+    args = ap.parse_args()
+    os.makedirs(args.dir, exist_ok=True)
+    port = sides.free_port()
+    secret = secrets.token_hex(16)
+    sn = sides.ServiceNow(args.dir, "http://127.0.0.1:%d/webhook/servicenow" % port, secret)
+    st = sides.Sentinel(args.dir, "http://127.0.0.1:%d/webhook/sentinel" % port, secret)
+    rt, rm = RT(), Redmine()
+    concord = None
+    try:
+        say("starting the ServiceNow and Sentinel emulators (signed webhooks to concord)")
+        sn.emu.start()
+        st.emu.start()
+        print("ServiceNow %s, Sentinel %s" % (sn.emu.url, st.emu.url))
+        cfg = os.path.join(args.dir, "concord.yaml")
+        with open(os.path.join(sides.ROOT, "examples", "four-systems.yaml")) as f:
+            text = f.read()
+        text = text.replace("store: sqlite:concord-four.db", "store: sqlite:%s/concord.db\n"
+                            "listen: 127.0.0.1:%d" % (args.dir, port))
+        with open(cfg, "w") as f:
+            f.write(text)
+        env = dict(os.environ, CONCORD_ADMIN_TOKEN=secrets.token_hex(16),
+                   CONCORD_WEBHOOK_SECRET=secret, **sn.env(), **st.env())
+        say("concord check -c examples/four-systems.yaml, then concord serve")
+        chk = subprocess.run([args.concord, "check", "-c", cfg], env=env, capture_output=True,
+                             text=True)
+        print((chk.stdout + chk.stderr).strip().splitlines()[0] if (chk.stdout + chk.stderr).strip() else "")
+        if chk.returncode:
+            sys.exit("demo: concord check failed:\n" + chk.stdout + chk.stderr)
+        log = open(os.path.join(args.dir, "concord.log"), "w")
+        concord = subprocess.Popen([args.concord, "serve", "-c", cfg], env=env, stdout=log,
+                                   stderr=subprocess.STDOUT)
+        wait_for("concord's /health", lambda: http("GET", "http://127.0.0.1:%d/health" % port)[0] == 200, 30)
+
+        stamp = time.strftime("%H%M%S")
+        title = "Suspicious sign-in from a new country (%s)" % stamp
+        say("1. raised in Sentinel: it reaches ServiceNow, RT and Redmine, once each")
+        inc = st.raise_incident(title, "high")
+        print("Sentinel incident %s: %s (High)" % (inc, title))
+
+        def everywhere():
+            s = [r for r, v in sn.records().items() if v["title"] == title]
+            t, m = rt.find(title), rm.find(title)
+            return (s, t, m) if s and t and m else None
+        s_ids, t_ids, m_ids = wait_for("the copies", everywhere)
+        time.sleep(3)  # a second copy would show by now
+        s_ids = [r for r, v in sn.records().items() if v["title"] == title]
+        t_ids, m_ids = rt.find(title), rm.find(title)
+        print("ServiceNow %d record(s), RT %d ticket(s), Redmine %d issue(s)" % (
+            len(s_ids), len(t_ids), len(m_ids)))
+        if (len(s_ids), len(t_ids), len(m_ids)) != (1, 1, 1):
+            sys.exit("demo: expected one copy in each system")
+        sid = s_ids[0]
+        print("  ServiceNow priority %s (impact and urgency written, priority computed), RT priority %s, "
+              "Redmine %s" % (sn.records()[sid]["severity"], t_ids[0][2], m_ids[0][2]))
+
+        say("2. resolved in ServiceNow with a close code: Sentinel closes with the mapped classification")
+        sn.set_state(sid, "resolved", "fixed", "Password reset, sessions revoked")
+        rec = wait_for("Sentinel Closed", lambda: (lambda r: r if r["remote_state"] == "Closed" else None)(
+            st.records()[inc]))
+        code, props = http("GET", st._u(inc) + "?api-version=" + st.api, headers=st._auth())[1:3][0], None
+        p = code["properties"]
+        print("Sentinel: %s, classification %s (%s), comment %r" % (
+            p["status"], p.get("classification"), p.get("classificationReason"),
+            p.get("classificationComment")))
+        wait_for("RT resolved", lambda: rt.find(title)[0][1] == "resolved")
+        wait_for("Redmine Resolved", lambda: rm.find(title)[0][1] == "Resolved")
+        print("RT: resolved, Redmine: Resolved")
+
+        say("3. closed in ServiceNow: Sentinel (Closed already) is not written")
+        writes_before = len(st.history(inc))
+        sn.set_state(sid, "closed", "fixed", "Closed after review")
+        wait_for("Redmine Closed", lambda: rm.find(title)[0][1] == "Closed")
+        time.sleep(6)
+        writes_after = len(st.history(inc))
+        print("Redmine: Closed; RT: %s (resolved stands for closed); Sentinel history rows %d -> %d" % (
+            rt.find(title)[0][1], writes_before, writes_after))
+        if writes_after != writes_before:
+            sys.exit("demo: Sentinel was written although it was Closed already")
+
+        say("4. severity and a comment in Sentinel: they reach ServiceNow, its state stays Closed")
+        st.set_severity(inc, "moderate")
+        st.comment(inc, "Sign-in was the user travelling; MFA confirmed.")
+        wait_for("ServiceNow priority 3", lambda: sn.records()[sid]["severity"] == "moderate")
+        wait_for("the work note", lambda: any("MFA confirmed" in b for b in sn.comments().get(sid, [])))
+        print("ServiceNow: priority %s, state %s; the comment is a work note" % (
+            sn.records()[sid]["severity"], sn.records()[sid]["remote_state"]))
+        if sn.records()[sid]["remote_state"] != "7":
+            sys.exit("demo: ServiceNow's state moved")
+
+        say("5. state flips, from the ServiceNow emulator's own history")
+        hist = sn.history(sid)
+        print(" -> ".join("%s (%s)" % (s, u) for s, u, _ in hist))
+        back = 0
+        seen = []
+        for s, u, _ in hist:
+            if seen and s != seen[-1] and s in seen:
+                back += 1
+            if not seen or s != seen[-1]:
+                seen.append(s)
+        print("state flips: %d" % back)
+        if back:
+            sys.exit("demo: a state flipped")
+        say("what concord did (its log)")
+        with open(os.path.join(args.dir, "concord.log")) as f:
+            lines = [ln.rstrip() for ln in f if any(w in ln for w in (
+                "created-remote", "written", "comment-mirrored", "WARN", "ERROR"))]
+        print("\n".join(lines[-20:]))
+    finally:
+        if concord and concord.poll() is None:
+            concord.terminate()
+            concord.wait(15)
+        sn.emu.stop()
+        st.emu.stop()
+
+
+if __name__ == "__main__":
+    main()
