@@ -36,7 +36,7 @@ static int open_http(struct cc_connector_base *b, const struct cc_connector_setu
                      size_t errlen)
 {
 	char *auth = NULL;
-	if (s->secret) {
+	if (s->secret && !b->auth.header) {
 		auth = cc_strf("%s: %s%s", b->ops->auth_name,
 		               b->ops->auth_prefix ? b->ops->auth_prefix : "", s->secret);
 		if (!auth) {
@@ -46,6 +46,7 @@ static int open_http(struct cc_connector_base *b, const struct cc_connector_setu
 	}
 	/* the client removes a trailing slash of the base URL itself */
 	struct cc_http_options o = { .base_url = s->base_url, .auth_header = auth,
+		                     .auth = b->auth.header ? &b->auth : NULL,
 		                     .timeout_ms = s->timeout_ms, .rate_per_sec = s->rate_per_sec,
 		                     .max_concurrency = s->max_concurrency, .ca_file = s->ca_file,
 		                     .hold_max_ms = s->retry_after_max_ms,

@@ -66,6 +66,7 @@
 #include "connectors/text.h"
 #include "connectors/usermap.h"
 #include "core/buf.h"
+#include "http/client.h"
 
 #define CC_BASE_PER_PAGE 100     /* listing rows per request, unless the kind says */
 #define CC_BASE_LIST_PAGES 50    /* listing requests per list_changes, unless the kind says */
@@ -82,6 +83,13 @@ struct cc_connector_base {
 	struct cc_usermap users;
 	struct cc_seen seen;           /* versions already returned (seen.h) */
 	struct cc_prefetch ahead;      /* a poll page's first reads, sent at once */
+	/*
+	 * A header that changes (an OAuth token, oauth.h), set by the kind's
+	 * init: the client asks it before every request instead of sending
+	 * "<auth_name>: <auth_prefix><secret>", and renews it once after a
+	 * 401. Its ctx belongs to the kind (released by its clear).
+	 */
+	struct cc_http_auth auth;
 };
 
 /* One record a listing showed: its keyset position and the version it showed. */
@@ -235,7 +243,8 @@ void cc_base_read_ahead(struct cc_connector_base *b, const char *id, const char 
  * creates the HTTP client (base_url, the authentication header
  * "<auth_name>: <auth_prefix><secret>" (none without a secret), timeouts,
  * rate, concurrency, CA file, the Retry-After bound, the interrupt hook
- * and the stand-in transport) and sets *out. Returns 0, or a negative
+ * and the stand-in transport; b->auth instead of that header when init
+ * set it) and sets *out. Returns 0, or a negative
  * cc_error with a message in err (never the secret), and then nothing is
  * left allocated.
  */

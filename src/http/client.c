@@ -30,8 +30,10 @@
  *
  * A client is used by one thread at a time. The authentication header is
  * kept only to be sent: it is never logged, never put into a reason, and
- * wiped when the client is destroyed. Redirects are not followed, so the
- * header never goes to another host.
+ * wiped when it changes or the client is destroyed. Redirects are not
+ * followed, so the header never goes to another host. A header that
+ * changes (an OAuth token: struct cc_http_auth) is asked for before each
+ * call, and a request answered 401 goes once more with a renewed one.
  */
 #include "http/client.h"
 
@@ -131,6 +133,7 @@ struct cc_http_client {
 	void *interrupt_ctx;
 	bool interrupted;        /* the hook said stop during this batch */
 	const struct cc_http_transport *transport;
+	struct cc_http_auth auth;        /* a header that changes (header NULL: none) */
 	/* what a reason must never show: the auth header's value and its last
 	 * word (the token without "Bearer "), NULL-terminated; owned, wiped */
 	char *secrets[3];
@@ -164,6 +167,8 @@ static void set_err(char *err, size_t errlen, const char *msg)
 		snprintf(err, errlen, "%s", msg);
 }
 
+static bool append_header(struct curl_slist **list, const char *line);
+
 static char *dup_str(const char *s)
 {
 	size_t n = strlen(s) + 1;
@@ -171,6 +176,66 @@ static char *dup_str(const char *s)
 	if (d)
 		memcpy(d, s, n);
 	return d;
+}
+
+/* Forgets the authentication header: the lists holding it and its copies, wiped. */
+static void drop_auth(struct cc_http_client *c)
+{
+	struct curl_slist **lists[] = { &c->headers, &c->headers_json };
+	for (size_t i = 0; i < 2; i++) {
+		for (struct curl_slist *h = *lists[i]; h; h = h->next)
+			explicit_bzero(h->data, strlen(h->data));
+		curl_slist_free_all(*lists[i]);
+		*lists[i] = NULL;
+	}
+	if (c->auth_header) {
+		explicit_bzero(c->auth_header, strlen(c->auth_header));
+		free(c->auth_header);
+		c->auth_header = NULL;
+	}
+	for (int i = 0; c->secrets[i]; i++) {
+		explicit_bzero(c->secrets[i], strlen(c->secrets[i]));
+		free(c->secrets[i]);
+		c->secrets[i] = NULL;
+	}
+}
+
+/*
+ * Sets the header lists every request starts from, with the authentication
+ * header `line` (NULL: none), and what a reason must never show: its value
+ * and the value's last word (the token without "Bearer "). 0, or
+ * CC_ENOMEM (then the client has no header lists: requests fail).
+ */
+static int set_auth_line(struct cc_http_client *c, const char *line)
+{
+	drop_auth(c);
+	if (line && !(c->auth_header = dup_str(line)))
+		return CC_ENOMEM;
+	const char *lines[] = {
+		c->auth_header,
+		"Accept: application/json",
+		"Expect:", /* no 100-continue round trip for larger bodies */
+	};
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		if (!lines[i])
+			continue;
+		if (!append_header(&c->headers, lines[i]) || !append_header(&c->headers_json, lines[i]))
+			goto nomem;
+	}
+	if (!append_header(&c->headers_json, "Content-Type: application/json"))
+		goto nomem;
+	if (c->auth_header) {
+		const char *v = strchr(c->auth_header, ':') + 1;
+		while (*v == ' ')
+			v++;
+		const char *last = strrchr(v, ' ');
+		if (!(c->secrets[0] = dup_str(v)) || (last && !(c->secrets[1] = dup_str(last + 1))))
+			goto nomem;
+	}
+	return CC_EOK;
+nomem:
+	drop_auth(c);
+	return CC_ENOMEM;
 }
 
 int cc_http_client_create(struct cc_http_client **out, const struct cc_http_options *o,
@@ -208,30 +273,12 @@ int cc_http_client_create(struct cc_http_client **out, const struct cc_http_opti
 	size_t n = strlen(c->base_url);
 	while (n > 0 && c->base_url[n - 1] == '/')
 		c->base_url[--n] = '\0';
-	if (o->auth_header && !(c->auth_header = dup_str(o->auth_header)))
-		goto fail;
 	if (o->ca_file && !(c->ca_file = dup_str(o->ca_file)))
 		goto fail;
-	const char *lines[] = {
-		c->auth_header,
-		"Accept: application/json",
-		"Expect:", /* no 100-continue round trip for larger bodies */
-	};
-	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
-		if (!lines[i])
-			continue;
-		struct curl_slist *h = curl_slist_append(c->headers, lines[i]);
-		if (!h)
-			goto fail;
-		c->headers = h;
-		if (!(h = curl_slist_append(c->headers_json, lines[i])))
-			goto fail;
-		c->headers_json = h;
-	}
-	struct curl_slist *h = curl_slist_append(c->headers_json, "Content-Type: application/json");
-	if (!h)
+	if (set_auth_line(c, o->auth ? NULL : o->auth_header))
 		goto fail;
-	c->headers_json = h;
+	if (o->auth)
+		c->auth = *o->auth;
 
 	c->concurrency = o->max_concurrency > 0 ? o->max_concurrency : DEFAULT_CONCURRENCY;
 	if (c->concurrency > CONCURRENCY_MAX)
@@ -260,14 +307,6 @@ int cc_http_client_create(struct cc_http_client **out, const struct cc_http_opti
 	c->interrupt = o->interrupt;
 	c->interrupt_ctx = o->interrupt_ctx;
 	c->transport = o->transport;
-	if (c->auth_header) {
-		const char *v = strchr(c->auth_header, ':') + 1;
-		while (*v == ' ')
-			v++;
-		const char *last = strrchr(v, ' ');
-		if (!(c->secrets[0] = dup_str(v)) || (last && !(c->secrets[1] = dup_str(last + 1))))
-			goto fail;
-	}
 	*out = c;
 	return CC_EOK;
 fail:
@@ -286,21 +325,7 @@ void cc_http_client_destroy(struct cc_http_client *c)
 	for (int i = 0; i < CONCURRENCY_MAX; i++)
 		if (c->slots[i].easy)
 			curl_easy_cleanup(c->slots[i].easy);
-	/* The header lists hold copies of the authentication header. */
-	for (struct curl_slist *h = c->headers; h; h = h->next)
-		explicit_bzero(h->data, strlen(h->data));
-	for (struct curl_slist *h = c->headers_json; h; h = h->next)
-		explicit_bzero(h->data, strlen(h->data));
-	curl_slist_free_all(c->headers);
-	curl_slist_free_all(c->headers_json);
-	if (c->auth_header) {
-		explicit_bzero(c->auth_header, strlen(c->auth_header));
-		free(c->auth_header);
-	}
-	for (int i = 0; c->secrets[i]; i++) {
-		explicit_bzero(c->secrets[i], strlen(c->secrets[i]));
-		free(c->secrets[i]);
-	}
+	drop_auth(c);
 	free(c->base_url);
 	free(c->ca_file);
 	for (size_t i = 0; i < c->nops; i++)
@@ -790,18 +815,22 @@ static bool transfer_start(struct cc_http_client *c, struct slot *s, struct cc_h
 	curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)s);
 	curl_easy_setopt(e, CURLOPT_URL, s->url);
 	struct curl_slist *base = it->json_body ? c->headers_json : c->headers;
-	if (it->if_match) {
-		/* a conditional write: the client's headers and If-Match: "<tag>" */
+	const char *body = it->json_body ? it->json_body : it->form_body;
+	if (it->if_match || (it->form_body && !it->json_body)) {
+		/* the client's headers and If-Match: "<tag>" or the form's type */
 		char line[128];
-		if (snprintf(line, sizeof(line), "If-Match: \"%s\"", it->if_match) >=
-		    (int)sizeof(line) || strpbrk(it->if_match, "\"\r\n")) {
+		if (it->if_match && (snprintf(line, sizeof(line), "If-Match: \"%s\"", it->if_match) >=
+		                     (int)sizeof(line) || strpbrk(it->if_match, "\"\r\n"))) {
 			end_unsent(it, CC_ERROR, 0, "http: unusable If-Match tag");
 			goto undo;
 		}
 		for (struct curl_slist *h = base; h; h = h->next)
 			if (!append_header(&s->if_headers, h->data))
 				goto nomem;
-		if (!append_header(&s->if_headers, line))
+		if (it->if_match && !append_header(&s->if_headers, line))
+			goto nomem;
+		if (!it->json_body &&
+		    !append_header(&s->if_headers, "Content-Type: application/x-www-form-urlencoded"))
 			goto nomem;
 		base = s->if_headers;
 	}
@@ -830,10 +859,9 @@ static bool transfer_start(struct cc_http_client *c, struct slot *s, struct cc_h
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, &s->x);
 	if (s->is_get) {
 		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-	} else if (it->json_body || !strcmp(method, "POST") || !strcmp(method, "PUT")) {
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-		                 (curl_off_t)(it->json_body ? strlen(it->json_body) : 0));
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, it->json_body ? it->json_body : "");
+	} else if (body || !strcmp(method, "POST") || !strcmp(method, "PUT")) {
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body ? strlen(body) : 0));
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, body ? body : "");
 		if (strcmp(method, "POST") != 0)
 			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
 	} else {
@@ -1137,7 +1165,8 @@ static void exchange_standin(struct cc_http_client *c, struct cc_http_batch_item
 	memcpy(url, c->base_url, ub);
 	memcpy(url + ub, path, up + 1);
 	struct cc_http_raw_answer a = { 0 };
-	c->transport->exchange(c->transport->ctx, it->method, url, it->json_body, it->if_match, &a);
+	c->transport->exchange(c->transport->ctx, it->method, url,
+	                       it->json_body ? it->json_body : it->form_body, it->if_match, &a);
 	free(url);
 	struct exchange x = { .max_body = c->max_body };
 	CURLcode rc = CURLE_OK;
@@ -1180,11 +1209,8 @@ static void run_batch_standin(struct cc_http_client *c, struct cc_http_batch_ite
 	}
 }
 
-/*
- * The batch engine: items' resp must be zeroed and their call prepared by
- * the caller (cc_http_request keeps its caller's requests count going).
- */
-static void run_batch(struct cc_http_client *c, struct cc_http_batch_item *items, size_t n)
+/* The batch engine, each item sent once (see run_batch). */
+static void run_batch_sent(struct cc_http_client *c, struct cc_http_batch_item *items, size_t n)
 {
 	c->interrupted = false;
 	if (c->transport) {
@@ -1256,6 +1282,84 @@ static void run_batch(struct cc_http_client *c, struct cc_http_batch_item *items
 	}
 }
 
+/*
+ * Asks the auth hook for the header line (renew: the last one was refused)
+ * and makes it the client's. Not OK: the hook's answer in *call (the
+ * client then keeps no header, so nothing is sent with a stale one).
+ */
+static enum cc_result authorize(struct cc_http_client *c, bool renew, struct cc_call *call)
+{
+	const char *line = NULL;
+	memset(call, 0, sizeof(*call));
+	enum cc_result r = c->auth.header(c->auth.ctx, renew, &line, call);
+	if (r != CC_OK)
+		return r;
+	if (!line || strchr(line, '\r') || strchr(line, '\n') || !strchr(line, ':')) {
+		snprintf(call->reason, sizeof(call->reason), "http: unusable authentication header");
+		return call->result = CC_ERROR;
+	}
+	if (c->auth_header && strcmp(c->auth_header, line) == 0 && c->headers)
+		return CC_OK;
+	if (set_auth_line(c, line)) {
+		snprintf(call->reason, sizeof(call->reason), "http: out of memory");
+		return call->result = CC_ERROR;
+	}
+	return CC_OK;
+}
+
+/* An item ended by the auth hook's failure, unsent (what the hook sent counts). */
+static void end_auth_failed(struct cc_http_batch_item *it, const struct cc_call *a)
+{
+	it->call.requests += a->requests;
+	it->call.outcome_unknown = false;
+	end_unsent(it, a->result, a->retry_after_ms, a->reason);
+}
+
+/*
+ * The batch engine: items' resp must be zeroed and their call prepared by
+ * the caller (cc_http_request keeps its caller's requests count going).
+ * With an auth hook: the header is asked for first, and the items answered
+ * 401 are sent once more, one by one, after the hook renewed it.
+ */
+static void run_batch(struct cc_http_client *c, struct cc_http_batch_item *items, size_t n)
+{
+	struct cc_call a;
+	if (c->auth.header && n) {
+		if (authorize(c, false, &a) != CC_OK) {
+			for (size_t i = 0; i < n; i++)
+				end_auth_failed(&items[i], &a);
+			return;
+		}
+		items[0].call.requests += a.requests;
+	}
+	run_batch_sent(c, items, n);
+	if (!c->auth.header || c->interrupted)
+		return;
+	bool renewed = false;
+	for (size_t i = 0; i < n; i++) {
+		struct cc_http_batch_item *it = &items[i];
+		if (it->resp.status != 401)
+			continue;
+		if (!renewed) {
+			if (authorize(c, true, &a) != CC_OK) {
+				for (size_t j = i; j < n; j++)
+					if (items[j].resp.status == 401)
+						end_auth_failed(&items[j], &a);
+				return;
+			}
+			it->call.requests += a.requests;
+			renewed = true;
+		}
+		cc_http_response_clear(&it->resp);
+		it->call.outcome_unknown = false;
+		it->call.retry_after_ms = 0;
+		it->call.reason[0] = '\0';
+		run_batch_sent(c, it, 1);
+		if (c->interrupted)
+			return;
+	}
+}
+
 void cc_http_request_many(struct cc_http_client *c, struct cc_http_batch_item *items, size_t n)
 {
 	if (!items)
@@ -1298,6 +1402,15 @@ enum cc_result cc_http_request(struct cc_http_client *c, const char *op, const c
 {
 	struct cc_http_batch_item it = { .op = op, .method = method, .path = path,
 		                         .json_body = json_body };
+	return request_one(c, &it, resp, call);
+}
+
+enum cc_result cc_http_request_form(struct cc_http_client *c, const char *op, const char *path,
+                                    const char *form, struct cc_http_response *resp,
+                                    struct cc_call *call)
+{
+	struct cc_http_batch_item it = { .op = op, .method = "POST", .path = path,
+		                         .form_body = form ? form : "" };
 	return request_one(c, &it, resp, call);
 }
 

@@ -20,9 +20,30 @@
 
 #include <stdio.h>
 
+/*
+ * An authentication header that changes (an OAuth 2.0 bearer token,
+ * src/connectors/oauth.h): asked before each call (a request or a batch)
+ * for the header line to send, "Authorization: Bearer ..." in *line
+ * (borrowed until the next call of the hook). With renew set, the last
+ * line was refused (401): get a new one. An answer other than CC_OK ends
+ * the call's requests unsent with the hook's result and reason. Requests
+ * the hook made itself are added to call->requests. The client copies the
+ * line, sends it like a fixed auth_header, never logs it, and wipes it.
+ */
+struct cc_http_auth {
+	enum cc_result (*header)(void *ctx, bool renew, const char **line, struct cc_call *call);
+	void *ctx;
+};
+
 struct cc_http_options {
 	const char *base_url;     /* "https://rt.example.org/REST/2.0" (no trailing slash) */
 	const char *auth_header;  /* whole header line, e.g. "Authorization: token ..."; may be NULL */
+	/*
+	 * A header that changes, in place of auth_header (NULL: none): asked
+	 * before each call; a request answered 401 is sent once more after
+	 * the hook was asked with renew (a second 401 is the answer).
+	 */
+	const struct cc_http_auth *auth;
 	long timeout_ms;          /* whole request (default 30000) */
 	long connect_timeout_ms;  /* default 5000 */
 	double rate_per_sec;      /* sustained request rate (0: unlimited) */
@@ -132,10 +153,13 @@ enum cc_result cc_http_request(struct cc_http_client *c, const char *op, const c
  * (borrowed until cc_http_request_many returns); the client fills resp
  * (owned by the caller afterwards: release with cc_http_response_clear) and
  * call, as cc_http_request does, except that call is cleared first, so
- * call.requests is 0 (not sent) or 1.
+ * call.requests is 0 (not sent) or 1 (2 when a 401 made the client renew
+ * its auth header and send it again, plus what the auth hook sent).
  */
 struct cc_http_batch_item {
 	const char *op, *method, *path, *json_body;
+	/* instead of json_body: sent with Content-Type: application/x-www-form-urlencoded */
+	const char *form_body;
 	const char *if_match;     /* an ETag: sent as If-Match: "<tag>" (NULL: none) */
 	struct cc_http_response resp;
 	struct cc_call call;
@@ -163,6 +187,14 @@ enum cc_result cc_http_request_if_match(struct cc_http_client *c, const char *op
                                         const char *method, const char *path,
                                         const char *json_body, const char *if_match,
                                         struct cc_http_response *resp, struct cc_call *call);
+
+/*
+ * A POST of an HTML form (form, already escaped: "a=1&b=%20"), sent with
+ * Content-Type: application/x-www-form-urlencoded; mapped as cc_http_request.
+ */
+enum cc_result cc_http_request_form(struct cc_http_client *c, const char *op, const char *path,
+                                    const char *form, struct cc_http_response *resp,
+                                    struct cc_call *call);
 
 void cc_http_response_clear(struct cc_http_response *r);
 

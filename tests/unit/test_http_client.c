@@ -757,6 +757,57 @@ static void test_auth_and_bodies_reach_server(void **state)
 	cc_http_client_destroy(c);
 }
 
+/* An auth hook: a header that changes, asked for before each call. */
+static int g_hook_calls, g_hook_renews;
+static enum cc_result hook(void *ctx, bool renew, const char **line, struct cc_call *call)
+{
+	(void)ctx;
+	(void)call;
+	g_hook_calls++;
+	g_hook_renews += renew;
+	*line = renew ? "Authorization: Bearer renewed-token-2" : "Authorization: Bearer first-token-1";
+	return CC_OK;
+}
+
+static void test_auth_hook_and_form(void **state)
+{
+	(void)state;
+	g_hook_calls = g_hook_renews = 0;
+	struct cc_http_auth auth = { .header = hook };
+	struct cc_http_client *c = client_with((struct cc_http_options){ .auth = &auth });
+	struct cc_http_response resp;
+	struct cc_call call = { 0 };
+	assert_int_equal(request(c, "read", "GET", "/echo", NULL, &resp, &call), CC_OK);
+	cc_http_response_clear(&resp);
+	pthread_mutex_lock(&srv.mu);
+	assert_string_equal(srv.last_auth, "Bearer first-token-1");
+	pthread_mutex_unlock(&srv.mu);
+	assert_int_equal(g_hook_calls, 1);
+
+	/* a form goes with its content type, and the header */
+	assert_int_equal(cc_http_request_form(c, "token", "/echo", "a=1&b=%20", &resp, &call), CC_OK);
+	cc_http_response_clear(&resp);
+	pthread_mutex_lock(&srv.mu);
+	assert_string_equal(srv.last_method, "POST");
+	assert_string_equal(srv.last_ctype, "application/x-www-form-urlencoded");
+	assert_string_equal(srv.last_body, "a=1&b=%20");
+	pthread_mutex_unlock(&srv.mu);
+
+	/* a 401: renewed once and sent again, still 401: the answer, renewed token redacted */
+	int hits = atomic_load(&srv.hits);
+	memset(&call, 0, sizeof(call));
+	assert_int_equal(request(c, "read", "GET", "/echo-auth", NULL, &resp, &call), CC_ERROR);
+	cc_http_response_clear(&resp);
+	assert_int_equal(atomic_load(&srv.hits), hits + 2);
+	assert_int_equal(g_hook_renews, 1);
+	assert_int_equal(call.requests, 2);
+	pthread_mutex_lock(&srv.mu);
+	assert_string_equal(srv.last_auth, "Bearer renewed-token-2");
+	pthread_mutex_unlock(&srv.mu);
+	assert_null(strstr(call.reason, "renewed-token-2"));
+	cc_http_client_destroy(c);
+}
+
 static void test_connection_reused(void **state)
 {
 	(void)state;
@@ -1421,6 +1472,7 @@ int main(void)
 		cmocka_unit_test(test_credential_echo_redacted),
 		cmocka_unit_test(test_interrupt_aborts_requests),
 		cmocka_unit_test(test_standin_transport),
+		cmocka_unit_test(test_auth_hook_and_form),
 	};
 	return cmocka_run_group_tests(tests, server_start, server_stop);
 }
