@@ -45,7 +45,9 @@ static int open_http(struct cc_connector_base *b, const struct cc_connector_setu
 		}
 	}
 	/* the client removes a trailing slash of the base URL itself */
-	struct cc_http_options o = { .base_url = s->base_url, .auth_header = auth,
+	struct cc_http_options o = { .base_url = s->base_url && s->base_url[0]
+		                                         ? s->base_url : b->ops->default_url,
+		                     .auth_header = auth,
 		                     .auth = b->auth.header ? &b->auth : NULL,
 		                     .timeout_ms = s->timeout_ms, .rate_per_sec = s->rate_per_sec,
 		                     .max_concurrency = s->max_concurrency, .ca_file = s->ca_file,
@@ -257,12 +259,18 @@ static enum cc_result base_find(void *self, const char *corr, struct cc_observat
 	struct cc_connector_base *b = self;
 	cc_observation_init(out);
 	*found = false;
-	uint64_t id = 0;
-	enum cc_result res = b->ops->lookup(b, corr, &id, call);
-	if (res != CC_OK || !id)
+	char idb[64] = "";
+	enum cc_result res;
+	if (b->ops->lookup_name) {
+		res = b->ops->lookup_name(b, corr, idb, sizeof(idb), call);
+	} else {
+		uint64_t id = 0;
+		res = b->ops->lookup(b, corr, &id, call);
+		if (id)
+			snprintf(idb, sizeof(idb), "%llu", (unsigned long long)id);
+	}
+	if (res != CC_OK || !idb[0])
 		return res;
-	char idb[24];
-	snprintf(idb, sizeof(idb), "%llu", (unsigned long long)id);
 	res = cc_base_observe(b, idb, "find", out, call);
 	*found = res == CC_OK;
 	return res;
@@ -281,13 +289,22 @@ static enum cc_result base_create(void *self, const struct cc_write *w,
 	const char *who = b->ops->who, *rec = b->ops->record;
 	cc_observation_init(out);
 	json_t *body = NULL, *j = NULL;
+	char idb[64] = "";
+	char *path = NULL;
 	enum cc_result res = b->ops->create_body(b, w, &body, call);
-	if (res == CC_OK)
+	if (res == CC_OK && b->ops->create_at) {
+		res = b->ops->create_at(b, w, idb, sizeof(idb), &path, call);
+		if (res == CC_OK)
+			res = cc_base_request(b, "create", "PUT", path, body, NULL, NULL, call);
+	} else if (res == CC_OK) {
 		res = cc_base_request(b, "create", "POST", strdup(b->ops->create_path), body, &j, NULL,
 		                      call);
+	}
 	json_decref(body);
 	if (res != CC_OK)
 		return res;
+	if (idb[0])
+		goto read_back;
 	/* the new id: create_id's members, one level each */
 	char key[64];
 	json_t *v = j;
@@ -304,8 +321,8 @@ static enum cc_result base_create(void *self, const struct cc_write *w,
 		return cc_call_fail(call, CC_RETRY, "%s: create answered without %s %s id", who,
 		                    article(rec), rec);
 	}
-	char idb[24];
 	snprintf(idb, sizeof(idb), "%llu", (unsigned long long)id);
+read_back:
 	res = b->ops->created ? b->ops->created(b, w, idb, out, call)
 	                      : cc_base_observe(b, idb, "create", out, call);
 	if (res != CC_OK) {

@@ -25,8 +25,10 @@
  *     the call's failure with an empty page: a malformed listing is never
  *     an empty page.
  *   - read: `observe`.
- *   - find_by_correlation: `lookup`, then `observe` of what it found.
- *   - create: POST of `create_body`; an answer without the new id is
+ *   - find_by_correlation: `lookup` (or `lookup_name`), then `observe`
+ *     of what it found.
+ *   - create: POST of `create_body` (or its PUT to the record `create_at`
+ *     names, whose id is then known); an answer without the new id is
  *     RETRY with the outcome unknown (the engine looks the correlation id up before it
  *     creates again); then `created` (or `observe`): a record created but
  *     not read back is RETRY with the outcome unknown, never a second
@@ -94,7 +96,7 @@ struct cc_connector_base {
 
 /* One record a listing showed: its keyset position and the version it showed. */
 struct cc_listed {
-	char id[24];
+	char id[64];                   /* a number, or a name such as a GUID */
 	int64_t mtime_s;
 	uint64_t version;              /* 0: the listing shows none */
 };
@@ -131,6 +133,7 @@ struct cc_base_ops {
 	size_t size;                   /* the connector's struct, which starts with its base */
 	const char *auth_name;         /* the authentication header: "Authorization" */
 	const char *auth_prefix;       /* before the secret in it: "token " (NULL: none) */
+	const char *default_url;       /* the API base when the system gives no url (NULL: none) */
 	const char *create_path;       /* POSTed to create a record: "/ticket" */
 	const char *create_id;         /* the new id in the answer, members joined by '/': "id" */
 	size_t per_page;               /* the page size when the hub asks for none (0: CC_BASE_PER_PAGE) */
@@ -187,12 +190,27 @@ struct cc_base_ops {
 	enum cc_result (*lookup)(struct cc_connector_base *b, const char *corr, uint64_t *id,
 	                         struct cc_call *call);
 	/*
+	 * Instead of lookup, for records named by a string (a GUID): the id
+	 * of the record carrying corr into id (len bytes), "" when none.
+	 */
+	enum cc_result (*lookup_name)(struct cc_connector_base *b, const char *corr, char *id,
+	                              size_t len, struct cc_call *call);
+	/*
 	 * The JSON body of a create of w, with w->correlation_id in the
 	 * record (*body, a new reference); the base POSTs it to create_path
 	 * and reads the new record's id at create_id of the answer.
 	 */
 	enum cc_result (*create_body)(struct cc_connector_base *b, const struct cc_write *w,
 	                              struct json_t **body, struct cc_call *call);
+	/*
+	 * Optional: the create is a PUT of create_body to a record the
+	 * connector names itself, from w->correlation_id (so a create sent
+	 * again after a lost answer names the same record, never a second
+	 * one): its id into id (len bytes) and *path (a new string). NULL:
+	 * a POST to create_path, the new id read at create_id.
+	 */
+	enum cc_result (*create_at)(struct cc_connector_base *b, const struct cc_write *w, char *id,
+	                            size_t len, char **path, struct cc_call *call);
 	/*
 	 * Optional: the record just created as `id`, into out (NULL: observed
 	 * as it is), after writing what a create cannot set (a status).
