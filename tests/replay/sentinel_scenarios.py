@@ -3,9 +3,9 @@
 
 There is no Microsoft Sentinel to capture from here, so unlike rt/ and
 redmine/ (capture.py) these answers are built from the documented ones:
-the examples of the Microsoft.SecurityInsights 2025-09-01 OpenAPI
+the examples of the Microsoft.SecurityInsights 2025-12-01 OpenAPI
 specification (Azure/azure-rest-api-specs, specification/securityinsights/
-resource-manager/Microsoft.SecurityInsights/stable/2025-09-01/examples/
+resource-manager/Microsoft.SecurityInsights/stable/2025-12-01/examples/
 incidents/), the ARM error shape and throttling pages, and the Microsoft
 identity platform's client-credentials answer (docs/connectors/sentinel.md
 gives each URL). Each scenario says so in "captured"; what no page shows
@@ -23,14 +23,14 @@ import json
 import os
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sentinel")
-API = "api-version=2025-09-01"
+API = "api-version=2025-12-01"
 SUB, RG, WS = "d0cfe6b2-9ac0-4464-9919-dccaee2e48c0", "myRg", "myWorkspace"
 INCIDENTS = ("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.OperationalInsights/"
              "workspaces/%s/providers/Microsoft.SecurityInsights/incidents" % (SUB, RG, WS))
 TENANT, CLIENT = "replay-tenant", "replay-client"
 SPEC = ("https://github.com/Azure/azure-rest-api-specs/tree/main/specification/securityinsights/"
-        "resource-manager/Microsoft.SecurityInsights/stable/2025-09-01/examples/incidents")
-DOCUMENTED = ("built from the documented answers (no Microsoft Sentinel here): the 2025-09-01 "
+        "resource-manager/Microsoft.SecurityInsights/stable/2025-12-01/examples/incidents")
+DOCUMENTED = ("built from the documented answers (no Microsoft Sentinel here): the 2025-12-01 "
               "OpenAPI examples, " + SPEC + ", the ARM error and throttling pages and the "
               "identity platform's token answer (docs/connectors/sentinel.md)")
 NAMESPACE = bytes([0x5b, 0x2e, 0x8f, 0x61, 0x0c, 0x4d, 0x4a, 0x9b,

@@ -33,7 +33,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define API_VERSION "2025-09-01"
+#define API_VERSION "2025-12-01"
 #define PER_PAGE 100
 #define MAX_COMMENT_PAGES 50
 #define CORR_PREFIX "concord-"
@@ -630,7 +630,8 @@ static int init(struct cc_connector_base *b, const struct cc_connector_setup *st
 	char *token_url = tenant && login ? cc_strf("%.*s/%s/oauth2/v2.0/token", (int)ln, login,
 	                                            tenant)
 	                                  : NULL;
-	char *scope = s->url ? cc_strf("%s/.default", s->url) : NULL;
+	const char *sc = cc_setup_setting(st, "scope");
+	char *scope = sc && sc[0] ? strdup(sc) : s->url ? cc_strf("%s/.default", s->url) : NULL;
 	free(sub);
 	free(rg);
 	free(ws);
@@ -693,6 +694,8 @@ static const struct cc_setting_row sentinel_settings[] = {
 	{ "login_url", false, "https://login.microsoftonline.com",
 	  "the Microsoft identity platform's sign-in host" },
 	{ "api_version", false, API_VERSION, "the Microsoft.SecurityInsights api-version" },
+	{ "scope", false, NULL,
+	  "the token's scope (none: the management url followed by /.default)" },
 	{ NULL, false, NULL, NULL },
 };
 

@@ -2,7 +2,7 @@
  * The Microsoft Sentinel connector (incidents through Azure Resource
  * Manager, OAuth 2.0 client credentials), see docs/connectors/sentinel.md.
  * Its row of the registry (settings subscription, resource_group,
- * workspace, tenant, client_id, login_url, api_version; the system's token
+ * workspace, tenant, client_id, login_url, api_version, scope; the system's token
  * is the app's client secret).
  */
 #ifndef CC_CONNECTORS_SENTINEL_H
