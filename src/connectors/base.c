@@ -49,6 +49,7 @@ static int open_http(struct cc_connector_base *b, const struct cc_connector_setu
 		                                         ? s->base_url : b->ops->default_url,
 		                     .auth_header = auth,
 		                     .auth = b->auth.header ? &b->auth : NULL,
+		                     .secret = s->secret,
 		                     .timeout_ms = s->timeout_ms, .rate_per_sec = s->rate_per_sec,
 		                     .max_concurrency = s->max_concurrency, .ca_file = s->ca_file,
 		                     .hold_max_ms = s->retry_after_max_ms,

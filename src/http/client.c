@@ -137,6 +137,7 @@ struct cc_http_client {
 	/* what a reason must never show: the auth header's value and its last
 	 * word (the token without "Bearer "), NULL-terminated; owned, wiped */
 	char *secrets[3];
+	char *extra_secret;      /* options.secret: never in a reason either; owned, wiped */
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -275,6 +276,8 @@ int cc_http_client_create(struct cc_http_client **out, const struct cc_http_opti
 		c->base_url[--n] = '\0';
 	if (o->ca_file && !(c->ca_file = dup_str(o->ca_file)))
 		goto fail;
+	if (o->secret && o->secret[0] && !(c->extra_secret = dup_str(o->secret)))
+		goto fail;
 	if (set_auth_line(c, o->auth ? NULL : o->auth_header))
 		goto fail;
 	if (o->auth)
@@ -326,12 +329,28 @@ void cc_http_client_destroy(struct cc_http_client *c)
 		if (c->slots[i].easy)
 			curl_easy_cleanup(c->slots[i].easy);
 	drop_auth(c);
+	if (c->extra_secret) {
+		explicit_bzero(c->extra_secret, strlen(c->extra_secret));
+		free(c->extra_secret);
+	}
 	free(c->base_url);
 	free(c->ca_file);
 	for (size_t i = 0; i < c->nops; i++)
 		free(c->ops[i].op);
 	free(c->ops);
 	free(c);
+}
+
+void cc_http_redact(const struct cc_http_client *c, char *text, size_t cap)
+{
+	const char *secrets[4];
+	size_t ns = 0;
+	for (int i = 0; c && c->secrets[i]; i++)
+		secrets[ns++] = c->secrets[i];
+	if (c && c->extra_secret)
+		secrets[ns++] = c->extra_secret;
+	secrets[ns] = NULL;
+	cc_redact(text, cap, secrets);
 }
 
 void cc_http_response_clear(struct cc_http_response *r)
@@ -964,7 +983,7 @@ static void finish(struct cc_http_client *c, struct cc_http_batch_item *it, stru
 		}
 	}
 	/* Remote text in a reason may echo what we sent: never a credential. */
-	cc_redact(call->reason, sizeof(call->reason), (const char *const *)c->secrets);
+	cc_http_redact(c, call->reason, sizeof(call->reason));
 
 	/* The budget is spent: hold until the window resets, whatever this answer was. */
 	double remaining;

@@ -44,6 +44,12 @@ struct cc_http_options {
 	 * the hook was asked with renew (a second 401 is the answer).
 	 */
 	const struct cc_http_auth *auth;
+	/*
+	 * Another value no reason may show besides the auth header's (the
+	 * client secret a token is obtained with: a remote quoting it in an
+	 * error body); never sent. NULL: none.
+	 */
+	const char *secret;
 	long timeout_ms;          /* whole request (default 30000) */
 	long connect_timeout_ms;  /* default 5000 */
 	double rate_per_sec;      /* sustained request rate (0: unlimited) */
@@ -197,6 +203,14 @@ enum cc_result cc_http_request_form(struct cc_http_client *c, const char *op, co
                                     struct cc_call *call);
 
 void cc_http_response_clear(struct cc_http_response *r);
+
+/*
+ * Takes the client's credentials (its auth header's value and last word,
+ * options.secret) and credential-shaped text (core/redact.h) out of text,
+ * in place (cap bytes): for a reason a caller writes itself from an
+ * answer's body.
+ */
+void cc_http_redact(const struct cc_http_client *c, char *text, size_t cap);
 
 /* Requests sent so far, in all (op NULL) and for one operation name. */
 uint64_t cc_http_requests(const struct cc_http_client *c, const char *op);

@@ -87,9 +87,11 @@ static enum cc_result arm_request(struct sentinel *s, const char *op, const char
 	*status = r.status;
 	char msg[120];
 	if ((res == CC_ERROR || res == CC_CONFLICT) && r.status >= 400 &&
-	    cc_arm_error(r.body, r.len, msg, sizeof(msg)))
+	    cc_arm_error(r.body, r.len, msg, sizeof(msg))) {
 		snprintf(call->reason, sizeof(call->reason), "sentinel %s %.40s: HTTP %ld %s", op,
 		         id ? id : "", r.status, msg);
+		cc_http_redact(s->base.http, call->reason, sizeof(call->reason));
+	}
 	if (res == CC_OK && out && r.body && r.len) {
 		json_error_t je;
 		*out = json_loadb(r.body, r.len, 0, &je);
