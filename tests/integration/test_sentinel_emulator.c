@@ -7,8 +7,10 @@
  * incident), find, read, list with paging and resumption, updates with
  * the etag, a stale version (CONFLICT), a close without a classification
  * (ERROR quoting ARM) and with one (one PUT), comments by derived name
- * (twice: one comment), a person's edit seen by a webhook body, 429 with
- * Retry-After, and a token that expires while the connector lives.
+ * (twice: one comment), a person's edit seen by a webhook body, a create
+ * whose answer never came (RETRY, outcome unknown; found, sent again: still
+ * one incident), 429 with Retry-After, and a token that expires while the
+ * connector lives.
  *
  * Usage: test_sentinel_emulator SERVER.PY [PYTHON]
  * Exit 0 when every check holds, 1 otherwise, 77 when python3 is missing.
@@ -158,7 +160,7 @@ static void config_init(void)
 	g_cfg.nsystems = 1;
 }
 
-static struct cc_connector make(void)
+static struct cc_connector make_timed(long timeout_ms)
 {
 	static struct cc_connector_setting settings[] = {
 		{ "subscription", SUB }, { "resource_group", "rg-test" }, { "workspace", "ws-test" },
@@ -170,7 +172,7 @@ static struct cc_connector make(void)
 	g_setup = (struct cc_connector_setup){ .base_url = g_url, .secret = SECRET,
 		                               .cfg = &g_cfg, .settings = settings,
 		                               .nsettings = 7, .users = users, .nusers = 1,
-		                               .timeout_ms = 10000 };
+		                               .timeout_ms = timeout_ms };
 	struct cc_connector c = { 0 };
 	char err[256];
 	if (cc_connector_create(&c, "sentinel", &g_setup, err, sizeof(err)) != 0) {
@@ -178,6 +180,11 @@ static struct cc_connector make(void)
 		exit(1);
 	}
 	return c;
+}
+
+static struct cc_connector make(void)
+{
+	return make_timed(10000);
 }
 
 static enum cc_result create(struct cc_connector *c, const char *corr, const char *title,
@@ -370,6 +377,31 @@ static void exercise(void)
 	                                              "Edited in the portal"),
 	      "webhook: %s", call.reason);
 	cc_page_clear(&pg);
+
+	/* a create whose answer never comes (applied, then the connection hangs):
+	 * RETRY with the outcome unknown; the lookup finds it, and the create
+	 * sent again is the same incident */
+	struct cc_connector quick = make_timed(1500);
+	CHECK(control("POST", "/emulator/faults", "{\"p_timeout_after_write\": 1, "
+	              "\"hang_ms\": 3000}", NULL) == 200, "faults");
+	r = create(&quick, "concord-3000", "Lost answer", &o, &call);
+	CHECK(r == CC_RETRY && call.outcome_unknown, "create timed out: %d %s", r, call.reason);
+	cc_observation_clear(&o);
+	CHECK(control("POST", "/emulator/faults", "{\"p_timeout_after_write\": 0}", NULL) == 200,
+	      "faults off");
+	memset(&call, 0, sizeof(call));
+	r = quick.ops->find_by_correlation(quick.self, "concord-3000", &o, &found, &call);
+	CHECK(r == CC_OK && found && !strcmp(val(&o, F_TITLE), "Lost answer"),
+	      "the lost create is found: %s", call.reason);
+	cc_observation_clear(&o);
+	r = create(&quick, "concord-3000", "Lost answer", &o, &call);
+	CHECK(r == CC_OK, "create again: %s", call.reason);
+	cc_observation_clear(&o);
+	quick.ops->destroy(quick.self);
+	struct cc_connector counter = make();
+	CHECK(list_all(&counter, t0, 100, ids, sizeof(ids), &pages) == CC_OK &&
+	      strlen(ids) == 4 * 36 + 3, "four incidents, not five: %s", ids);
+	counter.ops->destroy(counter.self);
 
 	/* 429 with Retry-After: RETRY with its delay */
 	CHECK(control("POST", "/emulator/faults", "{\"p_429\": 1}", NULL) == 200, "faults");
