@@ -16,6 +16,11 @@ The names derived from correlation ids and origin markers are computed
 here with Python's hashlib, independently of src/connectors/sentinel/arm.c,
 so a scenario fails when the C derivation changes.
 
+It also writes the seeds of the fuzzer (tests/fuzz/corpus/sentinel/): each
+scenario's answers in the input format of tests/fuzz/answers.h, ending with
+a playbook's body for the harness's webhook, and the harness's whole
+sequence answered well.
+
 Usage: python3 tests/replay/sentinel_scenarios.py   (from the repository root)
 """
 import hashlib
@@ -23,6 +28,8 @@ import json
 import os
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sentinel")
+CORPUS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fuzz",
+                      "corpus", "sentinel")
 API = "api-version=2025-12-01"
 SUB, RG, WS = "d0cfe6b2-9ac0-4464-9919-dccaee2e48c0", "myRg", "myWorkspace"
 INCIDENTS = ("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.OperationalInsights/"
@@ -146,6 +153,11 @@ def list_path(when):
             "properties%%2FlastModifiedTimeUtc%%20asc&$top=100" % (INCIDENTS, API, w))
 
 
+def comments_of(name, comments=()):
+    """A poll's read: the incident as listed, then its comments."""
+    return get(inc_path(name, "/comments"), {"value": list(comments)})
+
+
 def reads(name, inc, comments=(), auth=None):
     return [get(inc_path(name), inc, auth=auth),
             get(inc_path(name, "/comments"), {"value": list(comments)}, auth=auth)]
@@ -193,22 +205,23 @@ def main():
 
     scenario("list-pages.json",
              "Sentinel: a listing of two pages joined by nextLink, cut at page_size 2, "
-             "then resumed after the last one returned",
+             "each incident observed as listed (its comments read), then resumed after "
+             "the last one returned",
              [{"op": "list", "since_s": SINCE, "after_mtime_s": 0, "after_id": None,
                "page_size": 2,
-               "expect": {"result": "OK", "requests": 7,
+               "expect": {"result": "OK", "requests": 5,
                           "page": {"nitems": 2, "more": True, "ids": [A, B],
                                    "records": [record(A, ia, comments=[ca]), record(B, ib)]}}},
               {"op": "list", "since_s": SINCE, "after": "previous", "page_size": 2,
-               "expect": {"result": "OK", "requests": 3,
+               "expect": {"result": "OK", "requests": 2,
                           "page": {"nitems": 1, "more": False, "ids": [C]}}}],
              [token(),
               get(list_path("2026-12-05T10:00:00Z"), {"value": [ia, ib], "nextLink": nxt}),
               get(INCIDENTS + "?" + API + "&$skipToken=replay-page-2", {"value": [ic]},
                   synthesized="a second page: the examples show one page and name nextLink"),
-              *reads(A, ia, [ca]), *reads(B, ib),
+              comments_of(A, [ca]), comments_of(B),
               get(list_path("2026-12-05T10:00:02Z"), {"value": [ib, ic]}),
-              *reads(C, ic)])
+              comments_of(C)])
 
     scenario("list-idle.json", "Sentinel: nothing changed since the cursor: one listing request, "
              "an empty page",
@@ -421,5 +434,46 @@ def main():
              [token(), *reads(A, ia, [ca])])
 
 
+def answer(x):
+    """One exchange's answer as a fuzz seed answer: STATUS, headers, blank line, body."""
+    hs = "".join("%s: %s\n" % (k, v) for k, v in (x.get("headers") or {}).items())
+    body = json.dumps(x["body"]) if "body" in x else x.get("body_text", "")
+    return "%d\n%s\n%s" % (x.get("status", 200), hs,
+                            body.replace("@server", "http://management.fuzz"))
+
+
+def fuzz_corpus():
+    os.makedirs(CORPUS, exist_ok=True)
+    hook = json.dumps({"incidentId": A, "incidentArmId": INCIDENTS + "/" + A,
+                       "lastModifiedTimeUtc": T1, "operation": "updated"})
+    for f in sorted(os.listdir(HERE)):
+        with open(os.path.join(HERE, f)) as fh:
+            sc = json.load(fh)
+        seeds = [answer(x) for x in sc["exchanges"]] + [hook]
+        with open(os.path.join(CORPUS, f[:-5]), "w") as out:
+            out.write("\n~~~\n".join(seeds))
+    # the harness's sequence: token, two listings, read, find, update, create, comment, webhook
+    ia, ib = incident(A, 1, "A", T1), incident(B, 2, "B", T2)
+    ca = comment(A, "4bb36b7b-26ff-4d1c-9cbe-0d8ab3da0014", "Some message",
+                 "2026-12-05T09:30:00Z")
+    n2 = incident_name("concord-2")
+    i2 = incident(n2, 3, "disk full", T3, labels=["concord-2"])
+    seq = [token(), {"body": {"value": [ia], "nextLink": "@server" + INCIDENTS + "?x=1"}},
+           {"body": {"value": [ib]}}, {"body": {"value": [ca]}}, {"body": {"value": []}},
+           {"body": {"value": [ia, ib]}},
+           {"body": ia}, {"body": {"value": [ca], "nextLink": "@server" + INCIDENTS + "/c?y=2"}},
+           {"body": {"value": []}},
+           {"status": 404, "body": {"error": {"code": "NotFound", "message": "x"}}},
+           {"body": ia}, {"body": ia}, {"body": ia}, {"body": {"value": []}},
+           {"status": 201, "body": i2}, {"body": i2}, {"body": {"value": []}},
+           {"status": 201, "body": ca},
+           {"body": {"incidentId": A, "incidentArmId": INCIDENTS + "/" + A,
+                     "lastModifiedTimeUtc": "2026-12-05T11:00:00.0000001Z",
+                     "operation": "updated"}}]
+    with open(os.path.join(CORPUS, "sequence-all-ops"), "w") as out:
+        out.write("\n~~~\n".join(answer(x) for x in seq))
+
+
 if __name__ == "__main__":
     main()
+    fuzz_corpus()

@@ -7,7 +7,7 @@
  *
  * A record is an incident, named by a GUID. Its observation is the
  * incident (values, etag, lastModifiedTimeUtc as the version in 100 ns
- * ticks) and its comments. Polls list the incidents whose
+ * ticks; in a poll, as the listing showed it) and its comments. Polls list the incidents whose
  * lastModifiedTimeUtc is at or after the cursor, oldest first, following
  * nextLink on the management host only. An update reads the incident,
  * merges the values into its writable properties and PUTs them back with
@@ -46,6 +46,7 @@ struct sentinel {
 	char *version;                 /* the api-version */
 	struct cc_oauth *oauth;
 	char *next;                    /* the listing's nextLink path, between pages */
+	json_t *listed;                /* name -> incident, as the current listing showed it */
 	char comment[CC_ARM_UUID_LEN]; /* the name of the comment just sent */
 };
 
@@ -260,7 +261,9 @@ static enum cc_result observe(struct cc_connector_base *b, const char *id, const
 		res = cc_base_oom(b, call);
 		goto out;
 	}
-	res = get_incident(s, id, op, &inc, call);
+	/* a poll observes an incident as its listing showed it: no second GET */
+	inc = !strcmp(op, "list") ? json_incref(json_object_get(s->listed, id)) : NULL;
+	res = inc ? CC_OK : get_incident(s, id, op, &inc, call);
 	if (res != CC_OK)
 		goto out;
 	if (!inc) {
@@ -326,6 +329,7 @@ static enum cc_result fetch(struct cc_connector_base *b, struct cc_listing *l, i
 	if (page == 1) {
 		free(s->next);
 		s->next = NULL;
+		json_object_clear(s->listed);
 		char *q = cc_arm_list_query(s->version, l->from_s, PER_PAGE);
 		path = q ? cc_strf("%s%s", s->incidents, q) : NULL;
 		free(q);
@@ -353,7 +357,7 @@ static enum cc_result fetch(struct cc_connector_base *b, struct cc_listing *l, i
 			what = "an incident without a usable name or lastModifiedTimeUtc";
 			break;
 		}
-		if (cc_listing_add(l, name, m, ticks)) {
+		if (cc_listing_add(l, name, m, ticks) || json_object_set(s->listed, name, it)) {
 			json_decref(j);
 			return cc_base_oom(b, call);
 		}
@@ -640,7 +644,9 @@ static int init(struct cc_connector_base *b, const struct cc_connector_setup *st
 	free(tenant);
 	free(av);
 	int rc = CC_ENOMEM;
-	if (!s->url || !s->incidents || !s->api || !s->version || !token_url || !scope) {
+	s->listed = json_object();
+	if (!s->url || !s->incidents || !s->api || !s->version || !token_url || !scope ||
+	    !s->listed) {
 		snprintf(err, errlen, "sentinel: out of memory");
 		goto out;
 	}
@@ -666,6 +672,7 @@ static void clear(struct cc_connector_base *b)
 	free(s->api);
 	free(s->version);
 	free(s->next);
+	json_decref(s->listed);
 }
 
 /* Sentinel as the HTTP connector base sees it (base.h). */
@@ -678,7 +685,7 @@ static const struct cc_base_ops sentinel_base = {
 	.init = init, .clear = clear,
 	/* polls: incidents by lastModifiedTimeUtc, nextLink; the listed time is the version */
 	.fetch = fetch,
-	.observe = observe,            /* the incident, then its comments */
+	.observe = observe,            /* the incident (a poll's: as listed), then its comments */
 	.lookup_name = lookup_name,    /* GET of the name derived from the correlation id */
 	.create_body = create_body,
 	.create_at = create_at,        /* PUT to the derived name */
