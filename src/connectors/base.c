@@ -500,7 +500,7 @@ void cc_base_read_ahead(struct cc_connector_base *b, const char *id, const char 
 	char *paths[8];
 	size_t m = 0;
 	for (int pass = 0; m < sizeof(paths) / sizeof(paths[0]); pass++) {
-		char *p = b->ops->read_path(id, pass);
+		char *p = b->ops->read_path(b, id, pass);
 		if (!p)
 			break;
 		paths[m++] = p;
@@ -523,7 +523,7 @@ static void send_ahead(struct cc_connector_base *b, const struct cc_listed *k, s
 	for (int pass = 0;; pass++) {
 		size_t m = 0;
 		for (size_t i = 0; i < n; i++)
-			if ((paths[m] = b->ops->read_path(k[i].id, pass)))
+			if ((paths[m] = b->ops->read_path(b, k[i].id, pass)))
 				m++;
 		if (!m)
 			break;

@@ -168,7 +168,7 @@ struct cc_base_ops {
 	 * record `id` starts with, as a new string, NULL past the last pass.
 	 * A poll page's reads are sent at once, pass after pass.
 	 */
-	char *(*read_path)(const char *id, int pass);
+	char *(*read_path)(const struct cc_connector_base *b, const char *id, int pass);
 	/*
 	 * Optional: true when the reads of one record may all go at once (its
 	 * passes in one batch): when what they answer tells a torn pair apart

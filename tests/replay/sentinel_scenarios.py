@@ -205,8 +205,8 @@ def main():
 
     scenario("list-pages.json",
              "Sentinel: a listing of two pages joined by nextLink, cut at page_size 2, "
-             "each incident observed as listed (its comments read), then resumed after "
-             "the last one returned",
+             "each incident observed as listed (the page's comment lists read at once), then "
+             "resumed after the last one returned",
              [{"op": "list", "since_s": SINCE, "after_mtime_s": 0, "after_id": None,
                "page_size": 2,
                "expect": {"result": "OK", "requests": 5,
@@ -219,7 +219,7 @@ def main():
               get(list_path("2026-12-05T10:00:00Z"), {"value": [ia, ib], "nextLink": nxt}),
               get(INCIDENTS + "?" + API + "&$skipToken=replay-page-2", {"value": [ic]},
                   synthesized="a second page: the examples show one page and name nextLink"),
-              comments_of(A, [ca]), comments_of(B),
+              dict(comments_of(A, [ca]), group=1), dict(comments_of(B), group=1),
               get(list_path("2026-12-05T10:00:02Z"), {"value": [ib, ic]}),
               comments_of(C)])
 

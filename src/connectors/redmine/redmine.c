@@ -587,7 +587,7 @@ static bool known(struct cc_connector_base *b, const struct cc_listed *k)
 }
 
 /* Every issue's read, sent ahead at once. */
-static char *read_path(const char *id, int pass)
+static char *read_path(const struct cc_connector_base *b, const char *id, int pass)
 {
 	return pass == 0 ? cc_strf(ISSUE_PATH, id) : NULL;
 }

@@ -624,7 +624,7 @@ static bool reads_at_once(struct cc_connector_base *b)
 }
 
 /* The first reads of a ticket's observation, sent ahead: every history, then every ticket. */
-static char *read_path(const char *id, int pass)
+static char *read_path(const struct cc_connector_base *b, const char *id, int pass)
 {
 	return pass == 0 ? cc_strf(HISTORY_PATH, id, PER_PAGE, 1)
 	       : pass == 1 ? cc_strf("/ticket/%s", id) : NULL;

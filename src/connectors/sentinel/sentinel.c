@@ -317,6 +317,15 @@ out:
 /* ---- list_changes ------------------------------------------------------ */
 
 /*
+ * A poll's first read of an incident, sent ahead for a page's incidents at
+ * once: its comments (the incident itself comes with the listing).
+ */
+static char *read_path(const struct cc_connector_base *b, const char *id, int pass)
+{
+	return pass == 0 ? incident_path((const struct sentinel *)b, id, "/comments") : NULL;
+}
+
+/*
  * One page of the listing: incidents modified at or after from_s, oldest
  * first; page 2 and later follow the nextLink of the page before. Each
  * row is the whole incident, so its key is its exact version.
@@ -684,7 +693,7 @@ static const struct cc_base_ops sentinel_base = {
 	.per_page = PER_PAGE,
 	.init = init, .clear = clear,
 	/* polls: incidents by lastModifiedTimeUtc, nextLink; the listed time is the version */
-	.fetch = fetch,
+	.fetch = fetch, .read_path = read_path, /* the comments of a page's incidents at once */
 	.observe = observe,            /* the incident (a poll's: as listed), then its comments */
 	.lookup_name = lookup_name,    /* GET of the name derived from the correlation id */
 	.create_body = create_body,
