@@ -7,7 +7,8 @@
  *
  * A record is an incident, named by a GUID. Its observation is the
  * incident (values, etag, lastModifiedTimeUtc as the version in 100 ns
- * ticks; in a poll, as the listing showed it) and its comments. Polls list the incidents whose
+ * ticks; as the listing, the lookup or the update's PUT answer showed it,
+ * else read) and its comments. Polls list the incidents whose
  * lastModifiedTimeUtc is at or after the cursor, oldest first, following
  * nextLink on the management host only. An update reads the incident,
  * merges the values into its writable properties and PUTs them back with
@@ -46,7 +47,12 @@ struct sentinel {
 	char *version;                 /* the api-version */
 	struct cc_oauth *oauth;
 	char *next;                    /* the listing's nextLink path, between pages */
-	json_t *listed;                /* name -> incident, as the current listing showed it */
+	/*
+	 * name -> incident as an answer of the current call showed it (the
+	 * listing's rows, the lookup's GET, the update's PUT answer): the
+	 * observation that follows takes it instead of a second GET.
+	 */
+	json_t *shown;
 	char comment[CC_ARM_UUID_LEN]; /* the name of the comment just sent */
 };
 
@@ -261,8 +267,13 @@ static enum cc_result observe(struct cc_connector_base *b, const char *id, const
 		res = cc_base_oom(b, call);
 		goto out;
 	}
-	/* a poll observes an incident as its listing showed it: no second GET */
-	inc = !strcmp(op, "list") ? json_incref(json_object_get(s->listed, id)) : NULL;
+	/*
+	 * an incident this call was just shown (listed, looked up, written) is
+	 * not read again; a read or a webhook always reads it as it is now
+	 */
+	bool shown = !strcmp(op, "list") || !strcmp(op, "find") || !strcmp(op, "update");
+	inc = shown ? json_incref(json_object_get(s->shown, id)) : NULL;
+	json_object_del(s->shown, id);
 	res = inc ? CC_OK : get_incident(s, id, op, &inc, call);
 	if (res != CC_OK)
 		goto out;
@@ -338,7 +349,7 @@ static enum cc_result fetch(struct cc_connector_base *b, struct cc_listing *l, i
 	if (page == 1) {
 		free(s->next);
 		s->next = NULL;
-		json_object_clear(s->listed);
+		json_object_clear(s->shown);
 		char *q = cc_arm_list_query(s->version, l->from_s, PER_PAGE);
 		path = q ? cc_strf("%s%s", s->incidents, q) : NULL;
 		free(q);
@@ -366,7 +377,7 @@ static enum cc_result fetch(struct cc_connector_base *b, struct cc_listing *l, i
 			what = "an incident without a usable name or lastModifiedTimeUtc";
 			break;
 		}
-		if (cc_listing_add(l, name, m, ticks) || json_object_set(s->listed, name, it)) {
+		if (cc_listing_add(l, name, m, ticks) || json_object_set(s->shown, name, it)) {
 			json_decref(j);
 			return cc_base_oom(b, call);
 		}
@@ -400,9 +411,12 @@ static enum cc_result lookup_name(struct cc_connector_base *b, const char *corr,
 	if (cc_arm_incident_name(corr, name))
 		return cc_base_oom(b, call);
 	json_t *inc;
+	json_object_clear(s->shown);
 	enum cc_result res = get_incident(s, name, "find", &inc, call);
-	if (res == CC_OK && inc)
+	if (res == CC_OK && inc) {
 		snprintf(id, len, "%s", name);
+		json_object_set(s->shown, name, inc); /* the observation takes it */
+	}
 	json_decref(inc);
 	return res;
 }
@@ -499,14 +513,19 @@ static enum cc_result write(struct cc_connector_base *b, const struct cc_write *
 		                    ", expected %" PRIu64 ")", id, rv, w->expected_rv);
 	}
 	res = set_values(s, w, json_object_get(body, "properties"), call);
+	json_t *after = NULL;
+	json_object_clear(s->shown);
 	if (res == CC_OK) {
 		long status;
 		*wrote = true;
-		res = arm_request(s, "update", "PUT", incident_path(s, id, NULL), body, NULL, &status,
+		res = arm_request(s, "update", "PUT", incident_path(s, id, NULL), body, &after, &status,
 		                  id, call);
 		if (res != CC_OK)
 			snprintf(why, why_len, "%s", call->reason);
+		else if (json_is_object(after))
+			json_object_set(s->shown, id, after); /* the incident as written: the read-back */
 	}
+	json_decref(after);
 	json_decref(body);
 	return res;
 }
@@ -653,9 +672,9 @@ static int init(struct cc_connector_base *b, const struct cc_connector_setup *st
 	free(tenant);
 	free(av);
 	int rc = CC_ENOMEM;
-	s->listed = json_object();
+	s->shown = json_object();
 	if (!s->url || !s->incidents || !s->api || !s->version || !token_url || !scope ||
-	    !s->listed) {
+	    !s->shown) {
 		snprintf(err, errlen, "sentinel: out of memory");
 		goto out;
 	}
@@ -681,7 +700,7 @@ static void clear(struct cc_connector_base *b)
 	free(s->api);
 	free(s->version);
 	free(s->next);
-	json_decref(s->listed);
+	json_decref(s->shown);
 }
 
 /* Sentinel as the HTTP connector base sees it (base.h). */
@@ -694,7 +713,7 @@ static const struct cc_base_ops sentinel_base = {
 	.init = init, .clear = clear,
 	/* polls: incidents by lastModifiedTimeUtc, nextLink; the listed time is the version */
 	.fetch = fetch, .read_path = read_path, /* the comments of a page's incidents at once */
-	.observe = observe,            /* the incident (a poll's: as listed), then its comments */
+	.observe = observe,            /* the incident (or as just shown), then its comments */
 	.lookup_name = lookup_name,    /* GET of the name derived from the correlation id */
 	.create_body = create_body,
 	.create_at = create_at,        /* PUT to the derived name */
