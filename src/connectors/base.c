@@ -260,16 +260,8 @@ static enum cc_result base_find(void *self, const char *corr, struct cc_observat
 	struct cc_connector_base *b = self;
 	cc_observation_init(out);
 	*found = false;
-	char idb[64] = "";
-	enum cc_result res;
-	if (b->ops->lookup_name) {
-		res = b->ops->lookup_name(b, corr, idb, sizeof(idb), call);
-	} else {
-		uint64_t id = 0;
-		res = b->ops->lookup(b, corr, &id, call);
-		if (id)
-			snprintf(idb, sizeof(idb), "%llu", (unsigned long long)id);
-	}
+	char idb[CC_BASE_ID_MAX] = "";
+	enum cc_result res = b->ops->lookup(b, corr, idb, call);
 	if (res != CC_OK || !idb[0])
 		return res;
 	res = cc_base_observe(b, idb, "find", out, call);
@@ -290,7 +282,7 @@ static enum cc_result base_create(void *self, const struct cc_write *w,
 	const char *who = b->ops->who, *rec = b->ops->record;
 	cc_observation_init(out);
 	json_t *body = NULL, *j = NULL;
-	char idb[64] = "";
+	char idb[CC_BASE_ID_MAX] = "";
 	char *path = NULL;
 	enum cc_result res = b->ops->create_body(b, w, &body, call);
 	if (res == CC_OK && b->ops->create_at) {

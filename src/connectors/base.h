@@ -25,8 +25,7 @@
  *     the call's failure with an empty page: a malformed listing is never
  *     an empty page.
  *   - read: `observe`.
- *   - find_by_correlation: `lookup` (or `lookup_name`), then `observe`
- *     of what it found.
+ *   - find_by_correlation: `lookup`, then `observe` of what it found.
  *   - create: POST of `create_body` (or its PUT to the record `create_at`
  *     names, whose id is then known); an answer without the new id is
  *     RETRY with the outcome unknown (the engine looks the correlation id up before it
@@ -72,6 +71,7 @@
 
 #define CC_BASE_PER_PAGE 100     /* listing rows per request, unless the kind says */
 #define CC_BASE_LIST_PAGES 50    /* listing requests per list_changes, unless the kind says */
+#define CC_BASE_ID_MAX 48        /* a remote id and its NUL: numbers, or ServiceNow's 32-hex sys_id */
 
 struct cc_base_ops;
 
@@ -96,7 +96,7 @@ struct cc_connector_base {
 
 /* One record a listing showed: its keyset position and the version it showed. */
 struct cc_listed {
-	char id[64];                   /* a number, or a name such as a GUID */
+	char id[CC_BASE_ID_MAX];
 	int64_t mtime_s;
 	uint64_t version;              /* 0: the listing shows none */
 };
@@ -168,7 +168,7 @@ struct cc_base_ops {
 	 * record `id` starts with, as a new string, NULL past the last pass.
 	 * A poll page's reads are sent at once, pass after pass.
 	 */
-	char *(*read_path)(const struct cc_connector_base *b, const char *id, int pass);
+	char *(*read_path)(struct cc_connector_base *b, const char *id, int pass);
 	/*
 	 * Optional: true when the reads of one record may all go at once (its
 	 * passes in one batch): when what they answer tells a torn pair apart
@@ -186,15 +186,12 @@ struct cc_base_ops {
 	enum cc_result (*observe)(struct cc_connector_base *b, const char *id, const char *op,
 	                          struct cc_observation *out, struct cc_call *call);
 
-	/* The id of the record carrying the correlation id corr; *id 0 when none. */
-	enum cc_result (*lookup)(struct cc_connector_base *b, const char *corr, uint64_t *id,
-	                         struct cc_call *call);
 	/*
-	 * Instead of lookup, for records named by a string (a GUID): the id
-	 * of the record carrying corr into id (len bytes), "" when none.
+	 * The id of the record carrying the correlation id corr into id
+	 * (CC_BASE_ID_MAX bytes, "" on entry); left "" when none.
 	 */
-	enum cc_result (*lookup_name)(struct cc_connector_base *b, const char *corr, char *id,
-	                              size_t len, struct cc_call *call);
+	enum cc_result (*lookup)(struct cc_connector_base *b, const char *corr, char *id,
+	                         struct cc_call *call);
 	/*
 	 * The JSON body of a create of w, with w->correlation_id in the
 	 * record (*body, a new reference); the base POSTs it to create_path

@@ -587,8 +587,9 @@ static bool known(struct cc_connector_base *b, const struct cc_listed *k)
 }
 
 /* Every issue's read, sent ahead at once. */
-static char *read_path(const struct cc_connector_base *b, const char *id, int pass)
+static char *read_path(struct cc_connector_base *b, const char *id, int pass)
 {
+	(void)b;
 	return pass == 0 ? cc_strf(ISSUE_PATH, id) : NULL;
 }
 
@@ -599,7 +600,7 @@ static char *read_path(const struct cc_connector_base *b, const char *id, int pa
  * elsewhere still stops a second create): the cf_N filter matches
  * substrings, so only an exact value is kept.
  */
-static enum cc_result lookup(struct cc_connector_base *b, const char *corr, uint64_t *id,
+static enum cc_result lookup(struct cc_connector_base *b, const char *corr, char *id,
                              struct cc_call *call)
 {
 	struct rm *r = (struct rm *)b;
@@ -623,7 +624,8 @@ static enum cc_result lookup(struct cc_connector_base *b, const char *corr, uint
 	json_array_foreach(issues, i, it) {
 		const char *v = cc_json_text(cf_entry(it, r->cf), "value");
 		if (v && strcmp(v, corr) == 0) {
-			*id = (uint64_t)cc_json_int_id(it, "id");
+			if (cc_json_int_id(it, "id"))
+				snprintf(id, CC_BASE_ID_MAX, "%" PRId64, cc_json_int_id(it, "id"));
 			break;
 		}
 	}

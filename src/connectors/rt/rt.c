@@ -624,8 +624,9 @@ static bool reads_at_once(struct cc_connector_base *b)
 }
 
 /* The first reads of a ticket's observation, sent ahead: every history, then every ticket. */
-static char *read_path(const struct cc_connector_base *b, const char *id, int pass)
+static char *read_path(struct cc_connector_base *b, const char *id, int pass)
 {
+	(void)b;
 	return pass == 0 ? cc_strf(HISTORY_PATH, id, PER_PAGE, 1)
 	       : pass == 1 ? cc_strf("/ticket/%s", id) : NULL;
 }
@@ -636,7 +637,7 @@ static char *read_path(const struct cc_connector_base *b, const char *id, int pa
  * The ticket carrying the correlation id, in every queue: a copy moved
  * elsewhere still stops a second create.
  */
-static enum cc_result lookup(struct cc_connector_base *b, const char *corr, uint64_t *id,
+static enum cc_result lookup(struct cc_connector_base *b, const char *corr, char *id,
                              struct cc_call *call)
 {
 	struct rt *r = (struct rt *)b;
@@ -653,9 +654,11 @@ static enum cc_result lookup(struct cc_connector_base *b, const char *corr, uint
 	if (res != CC_OK)
 		return res;
 	json_t *first = json_array_get(items, 0);
-	*id = cc_json_id(json_object_get(first, "id"));
+	uint64_t found = cc_json_id(json_object_get(first, "id"));
 	json_decref(j);
-	if (first && !*id)
+	if (found)
+		snprintf(id, CC_BASE_ID_MAX, "%" PRIu64, found);
+	if (first && !found)
 		return malformed(r, call, "find", "no items, or an item without id", corr);
 	return CC_OK;
 }

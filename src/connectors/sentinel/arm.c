@@ -74,7 +74,7 @@ bool cc_arm_time(const char *text, int64_t *s, uint64_t *ticks)
 bool cc_arm_name_ok(const char *name)
 {
 	size_t n = name ? strlen(name) : 0;
-	if (n == 0 || n > 63 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+	if (n == 0 || n > 47 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		return false;
 	return name[strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	                         "0123456789-_.")] == '\0';

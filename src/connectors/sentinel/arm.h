@@ -49,7 +49,7 @@ int cc_arm_comment_name(const char *incident, const char *body, char out[CC_ARM_
  */
 bool cc_arm_time(const char *text, int64_t *s, uint64_t *ticks);
 
-/* True when name can be put in a path as it is: 1 to 63 of [A-Za-z0-9_.-]. */
+/* True when name can be put in a path as it is: 1 to 47 of [A-Za-z0-9_.-]. */
 bool cc_arm_name_ok(const char *name);
 
 /*

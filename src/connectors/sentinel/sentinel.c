@@ -331,7 +331,7 @@ out:
  * A poll's first read of an incident, sent ahead for a page's incidents at
  * once: its comments (the incident itself comes with the listing).
  */
-static char *read_path(const struct cc_connector_base *b, const char *id, int pass)
+static char *read_path(struct cc_connector_base *b, const char *id, int pass)
 {
 	return pass == 0 ? incident_path((const struct sentinel *)b, id, "/comments") : NULL;
 }
@@ -402,8 +402,8 @@ static enum cc_result fetch(struct cc_connector_base *b, struct cc_listing *l, i
 /* ---- find, create, update, comment ------------------------------------------ */
 
 /* The incident a create of corr made, if any: its derived name, when it exists. */
-static enum cc_result lookup_name(struct cc_connector_base *b, const char *corr, char *id,
-                                  size_t len, struct cc_call *call)
+static enum cc_result lookup(struct cc_connector_base *b, const char *corr, char *id,
+                             struct cc_call *call)
 {
 	struct sentinel *s = (struct sentinel *)b;
 	char name[CC_ARM_UUID_LEN];
@@ -414,7 +414,7 @@ static enum cc_result lookup_name(struct cc_connector_base *b, const char *corr,
 	json_object_clear(s->shown);
 	enum cc_result res = get_incident(s, name, "find", &inc, call);
 	if (res == CC_OK && inc) {
-		snprintf(id, len, "%s", name);
+		snprintf(id, CC_BASE_ID_MAX, "%s", name);
 		json_object_set(s->shown, name, inc); /* the observation takes it */
 	}
 	json_decref(inc);
@@ -714,7 +714,7 @@ static const struct cc_base_ops sentinel_base = {
 	/* polls: incidents by lastModifiedTimeUtc, nextLink; the listed time is the version */
 	.fetch = fetch, .read_path = read_path, /* the comments of a page's incidents at once */
 	.observe = observe,            /* the incident (or as just shown), then its comments */
-	.lookup_name = lookup_name,    /* GET of the name derived from the correlation id */
+	.lookup = lookup,              /* GET of the name derived from the correlation id */
 	.create_body = create_body,
 	.create_at = create_at,        /* PUT to the derived name */
 	.write = write,                /* GET, merge, PUT with the etag (409: CONFLICT) */
