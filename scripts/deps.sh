@@ -6,7 +6,7 @@ set -eu
 need=""
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 for p in gcc make meson ninja-build pkg-config libcmocka-dev libsqlite3-dev \
-	libcurl4-openssl-dev libmicrohttpd-dev libjansson-dev libfyaml-dev python3 curl \
+	libcurl4-openssl-dev libssl-dev libmicrohttpd-dev libjansson-dev libfyaml-dev python3 curl \
 	clang libfuzzer-14-dev libclang-rt-14-dev python3-azure; do
 	have_pkg "$p" || need="$need $p"
 done
