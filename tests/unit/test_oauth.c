@@ -210,11 +210,23 @@ static void test_kept_then_refreshed(void **state)
 	assert_int_equal(cc_oauth_header(a, false, &line, &call), CC_OK);
 	assert_string_equal(line, "Authorization: Bearer tok2");
 	assert_int_equal(g.token_calls, 2);
+	/* an early refresh that fails: the token serves until its end, then the failure shows */
+	g.token_status_body[2] = "503 busy";
+	g.token_status_body[3] = "503 busy";
+	g_now_ms += (3599 - 300) * 1000LL;
+	memset(&call, 0, sizeof(call));
+	assert_int_equal(cc_oauth_header(a, false, &line, &call), CC_OK);
+	assert_string_equal(line, "Authorization: Bearer tok2");
+	assert_int_equal(g.token_calls, 3);
+	g_now_ms += 300 * 1000LL;
+	memset(&call, 0, sizeof(call));
+	assert_int_equal(cc_oauth_header(a, false, &line, &call), CC_RETRY);
+	assert_int_equal(g.token_calls, 4);
 	/* renew: a new one whatever the time */
-	g.token_status_body[2] = GOOD("tok3", 3599);
+	g.token_status_body[4] = GOOD("tok3", 3599);
 	assert_int_equal(cc_oauth_header(a, true, &line, &call), CC_OK);
 	assert_string_equal(line, "Authorization: Bearer tok3");
-	assert_int_equal(g.token_calls, 3);
+	assert_int_equal(g.token_calls, 5);
 	cc_oauth_destroy(a);
 }
 
