@@ -11,6 +11,11 @@ classification (ws-b's copy is closed with it, in one write). Each step's
 time from the edit to the other side is printed; every step must arrive
 within 30 s. Both processes are stopped by their own process ids.
 
+With SENTINEL_LIVE_WEBHOOKS=1 the emulator posts the playbook's body of
+every change in ws-a to concord's /webhook/ws-a and ws-a is polled only
+once an hour (its incidents are seeded before concord starts, as seeding
+sends no webhook): ws-a's changes then arrive by webhook alone.
+
 Usage: sentinel_live_sync.py CONCORD
 Exit 0 when every step arrived, 1 otherwise.
 """
@@ -42,14 +47,18 @@ def free_port():
     return port
 
 
+WEBHOOKS = os.environ.get("SENTINEL_LIVE_WEBHOOKS") == "1"
+
+
 def config(emu, port, folder):
     systems = []
     for name in ("ws-a", "ws-b"):
+        interval = "1h" if WEBHOOKS and name == "ws-a" else "1s"
         systems.append("""  - name: %(name)s
     kind: sentinel
     url: %(url)s
     token: {env: SENTINEL_SECRET}
-    poll_interval: 1s
+    poll_interval: %(interval)s
     poll_overlap: 5s
     search_lag: 1s
     integration_user: %(client)s
@@ -63,7 +72,7 @@ def config(emu, port, folder):
       classification: {remote: classification}
       reason: {remote: classificationReason}
 """ % {"name": name, "url": emu.base, "client": H.CLIENT, "sub": SUB, "rg": RG,
-       "tenant": H.TENANT})
+       "tenant": H.TENANT, "interval": interval})
     text = """store: sqlite:%s/concord.db
 listen: 127.0.0.1:%d
 create_settle: 1s
@@ -84,11 +93,18 @@ systems:
 def main():
     concord = sys.argv[1]
     folder = tempfile.mkdtemp(prefix="sentsync-")
-    emu = H.Emulator()
+    port = free_port()
+    emu = H.Emulator(extra=["--webhook", "http://127.0.0.1:%d/webhook/ws-a" % port]
+                     if WEBHOOKS else [])
     serve = None
     failures = []
     try:
-        cfg = config(emu, free_port(), folder)
+        cfg = config(emu, port, folder)
+        seed = {"count": 2, "subscription": SUB, "resourceGroup": RG, "workspace": "ws-a",
+                "spread_seconds": 1}
+        t = time.time()
+        if WEBHOOKS:
+            emu.control("POST", "seed", seed)
         log = open(os.path.join(folder, "serve.log"), "w")
         serve = subprocess.Popen([concord, "serve", "-c", cfg], stdout=log, stderr=log,
                                  env=dict(os.environ, SENTINEL_SECRET=H.SECRET))
@@ -114,9 +130,8 @@ def main():
             return None
 
         # two incidents raised in ws-a
-        t = time.time()
-        emu.control("POST", "seed", {"count": 2, "subscription": SUB, "resourceGroup": RG,
-                                     "workspace": "ws-a", "spread_seconds": 1})
+        if not WEBHOOKS:
+            emu.control("POST", "seed", seed)
         copies = wait("ws-a's two incidents created in ws-b",
                       lambda: len(incidents("ws-b")) == 2 and incidents("ws-b"), t)
         if not copies:
