@@ -246,6 +246,7 @@ struct seen {
 static struct seen g_req[16];
 static int g_n;
 static const char *g_incident;
+static const char *g_put_answer; /* NULL: the incident */
 
 static void exchange(void *ctx, const char *method, const char *url, const char *body,
                      const char *if_match, struct cc_http_raw_answer *out)
@@ -261,6 +262,8 @@ static void exchange(void *ctx, const char *method, const char *url, const char 
 		b = "{\"token_type\":\"Bearer\",\"expires_in\":3599,\"access_token\":\"tok\"}";
 	else if (strstr(url, "/comments"))
 		b = "{\"value\":[]}";
+	else if (!strcmp(method, "PUT") && g_put_answer)
+		b = g_put_answer;
 	else
 		b = g_incident;
 	*out = (struct cc_http_raw_answer){ .status = 200, .body = b, .body_len = strlen(b) };
@@ -325,6 +328,15 @@ static void test_update_sequence(void **state)
 	assert_string_equal(json_string_value(json_object_get(p, "title")), "T");
 	assert_null(json_object_get(p, "incidentNumber"));
 	json_decref(put);
+
+	/* a PUT applied whose answer is not JSON: RETRY, the outcome unknown */
+	g_n = 0;
+	g_put_answer = "<html>gateway</html>";
+	memset(&call, 0, sizeof(call));
+	assert_int_equal(c.ops->update(c.self, &w, &o, &call), CC_RETRY);
+	assert_true(call.outcome_unknown);
+	cc_observation_clear(&o);
+	g_put_answer = NULL;
 
 	/* moved since the version expected: CONFLICT, nothing PUT */
 	g_n = 0;

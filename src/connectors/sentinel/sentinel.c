@@ -102,8 +102,11 @@ static enum cc_result arm_request(struct sentinel *s, const char *op, const char
 	if (res == CC_OK && out && r.body && r.len) {
 		json_error_t je;
 		*out = json_loadb(r.body, r.len, 0, &je);
-		if (!*out)
+		if (!*out) {
 			res = malformed(s, call, op, "not JSON", id);
+			/* a write applied whose answer cannot be read */
+			call->outcome_unknown = strcmp(method, "GET") != 0;
+		}
 	}
 	cc_http_response_clear(&r);
 	return res;
