@@ -52,10 +52,13 @@ static int open_http(struct cc_connector_base *b, const struct cc_connector_setu
 		}
 	}
 	/* the client removes a trailing slash of the base URL itself */
-	struct cc_http_options o = { .base_url = s->base_url, .auth_header = auth,
+	struct cc_http_options o = { .base_url = s->base_url && s->base_url[0]
+		                                         ? s->base_url : b->ops->default_url,
+		                     .auth_header = auth,
 		                     .auth = b->auth.header ? &b->auth : NULL,
-		                     /* a credential made from the secret hides it: redact both */
-		                     .secret = b->ops->credential ? s->secret : NULL,
+		                     /* never in a reason: a credential made from the secret
+		                      * hides it, a client secret is sent to a token endpoint */
+		                     .secret = s->secret,
 		                     .timeout_ms = s->timeout_ms, .rate_per_sec = s->rate_per_sec,
 		                     .max_concurrency = s->max_concurrency, .ca_file = s->ca_file,
 		                     .hold_max_ms = s->retry_after_max_ms,
@@ -288,15 +291,24 @@ static enum cc_result base_create(void *self, const struct cc_write *w,
 	const char *who = b->ops->who, *rec = b->ops->record;
 	cc_observation_init(out);
 	json_t *body = NULL, *j = NULL;
+	char idb[CC_BASE_ID_MAX] = "";
+	char *path = NULL;
 	enum cc_result res = b->ops->create_body(b, w, &body, call);
-	if (res == CC_OK)
+	if (res == CC_OK && b->ops->create_at) {
+		res = b->ops->create_at(b, w, idb, sizeof(idb), &path, call);
+		if (res == CC_OK)
+			res = cc_base_request(b, "create", "PUT", path, body, NULL, NULL, call);
+	} else if (res == CC_OK) {
 		res = cc_base_request(b, "create", "POST",
 		                      b->ops->create_path ? strdup(b->ops->create_path)
 		                                          : b->ops->create_url(b),
 		                      body, &j, NULL, call);
+	}
 	json_decref(body);
 	if (res != CC_OK)
 		return res;
+	if (idb[0])
+		goto read_back;
 	/* the new id: create_id's members, one level each */
 	char key[64];
 	json_t *v = j;
@@ -306,7 +318,6 @@ static enum cc_result base_create(void *self, const struct cc_write *w,
 		v = json_object_get(v, key);
 		p += n + (p[n] == '/');
 	}
-	char idb[CC_BASE_ID_MAX] = "";
 	const char *sid = b->ops->opaque_ids ? json_string_value(v) : NULL;
 	uint64_t id = b->ops->opaque_ids ? 0 : cc_json_id(v);
 	if (sid && sid[0] && strlen(sid) < sizeof(idb) &&
@@ -321,6 +332,7 @@ static enum cc_result base_create(void *self, const struct cc_write *w,
 		return cc_call_fail(call, CC_RETRY, "%s: create answered without %s %s id", who,
 		                    article(rec), rec);
 	}
+read_back:
 	res = b->ops->created ? b->ops->created(b, w, idb, out, call)
 	                      : cc_base_observe(b, idb, "create", out, call);
 	if (res != CC_OK) {

@@ -26,7 +26,8 @@
  *     an empty page.
  *   - read: `observe`.
  *   - find_by_correlation: `lookup`, then `observe` of what it found.
- *   - create: POST of `create_body`; an answer without the new id is
+ *   - create: POST of `create_body` (or its PUT to the record `create_at`
+ *     names, whose id is then known); an answer without the new id is
  *     RETRY with the outcome unknown (the engine looks the correlation id up before it
  *     creates again); then `created` (or `observe`): a record created but
  *     not read back is RETRY with the outcome unknown, never a second
@@ -140,6 +141,7 @@ struct cc_base_ops {
 	size_t size;                   /* the connector's struct, which starts with its base */
 	const char *auth_name;         /* the authentication header: "Authorization" */
 	const char *auth_prefix;       /* before the secret in it: "token " (NULL: none) */
+	const char *default_url;       /* the API base when the system gives no url (NULL: none) */
 	const char *create_path;       /* POSTed to create a record: "/ticket" (NULL: create_url) */
 	const char *create_id;         /* the new id in the answer, members joined by '/': "id" */
 	size_t per_page;               /* the page size when the hub asks for none (0: CC_BASE_PER_PAGE) */
@@ -224,6 +226,15 @@ struct cc_base_ops {
 	 * table); NULL is out of memory.
 	 */
 	char *(*create_url)(struct cc_connector_base *b);
+	/*
+	 * Optional: the create is a PUT of create_body to a record the
+	 * connector names itself, from w->correlation_id (so a create sent
+	 * again after a lost answer names the same record, never a second
+	 * one): its id into id (len bytes) and *path (a new string). NULL:
+	 * a POST to create_path, the new id read at create_id.
+	 */
+	enum cc_result (*create_at)(struct cc_connector_base *b, const struct cc_write *w, char *id,
+	                            size_t len, char **path, struct cc_call *call);
 	/*
 	 * Optional: the record just created as `id`, into out (NULL: observed
 	 * as it is), after writing what a create cannot set (a status).

@@ -28,6 +28,7 @@ struct cc_oauth {
 	void *now_ctx;
 	char *line;               /* BEARER token, NULL before the first (wiped) */
 	int64_t refresh_at_ms;
+	int64_t expires_at_ms;    /* the token's end: a failed early refresh keeps it till then */
 };
 
 static void wipe_free(char *s)
@@ -242,6 +243,7 @@ static enum cc_result fetch(struct cc_oauth *a, struct cc_call *call)
 	wipe_free(a->line);
 	a->line = line;
 	a->refresh_at_ms = cc_oauth_refresh_at_ms(got_ms, life);
+	a->expires_at_ms = got_ms + life * 1000;
 	return CC_OK;
 }
 
@@ -249,10 +251,16 @@ enum cc_result cc_oauth_header(void *ctx, bool renew, const char **line, struct 
 {
 	struct cc_oauth *a = ctx;
 	*line = NULL;
-	if (renew || !a->line || a->now_ms(a->now_ctx) >= a->refresh_at_ms) {
+	int64_t now = a->now_ms(a->now_ctx);
+	if (renew || !a->line || now >= a->refresh_at_ms) {
 		enum cc_result res = fetch(a, call);
-		if (res != CC_OK)
+		/* a refresh before the end that failed: the token still serves */
+		if (res != CC_OK && (renew || !a->line || now >= a->expires_at_ms))
 			return res;
+		if (res != CC_OK) {
+			call->reason[0] = '\0';
+			call->retry_after_ms = 0;
+		}
 	}
 	*line = a->line;
 	call->result = CC_OK;

@@ -6,7 +6,8 @@
  * scope when given) to the token URL, through the project's HTTP client;
  * the answer's access_token, token_type (Bearer) and expires_in; the token
  * kept and fetched again before it expires (CC_OAUTH_MARGIN_S, or a tenth
- * of its lifetime when that is shorter), and at once after a 401.
+ * of its lifetime when that is shorter; when that early fetch fails, the
+ * token serves until its end), and at once after a 401.
  *
  * A connector hands cc_oauth_auth() to its base (b->auth, set in its
  * init): the HTTP client then asks for "Authorization: Bearer <token>"

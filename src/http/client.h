@@ -212,6 +212,14 @@ enum cc_result cc_http_request_form(struct cc_http_client *c, const char *op, co
 
 void cc_http_response_clear(struct cc_http_response *r);
 
+/*
+ * Takes the client's credentials (its auth header's value and last word,
+ * options.secret) and credential-shaped text (core/redact.h) out of text,
+ * in place (cap bytes): for a reason a caller writes itself from an
+ * answer's body.
+ */
+void cc_http_redact(const struct cc_http_client *c, char *text, size_t cap);
+
 /* Requests sent so far, in all (op NULL) and for one operation name. */
 uint64_t cc_http_requests(const struct cc_http_client *c, const char *op);
 /* Requests sent so far per operation, into out (at most max lines, in the

@@ -1,7 +1,8 @@
 /*
  * Replayed answers of the real RT and Redmine servers (and of ServiceNow
- * as its documentation gives them: tests/replay/servicenow, no server
- * here): each scenario (one JSON file under tests/replay/KIND, README.md)
+ * and Sentinel as their documentation gives them: tests/replay/servicenow
+ * and tests/replay/sentinel, no server here): each scenario (one JSON file
+ * under tests/replay/KIND, README.md)
  * holds the exchanges one or more connector operations had with a live
  * peer, in order (method, path, what the request must carry, the answer's
  * status, headers and body), and the operations with what each must
@@ -130,9 +131,16 @@ static void check_request(size_t i, struct MHD_Connection *c, const struct reque
 {
 	json_t *want = json_object_get(srv.ex[i].x, "request");
 	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, srv.auth_name);
-	if (!auth || strcmp(auth, srv.auth_value) != 0)
-		cc_buf_addf(&g_fail, "  exchange %zu: %s header missing or wrong\n", i + 1,
-		            srv.auth_name);
+	json_t *wa = json_object_get(want, "auth"); /* this exchange's own: null for none */
+	const char *expect = wa ? json_string_value(wa) : srv.auth_value;
+	if (expect ? !auth || strcmp(auth, expect) != 0 : auth != NULL)
+		cc_buf_addf(&g_fail, "  exchange %zu: %s header missing or wrong (%s)\n", i + 1,
+		            srv.auth_name, expect ? "expected" : "none expected");
+	json_t *ct = json_object_get(want, "content_type");
+	const char *got_ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+	if (json_is_string(ct) && (!got_ct || strcmp(got_ct, json_string_value(ct)) != 0))
+		cc_buf_addf(&g_fail, "  exchange %zu: Content-Type is %s, expected %s\n", i + 1,
+		            got_ct ? got_ct : "(none)", json_string_value(ct));
 	json_t *im = json_object_get(want, "if_match");
 	const char *got = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-Match");
 	if (im && json_is_null(im) && got)
@@ -197,6 +205,29 @@ static void sleep_ms(long ms)
 		;
 }
 
+/*
+ * The answer's text with every "@server" made the server's root URL
+ * (http://127.0.0.1:PORT): an absolute link (Sentinel's nextLink) to
+ * the ephemeral port. text is taken.
+ */
+static char *with_server(char *text)
+{
+	if (!text || !strstr(text, "@server"))
+		return text;
+	char root[96];
+	snprintf(root, sizeof(root), "%.*s", (int)(strlen(srv.url) - strlen(srv.base)), srv.url);
+	struct cc_buf b = { 0 };
+	const char *p = text, *q;
+	while ((q = strstr(p, "@server"))) {
+		cc_buf_append(&b, p, (size_t)(q - p));
+		cc_buf_add(&b, root);
+		p = q + 7;
+	}
+	cc_buf_add(&b, p);
+	free(text);
+	return cc_buf_take(&b);
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
                                const char *method, const char *version, const char *upload,
                                size_t *upload_size, void **con_cls)
@@ -255,7 +286,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 	if (delay > 0)
 		sleep_ms((long)delay);
 	json_t *jb = json_object_get(x, "body");
-	char *body = jb ? json_dumps(jb, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	char *body = jb ? with_server(json_dumps(jb, JSON_COMPACT | JSON_ENCODE_ANY)) : NULL;
 	const char *text = body ? body : json_string_value(json_object_get(x, "body_text"));
 	enum MHD_Result ret = answer(c, (unsigned)json_integer_value(json_object_get(x, "status")),
 	                             text ? text : "", text ? strlen(text) : 0,
@@ -272,10 +303,14 @@ static int server_start(json_t *sc, const char *kind)
 	if (!srv.base)
 		srv.base = "";
 	bool rt = strcmp(kind, "rt") == 0, sn = strcmp(kind, "servicenow") == 0;
-	srv.auth_name = rt || sn ? "Authorization" : "X-Redmine-API-Key";
+	bool sentinel = strcmp(kind, "sentinel") == 0;
+	srv.auth_name = rt || sn || sentinel ? "Authorization" : "X-Redmine-API-Key";
 	/* ServiceNow: Basic, base64 of "replay:" REPLAY_SECRET (settings user "replay") */
 	srv.auth_value = rt ? "token " REPLAY_SECRET
 	                 : sn ? "Basic cmVwbGF5OnJlcGxheS1zZWNyZXQtMDAwMA==" : REPLAY_SECRET;
+	/* a kind with a token of its own: the scenario's "auth" (the token endpoint's) */
+	if (json_is_string(json_object_get(sc, "auth")))
+		srv.auth_value = json_string_value(json_object_get(sc, "auth"));
 	json_t *xs = json_object_get(sc, "exchanges");
 	srv.n = json_array_size(xs);
 	srv.ex = calloc(srv.n ? srv.n : 1, sizeof(*srv.ex));
@@ -362,6 +397,7 @@ static void config_for(const char *kind, json_t *map)
 		                                       "assigned_to" };
 	static const char *const sn_names[F_COUNT] = { "short_description", "state", "priority",
 		                                       NULL };
+	static const char *const st_names[F_COUNT] = { "title", "status", "severity", "owner" };
 	static const enum cc_field_type types[F_COUNT] = { CC_FT_STRING, CC_FT_ENUM, CC_FT_PRIORITY,
 		                                           CC_FT_USER };
 	bool rt = strcmp(kind, "rt") == 0, sn = strcmp(kind, "servicenow") == 0;
@@ -376,8 +412,11 @@ static void config_for(const char *kind, json_t *map)
 	for (int f = 0; f < F_COUNT; f++) {
 		g_cfg.fields[f] = (struct cc_field_def){ .name = field_names[f], .type = types[f] };
 		json_t *m = json_object_get(map, field_names[f]);
-		const char *rn = m ? json_string_value(m) : rt ? rt_names[f]
-		                                         : sn ? sn_names[f] : rm_names[f];
+		const char *rn = m                              ? json_string_value(m)
+		                 : rt                           ? rt_names[f]
+		                 : sn                           ? sn_names[f]
+		                 : strcmp(kind, "sentinel") == 0 ? st_names[f]
+		                                                : rm_names[f];
 		sd->map[f] = (struct cc_field_map){ .mapped = rn != NULL, .remote_name = rn };
 	}
 }
@@ -390,9 +429,15 @@ static int make_connector(struct cc_connector *c, json_t *sc, const char *kind, 
 	size_t ns = 0, nu = 0;
 	const char *k;
 	json_t *v;
+	/* "@server" is the server's root URL (a sign-in host on the same port) */
+	char root[96];
+	snprintf(root, sizeof(root), "%.*s", (int)(strlen(url) - strlen(srv.base ? srv.base : "")),
+	         url);
 	json_object_foreach(json_object_get(sc, "settings"), k, v)
 		if (ns < 8)
-			settings[ns++] = (struct cc_connector_setting){ k, json_string_value(v) };
+			settings[ns++] = (struct cc_connector_setting){
+				k, strcmp(json_string_value(v), "@server") == 0 ? root : json_string_value(v)
+			};
 	size_t i;
 	json_array_foreach(json_object_get(sc, "users"), i, v)
 		if (nu < 8)

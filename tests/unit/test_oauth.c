@@ -7,6 +7,7 @@
  * remote's description, and neither the secret nor the token in a reason.
  */
 #include "connectors/oauth.h"
+#include "core/redact.h"
 #include "http/client.h"
 
 #include <setjmp.h>
@@ -161,6 +162,27 @@ static void test_refresh_at(void **state)
 	assert_int_equal(cc_oauth_refresh_at_ms(0, 9), 9 * 1000);
 }
 
+/* what a log line could hold: the form sent, the token answer (patterns alone, no list) */
+static void test_redaction_patterns(void **state)
+{
+	(void)state;
+	char form[256], answer[256], header[128];
+	char *f = cc_oauth_form("app", "Zq8~secret.Value_42", "https://management.azure.com/.default");
+	snprintf(form, sizeof(form), "sent: %s", f);
+	free(f);
+	snprintf(answer, sizeof(answer), "got: {\"token_type\":\"Bearer\",\"expires_in\":3599,"
+	         "\"access_token\":\"eyJ0eXAiOiJKV1Qi.eyJhdWQiOiJodHRw.c2lnbmF0dXJl\"}");
+	snprintf(header, sizeof(header), "Authorization: Bearer eyJ0eXAiOiJKV1Qi.eyJhdWQiOiJodHRw");
+	cc_redact(form, sizeof(form), NULL);
+	cc_redact(answer, sizeof(answer), NULL);
+	cc_redact(header, sizeof(header), NULL);
+	assert_null(strstr(form, "Zq8"));
+	assert_null(strstr(form, "secret.Value"));
+	assert_non_null(strstr(form, "client_id=app"));
+	assert_null(strstr(answer, "eyJ0eXAi"));
+	assert_null(strstr(header, "eyJ0eXAi"));
+}
+
 /* ---- the token kept, refreshed, renewed ---- */
 
 #define GOOD(tok, life) \
@@ -188,11 +210,23 @@ static void test_kept_then_refreshed(void **state)
 	assert_int_equal(cc_oauth_header(a, false, &line, &call), CC_OK);
 	assert_string_equal(line, "Authorization: Bearer tok2");
 	assert_int_equal(g.token_calls, 2);
+	/* an early refresh that fails: the token serves until its end, then the failure shows */
+	g.token_status_body[2] = "503 busy";
+	g.token_status_body[3] = "503 busy";
+	g_now_ms += (3599 - 300) * 1000LL;
+	memset(&call, 0, sizeof(call));
+	assert_int_equal(cc_oauth_header(a, false, &line, &call), CC_OK);
+	assert_string_equal(line, "Authorization: Bearer tok2");
+	assert_int_equal(g.token_calls, 3);
+	g_now_ms += 300 * 1000LL;
+	memset(&call, 0, sizeof(call));
+	assert_int_equal(cc_oauth_header(a, false, &line, &call), CC_RETRY);
+	assert_int_equal(g.token_calls, 4);
 	/* renew: a new one whatever the time */
-	g.token_status_body[2] = GOOD("tok3", 3599);
+	g.token_status_body[4] = GOOD("tok3", 3599);
 	assert_int_equal(cc_oauth_header(a, true, &line, &call), CC_OK);
 	assert_string_equal(line, "Authorization: Bearer tok3");
-	assert_int_equal(g.token_calls, 3);
+	assert_int_equal(g.token_calls, 5);
 	cc_oauth_destroy(a);
 }
 
@@ -324,6 +358,7 @@ int main(void)
 		cmocka_unit_test_setup(test_form, setup),
 		cmocka_unit_test_setup(test_parse, setup),
 		cmocka_unit_test_setup(test_refresh_at, setup),
+		cmocka_unit_test_setup(test_redaction_patterns, setup),
 		cmocka_unit_test_setup(test_kept_then_refreshed, setup),
 		cmocka_unit_test_setup(test_token_errors, setup),
 		cmocka_unit_test_setup(test_client_renews_once, setup),
