@@ -226,6 +226,38 @@ static void test_put_body(void **state)
 	assert_false(cc_arm_writable("incidentNumber"));
 }
 
+/* The reason a classification takes (a left-over one would be a 400). */
+static void test_fit_reason(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *cls, *why, *want;
+	} cases[] = {
+		{ "TruePositive", NULL, "SuspiciousActivity" },
+		{ "TruePositive", "IncorrectAlertLogic", "SuspiciousActivity" },
+		{ "BenignPositive", "SuspiciousActivity", "SuspiciousButExpected" },
+		{ "FalsePositive", "InaccurateData", "InaccurateData" },
+		{ "FalsePositive", "SuspiciousActivity", NULL },
+		{ "FalsePositive", NULL, NULL },
+		{ "Undetermined", "SuspiciousActivity", NULL },
+		{ NULL, "SuspiciousActivity", NULL },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *p = json_object();
+		if (cases[i].cls)
+			json_object_set_new(p, "classification", json_string(cases[i].cls));
+		if (cases[i].why)
+			json_object_set_new(p, "classificationReason", json_string(cases[i].why));
+		assert_int_equal(cc_arm_fit_reason(p), 0);
+		const char *got = json_string_value(json_object_get(p, "classificationReason"));
+		if (cases[i].want)
+			assert_string_equal(got, cases[i].want);
+		else
+			assert_null(got);
+		json_decref(p);
+	}
+}
+
 static void test_arm_error(void **state)
 {
 	(void)state;
@@ -370,6 +402,7 @@ int main(void)
 		cmocka_unit_test(test_list_query),
 		cmocka_unit_test(test_next_link),
 		cmocka_unit_test(test_put_body),
+		cmocka_unit_test(test_fit_reason),
 		cmocka_unit_test(test_arm_error),
 		cmocka_unit_test(test_update_sequence),
 	};

@@ -217,6 +217,25 @@ int cc_arm_set(json_t *props, const char *rn, const char *v, const char *keep_pr
 	return nv && !json_object_set_new(props, rn, nv) ? 0 : CC_ENOMEM;
 }
 
+int cc_arm_fit_reason(json_t *props)
+{
+	const char *cls = json_string_value(json_object_get(props, "classification"));
+	const char *why = json_string_value(json_object_get(props, "classificationReason"));
+	const char *fit = NULL;
+	if (cls && !strcmp(cls, "TruePositive"))
+		fit = "SuspiciousActivity";
+	else if (cls && !strcmp(cls, "BenignPositive"))
+		fit = "SuspiciousButExpected";
+	else if (cls && !strcmp(cls, "FalsePositive") && why &&
+	         (!strcmp(why, "IncorrectAlertLogic") || !strcmp(why, "InaccurateData")))
+		fit = why;
+	if (!fit)
+		return json_object_del(props, "classificationReason"), 0;
+	if (why && !strcmp(why, fit))
+		return 0;
+	return json_object_set_new(props, "classificationReason", json_string(fit)) ? CC_ENOMEM : 0;
+}
+
 bool cc_arm_error(const char *body, size_t len, char *buf, size_t buflen)
 {
 	json_t *j = body && len ? json_loadb(body, len, 0, NULL) : NULL;

@@ -87,6 +87,17 @@ int cc_arm_set(struct json_t *body_or_props, const char *rn, const char *v,
                const char *keep_prefix);
 
 /*
+ * Fits classificationReason to the classification in props, as Sentinel
+ * allows them together (docs/connectors/sentinel.md): TruePositive takes
+ * SuspiciousActivity, BenignPositive SuspiciousButExpected, FalsePositive
+ * keeps IncorrectAlertLogic or InaccurateData (else none), Undetermined and
+ * no classification take none. For a write that sets a classification but
+ * no reason: a reason left from an earlier classification would make the
+ * PUT a 400. 0, or CC_ENOMEM.
+ */
+int cc_arm_fit_reason(struct json_t *props);
+
+/*
  * The reason of an ARM error answer {"error": {"code", "message"}}:
  * "CODE: message" into buf; false when the body has neither.
  */

@@ -428,6 +428,7 @@ static enum cc_result lookup(struct cc_connector_base *b, const char *corr, char
 static enum cc_result set_values(struct sentinel *s, const struct cc_write *w, json_t *props,
                                  struct cc_call *call)
 {
+	bool classified = false, reasoned = false;
 	for (int f = 0; f < CC_MAX_FIELDS; f++) {
 		const char *rn = cc_base_remote_name(&s->base, f);
 		const char *v = w->values[f];
@@ -440,7 +441,12 @@ static enum cc_result set_values(struct sentinel *s, const struct cc_write *w, j
 			v = cc_usermap_remote(&s->base.users, v);
 		if (cc_arm_set(props, rn, v, CORR_PREFIX))
 			return cc_base_oom(&s->base, call);
+		classified |= !strcmp(rn, "classification");
+		reasoned |= !strcmp(rn, "classificationReason");
 	}
+	/* a classification written alone takes the reason Sentinel allows with it */
+	if (classified && !reasoned && cc_arm_fit_reason(props))
+		return cc_base_oom(&s->base, call);
 	return CC_OK;
 }
 
@@ -739,6 +745,18 @@ static const struct cc_setting_row sentinel_settings[] = {
 	{ NULL, false, NULL, NULL },
 };
 
-const struct cc_connector_kind cc_sentinel_kind = CC_BASE_KIND(
-	"sentinel", "Microsoft Sentinel incidents, Azure Resource Manager "
-	"(docs/connectors/sentinel.md)", sentinel_settings, &sentinel_base);
+/* Closing needs a classification (ARM answers 400 without one). */
+static const struct cc_companion_need sentinel_needs[] = {
+	{ "status", (const char *const[]){ "Closed", NULL },
+	  (const char *const[]){ "classification", NULL },
+	  "Sentinel answers 400 to a close without one" },
+	{ NULL, NULL, NULL, NULL },
+};
+
+const struct cc_connector_kind cc_sentinel_kind = {
+	.kind = "sentinel",
+	.description = "Microsoft Sentinel incidents, Azure Resource Manager "
+	               "(docs/connectors/sentinel.md)",
+	.create = cc_base_new, .settings = sentinel_settings, .impl = &sentinel_base,
+	.needs = sentinel_needs,
+};
