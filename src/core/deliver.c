@@ -180,12 +180,24 @@ static int deliver_create(struct cc_hub *h, struct cc_case *c, struct cc_outbox_
 	int rc;
 	cc_hub_correlation(h, c->id, corr, sizeof(corr));
 
-	/* Wait for a poll of T that would have shown a twin raised there. */
+	/*
+	 * Wait for a poll of T that would have shown a twin raised there. That
+	 * poll is brought forward to the gate time rather than waited for a
+	 * whole interval (one listing more per create: cost still grows with
+	 * changes), unless T's polls are backing off or held by a Retry-After
+	 * or the breaker: then the create waits for the poll as scheduled.
+	 */
 	if (t < L->create_not_before_ms ||
 	    h->sys[T].state.last_poll_start_ms < L->create_not_before_ms) {
-		int64_t due = L->create_not_before_ms;
-		int64_t next_poll = t + h->cfg->systems[T].poll_interval_ms;
-		e->due_ms = due > t ? due : next_poll;
+		struct sys_runtime *rt = &h->sys[T];
+		int64_t at = L->create_not_before_ms > t ? L->create_not_before_ms : t;
+		if (rt->poll_failures == 0 && at >= rt->not_before_ms && at >= rt->open_until_ms &&
+		    rt->next_poll_ms > at)
+			rt->next_poll_ms = at;
+		int64_t next_poll = cc_hub_next_poll(h, T);
+		if (next_poll <= t) /* due now and not yet polled: after this step's polls */
+			next_poll = t;
+		e->due_ms = next_poll > at ? next_poll : at;
 		ST(h)->rollback(SS(h));
 		cc_case_clear(c);
 		return tx_put(h, e, false);

@@ -761,6 +761,28 @@ static void test_new_record_creates_case_and_remote_after_gate(void **state)
  * through concord (first start): its clock is assumed to be the hub's
  * within clock_uncertainty, and its records are synced, not dropped.
  */
+/*
+ * The create gate waits for a poll of the target begun after the settle
+ * time: that poll is brought forward to the gate, not waited for a whole
+ * interval (B polls every minute here).
+ */
+static void test_create_brings_target_poll_forward(void **state)
+{
+	struct world *w = *state;
+	w->cfg.systems[B].poll_interval_ms = 60000;
+	poll(w, B);
+	person_new(&w->fk[A], "Printer down", "New", "high");
+	poll(w, A);
+	advance(w, SETTLE_MS);
+	deliver(w, B);
+	assert_int_equal(w->fk[B].nrec, 0);                /* not before B's poll */
+	assert_true(cc_hub_next_poll(w->hub, B) <= w->now); /* which is due now */
+	poll(w, B);
+	deliver(w, B);
+	assert_int_equal(w->fk[B].nrec, 1);
+	assert_outbox_empty(w);
+}
+
 static void test_no_date_header_first_start(void **state)
 {
 	struct world *w = *state;
@@ -1831,6 +1853,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_new_record_creates_case_and_remote_after_gate),
+		T(test_create_brings_target_poll_forward),
 		T(test_no_date_header_first_start),
 		T(test_echo_suppressed),
 		T(test_person_change_on_b_propagates_to_a),
