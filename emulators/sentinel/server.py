@@ -23,6 +23,7 @@ import random
 import re
 import secrets
 import signal
+import socket
 import sys
 import threading
 import time
@@ -224,6 +225,12 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "sentinel-emulator"
     emu = None  # set by main
+
+    def setup(self):
+        super().setup()
+        # Headers and body go out in two writes: without TCP_NODELAY the
+        # second waits for the client's delayed ACK (40 ms on Linux).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, fmt_, *a):
         if self.emu.args.verbose:
@@ -603,6 +610,7 @@ class Handler(BaseHTTPRequestHandler):
                                     "New version of resource '%s' exists. Data was not saved." % name)
         emu = self.emu
         r, created, _ = emu.store.put(ws, prefix, name, props, self.client, emu.clock.now(), check)
+        emu.stats.bump("write:" + self.client)
         j = self._incident_json(r)
         emu.webhooks.emit(r["name"], j["id"], j["properties"]["lastModifiedTimeUtc"],
                           "created" if created else "updated")
@@ -682,6 +690,7 @@ class Handler(BaseHTTPRequestHandler):
         c, created = self.emu.store.comment_put(ws, inc, com, msg, author, now)
         if c is None:
             raise self._err(404, "NotFound", "Incident '%s' was not found." % inc)
+        self.emu.stats.bump("write:" + self.client)
         if c["modified"] == now:
             # A comment added (or changed) is an incident update for automation rules
             # (the incident-updated trigger's "comments added" condition); the
@@ -716,13 +725,16 @@ class Handler(BaseHTTPRequestHandler):
                 s = emu.stats.snapshot()
                 return self._send(200, {"requests": {k: v for k, v in s.items()
                                                      if not k.startswith(("status_", "sent_", "webhook",
-                                                                          "api-version "))},
+                                                                          "api-version ", "write:"))},
                                         "status": {k[7:]: v for k, v in s.items() if k.startswith("status_")},
                                         "sent_429": s.get("sent_429", 0), "sent_5xx": s.get("sent_5xx", 0),
                                         "webhooks": {k: v for k, v in s.items() if k.startswith("webhook")},
                                         "api_versions": {k[12:]: v for k, v in s.items()
                                                          if k.startswith("api-version ")},
-                                        "incidents": emu.store.count()})
+                                        "incidents": emu.store.count(),
+                                        # applied PUTs (incidents and comments) by client
+                                        "writes_by_user": {k[6:]: v for k, v in s.items()
+                                                           if k.startswith("write:")}})
             if name == "history":
                 qs = dict(urllib.parse.parse_qsl(query))
                 inc = qs.get("incident")

@@ -153,9 +153,20 @@ class Stats:
         with self.lock:
             self.counters[key] = self.counters.get(key, 0) + n
 
+    def wrote(self, user, changed):
+        """An applied create or update (comments are updates of the journal
+        fields), by user; `changed`: it changed something."""
+        with self.lock:
+            w = self.counters.setdefault("writes_by_user", {})
+            w[user] = w.get(user, 0) + 1
+            if not changed:
+                n = self.counters.setdefault("writes_unchanged_by_user", {})
+                n[user] = n.get(user, 0) + 1
+
     def snapshot(self):
         with self.lock:
-            return {"requests": dict(self.requests), **self.counters}
+            return {"requests": dict(self.requests),
+                    **{k: dict(v) if isinstance(v, dict) else v for k, v in self.counters.items()}}
 
 
 class RateLimiter:
@@ -671,6 +682,7 @@ class Handler(BaseHTTPRequestHandler):
                     return self.send(404, NOT_FOUND, rl_headers)
         except snstore.PolicyError as e:
             return self.send(403, error_body("Operation Failed", str(e)), rl_headers)
+        emu.stats.wrote(user, changed)
         if changed:
             emu.webhooks.emit(rec, operation)
         if emu.faults.roll("p_timeout_after_write"):

@@ -148,6 +148,25 @@ static const char *person_of(json_t *o)
 }
 
 /* The correlation id among the labels: the first that starts with CORR_PREFIX. */
+/*
+ * An incident's version: its lastModifiedTimeUtc in 100 ns ticks plus its
+ * comments' count (additionalData.commentsCount, when given): a comment
+ * added in Sentinel does not move the incident's time, and an observation
+ * of an unchanged version is dropped, so without the count a comment read
+ * after a webhook would never be taken. Both only grow (concord deletes no
+ * comment), so the version does. The listing, reads and the update's
+ * check all use it.
+ */
+static bool incident_version(json_t *props, int64_t *mtime_s, uint64_t *rv)
+{
+	if (!cc_arm_time(cc_json_text(props, "lastModifiedTimeUtc"), mtime_s, rv))
+		return false;
+	json_t *n = json_object_get(json_object_get(props, "additionalData"), "commentsCount");
+	if (json_is_integer(n) && json_integer_value(n) > 0)
+		*rv += (uint64_t)json_integer_value(n);
+	return true;
+}
+
 static const char *corr_label(json_t *props)
 {
 	size_t i;
@@ -291,7 +310,7 @@ static enum cc_result observe(struct cc_connector_base *b, const char *id, const
 	uint64_t ticks, cticks;
 	if (!json_is_object(p) || !name || strcmp(name, id) != 0 ||
 	    !json_is_string(json_object_get(inc, "etag")) ||
-	    !cc_arm_time(cc_json_text(p, "lastModifiedTimeUtc"), &out->mtime_s, &ticks) ||
+	    !incident_version(p, &out->mtime_s, &ticks) ||
 	    !cc_arm_time(cc_json_text(p, "createdTimeUtc"), &created, &cticks) ||
 	    !cc_json_text(p, "title") ||
 	    (json_object_get(p, "labels") && !json_is_array(json_object_get(p, "labels")))) {
@@ -375,8 +394,7 @@ static enum cc_result fetch(struct cc_connector_base *b, struct cc_listing *l, i
 		int64_t m;
 		uint64_t ticks;
 		if (!cc_arm_name_ok(name) ||
-		    !cc_arm_time(cc_json_text(json_object_get(it, "properties"), "lastModifiedTimeUtc"),
-		                 &m, &ticks)) {
+		    !incident_version(json_object_get(it, "properties"), &m, &ticks)) {
 			what = "an incident without a usable name or lastModifiedTimeUtc";
 			break;
 		}
@@ -508,8 +526,7 @@ static enum cc_result write(struct cc_connector_base *b, const struct cc_write *
 	int64_t m;
 	uint64_t rv;
 	json_t *body = cc_arm_put_body(inc);
-	bool timed = cc_arm_time(cc_json_text(json_object_get(inc, "properties"),
-	                                      "lastModifiedTimeUtc"), &m, &rv);
+	bool timed = incident_version(json_object_get(inc, "properties"), &m, &rv);
 	json_decref(inc);
 	if (!body || !timed) {
 		json_decref(body);
