@@ -226,6 +226,14 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "sentinel-emulator"
     emu = None  # set by main
 
+    def date_time_string(self, timestamp=None):
+        # The Date header comes from the service's clock, skew included (the
+        # clock its lastModifiedTimeUtc stamps come from): a client corrects
+        # a skew by it.
+        if timestamp is None:
+            timestamp = time.time() + self.emu.clock.skew
+        return super().date_time_string(timestamp)
+
     def setup(self):
         super().setup()
         # Headers and body go out in two writes: without TCP_NODELAY the

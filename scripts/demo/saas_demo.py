@@ -558,6 +558,9 @@ def main(argv=None):
             print("demo failed; its files are in %s" % dirpath, file=sys.stderr)
         elif not args.keep:
             shutil.rmtree(dirpath, ignore_errors=True)
+    if args.keep:
+        with open(os.path.join(dirpath, "result.json"), "w") as f:
+            json.dump(result, f, indent=2)
     if args.json:
         print(json.dumps(result))
     else:

@@ -5,11 +5,32 @@
 #include "core/hub_internal.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+/*
+ * A webhook body whose read failed for a reason that may pass (the
+ * connector answered RETRY: a 5xx, a timeout, a rate limit): handed over
+ * again later, because a poll does not always cover what it names (a
+ * comment added in Sentinel moves no incident time). Bounded in number and
+ * attempts; owned by the driver.
+ */
+struct held_body {
+	char *body;
+	size_t len;
+	int attempts;
+	int64_t due_ms;
+};
+
+#define HELD_MAX 64          /* bodies held per system; beyond, the oldest is dropped */
+#define HELD_ATTEMPTS 6      /* attempts of one body: after 1, 2, 4, 8, 16 s */
+#define HELD_FIRST_MS 1000
 
 struct cc_driver {
 	struct cc_hub *hub;
 	const struct cc_config *cfg;
 	struct cc_driver_env env;
+	struct held_body held[CC_MAX_SYSTEMS][HELD_MAX];
+	size_t nheld[CC_MAX_SYSTEMS];
 };
 
 int cc_driver_create(struct cc_driver **out, struct cc_hub *hub, const struct cc_config *cfg,
@@ -28,6 +49,11 @@ int cc_driver_create(struct cc_driver **out, struct cc_hub *hub, const struct cc
 
 void cc_driver_destroy(struct cc_driver *d)
 {
+	if (!d)
+		return;
+	for (size_t s = 0; s < CC_MAX_SYSTEMS; s++)
+		for (size_t i = 0; i < d->nheld[s]; i++)
+			free(d->held[s][i].body);
 	free(d);
 }
 
@@ -47,10 +73,43 @@ static void between(const struct cc_driver *d)
 		d->env.between(d->env.ctx);
 }
 
+/* Keeps body (taken over) to be handed over again after its backoff. */
+static void hold(struct cc_driver *d, int s, char *body, size_t len, int attempts)
+{
+	if (attempts >= HELD_ATTEMPTS) {
+		free(body);
+		return;
+	}
+	if (d->nheld[s] == HELD_MAX) { /* the oldest goes: a poll is due for it */
+		free(d->held[s][0].body);
+		memmove(&d->held[s][0], &d->held[s][1], (HELD_MAX - 1) * sizeof(d->held[s][0]));
+		d->nheld[s]--;
+	}
+	int64_t wait = (int64_t)HELD_FIRST_MS << (attempts > 0 ? attempts - 1 : 0);
+	d->held[s][d->nheld[s]++] = (struct held_body){ body, len, attempts,
+		                                         cc_hub_now(d->hub) + wait };
+}
+
+/* One body to the connector; *poll_now when it could not be handled. */
+static int hand_over(struct cc_driver *d, int s, char *body, size_t len, int attempts,
+                     bool *poll_now)
+{
+	bool handled = false, retry = false;
+	int rc = cc_hub_webhook(d->hub, s, body, len, &handled, &retry);
+	if (!handled)
+		*poll_now = true;
+	if (rc == CC_EOK && !handled && retry)
+		hold(d, s, body, len, attempts + 1);
+	else
+		free(body);
+	return rc;
+}
+
 /*
- * The webhook bodies queued for a system, to its connector; *poll_now when
- * one could not be handled (no webhook op, or it failed): the poll covers
- * it. Once a poll is due anyway, the bodies left are dropped unread.
+ * The webhook bodies queued for a system, then its held bodies now due, to
+ * its connector; *poll_now when one could not be handled (no webhook op,
+ * or it failed). A body is read even when a poll is due: a poll does not
+ * list every change a webhook names (a comment that moves no record time).
  */
 static int take_webhooks(struct cc_driver *d, int s, bool *poll_now)
 {
@@ -59,14 +118,23 @@ static int take_webhooks(struct cc_driver *d, int s, bool *poll_now)
 	char *body;
 	size_t len;
 	while (!stopping(d) && d->env.take_body && d->env.take_body(d->env.ctx, s, &body, &len)) {
-		int rc = CC_EOK;
-		if (!*poll_now) {
-			bool handled = false;
-			rc = cc_hub_webhook(d->hub, s, body, len, &handled);
-			if (!handled)
-				*poll_now = true;
+		int rc = hand_over(d, s, body, len, 0, poll_now);
+		if (rc)
+			return rc;
+		between(d);
+	}
+	int64_t now = cc_hub_now(d->hub);
+	size_t n = d->nheld[s];
+	for (size_t i = 0; i < n && !stopping(d);) {
+		struct held_body hb = d->held[s][i];
+		if (hb.due_ms > now) {
+			i++;
+			continue;
 		}
-		free(body);
+		memmove(&d->held[s][i], &d->held[s][i + 1], (d->nheld[s] - i - 1) * sizeof(hb));
+		d->nheld[s]--;
+		n--;
+		int rc = hand_over(d, s, hb.body, hb.len, hb.attempts, poll_now);
 		if (rc)
 			return rc;
 		between(d);
@@ -157,6 +225,9 @@ int64_t cc_driver_next_wake(struct cc_driver *d)
 			t = due;
 		if (p < t)
 			t = p;
+		for (size_t k = 0; k < d->nheld[s]; k++)
+			if (d->held[s][k].due_ms < t)
+				t = d->held[s][k].due_ms;
 	}
 	return t;
 }

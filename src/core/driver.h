@@ -3,7 +3,9 @@
  * simulator alike. A step does, system by system, what is due at the
  * hub's now: the webhook bodies queued for the system go to its connector
  * (ops->webhook; a hint, or a body the connector cannot read, makes the
- * system be polled at once), the system is polled when its poll is due
+ * system be polled at once; a body whose read failed for a passing reason
+ * is handed over again after 1, 2, 4, 8 and 16 s, because a poll does not
+ * list every change a webhook names), the system is polled when its poll is due
  * (cc_hub_next_poll: the interval, the backoff of failed polls, the
  * breaker), and its due outbox entries are delivered. The driver then
  * says when it next has work. What differs between the daemon and the

@@ -97,10 +97,13 @@ int cc_hub_ingest_batch(struct cc_hub *h, const struct cc_observation *obs, size
  * Hands one webhook body of a system to its connector (ops->webhook) and
  * ingests the observations it returns in one transaction (body is
  * borrowed). *handled is false when the connector has no webhook op or
- * its answer was not OK: the caller then polls the system instead. Returns
+ * its answer was not OK: the caller then polls the system instead; *retry
+ * (when not NULL) is true when that answer was RETRY, a failure that may
+ * pass (the body itself was read: it is worth handing over again). Returns
  * 0, or a negative cc_error when the store failed.
  */
-int cc_hub_webhook(struct cc_hub *h, int system, const char *body, size_t len, bool *handled);
+int cc_hub_webhook(struct cc_hub *h, int system, const char *body, size_t len, bool *handled,
+                   bool *retry);
 
 /* One incremental poll of a system: every page since its cursor. */
 int cc_hub_poll(struct cc_hub *h, int system);

@@ -26,10 +26,13 @@ static int save_state(struct cc_hub *h, int system)
 	return cc_hub_fail(h, rc, "system_state_save");
 }
 
-int cc_hub_webhook(struct cc_hub *h, int system, const char *body, size_t len, bool *handled)
+int cc_hub_webhook(struct cc_hub *h, int system, const char *body, size_t len, bool *handled,
+                   bool *retry)
 {
 	struct cc_connector *cn = &h->conn[system];
 	*handled = false;
+	if (retry)
+		*retry = false;
 	if (!cn->ops || cn->ops->version < 2 || !cn->ops->webhook)
 		return CC_EOK;
 	struct cc_page pg = { 0 };
@@ -41,6 +44,8 @@ int cc_hub_webhook(struct cc_hub *h, int system, const char *body, size_t len, b
 	if (call.requests > 0 || r != CC_OK)
 		cc_hub_count_call(h, system, &call);
 	if (r != CC_OK) {
+		if (retry)
+			*retry = r == CC_RETRY;
 		cc_page_clear(&pg);
 		return CC_EOK;
 	}

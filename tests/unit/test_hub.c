@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "core/connector.h"
+#include "core/driver.h"
 #include "core/hub.h"
 #include "core/redact.h"
 #include "store/store.h"
@@ -89,6 +90,7 @@ struct fake {
 	const char *race_value;
 	int n_list, n_read, n_find, n_create, n_update, n_comment;
 	int fail_list; /* the next listings answer RETRY (a malformed answer) */
+	int fail_webhook; /* the next webhook reads answer RETRY (a 503) */
 	const char *fail_reason;
 	int64_t fail_retry_after_ms; /* ... with this Retry-After */
 };
@@ -385,6 +387,12 @@ static enum cc_result fake_webhook(void *self, const char *body, size_t len,
 	struct fake *f = self;
 	char id[32];
 	snprintf(id, sizeof(id), "%.*s", (int)(len < sizeof(id) ? len : sizeof(id) - 1), body);
+	if (f->fail_webhook > 0) {
+		f->fail_webhook--;
+		fill_call(f, call, CC_RETRY);
+		snprintf(call->reason, sizeof(call->reason), "HTTP 503");
+		return CC_RETRY;
+	}
 	struct fake_rec *r = find_rec(f, id);
 	if (!r) {
 		fill_call(f, call, CC_ERROR);
@@ -1637,7 +1645,7 @@ static void test_webhook_body_ingested(void **state)
 	bool handled = false;
 	person_new(&w->fk[A], "Printer down", "New", "high");
 	uint64_t requests = stats(w)->requests[A];
-	assert_int_equal(cc_hub_webhook(w->hub, A, "A-1", 3, &handled), 0);
+	assert_int_equal(cc_hub_webhook(w->hub, A, "A-1", 3, &handled, NULL), 0);
 	assert_true(handled);
 	assert_int_equal(stats(w)->observations, 1);
 	assert_true(stats(w)->requests[A] > requests);
@@ -1647,11 +1655,11 @@ static void test_webhook_body_ingested(void **state)
 	assert_string_equal(c.link[A].remote_id, "A-1");
 	cc_case_clear(&c);
 	/* the same body again (a replay): the same version, dropped */
-	assert_int_equal(cc_hub_webhook(w->hub, A, "A-1", 3, &handled), 0);
+	assert_int_equal(cc_hub_webhook(w->hub, A, "A-1", 3, &handled, NULL), 0);
 	assert_true(handled);
 	assert_int_equal(stats(w)->duplicates, 1);
 	/* a body that names nothing: not handled, the reason kept */
-	assert_int_equal(cc_hub_webhook(w->hub, A, "zzz", 3, &handled), 0);
+	assert_int_equal(cc_hub_webhook(w->hub, A, "zzz", 3, &handled, NULL), 0);
 	assert_false(handled);
 	assert_string_equal(cc_hub_last_failure(w->hub, A), "body names no record");
 	/* a connector without the op: not handled, nothing called */
@@ -1659,7 +1667,7 @@ static void test_webhook_body_ingested(void **state)
 	no_webhook.webhook = NULL;
 	w->conn[A].ops = &no_webhook;
 	person_new(&w->fk[A], "Mail down", "New", "low");
-	assert_int_equal(cc_hub_webhook(w->hub, A, "A-2", 3, &handled), 0);
+	assert_int_equal(cc_hub_webhook(w->hub, A, "A-2", 3, &handled, NULL), 0);
 	assert_false(handled);
 	assert_int_equal(stats(w)->observations, 2);
 	w->conn[A].ops = &fake_ops;
@@ -1678,6 +1686,53 @@ static int64_t cursor_of(struct world *w, int s)
  * breaker_failures of them (holding deliveries and polls), and the first
  * good poll ends the episode and catches up on what changed meanwhile.
  */
+/* The driver's webhook queue, for test_driver_webhook_*: one system's bodies. */
+struct queue {
+	const char *bodies[4];
+	size_t n, next;
+};
+
+static bool queue_take(void *ctx, int system, char **body, size_t *len)
+{
+	struct queue *q = ctx;
+	if (system != A || q->next == q->n)
+		return false;
+	*body = strdup(q->bodies[q->next++]);
+	assert_non_null(*body);
+	*len = strlen(*body);
+	return true;
+}
+
+/*
+ * A webhook whose read fails for a passing reason (RETRY) is handed over
+ * again after a backoff, and its record is ingested then; a body is read
+ * even when a poll is due in the same step (a poll does not list every
+ * change a webhook names).
+ */
+static void test_driver_webhook_read_again(void **state)
+{
+	struct world *w = *state;
+	struct queue q = { .bodies = { "A-1" }, .n = 1 };
+	struct cc_driver_env env = { .take_body = queue_take, .ctx = &q };
+	struct cc_driver *d = NULL;
+	assert_int_equal(cc_driver_create(&d, w->hub, &w->cfg, &env), CC_EOK);
+	person_new(&w->fk[A], "Printer down", "New", "high");
+	w->fk[A].fail_webhook = 2;
+	w->fk[A].fail_list = 1000; /* polls see nothing: only the webhook brings the record */
+	assert_int_equal(cc_driver_step(d, false), CC_EOK); /* a poll is due: read anyway */
+	assert_int_equal(w->fk[A].fail_webhook, 1);
+	assert_int_equal(stats(w)->observations, 0);
+	assert_true(cc_driver_next_wake(d) <= w->now + 1000); /* due again within a second */
+	advance(w, 1000);
+	assert_int_equal(cc_driver_step(d, false), CC_EOK);
+	assert_int_equal(w->fk[A].fail_webhook, 0); /* failed again: held 2 s */
+	assert_int_equal(stats(w)->observations, 0);
+	advance(w, 2000);
+	assert_int_equal(cc_driver_step(d, false), CC_EOK);
+	assert_int_equal(stats(w)->observations, 1);
+	cc_driver_destroy(d);
+}
+
 static void test_failed_polls_back_off_and_open_breaker(void **state)
 {
 	struct world *w = *state;
@@ -1880,6 +1935,7 @@ int main(void)
 		T(test_unmapped_value_parked_not_defaulted),
 		T(test_removed_correlation_id_parks_link),
 		cmocka_unit_test(test_comment_marker),
+		T(test_driver_webhook_read_again),
 		T(test_failed_polls_back_off_and_open_breaker),
 		T(test_failure_reason_redacted),
 		T(test_stopping_starts_nothing),
