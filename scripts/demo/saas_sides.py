@@ -89,6 +89,28 @@ def retrying(fn, what, tries=40, pause=0.25):
     raise RuntimeError("%s: gave up after %d tries: %s" % (what, tries, last))
 
 
+def retrying_once(fn, landed, what, tries=40, pause=0.25):
+    """A person retries a write that is not idempotent (a create, a note)
+    only after checking it did not land: an answer lost after the write
+    (a timeout) must not make them do it twice. landed() returns the
+    result when it did, else None."""
+    def once():
+        got = None
+        try:
+            got = landed()
+        except (HttpError, OSError):
+            pass
+        return got if got is not None else fn()
+    first = [True]
+
+    def attempt():
+        if first[0]:
+            first[0] = False
+            return fn()
+        return once()
+    return retrying(attempt, what, tries, pause)
+
+
 class Emulator:
     """One emulator process on a loopback port, its state in dirpath."""
 
@@ -180,7 +202,14 @@ class ServiceNow:
     def raise_incident(self, title, severity):
         imp, urg = SN_IMPACT_URGENCY[SN_PRIORITY[severity]]
         body = {"short_description": title, "impact": imp, "urgency": urg, "state": "1"}
-        doc = retrying(lambda: self._call("POST", self._t(), body), "raise in ServiceNow")
+
+        def landed():
+            q = urllib.parse.urlencode({"sysparm_query": "short_description=" + title,
+                                        "sysparm_fields": "sys_id"})
+            rows = self._call("GET", self._t() + "?" + q)["result"]
+            return {"result": rows[0]} if rows else None
+        doc = retrying_once(lambda: self._call("POST", self._t(), body), landed,
+                            "raise in ServiceNow")
         return doc["result"]["sys_id"]
 
     def set_state(self, rid, state, resolution=None, notes=None):
@@ -200,8 +229,13 @@ class ServiceNow:
                  "title in ServiceNow")
 
     def comment(self, rid, text):
-        retrying(lambda: self._call("PATCH", self._t(rid), {"work_notes": text}),
-                 "work note in ServiceNow")
+        def landed():
+            q = urllib.parse.urlencode({"sysparm_query": "element_id=%s^value=%s" % (rid, text),
+                                        "sysparm_fields": "sys_id"})
+            rows = self._call("GET", self.emu.url + "/api/now/table/sys_journal_field?" + q)
+            return True if rows["result"] else None
+        retrying_once(lambda: self._call("PATCH", self._t(rid), {"work_notes": text}), landed,
+                      "work note in ServiceNow")
 
     def records(self):
         """Every incident: {sys_id: canonical view}."""

@@ -187,8 +187,8 @@ def record(name, inc, corr=None, comments=()):
            "correlation_id": corr,
            "fields": {"title": p["title"], "state": p["status"], "priority": p["severity"],
                       "assignee": {"john@contoso.com": "john"}.get(owner, owner or "")},
-           "field_times": {f: secs(p["lastModifiedTimeUtc"])
-                           for f in ("title", "state", "priority", "assignee")}}
+           # no field history in ARM: no field's own change time is known
+           "field_times": {f: 0 for f in ("title", "state", "priority", "assignee")}}
     rec["comments"] = [{"id": c["name"], "body": c["properties"]["message"],
                         "author": "john@contoso.com",
                         "created_s": secs(c["properties"]["createdTimeUtc"])} for c in comments]

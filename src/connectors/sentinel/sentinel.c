@@ -325,7 +325,13 @@ static enum cc_result observe(struct cc_connector_base *b, const char *id, const
 		res = cc_base_oom(b, call);
 		goto out;
 	}
-	/* no field history in ARM: each field's time is the incident's */
+	/*
+	 * No field history in ARM: a field's own change time is unknown (0),
+	 * so the engine dates a change by the incident's time, and a field
+	 * that kept its value is never taken as set again just because the
+	 * incident moved (which would let an unchanged status revert a newer
+	 * change made elsewhere). The author is the incident's last editor.
+	 */
 	struct incident iv = { .s = s, .props = p };
 	const char *editor = cc_json_text(sys, "lastModifiedBy");
 	if (cc_base_fill_fields(b, out, cc_json_text(sys, "createdBy"), incident_value, &iv)) {
@@ -333,7 +339,7 @@ static enum cc_result observe(struct cc_connector_base *b, const char *id, const
 		goto out;
 	}
 	for (int f = 0; f < CC_MAX_FIELDS; f++)
-		if (out->fields[f].present && cc_base_field_changed(out, f, editor, out->mtime_s)) {
+		if (out->fields[f].present && cc_base_field_changed(out, f, editor, 0)) {
 			res = cc_base_oom(b, call);
 			goto out;
 		}
