@@ -168,7 +168,8 @@ def person_step(world, args):
     rng = world.rng
     s = rng.choice(world.systems)
     live = [i for i in world.incidents if s.name in i["ids"]]
-    t = time.time()
+    # a change dates from when the system took it (the end of the person's
+    # call, retries included), as the system's own history does
     if not live or rng.random() < 0.12 or len(world.incidents) < 2:
         world.n += 1
         key = "[D%03d]" % world.n
@@ -179,7 +180,7 @@ def person_step(world, args):
             world.incidents.append({"key": key, "title": title, "origin": s.name,
                                     "ids": {s.name: rid}, "state": "new", "severity": sev,
                                     "resolution": ""})
-            world.changes.append((t, s.name, key, "raise", title))
+            world.changes.append((time.time(), s.name, key, "raise", title))
         return "%s raised %s in %s" % (s.person if hasattr(s, "person") else "someone", key, s.name)
     inc = rng.choice(live)
     rid = inc["ids"][s.name]
@@ -194,7 +195,7 @@ def person_step(world, args):
             s.set_state(rid, state, res)
             with world.lock:
                 inc["state"] = state
-                world.changes.append((t, s.name, inc["key"], "state", state))
+                world.changes.append((time.time(), s.name, inc["key"], "state", state))
                 if res:
                     inc["resolution"] = res
             return "%s: %s -> %s%s" % (s.name, inc["key"], state, " (%s)" % res if res else "")
@@ -203,13 +204,13 @@ def person_step(world, args):
         s.set_severity(rid, sev)
         with world.lock:
             inc["severity"] = sev
-            world.changes.append((t, s.name, inc["key"], "severity", sev))
+            world.changes.append((time.time(), s.name, inc["key"], "severity", sev))
         return "%s: %s severity %s" % (s.name, inc["key"], sev)
     body = "note %d from %s: %s" % (len(world.changes), s.name, rng.choice(WORDS))
     s.comment(rid, body)
     with world.lock:
         world.comments.setdefault(inc["key"], []).append(body)
-        world.changes.append((t, s.name, inc["key"], "comment", body))
+        world.changes.append((time.time(), s.name, inc["key"], "comment", body))
     return "%s: %s comment" % (s.name, inc["key"])
 
 
