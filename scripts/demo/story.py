@@ -86,7 +86,8 @@ def main():
     ap.add_argument("--dir", required=True)
     args = ap.parse_args()
     os.makedirs(args.dir, exist_ok=True)
-    port = sides.free_port()
+    # the peers' RT scrip posts its webhooks to 127.0.0.1:8484/webhook/rt
+    port = int(os.environ.get("CONCORD_DEMO_PORT", "8484"))
     secret = secrets.token_hex(16)
     sn = sides.ServiceNow(args.dir, "http://127.0.0.1:%d/webhook/servicenow" % port, secret)
     st = sides.Sentinel(args.dir, "http://127.0.0.1:%d/webhook/sentinel" % port, secret)
@@ -143,8 +144,7 @@ def main():
         sn.set_state(sid, "resolved", "fixed", "Password reset, sessions revoked")
         rec = wait_for("Sentinel Closed", lambda: (lambda r: r if r["remote_state"] == "Closed" else None)(
             st.records()[inc]))
-        code, props = http("GET", st._u(inc) + "?api-version=" + st.api, headers=st._auth())[1:3][0], None
-        p = code["properties"]
+        p = http("GET", st._u(inc) + "?api-version=" + st.api, headers=st._auth())[1]["properties"]
         print("Sentinel: %s, classification %s (%s), comment %r" % (
             p["status"], p.get("classification"), p.get("classificationReason"),
             p.get("classificationComment")))

@@ -1,0 +1,165 @@
+#!/usr/bin/python3
+"""Figures of concord between the ServiceNow and Sentinel emulators (a
+benchmark program: it prints figures, it is not a test).
+
+    measure_saas.py --concord BUILD/concord first-sync --records N --into servicenow|sentinel
+                    [--limit REQUESTS_PER_SECOND]
+    measure_saas.py --concord BUILD/concord idle --records N [--intervals K]
+
+first-sync: N incidents seeded in the other emulator, concord started on
+both (examples/servicenow-sentinel.yaml, its own rate_limit set to the
+target emulator's limit), timed until the target holds N copies: records
+per second, requests per second to the target, and that as a fraction of
+the target's limit.
+
+idle: N incidents seeded in each emulator, copied over by a first sync;
+then the requests concord makes per poll interval to each system while
+nothing changes (its /admin/status counts).
+"""
+
+import argparse
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import saas_sides as sides  # noqa: E402
+import saas_demo as demo  # noqa: E402
+from saas_sides import http  # noqa: E402
+
+
+def count(side):
+    st = side.emu.stats() or {}
+    if side.name == "sentinel":
+        return st.get("incidents", 0)
+    # ServiceNow: X-Total-Count of a one-row listing
+    _, _, h = http("GET", side.emu.url + "/api/now/table/incident?sysparm_limit=1&sysparm_fields=sys_id",
+                   headers=side.h)
+    return int(h.get("X-Total-Count", "0"))
+
+
+def start(args, dirpath, limits, poll):
+    port = sides.free_port()
+    secret = secrets.token_hex(8)
+    sn = sides.ServiceNow(dirpath, None, secret, rate_limit=0)
+    st = sides.Sentinel(dirpath, None, secret, rate_limit=0)
+    for s in (sn, st):
+        lim = limits.get(s.name)
+        if lim:  # per second, for concord; the emulators count per their window
+            if s.name == "servicenow":
+                s.emu.args += ["--rate-limit", str(lim), "--rate-window", "1"]
+            else:
+                s.emu.args += ["--rate-limit", str(lim * 60)]
+        s.emu.start()
+    ns = argparse.Namespace(poll=poll)
+    text = demo.config_yaml(ns, port, dirpath, [sn, st])
+    for name, lim in limits.items():
+        if lim:
+            text = text.replace("  - name: %s\n" % name,
+                                "  - name: %s\n    rate_limit: %d\n" % (name, lim))
+    text = text.replace("webhook_secret: {env: CONCORD_WEBHOOK_SECRET}", "webhook_auth: none")
+    cfg = os.path.join(dirpath, "concord.yaml")
+    with open(cfg, "w") as f:
+        f.write(text)
+    env = dict(os.environ, CONCORD_ADMIN_TOKEN=secrets.token_hex(8), **sn.env(), **st.env())
+    c = demo.Concord(args.concord, cfg, dirpath, env, port)
+    return sn, st, c
+
+
+def system_requests(c):
+    s = c.status() or {"systems": []}
+    return {x["name"]: x["requests"]["total"] for x in s["systems"]}
+
+
+def first_sync(args, dirpath):
+    into = args.into
+    lim = args.limit
+    sn, st, c = start(args, dirpath, {into: lim}, 5.0)
+    src = st if into == "servicenow" else sn
+    dst = sn if into == "servicenow" else st
+    try:
+        body = {"count": args.records, "spread_seconds": 3600}
+        if src.name == "sentinel":
+            body.update(subscription=sides.SUB, resourceGroup=sides.RG, workspace=sides.WS)
+        http("POST", src.emu.url + "/emulator/seed", body, timeout=600)
+        base = count(dst)
+        t0 = time.time()
+        c.start()
+        last, t_last = base, t0
+        while True:
+            n = count(dst) - base
+            if n >= args.records:
+                break
+            if n != last:
+                last, t_last = n, time.time()
+            elif time.time() - t_last > 120:
+                print("stalled at %d of %d copies" % (n, args.records))
+                break
+            time.sleep(1)
+        secs = time.time() - t0
+        req = system_requests(c).get(dst.name, 0)
+        print("first sync into %s: %d records in %.1f s: %.1f records/s; %d requests to %s: "
+              "%.1f requests/s, %.2f of its limit of %s requests/s (%.2f requests per record)" % (
+                  dst.name, n, secs, n / secs, req, dst.name, req / secs,
+                  (req / secs / lim) if lim else float("nan"), lim, req / max(1, n)))
+    finally:
+        c.stop()
+        sn.emu.stop()
+        st.emu.stop()
+
+
+def idle(args, dirpath):
+    sn, st, c = start(args, dirpath, {}, 5.0)
+    try:
+        http("POST", sn.emu.url + "/emulator/seed", {"count": args.records, "spread_seconds": 3600},
+             timeout=600)
+        http("POST", st.emu.url + "/emulator/seed", {"count": args.records, "spread_seconds": 3600,
+             "subscription": sides.SUB, "resourceGroup": sides.RG, "workspace": sides.WS},
+             timeout=600)
+        t0 = time.time()
+        c.start()
+        while True:  # the first sync: every record copied, the outbox empty
+            s = c.status()
+            if s and count(sn) >= 2 * args.records and count(st) >= 2 * args.records and \
+                    all(x["outbox"] == 0 for x in s["systems"]):
+                break
+            time.sleep(2)
+        print("first sync of %d + %d records: %.0f s" % (args.records, args.records, time.time() - t0))
+        time.sleep(12)  # the last echoes
+        r0 = system_requests(c)
+        polls0 = {x["name"]: x["requests"]["polls"] for x in c.status()["systems"]}
+        time.sleep(args.intervals * 5.0)
+        r1 = system_requests(c)
+        polls1 = {x["name"]: x["requests"]["polls"] for x in c.status()["systems"]}
+        for name in r1:
+            p = polls1[name] - polls0[name]
+            print("idle, %d records in each: %s: %d requests in %d polls: %.2f requests per poll" % (
+                args.records, name, r1[name] - r0[name], p, (r1[name] - r0[name]) / max(1, p)))
+    finally:
+        c.stop()
+        sn.emu.stop()
+        st.emu.stop()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--concord", required=True)
+    sub = ap.add_subparsers(dest="what", required=True)
+    f = sub.add_parser("first-sync")
+    f.add_argument("--records", type=int, default=10000)
+    f.add_argument("--into", choices=("servicenow", "sentinel"), required=True)
+    f.add_argument("--limit", type=int, default=100)
+    i = sub.add_parser("idle")
+    i.add_argument("--records", type=int, default=1000)
+    i.add_argument("--intervals", type=int, default=6)
+    args = ap.parse_args()
+    dirpath = tempfile.mkdtemp(prefix="concord-measure-")
+    (first_sync if args.what == "first-sync" else idle)(args, dirpath)
+    print("files: %s" % dirpath)
+
+
+if __name__ == "__main__":
+    main()
