@@ -422,8 +422,9 @@ def main():
             "lastModifiedTimeUtc": T1, "operation": "updated"}
     other = dict(hook, incidentArmId=INCIDENTS.replace("myWorkspace", "other") + "/" + A)
     scenario("webhook.json", "Sentinel: the playbook's body names an incident, which is read as "
-             "it is now; a body of the wrong shape is malformed; another workspace's is none of "
-             "this system's",
+             "it is now, each time (a comment added moves no incident time, so the body's time "
+             "cannot say it was read already); a body of the wrong shape is malformed; another "
+             "workspace's is none of this system's",
              [{"op": "webhook", "body": "{\"incidentId\": 7}",
                "expect": {"result": "RETRY", "reason_contains": "malformed", "requests": 0}},
               {"op": "webhook", "body": json.dumps(other),
@@ -432,8 +433,9 @@ def main():
                "expect": {"result": "OK", "requests": 3,
                           "page": {"nitems": 1, "ids": [A], "records": [record(A, ia, comments=[ca])]}}},
               {"op": "webhook", "body": json.dumps(hook),
-               "expect": {"result": "OK", "page": {"nitems": 0}, "requests": 0}}],
-             [token(), *reads(A, ia, [ca])])
+               "expect": {"result": "OK", "requests": 2,
+                          "page": {"nitems": 1, "ids": [A], "records": [record(A, ia, comments=[ca])]}}}],
+             [token(), *reads(A, ia, [ca]), *reads(A, ia, [ca])])
 
 
 def answer(x):

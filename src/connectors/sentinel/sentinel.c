@@ -634,8 +634,13 @@ static enum cc_result sentinel_webhook(void *self, const char *body, size_t len,
 	if (!ok)
 		return malformed(s, call, "webhook", "not {incidentId, incidentArmId, "
 		                 "lastModifiedTimeUtc, operation}", NULL);
-	if (!ours || cc_seen_covers(&s->base.seen, idb, rv))
-		return CC_OK; /* another workspace's, or read back already */
+	/*
+	 * The body's time cannot tell a comment added (it moves no incident
+	 * time): every webhook of ours is read, a read per change.
+	 */
+	(void)rv;
+	if (!ours)
+		return CC_OK; /* another workspace's */
 	pg->items = calloc(1, sizeof(*pg->items));
 	if (!pg->items)
 		return cc_base_oom(&s->base, call);
