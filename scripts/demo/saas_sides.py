@@ -95,11 +95,7 @@ def retrying_once(fn, landed, what, tries=40, pause=0.25):
     (a timeout) must not make them do it twice. landed() returns the
     result when it did, else None."""
     def once():
-        got = None
-        try:
-            got = landed()
-        except (HttpError, OSError):
-            pass
+        got = landed()  # a failure of this check is retried, never taken as "not landed"
         return got if got is not None else fn()
     first = [True]
 
