@@ -48,6 +48,7 @@ def free_port():
 
 
 WEBHOOKS = os.environ.get("SENTINEL_LIVE_WEBHOOKS") == "1"
+WEBHOOK_SECRET = "sentsync-webhook-key"  # the playbook signs its bodies with it
 
 
 def config(emu, port, folder):
@@ -58,6 +59,7 @@ def config(emu, port, folder):
     kind: sentinel
     url: %(url)s
     token: {env: SENTINEL_SECRET}
+    webhook_secret: {env: SENTINEL_WEBHOOK_SECRET}
     poll_interval: %(interval)s
     poll_overlap: 5s
     search_lag: 1s
@@ -94,8 +96,8 @@ def main():
     concord = sys.argv[1]
     folder = tempfile.mkdtemp(prefix="sentsync-")
     port = free_port()
-    emu = H.Emulator(extra=["--webhook", "http://127.0.0.1:%d/webhook/ws-a" % port]
-                     if WEBHOOKS else [])
+    emu = H.Emulator(extra=["--webhook", "http://127.0.0.1:%d/webhook/ws-a" % port,
+                            "--webhook-secret", WEBHOOK_SECRET] if WEBHOOKS else [])
     serve = None
     failures = []
     try:
@@ -107,7 +109,8 @@ def main():
             emu.control("POST", "seed", seed)
         log = open(os.path.join(folder, "serve.log"), "w")
         serve = subprocess.Popen([concord, "serve", "-c", cfg], stdout=log, stderr=log,
-                                 env=dict(os.environ, SENTINEL_SECRET=H.SECRET))
+                                 env=dict(os.environ, SENTINEL_SECRET=H.SECRET,
+                                          SENTINEL_WEBHOOK_SECRET=WEBHOOK_SECRET))
         token = emu.token()
         auth = {"Authorization": "Bearer " + token}
 
