@@ -164,13 +164,29 @@ def locate(world, views):
                     break
 
 
+MIN_GAP_S = 2.5
+
+
+def last_change(world, key):
+    with world.lock:
+        return max((t for (t, _, k, _, _) in world.changes if k == key), default=0.0)
+
+
 def person_step(world, args):
     rng = world.rng
     s = rng.choice(world.systems)
-    live = [i for i in world.incidents if s.name in i["ids"]]
+    # People work at people's pace: nobody touches an incident within
+    # MIN_GAP_S of its last change by anyone (concord orders edits further
+    # apart than its clock_uncertainty, 2 s, correctly; closer ones race,
+    # docs/guarantees.md)
+    now = time.time()
+    live = [i for i in world.incidents if s.name in i["ids"] and
+            now - last_change(world, i["key"]) > MIN_GAP_S]
     # a change dates from when the system took it (the end of the person's
     # call, retries included), as the system's own history does
     if not live or rng.random() < 0.12 or len(world.incidents) < 2:
+        if live == [] and world.incidents and rng.random() < 0.7:
+            return "(everyone waits: the incidents changed a moment ago)"
         world.n += 1
         key = "[D%03d]" % world.n
         title = "%s %s %s" % (key, rng.choice(WORDS), rng.choice(("down", "slow", "alert", "locked")))
