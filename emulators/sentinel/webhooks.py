@@ -17,8 +17,12 @@ def sign(secret, body):
 
 
 class Webhooks:
-    RETRIES = 4              # attempts per delivery
-    BACKOFF = (0.2, 0.5, 1.0)
+    # A Logic App's HTTP action retries by default four times at exponential
+    # intervals of 5 to 45 s (learn.microsoft.com/azure/logic-apps/
+    # error-exception-handling, "Retry policies"): a receiver down for a few
+    # seconds (a restart) still gets the body.
+    RETRIES = 5              # attempts per delivery: the first and four retries
+    BACKOFF = (5.0, 10.0, 20.0, 40.0)
     HOLD_S = 3.0             # a held-back (reordered) delivery waits at most this
 
     def __init__(self, url, secret=None, token=None, faults=None, stats=None):
