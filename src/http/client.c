@@ -915,6 +915,15 @@ static bool transfer_start(struct cc_http_client *c, struct slot *s, struct cc_h
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, &s->x);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, &s->x);
+	/*
+	 * A POST or PATCH gets a connection of its own: libcurl sends a request
+	 * again by itself when a connection it reused dies before any answer,
+	 * and a server that applied the request and then closed without an
+	 * answer would apply it twice (two records from one create, two
+	 * comments). PUT and DELETE may be sent again: they are idempotent.
+	 */
+	curl_easy_setopt(e, CURLOPT_FRESH_CONNECT,
+	                 (!strcmp(method, "POST") || !strcmp(method, "PATCH")) ? 1L : 0L);
 	if (s->is_get) {
 		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
 	} else if (body || !strcmp(method, "POST") || !strcmp(method, "PUT")) {

@@ -590,6 +590,35 @@ static void test_dropped_connection(void **state)
 	cc_http_client_destroy(c);
 }
 
+/*
+ * A POST or PATCH is sent on a connection of its own: libcurl sends a
+ * request again by itself when a connection it reused dies before any
+ * answer, and a server that applied the request and then closed without
+ * answering would apply it twice (two records from one create).
+ */
+static void test_write_never_sent_twice(void **state)
+{
+	(void)state;
+	struct cc_http_client *c = client_default();
+	struct cc_http_response resp;
+	struct cc_call call;
+	const char *methods[] = { "POST", "PATCH" };
+	for (int i = 0; i < 2; i++) {
+		/* a connection to reuse */
+		assert_int_equal(request(c, "read", "GET", "/ok", NULL, &resp, &call), CC_OK);
+		cc_http_response_clear(&resp);
+		int before = atomic_load(&srv.hits);
+		assert_int_equal(request(c, "create", methods[i], "/drop", "{}", &resp, &call),
+		                 CC_RETRY);
+		assert_true(call.outcome_unknown);
+		cc_http_response_clear(&resp);
+		if (atomic_load(&srv.hits) - before != 1)
+			fail_msg("%s reached the server %d times", methods[i],
+			         atomic_load(&srv.hits) - before);
+	}
+	cc_http_client_destroy(c);
+}
+
 static void test_connection_refused(void **state)
 {
 	(void)state;
@@ -819,9 +848,13 @@ static void test_connection_reused(void **state)
 		assert_int_equal(request(c, "read", "GET", "/ok", NULL, &resp, &call), CC_OK);
 		cc_http_response_clear(&resp);
 	}
-	assert_int_equal(request(c, "create", "POST", "/created", "{}", &resp, &call), CC_OK);
+	assert_int_equal(request(c, "update", "PUT", "/created", "{}", &resp, &call), CC_OK);
 	cc_http_response_clear(&resp);
 	assert_int_equal(atomic_load(&srv.connections), before + 1);
+	/* a POST gets a connection of its own (test_write_never_sent_twice) */
+	assert_int_equal(request(c, "create", "POST", "/created", "{}", &resp, &call), CC_OK);
+	cc_http_response_clear(&resp);
+	assert_int_equal(atomic_load(&srv.connections), before + 2);
 	cc_http_client_destroy(c);
 }
 
@@ -1473,6 +1506,7 @@ int main(void)
 		cmocka_unit_test(test_interrupt_aborts_requests),
 		cmocka_unit_test(test_standin_transport),
 		cmocka_unit_test(test_auth_hook_and_form),
+		cmocka_unit_test(test_write_never_sent_twice),
 	};
 	return cmocka_run_group_tests(tests, server_start, server_stop);
 }
