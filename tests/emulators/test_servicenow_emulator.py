@@ -531,6 +531,13 @@ class ServiceNowEmulator(unittest.TestCase):
         self.assertEqual(len(self.hooks.wait(lambda b: b["sys_id"] == rec["sys_id"] and b["sys_mod_count"] == 2)), 2)
         # Reordered: the first held back and sent after the next one.
         self.emu.call("PATCH", path, {"description": "first"})
+        # the sender takes the first body in its own time: the fault goes off
+        # only once it has held that body back (else it would not be held)
+        for _ in range(100):
+            _, _, st = self.emu.call("GET", "/emulator/stats", user=None)
+            if st.get("webhooks_reordered", 0) >= 1:
+                break
+            time.sleep(0.05)
         self.emu.call("POST", "/emulator/faults", {"p_reorder_webhook": 0}, user=None)
         self.emu.call("PATCH", path, {"description": "second"})
         self.hooks.wait(lambda b: b["sys_id"] == rec["sys_id"] and b["sys_mod_count"] == 3)
