@@ -266,6 +266,17 @@ def main():
                   {"value": [ia], "nextLink": "https://evil.example" + INCIDENTS + "?x=1"},
                   synthesized="a nextLink to another host")])
 
+    # a comment moves no incident time: the version counts the comments, so a
+    # read after a comment was added is a newer version, not a duplicate
+    cnt = dict(ia, properties=dict(ia["properties"], additionalData=dict(
+        ia["properties"]["additionalData"], commentsCount=1)))
+    rc = record(A, cnt, comments=[ca])
+    rc["rv"] = str(int(rc["rv"]) + 1)
+    scenario("read-comments-count.json", "Sentinel: an incident's version is its time in "
+             "100 ns ticks plus its comments' count (a comment added moves no incident time)",
+             [{"op": "read", "id": A, "expect": {"result": "OK", "requests": 3, "record": rc}}],
+             [token(), *reads(A, cnt, [ca])], captured=DOCUMENTED + " (commentsCount set to 1)")
+
     scenario("read-gone.json", "Sentinel: a read of a deleted incident (404): a deleted "
              "observation",
              [{"op": "read", "id": A,
