@@ -397,8 +397,9 @@ def pct(values, q):
     return round(1000 * v[min(len(v) - 1, int(len(v) * q))]) if v else None
 
 
-def concord_writes(world, status):
-    """Concord's requests, by operation, summed over the systems."""
+def concord_requests(status):
+    """Concord's requests (its /admin/status): the total, and by operation,
+    summed over the systems."""
     ops = {}
     total = 0
     for s in (status or {}).get("systems", []):
@@ -540,10 +541,9 @@ def main(argv=None):
         loop_writes = emulator_writes(world) - before
         sampler.stop.set()
         sampler.join(2)
-        total, ops = concord_writes(world, concord.status())
+        total, ops = concord_requests(concord.status())
         sn = next((s for s in systems if s.name == "servicenow"), None)
         flips, flip_details = state_flips(world, sn) if sn else (0, [])
-        lat = sorted(sampler.latencies)
         nchanges = max(1, len(world.changes))
         applied = emulator_writes(world)
         result = {
@@ -554,9 +554,9 @@ def main(argv=None):
             "writes_per_change_per_target": round(applied / nchanges / (len(systems) - 1), 3),
             "api_calls_per_change": round(total / nchanges, 2),
             "api_calls_by_operation": ops,
-            "latency_p50_ms": round(1000 * lat[len(lat) // 2]) if lat else None,
-            "latency_p99_ms": round(1000 * lat[min(len(lat) - 1, int(len(lat) * 0.99))]) if lat else None,
-            "latency_samples": len(lat),
+            "latency_p50_ms": pct(sampler.latencies, 0.5),
+            "latency_p99_ms": pct(sampler.latencies, 0.99),
+            "latency_samples": len(sampler.latencies),
             "create_latency_p50_ms": pct(sampler.create_latencies, 0.5),
             "create_latency_p99_ms": pct(sampler.create_latencies, 0.99),
             "latency_slowest": sorted(sampler.slow, reverse=True)[:5],

@@ -93,17 +93,16 @@ def retrying_once(fn, landed, what, tries=40, pause=0.25):
     """A person retries a write that is not idempotent (a create, a note)
     only after checking it did not land: an answer lost after the write
     (a timeout) must not make them do it twice. landed() returns the
-    result when it did, else None."""
-    def once():
-        got = landed()  # a failure of this check is retried, never taken as "not landed"
-        return got if got is not None else fn()
-    first = [True]
+    result when it did, else None; a failure of that check is retried,
+    never taken as "not landed"."""
+    sent = []
 
     def attempt():
-        if first[0]:
-            first[0] = False
-            return fn()
-        return once()
+        got = landed() if sent else None
+        if got is not None:
+            return got
+        sent.append(True)
+        return fn()
     return retrying(attempt, what, tries, pause)
 
 

@@ -194,9 +194,8 @@ static int deliver_create(struct cc_hub *h, struct cc_case *c, struct cc_outbox_
 		if (rt->poll_failures == 0 && at >= rt->not_before_ms && at >= rt->open_until_ms &&
 		    rt->next_poll_ms > at)
 			rt->next_poll_ms = at;
+		/* at >= t: a poll due now is this step's, and the entry follows it */
 		int64_t next_poll = cc_hub_next_poll(h, T);
-		if (next_poll <= t) /* due now and not yet polled: after this step's polls */
-			next_poll = t;
 		e->due_ms = next_poll > at ? next_poll : at;
 		ST(h)->rollback(SS(h));
 		cc_case_clear(c);

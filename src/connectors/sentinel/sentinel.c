@@ -635,10 +635,10 @@ static enum cc_result sentinel_webhook(void *self, const char *body, size_t len,
 		return malformed(s, call, "webhook", "not {incidentId, incidentArmId, "
 		                 "lastModifiedTimeUtc, operation}", NULL);
 	/*
-	 * The body's time cannot tell a comment added (it moves no incident
-	 * time): every webhook of ours is read, a read per change.
+	 * The body's time is checked, not trusted: it cannot tell a comment
+	 * added (that moves no incident time), so every webhook of ours is
+	 * read, a read per change.
 	 */
-	(void)rv;
 	if (!ours)
 		return CC_OK; /* another workspace's */
 	pg->items = calloc(1, sizeof(*pg->items));
