@@ -115,11 +115,12 @@ static void test_pieces(void **state)
 	(void)state;
 	unsigned char want[CC_WEBHOOK_MAC_LEN];
 	assert_int_equal(cc_webhook_signature_parse(GOOD, want), CC_WEBHOOK_OK);
-	for (size_t cut = 0; cut <= strlen(BODY); cut++) {
+	const char *body = BODY;
+	for (size_t cut = 0; cut <= strlen(body); cut++) {
 		struct cc_webhook_mac *m;
 		assert_int_equal(cc_webhook_mac_begin(&m, SECRET, strlen(SECRET)), 0);
-		assert_int_equal(cc_webhook_mac_update(m, BODY, cut), 0);
-		assert_int_equal(cc_webhook_mac_update(m, BODY + cut, strlen(BODY) - cut), 0);
+		assert_int_equal(cc_webhook_mac_update(m, body, cut), 0);
+		assert_int_equal(cc_webhook_mac_update(m, body + cut, strlen(body) - cut), 0);
 		assert_int_equal(cc_webhook_mac_verify(m, want), CC_WEBHOOK_OK);
 		/* verified once: a second verdict is a failure, never a replay */
 		assert_int_equal(cc_webhook_mac_verify(m, want), CC_WEBHOOK_MISMATCH);
