@@ -16,7 +16,12 @@ run_suite() { # dir label [meson test options]
 	dir=$1
 	label=$2
 	shift 2
-	ninja -C "$dir" >/dev/null || { echo "BUILD FAILED in $dir"; failed=$((failed + 1)); return; }
+	if ! ninja -C "$dir" >"$dir/build-output.txt" 2>&1; then
+		grep -E "error|FAILED" "$dir/build-output.txt" | head -n 20 | sed "s/^/[$label] why: /"
+		echo "BUILD FAILED in $dir"
+		failed=$((failed + 1))
+		return
+	fi
 	meson test -C "$dir" --print-errorlogs --num-processes 2 "$@" >"$dir/test-output.txt" 2>&1
 	grep -E "^ *[0-9]+/[0-9]+ " "$dir/test-output.txt" | sed "s/^/[$label] /"
 	ok=$(sed -n 's/^Ok:[[:space:]]*\([0-9]*\).*/\1/p' "$dir/test-output.txt")
@@ -26,6 +31,12 @@ run_suite() { # dir label [meson test options]
 	passed=$((passed + ${ok:-0}))
 	failed=$((failed + ${ko:-0} + ${to:-0}))
 	skipped=$((skipped + ${sk:-0}))
+	# A failure says why in CI's output: the failed checks of each failing
+	# test (its full log stays in $dir/test-output.txt).
+	if [ "${ko:-0}" -gt 0 ] || [ "${to:-0}" -gt 0 ]; then
+		grep -E "^(FAIL |not ok|\[  FAILED  \]|ERROR|Traceback)|AssertionError|runtime error:|ERROR: AddressSanitizer" \
+			"$dir/test-output.txt" | head -n 40 | sed "s/^/[$label] why: /"
+	fi
 	if [ -z "$ok" ]; then
 		echo "[$label] meson test did not run"; cat "$dir/test-output.txt"; failed=$((failed + 1))
 	fi
