@@ -3,14 +3,17 @@
 benchmark program: it prints figures, it is not a test).
 
     measure_saas.py --concord BUILD/concord first-sync --records N --into servicenow|sentinel
-                    [--limit REQUESTS_PER_SECOND]
+                    [--limit REQUESTS_PER_SECOND] [--latency MS] [--concurrency N]
     measure_saas.py --concord BUILD/concord idle --records N [--intervals K]
 
 first-sync: N incidents seeded in the other emulator, concord started on
 both (examples/servicenow-sentinel.yaml, its own rate_limit set to the
 target emulator's limit), timed until the target holds N copies: records
 per second, requests per second to the target, and that as a fraction of
-the target's limit.
+the target's limit. --latency gives every answer of the target that delay
+(a SaaS instance answers in tens to hundreds of milliseconds, loopback in
+one): one delivery at a time is then bounded by latency, not by the limit;
+--concurrency sets the target's `concurrency` (deliveries at once).
 
 idle: N incidents seeded in each emulator, copied over by a first sync;
 then the requests concord makes per poll interval to each system while
@@ -41,7 +44,7 @@ def count(side):
     return int(h.get("X-Total-Count", "0"))
 
 
-def start(args, dirpath, limits, poll):
+def start(args, dirpath, limits, poll, concurrency=None):
     port = sides.free_port()
     secret = secrets.token_hex(8)
     sn = sides.ServiceNow(dirpath, None, secret, rate_limit=0)
@@ -60,6 +63,8 @@ def start(args, dirpath, limits, poll):
         if lim:
             text = text.replace("  - name: %s\n" % name,
                                 "  - name: %s\n    rate_limit: %d\n" % (name, lim))
+    for name, n in (concurrency or {}).items():
+        text = text.replace("  - name: %s\n" % name, "  - name: %s\n    concurrency: %d\n" % (name, n))
     text = text.replace("webhook_secret: {env: CONCORD_WEBHOOK_SECRET}", "webhook_auth: none")
     cfg = os.path.join(dirpath, "concord.yaml")
     with open(cfg, "w") as f:
@@ -77,7 +82,8 @@ def system_requests(c):
 def first_sync(args, dirpath):
     into = args.into
     lim = args.limit
-    sn, st, c = start(args, dirpath, {into: lim}, 5.0)
+    sn, st, c = start(args, dirpath, {into: lim}, 5.0,
+                      {into: args.concurrency} if args.concurrency else None)
     src = st if into == "servicenow" else sn
     dst = sn if into == "servicenow" else st
     try:
@@ -86,6 +92,8 @@ def first_sync(args, dirpath):
             body.update(subscription=sides.SUB, resourceGroup=sides.RG, workspace=sides.WS)
         http("POST", src.emu.url + "/emulator/seed", body, timeout=600)
         base = count(dst)
+        if args.latency:
+            dst.emu.faults({"latency_ms": args.latency})
         t0 = time.time()
         c.start()
         last, t_last = base, t0
@@ -101,9 +109,11 @@ def first_sync(args, dirpath):
             time.sleep(1)
         secs = time.time() - t0
         req = system_requests(c).get(dst.name, 0)
-        print("first sync into %s: %d records in %.1f s: %.1f records/s; %d requests to %s: "
-              "%.1f requests/s, %.2f of its limit of %s requests/s (%.2f requests per record)" % (
-                  dst.name, n, secs, n / secs, req, dst.name, req / secs,
+        print("first sync into %s (latency %d ms, concurrency %s): %d records in %.1f s: "
+              "%.1f records/s; %d requests to %s: %.1f requests/s, %.2f of its limit of %s "
+              "requests/s (%.2f requests per record)" % (
+                  dst.name, args.latency, args.concurrency or "4 (default)", n, secs, n / secs,
+                  req, dst.name, req / secs,
                   (req / secs / lim) if lim else float("nan"), lim, req / max(1, n)))
     finally:
         c.stop()
@@ -152,6 +162,8 @@ def main():
     f.add_argument("--records", type=int, default=10000)
     f.add_argument("--into", choices=("servicenow", "sentinel"), required=True)
     f.add_argument("--limit", type=int, default=100)
+    f.add_argument("--latency", type=int, default=0, help="ms added to each answer of the target")
+    f.add_argument("--concurrency", type=int, default=0, help="the target's concurrency (0: default)")
     i = sub.add_parser("idle")
     i.add_argument("--records", type=int, default=1000)
     i.add_argument("--intervals", type=int, default=6)

@@ -1100,7 +1100,7 @@ static const struct cc_row system_rows[] = {
 	{ "rate_limit", CC_ROW_INT, CC_ROW_ALT, "0", AT(SF, rate_per_sec), 0, 100000,
 	  .land = land_rate, .doc_dflt = "`0` (none)", .desc = "requests per second (0: no limit)" },
 	{ "concurrency", CC_ROW_INT, CC_ROW_ALT | CC_ROW_ZERO_DEFAULT, "4", AT(SF, max_concurrency),
-	  1, 16, .desc = "requests in flight at once" },
+	  1, 16, .desc = "requests in flight at once, and deliveries to different records at once" },
 	{ "retry_after_max", CC_ROW_DURATION, CC_ROW_ALT | CC_ROW_ZERO_DEFAULT, "10m",
 	  AT(SF, retry_after_max_ms), SECOND, DAY,
 	  .desc = "the longest Retry-After (or rate-limit reset) honoured" },

@@ -63,7 +63,7 @@ static int open_http(struct cc_connector_base *b, const struct cc_connector_setu
 		                     .max_concurrency = s->max_concurrency, .ca_file = s->ca_file,
 		                     .hold_max_ms = s->retry_after_max_ms,
 		                     .interrupt = s->interrupt, .interrupt_ctx = s->interrupt_ctx,
-		                     .transport = s->transport, .trace = s->trace };
+		                     .pace = s->pace, .transport = s->transport, .trace = s->trace };
 	int rc = cc_http_client_create(&b->http, &o, err, errlen);
 	if (auth) {
 		memset(auth, 0, strlen(auth));

@@ -19,6 +19,8 @@
 
 #include <stdio.h>
 
+struct cc_http_pace;
+
 struct cc_http_transport;
 
 /* One connector-specific setting, as written in the configuration. */
@@ -58,6 +60,12 @@ struct cc_connector_setup {
 	int max_concurrency;           /* requests at once (default 4) */
 	const char *ca_file;
 	int64_t retry_after_max_ms;    /* the longest Retry-After honoured (0: the default) */
+	/*
+	 * The pace shared by every instance that talks to this system (the
+	 * rate limit and the holds the system asks for; borrowed, outlives the
+	 * connector). NULL: the connector's client has its own, of rate_per_sec.
+	 */
+	struct cc_http_pace *pace;
 	/* Asked while a request waits; true aborts it (see struct cc_http_options). */
 	bool (*interrupt)(void *ctx);
 	void *interrupt_ctx;

@@ -19,6 +19,32 @@
 
 #define CONFLICTS_BEFORE_BACKOFF 3
 
+/*
+ * One delivery: its outbox entry and the connector instance its calls go
+ * through. In a batch (parallel), the job holds the hub except during
+ * those calls (env.lock / env.unlock): see cc_hub_env.run.
+ */
+struct job {
+	struct cc_hub *h;
+	struct cc_outbox_entry e;
+	struct cc_connector *cn;
+	bool parallel;
+	int rc;
+};
+
+/* Before and after a connector call: others may use the hub meanwhile. */
+static void away(const struct job *j)
+{
+	if (j->parallel)
+		j->h->env.unlock(j->h->env.ctx);
+}
+
+static void back(const struct job *j)
+{
+	if (j->parallel)
+		j->h->env.lock(j->h->env.ctx);
+}
+
 
 static int64_t backoff_delay(struct cc_hub *h, uint32_t attempts, int64_t retry_after)
 {
@@ -170,11 +196,13 @@ static int resolve_unknown(struct cc_hub *h, uint64_t id, int sys, const struct 
 	return tx_save(h, &c);
 }
 
-static int deliver_create(struct cc_hub *h, struct cc_case *c, struct cc_outbox_entry *e)
+static int deliver_create(struct job *j, struct cc_case *c)
 {
+	struct cc_hub *h = j->h;
+	struct cc_outbox_entry *e = &j->e;
 	int T = e->system;
 	struct cc_link *L = &c->link[T];
-	struct cc_connector *cn = &h->conn[T];
+	struct cc_connector *cn = j->cn;
 	int64_t t = cc_hub_now(h);
 	char corr[64];
 	int rc;
@@ -215,7 +243,9 @@ static int deliver_create(struct cc_hub *h, struct cc_case *c, struct cc_outbox_
 		struct cc_call call;
 		cc_observation_init(&found_obs);
 		cc_hub_call_init(h, &call);
+		away(j);
 		enum cc_result r = cn->ops->find_by_correlation(cn->self, corr, &found_obs, &found, &call);
+		back(j);
 		call.recv_ms = cc_hub_now(h);
 		cc_hub_count_call(h, T, &call);
 		uint64_t id = c->id;
@@ -283,7 +313,9 @@ static int deliver_create(struct cc_hub *h, struct cc_case *c, struct cc_outbox_
 	cc_observation_init(&out);
 	cc_hub_call_init(h, &call);
 	cc_hub_crash_point(h, "deliver-intent-committed");
+	away(j);
 	enum cc_result r = cn->ops->create(cn->self, &w, &out, &call);
+	back(j);
 	cc_hub_crash_point(h, "deliver-after-create");
 	call.recv_ms = cc_hub_now(h);
 	cc_hub_count_call(h, T, &call);
@@ -330,10 +362,12 @@ static int deliver_create(struct cc_hub *h, struct cc_case *c, struct cc_outbox_
 	return tx_fail(h, e, &call);
 }
 
-static int deliver_comments(struct cc_hub *h, uint64_t id, struct cc_outbox_entry *e)
+static int deliver_comments(struct job *j, uint64_t id)
 {
+	struct cc_hub *h = j->h;
+	struct cc_outbox_entry *e = &j->e;
 	int T = e->system;
-	struct cc_connector *cn = &h->conn[T];
+	struct cc_connector *cn = j->cn;
 	for (;;) {
 		struct cc_case c;
 		int rc = tx_load(h, id, &c);
@@ -380,7 +414,9 @@ static int deliver_comments(struct cc_hub *h, uint64_t id, struct cc_outbox_entr
 		char *new_id = NULL;
 		struct cc_call call;
 		cc_hub_call_init(h, &call);
+		away(j);
 		enum cc_result r = cn->ops->add_comment(cn->self, remote_id, body, &new_id, &call);
+		back(j);
 		cc_hub_crash_point(h, "comment-after-remote");
 		call.recv_ms = cc_hub_now(h);
 		cc_hub_count_call(h, T, &call);
@@ -438,11 +474,13 @@ static bool is_revert(const struct cc_config *cfg, int sys, int f)
 	return pol->reverts && pol->reverts(fd, sys);
 }
 
-static int deliver_update(struct cc_hub *h, struct cc_case *c, struct cc_outbox_entry *e)
+static int deliver_update(struct job *j, struct cc_case *c)
 {
+	struct cc_hub *h = j->h;
+	struct cc_outbox_entry *e = &j->e;
 	int T = e->system;
 	struct cc_link *L = &c->link[T];
-	struct cc_connector *cn = &h->conn[T];
+	struct cc_connector *cn = j->cn;
 	uint64_t id = c->id;
 	int rc;
 
@@ -456,7 +494,9 @@ static int deliver_update(struct cc_hub *h, struct cc_case *c, struct cc_outbox_
 		struct cc_call call;
 		cc_observation_init(&o);
 		cc_hub_call_init(h, &call);
+		away(j);
 		enum cc_result r = cn->ops->read(cn->self, rid, &o, &call);
+		back(j);
 		call.recv_ms = cc_hub_now(h);
 		cc_hub_count_call(h, T, &call);
 		free(rid);
@@ -545,7 +585,9 @@ static int deliver_update(struct cc_hub *h, struct cc_case *c, struct cc_outbox_
 		cc_observation_init(&out);
 		cc_hub_call_init(h, &call);
 		cc_hub_crash_point(h, "deliver-intent-committed");
+		away(j);
 		enum cc_result r = cn->ops->update(cn->self, &w, &out, &call);
+		back(j);
 		cc_hub_crash_point(h, "deliver-after-remote-write");
 		call.recv_ms = cc_hub_now(h);
 		cc_hub_count_call(h, T, &call);
@@ -639,11 +681,13 @@ static int deliver_update(struct cc_hub *h, struct cc_case *c, struct cc_outbox_
 		ST(h)->rollback(SS(h));
 		cc_case_clear(c);
 	}
-	return deliver_comments(h, id, e);
+	return deliver_comments(j, id);
 }
 
-static int deliver_one(struct cc_hub *h, struct cc_outbox_entry *e)
+static int deliver_one(struct job *j)
 {
+	struct cc_hub *h = j->h;
+	struct cc_outbox_entry *e = &j->e;
 	struct cc_case c;
 	int rc = tx_load(h, e->case_id, &c);
 	if (rc == CC_ENOTFOUND)
@@ -652,10 +696,10 @@ static int deliver_one(struct cc_hub *h, struct cc_outbox_entry *e)
 		return rc;
 	switch (c.link[e->system].status) {
 	case CC_LINK_CREATE:
-		rc = deliver_create(h, &c, e);
+		rc = deliver_create(j, &c);
 		break;
 	case CC_LINK_LINKED:
-		rc = deliver_update(h, &c, e);
+		rc = deliver_update(j, &c);
 		break;
 	default:
 		ST(h)->rollback(SS(h));
@@ -685,30 +729,84 @@ static int deliver_one(struct cc_hub *h, struct cc_outbox_entry *e)
 	return ST(h)->commit(SS(h)) ? cc_hub_fail(h, CC_ESTORE, "commit") : CC_EOK;
 }
 
+/* Nothing may go to the system now (a Retry-After, the open breaker). */
+static bool held(struct cc_hub *h, int system, int64_t t)
+{
+	return t < h->sys[system].not_before_ms || t < h->sys[system].open_until_ms;
+}
+
+/*
+ * A job of a batch, on its own thread: with the hub held, its entry as the
+ * store has it now (an earlier job may have delivered or moved it), then
+ * the delivery, which lets go of the hub during its connector calls.
+ */
+static void job_run(void *arg)
+{
+	struct job *j = arg;
+	struct cc_hub *h = j->h;
+	h->env.lock(h->env.ctx);
+	int64_t t = cc_hub_now(h);
+	struct cc_outbox_entry cur;
+	j->rc = CC_EOK;
+	if (!cc_hub_stopping(h) && !held(h, j->e.system, t)) {
+		int rc = ST(h)->outbox_get(SS(h), j->e.case_id, j->e.system, &cur);
+		if (rc == CC_EOK && cur.due_ms <= t) {
+			j->e = cur;
+			j->rc = deliver_one(j);
+		} else if (rc != CC_EOK && rc != CC_ENOTFOUND) {
+			j->rc = cc_hub_fail(h, rc, "outbox_get");
+		}
+	}
+	h->env.unlock(h->env.ctx);
+}
+
+/* Deliveries to a system at once: its slots, when the environment runs jobs. */
+static size_t batch_width(const struct cc_hub *h, int system)
+{
+	bool can = h->env.run && h->env.lock && h->env.unlock;
+	return can && h->nslots[system] > 1 ? h->nslots[system] : 1;
+}
+
 int cc_hub_deliver(struct cc_hub *h, int system, int max, int *delivered)
 {
-	struct sys_runtime *rt = &h->sys[system];
+	size_t width = batch_width(h, system);
 	int done = 0;
 	if (delivered)
 		*delivered = 0;
 	while (done < max && !cc_hub_stopping(h)) {
 		int64_t t = cc_hub_now(h);
-		if (t < rt->not_before_ms || t < rt->open_until_ms)
+		if (held(h, system, t))
 			break;
-		struct cc_outbox_entry e;
-		int rc = ST(h)->outbox_next(SS(h), system, t, &e);
-		if (rc == CC_ENOTFOUND)
+		struct cc_outbox_entry due[CC_HUB_SLOTS_MAX];
+		size_t want = (size_t)(max - done) < width ? (size_t)(max - done) : width;
+		size_t n = 0;
+		int rc = ST(h)->outbox_due(SS(h), system, t, due, want, &n);
+		if (rc)
+			return cc_hub_fail(h, rc, "outbox_due");
+		if (n == 0)
 			break;
-		if (rc)
-			return cc_hub_fail(h, rc, "outbox_next");
-		rc = deliver_one(h, &e);
-		if (rc)
-			return rc;
-		done++;
+		if (n == 1) {
+			struct job j = { .h = h, .e = due[0], .cn = &h->conn[system] };
+			rc = deliver_one(&j);
+			if (rc)
+				return rc;
+			done++;
+			continue;
+		}
+		struct job jobs[CC_HUB_SLOTS_MAX];
+		void *args[CC_HUB_SLOTS_MAX];
+		for (size_t i = 0; i < n; i++) {
+			jobs[i] = (struct job){ .h = h, .e = due[i], .cn = &h->slots[system][i],
+				                .parallel = true };
+			args[i] = &jobs[i];
+		}
+		h->env.run(h->env.ctx, n, job_run, args);
+		for (size_t i = 0; i < n; i++)
+			if (jobs[i].rc)
+				return jobs[i].rc;
+		done += (int)n;
 	}
 	if (delivered)
 		*delivered = done;
 	return CC_EOK;
 }
-
-

@@ -249,6 +249,19 @@ int cc_hub_create(struct cc_hub **out, const struct cc_config *cfg, struct cc_st
 	return CC_EOK;
 }
 
+int cc_hub_set_delivery_slots(struct cc_hub *h, int system, struct cc_connector *slots,
+                              size_t n)
+{
+	if (system < 0 || (size_t)system >= h->cfg->nsystems || n > CC_HUB_SLOTS_MAX)
+		return CC_EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (!slots[i].ops || slots[i].ops->version != CC_CONNECTOR_OPS_VERSION)
+			return CC_EINVAL;
+	h->slots[system] = n > 1 ? slots : NULL;
+	h->nslots[system] = n > 1 ? n : 0;
+	return CC_EOK;
+}
+
 void cc_hub_destroy(struct cc_hub *h)
 {
 	free(h);

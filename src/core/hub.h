@@ -48,6 +48,20 @@ struct cc_hub_env {
 	 * attempt: the entry stays due and the cursor where it was.
 	 */
 	bool (*stopping)(void *ctx);
+	/*
+	 * Optional, all three or none: deliveries to different records of one
+	 * system at once, through the connector instances given with
+	 * cc_hub_set_delivery_slots. run(ctx, n, job, args) calls job(args[i])
+	 * for each i, at once (the daemon: a thread each), and returns when
+	 * every call has returned. A job holds the hub (lock) for all it does
+	 * but its connector calls, so the engine's state and the store are used
+	 * by one job at a time and the engine stays single-threaded; a job's
+	 * record is in no other job of its batch, so each record's writes stay
+	 * in order. Without them, one delivery after another.
+	 */
+	void (*run)(void *ctx, size_t n, void (*job)(void *arg), void **args);
+	void (*lock)(void *ctx);
+	void (*unlock)(void *ctx);
 	void *ctx;
 };
 
@@ -108,8 +122,23 @@ int cc_hub_webhook(struct cc_hub *h, int system, const char *body, size_t len, b
 /* One incremental poll of a system: every page since its cursor. */
 int cc_hub_poll(struct cc_hub *h, int system);
 
-/* Delivers up to max outbox entries of a system that are due now. */
+/*
+ * Delivers up to max outbox entries of a system that are due now: one
+ * after another, or, with env.run and delivery slots, in batches of up to
+ * one entry per slot at once (different records each).
+ */
 int cc_hub_deliver(struct cc_hub *h, int system, int max, int *delivered);
+/* Deliveries at once to one system, at most. */
+#define CC_HUB_SLOTS_MAX 16
+/*
+ * Gives a system n connector instances (borrowed, n <= CC_HUB_SLOTS_MAX)
+ * for deliveries at once, one call in flight per instance; they must not
+ * share a client with each other or with the system's own connector.
+ * n <= 1: one delivery at a time through the system's connector. CC_EINVAL
+ * for an instance of another connector port version, or n too large.
+ */
+int cc_hub_set_delivery_slots(struct cc_hub *h, int system, struct cc_connector *slots,
+                              size_t n);
 
 /*
  * A person resolves the conflict parked in `field` of case `case_id` (see

@@ -23,6 +23,9 @@ struct cc_hub {
 	const struct cc_config *cfg;
 	struct cc_store *st;
 	struct cc_connector *conn;
+	/* per system: instances for deliveries at once (borrowed; n <= 1: none) */
+	struct cc_connector *slots[CC_MAX_SYSTEMS];
+	size_t nslots[CC_MAX_SYSTEMS];
 	struct cc_hub_env env;
 	struct sys_runtime sys[CC_MAX_SYSTEMS];
 	struct cc_hub_stats stats;

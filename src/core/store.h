@@ -19,7 +19,7 @@
 
 #include <stddef.h>
 
-#define CC_STORE_OPS_VERSION 2 /* 2: notes */
+#define CC_STORE_OPS_VERSION 3 /* 2: notes; 3: outbox_due, several entries at once */
 
 /* The longest note (see note_get), its NUL included. */
 #define CC_NOTE_MAX 1024
@@ -104,8 +104,13 @@ struct cc_store_ops {
 	int (*outbox_put)(void *self, const struct cc_outbox_entry *e);
 	int (*outbox_get)(void *self, uint64_t case_id, int system, struct cc_outbox_entry *out);
 	int (*outbox_remove)(void *self, uint64_t case_id, int system);
-	/* Earliest entry of a system due at or before now: CC_ENOTFOUND if none. */
-	int (*outbox_next)(void *self, int system, int64_t now_ms, struct cc_outbox_entry *out);
+	/*
+	 * The earliest entries of a system due at or before now, at most max,
+	 * in due order (ties by case id), into out[0..*n): *n is 0 when none is
+	 * due. Several at once, for deliveries to different records in parallel.
+	 */
+	int (*outbox_due)(void *self, int system, int64_t now_ms, struct cc_outbox_entry *out,
+	                  size_t max, size_t *n);
 	/* Number of entries for a system, and the earliest due time (INT64_MAX if none). */
 	int (*outbox_stat)(void *self, int system, size_t *count, int64_t *earliest_ms);
 

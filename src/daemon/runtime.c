@@ -16,10 +16,12 @@
 #include "connectors/registry.h"
 #include "daemon/connect.h"
 #include "daemon/control.h"
+#include "daemon/jobs.h"
 #include "core/driver.h"
 #include "core/hub.h"
 #include "daemon/webhook.h"
 #include "core/redact.h"
+#include "http/client.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -42,6 +44,11 @@ struct parts {
 	struct cc_file_config *fc;
 	struct cc_connector conn[CC_MAX_SYSTEMS];
 	size_t nconn;
+	/* per system with concurrency > 1: the instances that deliver at once
+	 * and the pace all of its instances share */
+	struct cc_connector slots[CC_MAX_SYSTEMS][CC_HUB_SLOTS_MAX];
+	size_t nslots[CC_MAX_SYSTEMS];
+	struct cc_http_pace *pace[CC_MAX_SYSTEMS];
 	struct cc_hub *hub;
 	struct cc_driver *driver;     /* the loop over the hub (core/driver.h) */
 	struct cc_webhook_listener *listener;
@@ -78,6 +85,11 @@ struct cc_runtime {
 	struct cc_system_report report[CC_MAX_SYSTEMS];
 	size_t report_cases, report_conflicts;
 	int64_t report_ms;
+	/* each system's API budget by operation, all its instances summed; read
+	 * by the loop when no delivery is under way, for answers given during one */
+	struct cc_budget_line budget[CC_MAX_SYSTEMS][16];
+	size_t nbudget[CC_MAX_SYSTEMS];
+	struct cc_jobs *jobs;        /* the threads of the deliveries at once */
 	/* admin requests taken during a remote call (on_wait) */
 	bool in_wait;
 	int64_t wait_since_ms;       /* the first on_wait since the loop last had the store */
@@ -133,6 +145,22 @@ static bool env_stopping(void *ctx)
 {
 	(void)ctx;
 	return stop_requested != 0;
+}
+
+/* The outbox's batches (cc_hub_env.run, .lock, .unlock): daemon/jobs.h. */
+static void env_run(void *ctx, size_t n, void (*job)(void *arg), void **args)
+{
+	cc_jobs_run(((struct cc_runtime *)ctx)->jobs, n, job, args);
+}
+
+static void env_lock(void *ctx)
+{
+	cc_jobs_lock(((struct cc_runtime *)ctx)->jobs);
+}
+
+static void env_unlock(void *ctx)
+{
+	cc_jobs_unlock(((struct cc_runtime *)ctx)->jobs);
 }
 
 /* Cleans a text of every configured secret and credential pattern. */
@@ -198,6 +226,8 @@ static void env_audit(void *ctx, const struct cc_audit_entry *e)
 }
 
 static bool on_wait(void *ctx);
+static bool on_wait_slot(void *ctx);
+static void jobs_waiting(void *ctx);
 static bool drv_paused(void *ctx, int system);
 static bool drv_take_hint(void *ctx, int system);
 static bool drv_take_body(void *ctx, int system, char **body, size_t *len);
@@ -219,11 +249,20 @@ static void parts_destroy(struct parts *p)
 		cc_hub_destroy(p->hub);
 		p->hub = NULL;
 	}
-	for (size_t i = 0; i < p->nconn; i++)
+	for (size_t i = 0; i < p->nconn; i++) {
 		if (p->conn[i].ops && p->conn[i].ops->destroy)
 			p->conn[i].ops->destroy(p->conn[i].self);
+		for (size_t k = 0; k < p->nslots[i]; k++)
+			if (p->slots[i][k].ops && p->slots[i][k].ops->destroy)
+				p->slots[i][k].ops->destroy(p->slots[i][k].self);
+		p->nslots[i] = 0;
+		cc_http_pace_destroy(p->pace[i]);
+		p->pace[i] = NULL;
+	}
 	memset(p->conn, 0, sizeof(p->conn));
+	memset(p->slots, 0, sizeof(p->slots));
 	p->nconn = 0;
+
 	if (p->fc) {
 		cc_config_file_free(p->fc);
 		p->fc = NULL;
@@ -273,22 +312,58 @@ static int parts_build(struct cc_runtime *rt, struct parts *p, char *err, size_t
 		}
 		rt->store_open = true;
 	}
+	if (!rt->jobs && cc_jobs_create(&rt->jobs, jobs_waiting, rt)) {
+		snprintf(err, errlen, "out of memory");
+		return 2;
+	}
 	for (size_t i = 0; i < cfg->nsystems; i++) {
 		char cerr[300];
-		if (cc_connector_create_from_file(&p->conn[i], p->fc, i, on_wait, rt,
+		const struct cc_system_file *sf = &p->fc->system[i];
+		/* concurrency > 1 (absent: 4, as the schema documents it):
+		 * deliveries to as many records at once, one pace for all
+		 * instances of the system */
+		int conc = sf->max_concurrency > 0 ? sf->max_concurrency : 4;
+		size_t n = conc > 1 ? (size_t)conc : 0;
+		if (n > CC_HUB_SLOTS_MAX)
+			n = CC_HUB_SLOTS_MAX;
+		if (n && cc_http_pace_create(&p->pace[i], sf->rate_per_sec, 0)) {
+			snprintf(err, errlen, "out of memory");
+			return 2;
+		}
+		p->nconn = i + 1;
+		if (cc_connector_create_from_file(&p->conn[i], p->fc, i, on_wait, rt, p->pace[i],
 		                                  rt->trace ? rt->log : NULL, cerr, sizeof(cerr))) {
 			snprintf(err, errlen, "%s: system %s: %s", rt->path, cfg->systems[i].name, cerr);
 			return 2;
 		}
-		p->nconn = i + 1;
+		for (size_t slot = 0; slot < n; slot++) {
+			/* asked from a delivery's thread: only whether to stop */
+			if (cc_connector_create_from_file(&p->slots[i][slot], p->fc, i, on_wait_slot, rt,
+			                                  p->pace[i], rt->trace ? rt->log : NULL, cerr,
+			                                  sizeof(cerr))) {
+				snprintf(err, errlen, "%s: system %s: %s", rt->path, cfg->systems[i].name,
+				         cerr);
+				return 2;
+			}
+			p->nslots[i] = slot + 1;
+		}
 	}
 	struct cc_hub_env env = { .now_ms = env_now, .random = env_random, .on_audit = env_audit,
-		                  .redact = env_redact, .stopping = env_stopping, .ctx = rt };
+		                  .redact = env_redact, .stopping = env_stopping,
+		                  .run = env_run, .lock = env_lock, .unlock = env_unlock,
+		                  .ctx = rt };
 	rc = cc_hub_create(&p->hub, cfg, &rt->store, p->conn, &env);
 	if (rc) {
 		snprintf(err, errlen, "cannot start the hub: %s",
 		         rt->store.ops->last_error(rt->store.self));
 		return 2;
+	}
+	for (size_t i = 0; i < cfg->nsystems; i++) {
+		if (cc_hub_set_delivery_slots(p->hub, (int)i, p->slots[i], p->nslots[i])) {
+			snprintf(err, errlen, "system %s: a delivery instance of another version",
+			         cfg->systems[i].name);
+			return 2;
+		}
 	}
 	struct cc_driver_env denv = { .paused = drv_paused, .take_hint = drv_take_hint,
 		                      .take_body = drv_take_body, .polled = drv_polled,
@@ -398,6 +473,7 @@ void cc_runtime_close(struct cc_runtime *rt)
 		parts_destroy(rt->p);
 	if (rt->store_open)
 		rt->store.ops->destroy(rt->store.self);
+	cc_jobs_destroy(rt->jobs);
 	free(rt->path);
 	free(rt->store_url);
 	free(rt);
@@ -496,14 +572,47 @@ static void log_progress(struct cc_runtime *rt)
 	rt->progress_delivered = done;
 }
 
-/* The API budget of a connector, {"list": N, "read": N, ...} (new reference). */
-static json_t *budget_json(const struct cc_connector *cn)
+/* Adds a connector's API budget into lines (n of them, at most 16). */
+static void budget_add(const struct cc_connector *cn, struct cc_budget_line *lines, size_t *n)
+{
+	struct cc_budget_line b[16];
+	size_t nb = cn->ops && cn->ops->budget ? cn->ops->budget(cn->self, b, 16) : 0;
+	for (size_t i = 0; i < nb; i++) {
+		size_t k = 0;
+		while (k < *n && strcmp(lines[k].op, b[i].op) != 0)
+			k++;
+		if (k == *n && *n == 16)
+			continue;
+		if (k == *n) {
+			lines[k] = b[i];
+			(*n)++;
+		} else {
+			lines[k].requests += b[i].requests;
+		}
+	}
+}
+
+/*
+ * Reads each system's API budget, its delivery instances' added, into
+ * rt->budget: by the loop only, while no delivery runs.
+ */
+static void budget_refresh(struct cc_runtime *rt)
+{
+	for (size_t s = 0; s < rt->p->nconn; s++) {
+		rt->nbudget[s] = 0;
+		budget_add(&rt->p->conn[s], rt->budget[s], &rt->nbudget[s]);
+		for (size_t k = 0; k < rt->p->nslots[s]; k++)
+			budget_add(&rt->p->slots[s][k], rt->budget[s], &rt->nbudget[s]);
+	}
+}
+
+/* The API budget of a system as last read, {"list": N, ...} (new reference). */
+static json_t *budget_json(const struct cc_runtime *rt, size_t s)
 {
 	json_t *o = json_object();
-	struct cc_budget_line b[16];
-	size_t n = cn->ops && cn->ops->budget ? cn->ops->budget(cn->self, b, 16) : 0;
-	for (size_t i = 0; o && i < n; i++)
-		json_object_set_new(o, b[i].op, json_integer((json_int_t)b[i].requests));
+	for (size_t i = 0; o && i < rt->nbudget[s]; i++)
+		json_object_set_new(o, rt->budget[s][i].op,
+		                    json_integer((json_int_t)rt->budget[s][i].requests));
 	return o;
 }
 
@@ -624,7 +733,7 @@ static char *status_json(struct cc_runtime *rt, bool cached, unsigned *http)
 			"last_failure_at", time_or_null(st->last_failure_ms),
 			"failing", st->failing,
 			"requests", "total", (json_int_t)st->requests, "polls", (json_int_t)st->polls,
-			"by_operation", budget_json(&rt->p->conn[s]),
+			"by_operation", budget_json(rt, s),
 			"webhooks", "received", (json_int_t)st->webhooks, "dropped",
 			(json_int_t)st->webhooks_dropped, "rejected", (json_int_t)st->webhooks_rejected);
 		ok = j && json_array_append_new(systems, j) == 0;
@@ -936,6 +1045,30 @@ static bool on_wait(void *ctx)
 	return stop_requested != 0;
 }
 
+/*
+ * Asked by the HTTP client of a delivery running on its own thread: only
+ * whether to stop (the admin requests are the waiting thread's, below).
+ */
+static bool on_wait_slot(void *ctx)
+{
+	(void)ctx;
+	return stop_requested != 0;
+}
+
+/*
+ * While deliveries run at once, every JOBS_WAIT_MS with the hub held: the
+ * admin requests, answered as during any remote call (deferred).
+ */
+static void jobs_waiting(void *ctx)
+{
+	struct cc_runtime *rt = ctx;
+	if (!rt->in_wait) {
+		rt->in_wait = true;
+		serve_admin(rt, true);
+		rt->in_wait = false;
+	}
+}
+
 /* The driver's callbacks: the listener's queues and the pause flags. */
 static bool drv_take_hint(void *ctx, int system)
 {
@@ -969,6 +1102,7 @@ static bool drv_paused(void *ctx, int system)
 static void drv_between(void *ctx)
 {
 	struct cc_runtime *rt = ctx;
+	budget_refresh(rt);
 	flush_deferred(rt);
 	serve_admin(rt, false);
 }
@@ -1033,6 +1167,7 @@ static void audit_rejections(struct cc_runtime *rt)
 /* One step of the driver: webhooks, polls and deliveries that are due. */
 static int cycle(struct cc_runtime *rt, bool force_poll)
 {
+	budget_refresh(rt);
 	flush_deferred(rt);
 	read_pauses(rt);
 	audit_rejections(rt);
@@ -1134,9 +1269,9 @@ static void log_stats(struct cc_runtime *rt)
 			cc_webhook_listener_counts(rt->p->listener, (int)s, &hooks, &hooks_dropped,
 			                           &hooks_rejected);
 		char by_op[400] = "";
-		struct cc_budget_line b[16];
-		const struct cc_connector *cn = &rt->p->conn[s];
-		size_t nb = cn->ops && cn->ops->budget ? cn->ops->budget(cn->self, b, 16) : 0;
+		budget_refresh(rt);
+		const struct cc_budget_line *b = rt->budget[s];
+		size_t nb = rt->nbudget[s];
 		for (size_t i = 0, used = 0; i < nb && used < sizeof(by_op); i++) {
 			int w = snprintf(by_op + used, sizeof(by_op) - used, " %s=%" PRIu64, b[i].op,
 			                 b[i].requests);

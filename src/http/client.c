@@ -19,7 +19,9 @@
  * X-RateLimit-Reset), by any answer of a batch, is not waited for: until it
  * ends, every request not yet started answers RETRY at once with the time
  * left, without sending anything, and the outbox reschedules. Transfers
- * already under way finish normally.
+ * already under way finish normally. Both live in a pace (struct
+ * cc_http_pace): the client's own, or one shared by every client talking to
+ * the same system (a connector's deliveries at once), behind a mutex.
  *
  * What a request writes into struct cc_call: result, outcome_unknown,
  * retry_after_ms and reason are set by every request; requests is
@@ -102,6 +104,16 @@ struct slot {
 	int64_t started_ns;      /* when the transfer started (monotonic), for the trace */
 };
 
+/* The token bucket and the system's hold; shared between clients, so locked. */
+struct cc_http_pace {
+	pthread_mutex_t mu;
+	double rate;        /* tokens per second; 0 is unlimited */
+	double burst;
+	double tokens;
+	int64_t refill_ns;  /* CLOCK_MONOTONIC */
+	int64_t hold_until_ns; /* set by the system: no request before (0: none) */
+};
+
 struct cc_http_client {
 	CURLM *multi;            /* holds the connection cache */
 	struct slot slots[CONCURRENCY_MAX];
@@ -115,14 +127,8 @@ struct cc_http_client {
 	long connect_timeout_ms;
 	size_t max_body;
 
-	/* token bucket; rate 0 is unlimited */
-	double rate;
-	double burst;
-	double tokens;
-	int64_t refill_ns; /* CLOCK_MONOTONIC */
-
-	/* set by the system: no request before this (CLOCK_MONOTONIC, 0: none) */
-	int64_t hold_until_ns;
+	struct cc_http_pace *pace;   /* the bucket and the hold: own or shared */
+	bool own_pace;
 
 	/* the API budget */
 	struct op_count *ops;
@@ -308,12 +314,12 @@ int cc_http_client_create(struct cc_http_client **out, const struct cc_http_opti
 	c->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms
 	                                                  : DEFAULT_CONNECT_TIMEOUT_MS;
 	c->max_body = o->max_body > 0 ? o->max_body : DEFAULT_MAX_BODY;
-	c->rate = o->rate_per_sec;
-	c->burst = o->burst > 0 ? o->burst : o->rate_per_sec;
-	if (c->burst < 1)
-		c->burst = 1; /* a bucket smaller than one token would never let a request out */
-	c->tokens = c->burst;
-	c->refill_ns = mono_ns();
+	if (o->pace)
+		c->pace = o->pace;
+	else if (cc_http_pace_create(&c->pace, o->rate_per_sec, o->burst) == 0)
+		c->own_pace = true;
+	else
+		goto fail;
 	c->hold_max_ms = o->hold_max_ms > 0 ? o->hold_max_ms : HOLD_MAX_MS;
 	c->trace = o->trace;
 	c->interrupt = o->interrupt;
@@ -347,7 +353,43 @@ void cc_http_client_destroy(struct cc_http_client *c)
 	for (size_t i = 0; i < c->nops; i++)
 		free(c->ops[i].op);
 	free(c->ops);
+	if (c->own_pace)
+		cc_http_pace_destroy(c->pace);
 	free(c);
+}
+
+int cc_http_pace_create(struct cc_http_pace **out, double rate_per_sec, double burst)
+{
+	struct cc_http_pace *p = calloc(1, sizeof(*p));
+	if (!p || pthread_mutex_init(&p->mu, NULL) != 0) {
+		free(p);
+		return CC_ENOMEM;
+	}
+	p->rate = rate_per_sec > 0 ? rate_per_sec : 0;
+	p->burst = burst > 0 ? burst : p->rate;
+	if (p->burst < 1)
+		p->burst = 1; /* a bucket smaller than one token would never let a request out */
+	p->tokens = p->burst;
+	p->refill_ns = mono_ns();
+	*out = p;
+	return CC_EOK;
+}
+
+void cc_http_pace_destroy(struct cc_http_pace *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+}
+
+/* The system asked for no request before until (CLOCK_MONOTONIC ns). */
+static void pace_hold(struct cc_http_pace *p, int64_t until)
+{
+	pthread_mutex_lock(&p->mu);
+	if (until > p->hold_until_ns)
+		p->hold_until_ns = until;
+	pthread_mutex_unlock(&p->mu);
 }
 
 void cc_http_redact(const struct cc_http_client *c, char *text, size_t cap)
@@ -434,17 +476,22 @@ static struct op_count *op_slot(struct cc_http_client *c, const char *op)
  */
 static int64_t limiter_try(struct cc_http_client *c)
 {
-	if (c->rate <= 0)
-		return 0;
-	int64_t now = mono_ns();
-	c->tokens += (double)(now - c->refill_ns) / 1e9 * c->rate;
-	if (c->tokens > c->burst)
-		c->tokens = c->burst;
-	c->refill_ns = now;
-	if (c->tokens < 1.0)
-		return (int64_t)((1.0 - c->tokens) / c->rate * 1e9) + 1;
-	c->tokens -= 1.0;
-	return 0;
+	struct cc_http_pace *p = c->pace;
+	int64_t wait = 0;
+	pthread_mutex_lock(&p->mu);
+	if (p->rate > 0) {
+		int64_t now = mono_ns();
+		p->tokens += (double)(now - p->refill_ns) / 1e9 * p->rate;
+		if (p->tokens > p->burst)
+			p->tokens = p->burst;
+		p->refill_ns = now;
+		if (p->tokens < 1.0)
+			wait = (int64_t)((1.0 - p->tokens) / p->rate * 1e9) + 1;
+		else
+			p->tokens -= 1.0;
+	}
+	pthread_mutex_unlock(&p->mu);
+	return wait;
 }
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
@@ -831,11 +878,15 @@ static void end_unsent(struct cc_http_batch_item *it, enum cc_result r, int64_t 
 /* The ms left of the system's hold, 0 when there is none (and it is then dropped). */
 static int64_t hold_left_ms(struct cc_http_client *c)
 {
-	int64_t now = mono_ns();
-	if (c->hold_until_ns > now)
-		return (c->hold_until_ns - now + 999999) / 1000000;
-	c->hold_until_ns = 0;
-	return 0;
+	struct cc_http_pace *p = c->pace;
+	int64_t now = mono_ns(), left = 0;
+	pthread_mutex_lock(&p->mu);
+	if (p->hold_until_ns > now)
+		left = (p->hold_until_ns - now + 999999) / 1000000;
+	else
+		p->hold_until_ns = 0;
+	pthread_mutex_unlock(&p->mu);
+	return left;
 }
 
 /*
@@ -1021,10 +1072,8 @@ static void finish(struct cc_http_client *c, struct cc_http_batch_item *it, stru
 				ra = c->hold_max_ms;
 			if (ra > 0) {
 				call->retry_after_ms = ra;
-				/* Another answer of the batch may have asked for longer. */
-				int64_t until = mono_ns() + ra * 1000000;
-				if (until > c->hold_until_ns)
-					c->hold_until_ns = until;
+				/* Another answer may have asked for longer. */
+				pace_hold(c->pace, mono_ns() + ra * 1000000);
 			}
 		} else {
 			r = CC_ERROR;
@@ -1039,11 +1088,8 @@ static void finish(struct cc_http_client *c, struct cc_http_batch_item *it, stru
 		int64_t reset = rate_reset_ms(x->rl_reset, now_s);
 		if (reset > c->hold_max_ms)
 			reset = c->hold_max_ms;
-		if (reset > 0) {
-			int64_t until = mono_ns() + reset * 1000000;
-			if (until > c->hold_until_ns)
-				c->hold_until_ns = until;
-		}
+		if (reset > 0)
+			pace_hold(c->pace, mono_ns() + reset * 1000000);
 	}
 
 	/* The body goes to the caller whatever the status: connectors may want an

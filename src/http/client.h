@@ -70,6 +70,13 @@ struct cc_http_options {
 	 */
 	bool (*interrupt)(void *ctx);
 	void *interrupt_ctx;
+	/*
+	 * The pace to share (borrowed, must outlive the client): the token
+	 * bucket and the hold a system asked for, common to every client that
+	 * talks to the same system at once. NULL: the client's own, from
+	 * rate_per_sec and burst (which a shared pace ignores).
+	 */
+	struct cc_http_pace *pace;
 	/* A stand-in for the network (tests, fuzzers, replayed answers); NULL: libcurl. */
 	const struct cc_http_transport *transport;
 	/* When set, one line per request (time, operation, method, path, status,
@@ -135,6 +142,17 @@ struct cc_http_response {
 };
 
 struct cc_http_client;
+
+/*
+ * The pace of the requests to one system (a token bucket of rate_per_sec,
+ * 0: unlimited, and burst, 0: max(1, rate); and the hold the system asked
+ * for with Retry-After or a spent rate limit), to share between clients
+ * that talk to the same system from different threads: it is locked.
+ * Returns 0 or CC_ENOMEM. Destroy it after every client that uses it.
+ */
+struct cc_http_pace;
+int cc_http_pace_create(struct cc_http_pace **out, double rate_per_sec, double burst);
+void cc_http_pace_destroy(struct cc_http_pace *p);
 
 /* Returns 0 or a negative cc_error with a message in err. */
 int cc_http_client_create(struct cc_http_client **out, const struct cc_http_options *o,

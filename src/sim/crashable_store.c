@@ -127,11 +127,12 @@ static int w_outbox_remove(void *self, uint64_t case_id, int system)
 	return INNER(c)->outbox_remove(ISELF(c), case_id, system);
 }
 
-static int w_outbox_next(void *self, int system, int64_t now_ms, struct cc_outbox_entry *out)
+static int w_outbox_due(void *self, int system, int64_t now_ms, struct cc_outbox_entry *out,
+                        size_t max, size_t *n)
 {
 	struct crashable *c = self;
 	DOWN(c);
-	return INNER(c)->outbox_next(ISELF(c), system, now_ms, out);
+	return INNER(c)->outbox_due(ISELF(c), system, now_ms, out, max, n);
 }
 
 static int w_outbox_stat(void *self, int system, size_t *count, int64_t *earliest_ms)
@@ -271,7 +272,7 @@ static const struct cc_store_ops crashable_ops = {
 	.outbox_put = w_outbox_put,
 	.outbox_get = w_outbox_get,
 	.outbox_remove = w_outbox_remove,
-	.outbox_next = w_outbox_next,
+	.outbox_due = w_outbox_due,
 	.outbox_stat = w_outbox_stat,
 	.dead_letter_put = w_dead_put,
 	.dead_letter_count = w_dead_count,

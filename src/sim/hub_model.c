@@ -18,6 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Entries of a system a batch of the outbox takes at once (the daemon: its concurrency). */
+#define SIM_SLOTS 4
+
 struct hub_model {
 	struct sim_world *w;
 	struct sim_integration *iface;
@@ -32,7 +35,27 @@ struct hub_model {
 	bool killed_in_call;
 	bool trace;          /* narrate every audit decision (CONCORD_SIM_TRACE) */
 	uint32_t instance;   /* the store's, part of every correlation id */
+	/* the outbox's batches: SIM_SLOTS entries of a system taken at once and
+	 * delivered in turn, through the same virtual connector */
+	struct cc_connector slots[CC_MAX_SYSTEMS][SIM_SLOTS];
 };
+
+/*
+ * The daemon runs a batch's jobs on threads; here they run in turn, which
+ * keeps every seed's replay exact and still takes entries several at once
+ * (an entry an earlier job of the batch already delivered or moved).
+ */
+static void run_in_turn(void *ctx, size_t n, void (*job)(void *arg), void **args)
+{
+	(void)ctx;
+	for (size_t i = 0; i < n; i++)
+		job(args[i]);
+}
+
+static void no_lock(void *ctx)
+{
+	(void)ctx;
+}
 
 static int64_t env_now(void *ctx)
 {
@@ -149,6 +172,7 @@ static void hm_crash(void *self)
 static int start_hub(struct hub_model *m)
 {
 	struct cc_hub_env env = { .now_ms = env_now, .random = env_random, .on_audit = env_audit,
+		                  .run = run_in_turn, .lock = no_lock, .unlock = no_lock,
 		                  .ctx = m };
 	char err[200];
 	if (sim_crashable_store_restart(&m->store, err, sizeof(err))) {
@@ -157,6 +181,11 @@ static int start_hub(struct hub_model *m)
 	}
 	if (cc_hub_create(&m->hub, &m->cfg, &m->store, m->w->conn, &env))
 		return CC_ESTORE;
+	for (size_t s = 0; s < m->cfg.nsystems; s++) {
+		for (size_t i = 0; i < SIM_SLOTS; i++)
+			m->slots[s][i] = m->w->conn[s];
+		cc_hub_set_delivery_slots(m->hub, (int)s, m->slots[s], SIM_SLOTS);
+	}
 	/* the daemon's loop; a new hub polls every system at once (clocks) */
 	struct cc_driver_env denv = { .take_body = drv_take_body, .stopping = drv_stopping,
 		                      .ctx = m };

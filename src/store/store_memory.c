@@ -375,21 +375,31 @@ static int mem_outbox_remove(void *self, uint64_t case_id, int system)
 	return CC_EOK;
 }
 
-static int mem_outbox_next(void *self, int system, int64_t now_ms, struct cc_outbox_entry *out)
+/* Orders entries by due time, then case id. */
+static bool due_before(const struct cc_outbox_entry *a, const struct cc_outbox_entry *b)
+{
+	return a->due_ms < b->due_ms || (a->due_ms == b->due_ms && a->case_id < b->case_id);
+}
+
+/* The max earliest due entries, kept sorted by insertion into out. */
+static int mem_outbox_due(void *self, int system, int64_t now_ms, struct cc_outbox_entry *out,
+                          size_t max, size_t *n)
 {
 	struct mem *m = self;
-	const struct cc_outbox_entry *best = NULL;
-	for (size_t i = 0; i < m->noutbox; i++) {
+	*n = 0;
+	for (size_t i = 0; i < m->noutbox && max > 0; i++) {
 		const struct cc_outbox_entry *e = &m->outbox[i];
 		if (e->system != system || e->due_ms > now_ms)
 			continue;
-		if (!best || e->due_ms < best->due_ms ||
-		    (e->due_ms == best->due_ms && e->case_id < best->case_id))
-			best = e;
+		if (*n == max && !due_before(e, &out[max - 1]))
+			continue;
+		size_t at = *n < max ? (*n)++ : max - 1;
+		while (at > 0 && due_before(e, &out[at - 1])) {
+			out[at] = out[at - 1];
+			at--;
+		}
+		out[at] = *e;
 	}
-	if (!best)
-		return CC_ENOTFOUND;
-	*out = *best;
 	return CC_EOK;
 }
 
@@ -655,7 +665,7 @@ static const struct cc_store_ops memory_ops = {
 	.outbox_put = mem_outbox_put,
 	.outbox_get = mem_outbox_get,
 	.outbox_remove = mem_outbox_remove,
-	.outbox_next = mem_outbox_next,
+	.outbox_due = mem_outbox_due,
 	.outbox_stat = mem_outbox_stat,
 	.dead_letter_put = mem_dead_letter_put,
 	.dead_letter_count = mem_dead_letter_count,

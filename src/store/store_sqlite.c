@@ -185,7 +185,7 @@ static const char *const stmt_sql[Q__COUNT] = {
 	             " VALUES(?1, ?2, ?3, ?4, ?5)",
 	[Q_OQ_DEL] = "DELETE FROM outq WHERE system = ?1 AND due_ms = ?2 AND case_id = ?3",
 	[Q_OB_NEXT] = "SELECT case_id, due_ms, first_ms, attempts FROM outq"
-	              " WHERE system = ?1 AND due_ms <= ?2 ORDER BY due_ms, case_id LIMIT 1",
+	              " WHERE system = ?1 AND due_ms <= ?2 ORDER BY due_ms, case_id LIMIT ?3",
 	[Q_OB_COUNT] = "SELECT count(*) FROM outq WHERE system = ?1",
 	[Q_OB_MIN] = "SELECT min(due_ms) FROM outq WHERE system = ?1",
 	[Q_DEAD_PUT] = "INSERT INTO dead_letters(case_id, system, at_ms, reason)"
@@ -1132,20 +1132,32 @@ static int sq_outbox_remove(void *self, uint64_t case_id, int system)
 	return rc;
 }
 
-static int sq_outbox_next(void *self, int system, int64_t now_ms, struct cc_outbox_entry *out)
+static int sq_outbox_due(void *self, int system, int64_t now_ms, struct cc_outbox_entry *out,
+                         size_t max, size_t *n)
 {
 	struct sq *s = self;
 	sqlite3_stmt *q = s->q[Q_OB_NEXT];
+	*n = 0;
+	if (max == 0)
+		return CC_EOK;
 	sqlite3_bind_int(q, 1, system);
 	sqlite3_bind_int64(q, 2, now_ms);
-	int rc = row(s, Q_OB_NEXT, "outbox_next");
-	if (rc)
-		return rc;
-	out->case_id = (uint64_t)sqlite3_column_int64(q, 0);
-	out->system = system;
-	out->due_ms = sqlite3_column_int64(q, 1);
-	out->first_ms = sqlite3_column_int64(q, 2);
-	out->attempts = (uint32_t)sqlite3_column_int64(q, 3);
+	sqlite3_bind_int64(q, 3, max > INT64_MAX ? INT64_MAX : (int64_t)max);
+	int rc = SQLITE_DONE;
+	while (*n < max && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct cc_outbox_entry *e = &out[(*n)++];
+		e->case_id = (uint64_t)sqlite3_column_int64(q, 0);
+		e->system = system;
+		e->due_ms = sqlite3_column_int64(q, 1);
+		e->first_ms = sqlite3_column_int64(q, 2);
+		e->attempts = (uint32_t)sqlite3_column_int64(q, 3);
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		*n = 0;
+		int err = sq_fail(s, rc, "outbox_due");
+		sqlite3_reset(q);
+		return err;
+	}
 	sqlite3_reset(q);
 	return CC_EOK;
 }
@@ -1565,7 +1577,7 @@ static const struct cc_store_ops sqlite_ops = {
 	.outbox_put = sq_outbox_put,
 	.outbox_get = sq_outbox_get,
 	.outbox_remove = sq_outbox_remove,
-	.outbox_next = sq_outbox_next,
+	.outbox_due = sq_outbox_due,
 	.outbox_stat = sq_outbox_stat,
 	.dead_letter_put = sq_dead_letter_put,
 	.dead_letter_count = sq_dead_letter_count,

@@ -1902,6 +1902,167 @@ static void test_poll_retry_after_waits_without_breaker(void **state)
 	assert_string_equal(val(&w->fk[B], 0, F_TITLE), "to deliver after the hold");
 }
 
+/* ---- deliveries at once ---------------------------------------------------- */
+
+/*
+ * The environment of a batch, run in turn (the daemon: threads): records
+ * each batch's size and whether the hub was held during connector calls.
+ */
+static struct {
+	bool held;
+	int runs;
+	size_t sizes[8];
+	int calls_held;     /* slot calls made while the hub was held */
+	int slot_calls[4];
+} bt;
+
+static void bt_run(void *ctx, size_t n, void (*job)(void *arg), void **args)
+{
+	(void)ctx;
+	assert_false(bt.held); /* the caller does not hold the hub across a batch */
+	if (bt.runs < 8)
+		bt.sizes[bt.runs] = n;
+	bt.runs++;
+	for (size_t i = 0; i < n; i++)
+		job(args[i]);
+}
+
+static void bt_lock(void *ctx)
+{
+	(void)ctx;
+	assert_false(bt.held);
+	bt.held = true;
+}
+
+static void bt_unlock(void *ctx)
+{
+	(void)ctx;
+	assert_true(bt.held);
+	bt.held = false;
+}
+
+/* A slot: the fake system behind it and which slot it is. */
+struct slot_self {
+	struct fake *f;
+	int index;
+};
+
+static void slot_call(void *self)
+{
+	struct slot_self *sl = self;
+	bt.slot_calls[sl->index]++;
+	if (bt.held)
+		bt.calls_held++;
+}
+
+static enum cc_result slot_read(void *self, const char *remote_id, struct cc_observation *out,
+                                struct cc_call *call)
+{
+	slot_call(self);
+	return fake_read(((struct slot_self *)self)->f, remote_id, out, call);
+}
+
+static enum cc_result slot_find(void *self, const char *corr, struct cc_observation *out,
+                                bool *found, struct cc_call *call)
+{
+	slot_call(self);
+	return fake_find(((struct slot_self *)self)->f, corr, out, found, call);
+}
+
+static enum cc_result slot_create(void *self, const struct cc_write *wr,
+                                  struct cc_observation *out, struct cc_call *call)
+{
+	slot_call(self);
+	return fake_create(((struct slot_self *)self)->f, wr, out, call);
+}
+
+static enum cc_result slot_update(void *self, const struct cc_write *wr,
+                                  struct cc_observation *out, struct cc_call *call)
+{
+	slot_call(self);
+	return fake_update(((struct slot_self *)self)->f, wr, out, call);
+}
+
+static enum cc_result slot_comment(void *self, const char *remote_id, const char *body,
+                                   char **new_id, struct cc_call *call)
+{
+	slot_call(self);
+	return fake_add_comment(((struct slot_self *)self)->f, remote_id, body, new_id, call);
+}
+
+static const struct cc_connector_ops slot_ops = {
+	.version = CC_CONNECTOR_OPS_VERSION,
+	.kind = "fake",
+	.read = slot_read,
+	.find_by_correlation = slot_find,
+	.create = slot_create,
+	.update = slot_update,
+	.add_comment = slot_comment,
+};
+
+/*
+ * With env.run and four slots for B, six new records reach B in two
+ * batches (4, then 2), every slot used, no connector call made with the
+ * hub held; their later edits go the same way, each record written once.
+ */
+static void test_deliveries_at_once(void **state)
+{
+	struct world *w = *state;
+	memset(&bt, 0, sizeof(bt));
+	cc_hub_destroy(w->hub);
+	struct cc_hub_env env = { .now_ms = env_now, .random = env_random, .on_audit = env_audit,
+		                  .stopping = env_stopping, .redact = env_redact,
+		                  .run = bt_run, .lock = bt_lock, .unlock = bt_unlock, .ctx = w };
+	assert_int_equal(cc_hub_create(&w->hub, &w->cfg, &w->st, w->conn, &env), CC_EOK);
+	struct slot_self selves[4];
+	struct cc_connector slots[4];
+	for (int i = 0; i < 4; i++) {
+		selves[i] = (struct slot_self){ &w->fk[B], i };
+		slots[i] = (struct cc_connector){ &slot_ops, &selves[i] };
+	}
+	assert_int_equal(cc_hub_set_delivery_slots(w->hub, B, slots, 4), CC_EOK);
+	struct cc_connector bad = { &fake_ops, &w->fk[B] };
+	assert_int_equal(cc_hub_set_delivery_slots(w->hub, B, &bad, CC_HUB_SLOTS_MAX + 1),
+	                 CC_EINVAL);
+
+	const char *ids[6];
+	char title[32];
+	for (int i = 0; i < 6; i++) {
+		snprintf(title, sizeof(title), "Incident %d", i);
+		ids[i] = person_new(&w->fk[A], title, "New", "high");
+	}
+	poll(w, A);
+	advance(w, SETTLE_MS);
+	poll(w, B);
+	assert_int_equal(deliver(w, B), 6);
+	assert_int_equal(w->fk[B].nrec, 6);
+	assert_int_equal(stats(w)->creates, 6);
+	assert_int_equal(bt.runs, 2);
+	assert_int_equal(bt.sizes[0], 4);
+	assert_int_equal(bt.sizes[1], 2);
+	assert_int_equal(bt.calls_held, 0);
+	for (int i = 0; i < 4; i++)
+		assert_true(bt.slot_calls[i] > 0);
+	assert_false(bt.held);
+	assert_int_equal(w->fk[B].n_create, 6);
+	poll(w, B); /* the copies seen: echoes only */
+	assert_int_equal(deliver(w, A), 0);
+	assert_outbox_empty(w);
+
+	advance(w, 3000);
+	for (int i = 0; i < 6; i++)
+		person_edit(&w->fk[A], ids[i], F_TITLE, "edited");
+	poll(w, A);
+	uint64_t writes = stats(w)->writes;
+	assert_int_equal(deliver(w, B), 6);
+	assert_int_equal(stats(w)->writes - writes, 6);
+	for (size_t r = 0; r < 6; r++)
+		assert_string_equal(val(&w->fk[B], r, F_TITLE), "edited");
+	assert_int_equal(bt.runs, 4);
+	assert_int_equal(bt.calls_held, 0);
+	assert_outbox_empty(w);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1943,6 +2104,7 @@ int main(void)
 		T(test_future_cursor_taken_back),
 		T(test_poll_retry_after_waits_without_breaker),
 		T(test_webhook_body_ingested),
+		T(test_deliveries_at_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

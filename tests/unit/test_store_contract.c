@@ -111,7 +111,7 @@ static void test_ops_table(void **state)
 	assert_non_null(o->outbox_put);
 	assert_non_null(o->outbox_get);
 	assert_non_null(o->outbox_remove);
-	assert_non_null(o->outbox_next);
+	assert_non_null(o->outbox_due);
 	assert_non_null(o->outbox_stat);
 	assert_non_null(o->dead_letter_put);
 	assert_non_null(o->dead_letter_count);
@@ -317,6 +317,15 @@ static void put(struct cc_store *st, struct cc_outbox_entry e)
 	assert_int_equal(OPS(st)->outbox_put(SELF(st), &e), CC_EOK);
 }
 
+/* The earliest due entry, as the deliveries of one record at a time take it. */
+static int next_due(struct cc_store *st, int system, int64_t now, struct cc_outbox_entry *e)
+{
+	size_t n = 99;
+	int rc = OPS(st)->outbox_due(SELF(st), system, now, e, 1, &n);
+	assert_true(rc != CC_EOK || n <= 1);
+	return rc != CC_EOK ? rc : n == 1 ? CC_EOK : CC_ENOTFOUND;
+}
+
 static void test_outbox(void **state)
 {
 	struct cc_store *st = *state;
@@ -327,7 +336,7 @@ static void test_outbox(void **state)
 	assert_int_equal(OPS(st)->outbox_stat(SELF(st), 0, &n, &earliest), CC_EOK);
 	assert_int_equal(n, 0);
 	assert_true(earliest == INT64_MAX);
-	assert_int_equal(OPS(st)->outbox_next(SELF(st), 0, INT64_MAX, &e), CC_ENOTFOUND);
+	assert_int_equal(next_due(st, 0, INT64_MAX, &e), CC_ENOTFOUND);
 
 	put(st, entry(7, 0, 500));
 	put(st, entry(3, 0, 200));
@@ -340,14 +349,35 @@ static void test_outbox(void **state)
 	assert_int_equal(OPS(st)->outbox_get(SELF(st), 3, 1, &e), CC_ENOTFOUND);
 
 	/* earliest due first, ties by case id, only what is due */
-	assert_int_equal(OPS(st)->outbox_next(SELF(st), 0, 199, &e), CC_ENOTFOUND);
-	assert_int_equal(OPS(st)->outbox_next(SELF(st), 0, 200, &e), CC_EOK);
+	assert_int_equal(next_due(st, 0, 199, &e), CC_ENOTFOUND);
+	assert_int_equal(next_due(st, 0, 200, &e), CC_EOK);
 	assert_int_equal(e.case_id, 3);
 	assert_int_equal(e.system, 0);
-	assert_int_equal(OPS(st)->outbox_next(SELF(st), 0, 10000, &e), CC_EOK);
+	assert_int_equal(next_due(st, 0, 10000, &e), CC_EOK);
 	assert_int_equal(e.case_id, 3);
-	assert_int_equal(OPS(st)->outbox_next(SELF(st), 1, 10000, &e), CC_EOK);
+	assert_int_equal(next_due(st, 1, 10000, &e), CC_EOK);
 	assert_int_equal(e.case_id, 1);
+
+	/* several at once: due order, ties by case id, at most max, only due */
+	struct cc_outbox_entry many[4];
+	size_t got = 99;
+	assert_int_equal(OPS(st)->outbox_due(SELF(st), 0, 10000, many, 4, &got), CC_EOK);
+	assert_int_equal(got, 3);
+	assert_int_equal(many[0].case_id, 3);
+	assert_int_equal(many[1].case_id, 5);
+	assert_int_equal(many[2].case_id, 7);
+	assert_int_equal(many[2].due_ms, 500);
+	assert_int_equal(many[2].system, 0);
+	assert_int_equal(OPS(st)->outbox_due(SELF(st), 0, 10000, many, 2, &got), CC_EOK);
+	assert_int_equal(got, 2);
+	assert_int_equal(many[0].case_id, 3);
+	assert_int_equal(many[1].case_id, 5);
+	assert_int_equal(OPS(st)->outbox_due(SELF(st), 0, 499, many, 4, &got), CC_EOK);
+	assert_int_equal(got, 2);
+	assert_int_equal(OPS(st)->outbox_due(SELF(st), 0, 199, many, 4, &got), CC_EOK);
+	assert_int_equal(got, 0);
+	assert_int_equal(OPS(st)->outbox_due(SELF(st), 0, 10000, many, 0, &got), CC_EOK);
+	assert_int_equal(got, 0);
 
 	assert_int_equal(OPS(st)->outbox_stat(SELF(st), 0, &n, &earliest), CC_EOK);
 	assert_int_equal(n, 3);
@@ -362,14 +392,14 @@ static void test_outbox(void **state)
 	assert_int_equal(OPS(st)->outbox_get(SELF(st), 3, 0, &e), CC_EOK);
 	assert_int_equal(e.due_ms, 900);
 	assert_int_equal(e.attempts, 4);
-	assert_int_equal(OPS(st)->outbox_next(SELF(st), 0, 10000, &e), CC_EOK);
+	assert_int_equal(next_due(st, 0, 10000, &e), CC_EOK);
 	assert_int_equal(e.case_id, 5);
 
 	/* remove */
 	assert_int_equal(OPS(st)->outbox_remove(SELF(st), 5, 0), CC_EOK);
 	assert_int_equal(OPS(st)->outbox_get(SELF(st), 5, 0, &e), CC_ENOTFOUND);
 	assert_int_equal(OPS(st)->outbox_remove(SELF(st), 5, 0), CC_EOK); /* idempotent */
-	assert_int_equal(OPS(st)->outbox_next(SELF(st), 0, 10000, &e), CC_EOK);
+	assert_int_equal(next_due(st, 0, 10000, &e), CC_EOK);
 	assert_int_equal(e.case_id, 7);
 	assert_int_equal(OPS(st)->outbox_stat(SELF(st), 0, &n, &earliest), CC_EOK);
 	assert_int_equal(n, 2);
@@ -387,11 +417,11 @@ static void test_outbox_many(void **state)
 		put(st, entry(id, 2, (int64_t)(1000 - id)));
 	struct cc_outbox_entry e;
 	for (uint64_t want = 200; want >= 1; want--) {
-		assert_int_equal(OPS(st)->outbox_next(SELF(st), 2, 100000, &e), CC_EOK);
+		assert_int_equal(next_due(st, 2, 100000, &e), CC_EOK);
 		assert_int_equal(e.case_id, want);
 		assert_int_equal(OPS(st)->outbox_remove(SELF(st), e.case_id, 2), CC_EOK);
 	}
-	assert_int_equal(OPS(st)->outbox_next(SELF(st), 2, 100000, &e), CC_ENOTFOUND);
+	assert_int_equal(next_due(st, 2, 100000, &e), CC_ENOTFOUND);
 }
 
 static void test_transaction_commit(void **state)

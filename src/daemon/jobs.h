@@ -1,0 +1,29 @@
+/*
+ * Jobs: the threads of the outbox's batches (cc_hub_env.run, .lock,
+ * .unlock). A batch runs one thread per job; the jobs take turns at the
+ * hub through one mutex, held by a job for everything but its connector
+ * calls, so that the engine and the store are used by one thread at a
+ * time while the calls to the remote system overlap. While a batch runs,
+ * the calling thread wakes every JOBS_WAIT_MS to call `waiting` with the
+ * hub held (the daemon answers its admin requests there).
+ */
+#ifndef CC_DAEMON_JOBS_H
+#define CC_DAEMON_JOBS_H
+
+#include <stddef.h>
+
+#define JOBS_WAIT_MS 50
+
+struct cc_jobs;
+
+/* waiting(ctx) may be NULL. Returns 0, or CC_ENOMEM. */
+int cc_jobs_create(struct cc_jobs **out, void (*waiting)(void *ctx), void *ctx);
+/* After the last batch returned. */
+void cc_jobs_destroy(struct cc_jobs *j);
+
+/* The three of cc_hub_env, with a struct cc_jobs as their ctx. */
+void cc_jobs_run(void *jobs, size_t n, void (*job)(void *arg), void **args);
+void cc_jobs_lock(void *jobs);
+void cc_jobs_unlock(void *jobs);
+
+#endif
