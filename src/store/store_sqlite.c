@@ -854,7 +854,7 @@ static int sq_journal_append(void *self, int system, const char *remote_id, uint
  * The outbox entries of one case (at most one per system), as kept in the
  * case row's ob column: "SYSTEM DUE FIRST ATTEMPTS;" per entry, in text so
  * that the migration can build it in SQL. outq holds the same entries in
- * due order for outbox_next; outkey holds those of case ids without a row.
+ * due order for outbox_due; outkey holds those of case ids without a row.
  */
 struct ob_set {
 	int n;

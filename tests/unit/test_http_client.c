@@ -889,6 +889,52 @@ static void test_rate_limiter_spaces_requests(void **state)
 	cc_http_client_destroy(c);
 }
 
+/*
+ * Two clients of one system sharing a pace (a system's deliveries at once):
+ * one token bucket between them, and a 429 answered to one holds the other.
+ * Each with its own pace, neither would wait.
+ */
+static void test_shared_pace(void **state)
+{
+	(void)state;
+	struct cc_http_pace *pace = NULL;
+	assert_int_equal(cc_http_pace_create(&pace, 1, 2), 0);
+	struct cc_http_client *a = client_with((struct cc_http_options){ .pace = pace });
+	struct cc_http_client *b = client_with((struct cc_http_options){ .pace = pace });
+	struct cc_http_response resp;
+	struct cc_call call;
+	int64_t t0 = now_ms();
+	/* the burst of 2 spent by a ... */
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(request(a, "read", "GET", "/ok", NULL, &resp, &call), CC_OK);
+		cc_http_response_clear(&resp);
+	}
+	assert_true(now_ms() - t0 < 900);
+	/* ... so b waits for the next token, about a second */
+	assert_int_equal(request(b, "read", "GET", "/ok", NULL, &resp, &call), CC_OK);
+	cc_http_response_clear(&resp);
+	assert_true(now_ms() - t0 >= 900);
+	cc_http_client_destroy(a);
+	cc_http_client_destroy(b);
+	cc_http_pace_destroy(pace);
+
+	/* a 429 with Retry-After to a: b sends nothing until it ends */
+	assert_int_equal(cc_http_pace_create(&pace, 0, 0), 0);
+	a = client_with((struct cc_http_options){ .pace = pace });
+	b = client_with((struct cc_http_options){ .pace = pace });
+	assert_int_equal(request(a, "read", "GET", "/limited", NULL, &resp, &call), CC_RETRY);
+	cc_http_response_clear(&resp);
+	int hits = atomic_load(&srv.hits);
+	assert_int_equal(request(b, "read", "GET", "/ok", NULL, &resp, &call), CC_RETRY);
+	assert_true(call.retry_after_ms > 0 && call.retry_after_ms <= 2000);
+	assert_int_equal(call.requests, 0);
+	assert_int_equal(atomic_load(&srv.hits), hits);
+	cc_http_response_clear(&resp);
+	cc_http_client_destroy(a);
+	cc_http_client_destroy(b);
+	cc_http_pace_destroy(pace);
+}
+
 static void test_request_counters(void **state)
 {
 	(void)state;
@@ -1491,6 +1537,7 @@ int main(void)
 		cmocka_unit_test(test_auth_and_bodies_reach_server),
 		cmocka_unit_test(test_connection_reused),
 		cmocka_unit_test(test_rate_limiter_spaces_requests),
+		cmocka_unit_test(test_shared_pace),
 		cmocka_unit_test(test_request_counters),
 		cmocka_unit_test(test_options_checked),
 		cmocka_unit_test(test_escape),
