@@ -83,8 +83,9 @@ size_t cc_edit_distance(const char *a, const char *b, size_t cap)
 static size_t split_words(char *s, char *words[MAX_WORDS], size_t *kept)
 {
 	size_t n = 0;
+	char *at = NULL; /* strtok_r: the engine keeps no hidden state between calls */
 	*kept = 0;
-	for (char *tok = strtok(s, " "); tok; tok = strtok(NULL, " ")) {
+	for (char *tok = strtok_r(s, " ", &at); tok; tok = strtok_r(NULL, " ", &at)) {
 		if (n < MAX_WORDS)
 			words[(*kept)++] = tok;
 		n++;

@@ -72,10 +72,16 @@ static int delivery_failed(struct cc_hub *h, struct cc_outbox_entry *e,
 		return rc ? cc_hub_fail(h, rc, "outbox_put") : CC_EOK;
 	}
 	h->stats.retries++;
-	if (call->retry_after_ms > 0)
-		rt->not_before_ms = t + call->retry_after_ms; /* asked to wait: not a failure */
-	else
+	if (call->retry_after_ms > 0) {
+		/* asked to wait: not a failure (another job may have been asked longer) */
+		if (t + call->retry_after_ms > rt->not_before_ms)
+			rt->not_before_ms = t + call->retry_after_ms;
+	} else if (!rt->in_batch || !rt->batch_counted) {
+		/* calls at once that fail at once (an outage) are one failure in a
+		 * row for the breaker, not one per call in flight */
+		rt->batch_counted = rt->in_batch;
 		cc_hub_breaker_failure(h, e->system, ++rt->failures);
+	}
 	if (call->result == CC_ERROR || t - e->first_ms > h->cfg->dead_letter_after_ms) {
 		struct cc_dead_letter d = { .case_id = e->case_id, .system = e->system, .at_ms = t };
 		snprintf(d.reason, sizeof(d.reason), "%s",
@@ -800,7 +806,10 @@ int cc_hub_deliver(struct cc_hub *h, int system, int max, int *delivered)
 				                .parallel = true };
 			args[i] = &jobs[i];
 		}
+		h->sys[system].in_batch = true;
+		h->sys[system].batch_counted = false;
 		h->env.run(h->env.ctx, n, job_run, args);
+		h->sys[system].in_batch = false;
 		for (size_t i = 0; i < n; i++)
 			if (jobs[i].rc)
 				return jobs[i].rc;

@@ -17,6 +17,9 @@ struct sys_runtime {
 	int64_t open_until_ms; /* circuit breaker */
 	int64_t not_before_ms; /* rate limit: Retry-After */
 	char last_failure[160]; /* reason of the last failed call, "" after a success */
+	/* a batch of deliveries at once is under way, and one of its failures
+	 * was counted: its calls failed together, they count once */
+	bool in_batch, batch_counted;
 };
 
 struct cc_hub {

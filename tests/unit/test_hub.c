@@ -1914,6 +1914,7 @@ static struct {
 	size_t sizes[8];
 	int calls_held;     /* slot calls made while the hub was held */
 	int slot_calls[4];
+	bool down;          /* every slot create fails: RETRY, nothing applied */
 } bt;
 
 static void bt_run(void *ctx, size_t n, void (*job)(void *arg), void **args)
@@ -1973,6 +1974,11 @@ static enum cc_result slot_create(void *self, const struct cc_write *wr,
                                   struct cc_observation *out, struct cc_call *call)
 {
 	slot_call(self);
+	if (bt.down) {
+		fill_call(((struct slot_self *)self)->f, call, CC_RETRY);
+		snprintf(call->reason, sizeof(call->reason), "HTTP 502: bad gateway");
+		return CC_RETRY;
+	}
 	return fake_create(((struct slot_self *)self)->f, wr, out, call);
 }
 
@@ -2000,6 +2006,55 @@ static const struct cc_connector_ops slot_ops = {
 	.add_comment = slot_comment,
 };
 
+/* A hub with the batch environment and four slots for B (set up by the caller's world). */
+static void batch_hub(struct world *w, struct slot_self selves[4], struct cc_connector slots[4])
+{
+	memset(&bt, 0, sizeof(bt));
+	cc_hub_destroy(w->hub);
+	struct cc_hub_env env = { .now_ms = env_now, .random = env_random, .on_audit = env_audit,
+		                  .stopping = env_stopping, .redact = env_redact,
+		                  .run = bt_run, .lock = bt_lock, .unlock = bt_unlock, .ctx = w };
+	assert_int_equal(cc_hub_create(&w->hub, &w->cfg, &w->st, w->conn, &env), CC_EOK);
+	for (int i = 0; i < 4; i++) {
+		selves[i] = (struct slot_self){ &w->fk[B], i };
+		slots[i] = (struct cc_connector){ &slot_ops, &selves[i] };
+	}
+	assert_int_equal(cc_hub_set_delivery_slots(w->hub, B, slots, 4), CC_EOK);
+}
+
+/*
+ * Calls at once that fail at once count once for the breaker: two batches
+ * of four failed creates are two failures in a row, not eight (the breaker
+ * opens after five), and no create was applied.
+ */
+static void test_batch_failures_count_once(void **state)
+{
+	struct world *w = *state;
+	struct slot_self selves[4];
+	struct cc_connector slots[4];
+	batch_hub(w, selves, slots);
+	for (int i = 0; i < 8; i++)
+		person_new(&w->fk[A], "Outage", "New", "high");
+	poll(w, A);
+	advance(w, SETTLE_MS);
+	poll(w, B);
+	bt.down = true;
+	assert_int_equal(deliver(w, B), 8);
+	assert_int_equal(bt.runs, 2);
+	assert_int_equal(w->fk[B].nrec, 0);
+	struct cc_hub_system_status hs;
+	cc_hub_system_status(w->hub, B, &hs);
+	assert_int_equal(hs.failures, 2);
+	assert_true(hs.open_until_ms == 0);
+	/* the system is back: every create goes through, once */
+	bt.down = false;
+	advance(w, 120000);
+	poll(w, B);
+	deliver(w, B);
+	assert_int_equal(w->fk[B].nrec, 8);
+	assert_int_equal(stats(w)->creates, 8);
+}
+
 /*
  * With env.run and four slots for B, six new records reach B in two
  * batches (4, then 2), every slot used, no connector call made with the
@@ -2008,19 +2063,9 @@ static const struct cc_connector_ops slot_ops = {
 static void test_deliveries_at_once(void **state)
 {
 	struct world *w = *state;
-	memset(&bt, 0, sizeof(bt));
-	cc_hub_destroy(w->hub);
-	struct cc_hub_env env = { .now_ms = env_now, .random = env_random, .on_audit = env_audit,
-		                  .stopping = env_stopping, .redact = env_redact,
-		                  .run = bt_run, .lock = bt_lock, .unlock = bt_unlock, .ctx = w };
-	assert_int_equal(cc_hub_create(&w->hub, &w->cfg, &w->st, w->conn, &env), CC_EOK);
 	struct slot_self selves[4];
 	struct cc_connector slots[4];
-	for (int i = 0; i < 4; i++) {
-		selves[i] = (struct slot_self){ &w->fk[B], i };
-		slots[i] = (struct cc_connector){ &slot_ops, &selves[i] };
-	}
-	assert_int_equal(cc_hub_set_delivery_slots(w->hub, B, slots, 4), CC_EOK);
+	batch_hub(w, selves, slots);
 	struct cc_connector bad = { &fake_ops, &w->fk[B] };
 	assert_int_equal(cc_hub_set_delivery_slots(w->hub, B, &bad, CC_HUB_SLOTS_MAX + 1),
 	                 CC_EINVAL);
@@ -2105,6 +2150,7 @@ int main(void)
 		T(test_poll_retry_after_waits_without_breaker),
 		T(test_webhook_body_ingested),
 		T(test_deliveries_at_once),
+		T(test_batch_failures_count_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
