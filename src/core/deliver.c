@@ -225,7 +225,7 @@ static int deliver_create(struct job *j, struct cc_case *c)
 	    h->sys[T].state.last_poll_start_ms < L->create_not_before_ms) {
 		struct sys_runtime *rt = &h->sys[T];
 		int64_t at = L->create_not_before_ms > t ? L->create_not_before_ms : t;
-		if (rt->poll_failures == 0 && at >= rt->not_before_ms && at >= rt->open_until_ms &&
+		if (rt->poll_backoffs == 0 && at >= rt->not_before_ms && at >= rt->open_until_ms &&
 		    rt->next_poll_ms > at)
 			rt->next_poll_ms = at;
 		/* at >= t: a poll due now is this step's, and the entry follows it */

@@ -12,6 +12,8 @@
 struct sys_runtime {
 	struct cc_system_state state;
 	int poll_failures;     /* consecutive failed polls */
+	int poll_backoffs;     /* ... of which not a hold the system asked for: the
+	                          backoff's exponent and the breaker's count */
 	int64_t next_poll_ms;  /* the next poll is due (0: at once) */
 	int failures;          /* consecutive failed calls */
 	int64_t open_until_ms; /* circuit breaker */

@@ -68,8 +68,12 @@ int64_t cc_hub_next_poll(const struct cc_hub *h, int system)
  * A failed poll: after the nth failure in a row the next poll waits the
  * interval times 2^n, "equal jitter" (half fixed, half random), up to the
  * larger of the interval and CC_POLL_BACKOFF_MAX_MS; the breaker counts it.
- * A system that asked to be left alone (Retry-After) is polled again when
- * it said, and that is no failure of the system for the breaker.
+ * A system that asked to be left alone (Retry-After, or a poll not sent
+ * while such a hold lasts) is polled again when it said: a failed poll for
+ * the status, but no failure of the system for the backoff or the breaker
+ * (with deliveries at once, any of several calls in flight may be answered
+ * 429; counted as failures, those holds grew the backoff of a healthy
+ * system to minutes and kept creates waiting for its next poll).
  */
 static void poll_failed(struct cc_hub *h, int system, int64_t started, int64_t retry_after_ms)
 {
@@ -85,15 +89,16 @@ static void poll_failed(struct cc_hub *h, int system, int64_t started, int64_t r
 			rt->not_before_ms = until; /* deliveries wait for it too */
 		return;
 	}
+	rt->poll_backoffs++;
 	int64_t d = interval > 0 ? interval : 1000;
-	for (int i = 0; i < rt->poll_failures && d < cap; i++)
+	for (int i = 0; i < rt->poll_backoffs && d < cap; i++)
 		d *= 2;
 	if (d > cap)
 		d = cap;
 	int64_t half = d / 2;
 	d = half + (int64_t)(h->env.random(h->env.ctx) % (uint64_t)(half + 1));
 	rt->next_poll_ms = started + d;
-	cc_hub_breaker_failure(h, system, rt->poll_failures);
+	cc_hub_breaker_failure(h, system, rt->poll_backoffs);
 }
 
 int cc_hub_poll(struct cc_hub *h, int system)
@@ -211,6 +216,7 @@ int cc_hub_poll(struct cc_hub *h, int system)
 	}
 	rt->state.last_poll_start_ms = started;
 	rt->poll_failures = 0;
+	rt->poll_backoffs = 0;
 	rt->next_poll_ms = started + sd->poll_interval_ms;
 	return save_state(h, system);
 }

@@ -1902,6 +1902,36 @@ static void test_poll_retry_after_waits_without_breaker(void **state)
 	assert_string_equal(val(&w->fk[B], 0, F_TITLE), "to deliver after the hold");
 }
 
+/*
+ * Holds are no failure for the backoff: after six polls held by a
+ * Retry-After, the first plain failure waits one doubled interval (1 to 2
+ * s), not 2^7 intervals; nor does it open the breaker (five failures).
+ */
+static void test_poll_holds_do_not_grow_backoff(void **state)
+{
+	struct world *w = *state;
+	establish(w);
+	w->fk[B].fail_list = 6;
+	w->fk[B].fail_retry_after_ms = 1000;
+	for (int i = 0; i < 6; i++) {
+		int64_t due = cc_hub_next_poll(w->hub, B);
+		if (due > w->now)
+			advance(w, due - w->now);
+		poll(w, B);
+	}
+	advance(w, 1000);
+	w->fk[B].fail_list = 1;
+	w->fk[B].fail_retry_after_ms = 0;
+	int64_t t = w->now;
+	poll(w, B);
+	int64_t wait = cc_hub_next_poll(w->hub, B) - t;
+	assert_true(wait >= 1000 && wait <= 2000);
+	struct cc_hub_system_status hs;
+	cc_hub_system_status(w->hub, B, &hs);
+	assert_int_equal(hs.poll_failures, 7); /* the status shows every failed poll */
+	assert_true(hs.open_until_ms <= w->now);
+}
+
 /* ---- deliveries at once ---------------------------------------------------- */
 
 /*
@@ -2149,6 +2179,7 @@ int main(void)
 		T(test_future_cursor_taken_back),
 		T(test_poll_retry_after_waits_without_breaker),
 		T(test_webhook_body_ingested),
+		T(test_poll_holds_do_not_grow_backoff),
 		T(test_deliveries_at_once),
 		T(test_batch_failures_count_once),
 	};
