@@ -600,7 +600,11 @@ static enum cc_result base_list(void *self, int64_t since_s, int64_t after_mtime
 out:
 	cc_prefetch_clear(&b->ahead);
 	free(l.keys);
-	if (res != CC_OK)
+	if (res != CC_OK) {
+		/* the hub gets none of the page: what was read of it is not seen */
+		for (size_t i = 0; i < pg->nitems; i++)
+			cc_seen_forget(&b->seen, pg->items[i].remote_id);
 		cc_page_clear(pg);
+	}
 	return res;
 }

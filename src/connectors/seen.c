@@ -122,6 +122,19 @@ bool cc_seen_covers(const struct cc_seen *s, const char *id, uint64_t rv)
 	return s->ids[k] && s->rv[k] >= rv;
 }
 
+void cc_seen_forget(struct cc_seen *s, const char *id)
+{
+	if (!s->cap || !id)
+		return;
+	size_t k = slot(s->ids, s->cap, id);
+	if (!s->ids[k])
+		return;
+	/* kept in its slot (linear probing needs no hole), as if never read */
+	s->rv[k] = 0;
+	s->read_end_ms[k] = 0;
+	s->settled[k] = false;
+}
+
 void cc_seen_clear(struct cc_seen *s)
 {
 	for (size_t i = 0; i < s->cap; i++)

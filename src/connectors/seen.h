@@ -15,7 +15,9 @@
  * Lives in the connector's memory only: a restarted daemon reads again,
  * which is always correct. Safe to skip a read because the hub ingests
  * every observation a connector returns or stops its intake (a store
- * failure ends the daemon, and the cache with it).
+ * failure ends the daemon, and the cache with it); a page that fails after
+ * some of its records were read returns none of them, so it forgets them
+ * (cc_seen_forget): kept, the next listing would skip them for good.
  *
  * Ownership: the table owns copies of the ids. One thread at a time.
  */
@@ -50,6 +52,12 @@ void cc_seen_read(struct cc_seen *s, const char *id, uint64_t rv, int64_t start_
                   int64_t end_ms);
 /* The version last read of `id` and whether it is settled; false when none. */
 bool cc_seen_settled(const struct cc_seen *s, const char *id, uint64_t *rv);
+/*
+ * Forgets what was returned and read of `id`: its next listing reads it in
+ * full. For observations made but never handed to the hub (a poll page
+ * that failed after some of its records were read).
+ */
+void cc_seen_forget(struct cc_seen *s, const char *id);
 void cc_seen_clear(struct cc_seen *s);
 
 #endif

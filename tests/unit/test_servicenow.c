@@ -510,6 +510,83 @@ static void test_audit_once(void **state)
 	canned_free(&cn);
 }
 
+/* Answers by URL (the first rule whose text the URL holds); a rule may fail first. */
+struct by_url {
+	struct {
+		const char *in_url, *body;
+		int fail_first; /* answer 500 this many times first */
+	} rule[6];
+	int hits[6];
+};
+
+static void exchange_by_url(void *ctx, const char *method, const char *url, const char *body,
+                            const char *if_match, struct cc_http_raw_answer *out)
+{
+	(void)method;
+	(void)body;
+	(void)if_match;
+	struct by_url *b = ctx;
+	memset(out, 0, sizeof(*out));
+	for (int i = 0; i < 6 && b->rule[i].in_url; i++) {
+		if (!strstr(url, b->rule[i].in_url))
+			continue;
+		bool fail = b->hits[i]++ < b->rule[i].fail_first;
+		out->status = fail ? 500 : 200;
+		out->body = fail ? "{\"error\":{\"message\":\"boom\"}}" : b->rule[i].body;
+		out->body_len = strlen(out->body);
+		return;
+	}
+	out->fault = CC_HTTP_REFUSED;
+}
+
+/*
+ * A poll page that fails after some of its records were read returns none
+ * of them, and forgets having read them: the next listing reads them again
+ * (kept as seen, they were skipped for good: a lost change).
+ */
+static void test_failed_page_forgets_reads(void **state)
+{
+	(void)state;
+	struct by_url bu = { .rule = {
+		{ "sysparm_query=sys_updated_on", "{\"result\":[{\"sys_id\":\"" SID1 "\","
+		  "\"sys_updated_on\":\"2026-12-05 10:00:02\",\"sys_mod_count\":\"1\"},"
+		  "{\"sys_id\":\"" SID2 "\",\"sys_updated_on\":\"2026-12-05 10:00:03\","
+		  "\"sys_mod_count\":\"1\"}]}", 0 },
+		{ "sys_audit", "{\"result\":[]}", 0 },
+		{ "/incident/" SID1, REC(SID1, "1", "2026-12-05 10:00:02"), 0 },
+		{ "/incident/" SID2, REC(SID2, "1", "2026-12-05 10:00:03"), 1 },
+	} };
+	struct canned unused = { .n = 0 };
+	struct cc_http_transport tr;
+	struct cc_connector c = make(&unused, &tr);
+	tr.exchange = exchange_by_url;
+	tr.ctx = &bu;
+	cfg.systems[0].comments = false;
+	struct cc_page pg;
+	struct cc_call call = { 0 };
+	/* SID1 read, SID2's read fails: the page fails, nothing returned */
+	assert_int_equal(c.ops->list_changes(c.self, 1796464801, 0, NULL, 10, &pg, &call), CC_RETRY);
+	assert_int_equal(pg.nitems, 0);
+	assert_true(bu.hits[2] >= 1);
+	/* the same listing again: both records, SID1 read again */
+	int sid1_reads = bu.hits[2];
+	memset(&call, 0, sizeof(call));
+	assert_int_equal(c.ops->list_changes(c.self, 1796464801, 0, NULL, 10, &pg, &call), CC_OK);
+	assert_int_equal(pg.nitems, 2);
+	assert_string_equal(pg.items[0].remote_id, SID1);
+	assert_string_equal(pg.items[1].remote_id, SID2);
+	assert_true(bu.hits[2] > sid1_reads);
+	cc_page_clear(&pg);
+	/* and once returned, the same versions listed again are not read again */
+	sid1_reads = bu.hits[2];
+	memset(&call, 0, sizeof(call));
+	assert_int_equal(c.ops->list_changes(c.self, 1796464801, 0, NULL, 10, &pg, &call), CC_OK);
+	assert_int_equal(pg.nitems, 0);
+	assert_int_equal(bu.hits[2], sid1_reads);
+	cc_page_clear(&pg);
+	c.ops->destroy(c.self);
+}
+
 /* A refusal that echoes the credential: quoted without it (fuzz_servicenow found it). */
 static void test_error_redacted(void **state)
 {
@@ -554,6 +631,7 @@ int main(void)
 		cmocka_unit_test(test_list_request), cmocka_unit_test(test_list_malformed),
 		cmocka_unit_test(test_update_request), cmocka_unit_test(test_update_policy),
 		cmocka_unit_test(test_error_redacted), cmocka_unit_test(test_audit_once),
+		cmocka_unit_test(test_failed_page_forgets_reads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
