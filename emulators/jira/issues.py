@@ -45,8 +45,8 @@ def field_list(values, default):
     if minus and not out:
         out = set(NAVIGABLE if default != "*all" else ALL_FIELDS)
     out -= minus
-    if not out and toks in (["id"], ["key"], ["id", "key"], ["key", "id"]):
-        return None
+    if toks == ["id"]:
+        return None  # "`id` Returns only issue IDs"
     return out
 
 

@@ -31,7 +31,7 @@ DATE_FORMATS_MSG = ("Valid formats include: 'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:m
 
 _TOKEN = re.compile(r"""
     \s*(?:
-      (?P<str>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
+      (?P<str>"(?:[^"\\]|\\.)*"?|'(?:[^'\\]|\\.)*'?)
     | (?P<op>!=|>=|<=|!~|=|>|<|~|\(|\)|,)
     | (?P<word>[^\s"'=!<>~(),]+)
     )""", re.X)
@@ -50,7 +50,7 @@ def tokenize(text):
         col = m.start(m.lastgroup) + 1
         if m.group("str") is not None:
             s = m.group("str")
-            if len(s) < 2 or s[-1] != s[0]:
+            if not re.fullmatch(r'"(?:[^"\\]|\\.)*"' if s[0] == '"' else r"'(?:[^'\\]|\\.)*'", s):
                 raise JqlError("Error in the JQL Query: The quoted string '%s' has not been completed. "
                                "(line 1, character %d)" % (s[1:], col))
             out.append(("str", re.sub(r"\\(.)", r"\1", s[1:-1]), col))
