@@ -739,7 +739,9 @@ class Handler(BaseHTTPRequestHandler):
             if name == "webhook-policy" and m == "POST":
                 emu.webhooks.retries = int(doc.get("retries", emu.webhooks.retries))
                 emu.webhooks.backoff_s = float(doc.get("backoff_s", emu.webhooks.backoff_s))
-                return self._send(200, {"retries": emu.webhooks.retries, "backoff_s": emu.webhooks.backoff_s})
+                emu.webhooks.hold_s = float(doc.get("hold_s", emu.webhooks.hold_s))
+                return self._send(200, {"retries": emu.webhooks.retries, "backoff_s": emu.webhooks.backoff_s,
+                                        "hold_s": emu.webhooks.hold_s})
             if name == "edit" and m == "POST":
                 return self._person_edit(doc)
         except (ValueError, TypeError, KeyError) as e:

@@ -28,8 +28,6 @@ def sign(secret, body):
 
 
 class Webhooks:
-    HOLD_S = 2.0  # a held-back (reordered) delivery waits at most this for the next one
-
     def __init__(self, store, faults, stats):
         self.store = store
         self.faults = faults
@@ -40,6 +38,7 @@ class Webhooks:
         self.held = None
         self.retries = 5            # retries after the first attempt
         self.backoff_s = 1.0        # first retry after this, doubling
+        self.hold_s = 2.0           # a held-back (reordered) delivery waits at most this for the next one
         threading.Thread(target=self._run, name="webhooks", daemon=True).start()
 
     def emit(self, event, payload):
@@ -54,7 +53,7 @@ class Webhooks:
                 d = {"url": w["url"], "secret": w["secret"], "body": body, "attempt": 0,
                      "identifier": str(uuid.uuid4()), "webhook_id": w["id"]}
                 if self.held is None and self.faults.roll("p_reorder_webhook"):
-                    self.held = (d, now + self.HOLD_S)   # goes out after the next one
+                    self.held = (d, now + self.hold_s)   # goes out after the next one
                     self.stats.bump("webhooks_reordered")
                     continue
                 self._push(now, d)

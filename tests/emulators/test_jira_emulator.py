@@ -479,7 +479,7 @@ class EventualConsistency(Base):
     def test_search_lags_behind_writes(self):
         # spec search/jql: "Recent updates might not be immediately visible in the returned search results. If
         # you need read-after-write consistency, you can utilize the reconcileIssues parameter"
-        self.emu.control("POST", "faults", {"search_lag_s": 1.5})
+        self.emu.control("POST", "faults", {"search_lag_s": 5})
         try:
             c = self.create("lag", labels=["lagged"])
             self.assertEqual(self.keys("labels = lagged"), [])
@@ -491,7 +491,7 @@ class EventualConsistency(Base):
             self.assertEqual(self.keys("labels = moved"), [])
             st, _, page = self.search("labels = lagged", fields="labels")
             self.assertEqual(page["issues"][0]["fields"]["labels"], ["lagged"])
-            end = time.monotonic() + 10
+            end = time.monotonic() + 20
             while not self.keys("labels = moved") and time.monotonic() < end:
                 time.sleep(0.2)
             self.assertEqual(self.keys("labels = moved"), [c["key"]])
@@ -515,7 +515,11 @@ class RateLimits(Base):
         if time.monotonic() - t0 < 1.8:  # the 21st fell inside the 2 s window
             self.assertEqual(codes[:20], [201] + [200] * 19)
             self.assertEqual(codes[20], 429)
-        st, h, body = self.emu.call("PUT", path, {"i": 99})
+        # however slow this machine is, the 30 s window (100 writes) refuses one before 101
+        for _ in range(101):
+            st, h, body = self.emu.call("PUT", path, {"i": 99})
+            if st == 429:
+                break
         self.assertEqual(st, 429)
         self.assertEqual(h["RateLimit-Reason"], "jira-per-issue-on-write")
         self.assertGreaterEqual(int(h["Retry-After"]), 1)
@@ -531,12 +535,12 @@ class RateLimits(Base):
 
     def test_second_window(self):
         # both windows count (a short and a long one); set small ones at run time
-        self.emu.control("POST", "limits", {"issue_write": ["3/1", "5/30"]})
+        self.emu.control("POST", "limits", {"issue_write": ["3/2", "5/30"]})
         try:
             k = self.create("win")["key"]
             path = "/rest/api/3/issue/%s/properties/w" % k
             self.assertEqual([self.emu.call("PUT", path, {})[0] for _ in range(4)], [201, 200, 200, 429])
-            time.sleep(1.1)
+            time.sleep(2.1)
             self.assertEqual([self.emu.call("PUT", path, {})[0] for _ in range(2)], [200, 200])
             st, h, _ = self.emu.call("PUT", path, {})
             self.assertEqual((st, h["RateLimit-Reason"]), (429, "jira-per-issue-on-write"))
@@ -602,7 +606,7 @@ class Webhooks(Base):
         cls.hooks = Hooks()
         cls.secret = "It's a Secret to Everybody"
         cls.emu.control("POST", "webhooks", {"url": cls.hooks.url, "secret": cls.secret})
-        cls.emu.control("POST", "webhook-policy", {"backoff_s": 0.2})
+        cls.emu.control("POST", "webhook-policy", {"backoff_s": 0.2, "hold_s": 10})
 
     @classmethod
     def tearDownClass(cls):
