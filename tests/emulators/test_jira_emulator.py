@@ -84,7 +84,7 @@ class Base(unittest.TestCase):
 class AuthAndMyself(Base):
     def test_basic_auth_with_email_and_api_token(self):
         # Basic auth with the account's email address and an API token; 401 otherwise
-        # (https://developer.atlassian.com/cloud/jira/platform/basic-auth-for-rest-apis/;
+        # (https://developer.atlassian.com/cloud/jira/software/basic-auth-for-rest-apis/;
         # spec: every operation lists 401 "if the authentication credentials are incorrect or missing").
         self.assertEqual(self.emu.call("GET", "/rest/api/3/myself", auth=None)[0], 401)
         self.assertEqual(self.emu.call("GET", "/rest/api/3/myself", auth=("ada@example.com", "wrong"))[0], 401)
@@ -410,10 +410,8 @@ class Search(Base):
         self.assertFalse(page["isLast"])
 
     def test_jql_subset(self):
-        # JQL: fields, operators, keywords AND/OR, parentheses, ORDER BY
-        # (https://support.atlassian.com/jira-software-cloud/docs/jql-fields/,
-        # https://support.atlassian.com/jira-software-cloud/docs/jql-operators/,
-        # https://support.atlassian.com/jira-software-cloud/docs/jql-keywords/)
+        # JQL clauses (field, operator, values), AND/OR, parentheses, ORDER BY
+        # (https://support.atlassian.com/jira-software-cloud/docs/jql-fields/; spec `jql`: ORDER BY of up to 7 fields)
         m = self.made
         self.assertEqual(self.keys("labels = odd ORDER BY key ASC"), [m[1], m[3], m[5]])
         self.assertEqual(self.keys("labels in (concord-2, concord-4) order by key asc"), [m[2], m[4]])
@@ -445,10 +443,9 @@ class Search(Base):
             self.assertTrue(any(needle in m for m in body["errorMessages"]), (jql, body))
 
     def test_updated_minute_precision_in_account_time_zone(self):
-        # JQL date values have minute precision ("yyyy-MM-dd HH:mm") and are read in the searching user's
-        # time zone ("Please note that the search results will be relative to your configured time zone",
-        # https://support.atlassian.com/jira-software-cloud/docs/jql-fields/ Updated; formats:
-        # https://confluence.atlassian.com/spaces/JIRA052/pages/314448708/__JQL+Date+Time+Formats).
+        # JQL date values have minute precision ("yyyy-MM-dd HH:mm",
+        # https://confluence.atlassian.com/spaces/JIRA052/pages/314448708/__JQL+Date+Time+Formats) and are read in
+        # the searching account's time zone (issue 11; Jira's JQL field reference for Updated, see README).
         c = self.create("tz", project="OPS", labels=["tzcase"])
         upd = parse_jira_time(self.get(c["key"])["fields"]["updated"])
         for tzname, auth in ((TZ, None), ("UTC", BOB)):
@@ -555,6 +552,21 @@ class RateLimits(Base):
             self.assertEqual(self.get(k2)["fields"]["summary"], "1")
         finally:
             self.emu.control("POST", "limits", {"issue_write": ["20/2", "100/30"]})
+
+    def test_burst_limit(self):
+        # The burst (per-second) limit: 429 with RateLimit-Reason jira-burst-based
+        # (build-an-app-that-respects-rate-limits), X-RateLimit-Limit / X-RateLimit-Remaining (the rate limiting
+        # page as quoted in https://jira.atlassian.com/browse/JRACLOUD-69262)
+        self.emu.control("POST", "limits", {"burst_per_second": 2})
+        try:
+            answers = [self.emu.call("GET", "/rest/api/3/myself") for _ in range(6)]
+        finally:
+            self.emu.control("POST", "limits", {"burst_per_second": 0})
+        limited = [h for st, h, _ in answers if st == 429]
+        self.assertTrue(limited)
+        self.assertEqual(limited[0]["RateLimit-Reason"], "jira-burst-based")
+        self.assertEqual((limited[0]["X-RateLimit-Limit"], limited[0]["X-RateLimit-Remaining"]), ("2", "0"))
+        self.assertEqual(self.emu.call("GET", "/rest/api/3/myself")[0], 200)
 
     def test_injected_429_headers(self):
         # 429 with Retry-After (seconds), X-RateLimit-Reset, RateLimit-Reason, X-RateLimit-NearLimit
