@@ -20,16 +20,30 @@
 #define CONFLICTS_BEFORE_BACKOFF 3
 
 /*
+ * Deliveries at once to one system: what its workers share (with the hub
+ * held). Each worker takes the next due entry no other has in hand, until
+ * none is due or `left` is spent; no batch waits for its slowest call.
+ */
+struct pool {
+	int system;
+	int left;                  /* entries still to take in this round */
+	int done;
+	int rc;                    /* the first error of a worker */
+	uint64_t in_hand[CC_HUB_SLOTS_MAX]; /* case ids being delivered (0: free) */
+};
+
+/*
  * One delivery: its outbox entry and the connector instance its calls go
- * through. In a batch (parallel), the job holds the hub except during
- * those calls (env.lock / env.unlock): see cc_hub_env.run.
+ * through. A worker of a pool (parallel) holds the hub except during those
+ * calls (env.lock / env.unlock): see cc_hub_env.run.
  */
 struct job {
 	struct cc_hub *h;
 	struct cc_outbox_entry e;
 	struct cc_connector *cn;
 	bool parallel;
-	int rc;
+	struct pool *pool;         /* parallel: the round this worker belongs to */
+	size_t slot;               /* its place in pool->in_hand */
 };
 
 /* Before and after a connector call: others may use the hub meanwhile. */
@@ -742,32 +756,61 @@ static bool held(struct cc_hub *h, int system, int64_t t)
 }
 
 /*
- * A job of a batch, on its own thread: with the hub held, its entry as the
- * store has it now (an earlier job may have delivered or moved it), then
- * the delivery, which lets go of the hub during its connector calls.
+ * The next due entry of the pool's system that no worker has in hand, or
+ * false. A store failure ends the round (pool->rc).
  */
-static void job_run(void *arg)
+static bool take_next(struct cc_hub *h, struct pool *p, struct cc_outbox_entry *out)
+{
+	/* the workers hold at most nslots - 1 entries besides: one more is free */
+	struct cc_outbox_entry due[CC_HUB_SLOTS_MAX + 1];
+	size_t n = 0;
+	int rc = ST(h)->outbox_due(SS(h), p->system, cc_hub_now(h), due,
+	                           h->nslots[p->system] + 1, &n);
+	if (rc) {
+		p->rc = cc_hub_fail(h, rc, "outbox_due");
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		bool taken = false;
+		for (size_t k = 0; k < h->nslots[p->system] && !taken; k++)
+			taken = p->in_hand[k] == due[i].case_id;
+		if (!taken) {
+			*out = due[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * A worker of a pool, on its own thread: with the hub held, it takes the
+ * next due entry no other worker has in hand and delivers it (letting go
+ * of the hub during the connector calls), and again, until nothing is due,
+ * the round's entries are spent, the system asks for a pause, or a stop.
+ */
+static void worker_run(void *arg)
 {
 	struct job *j = arg;
 	struct cc_hub *h = j->h;
+	struct pool *p = j->pool;
 	h->env.lock(h->env.ctx);
-	int64_t t = cc_hub_now(h);
-	struct cc_outbox_entry cur;
-	j->rc = CC_EOK;
-	if (!cc_hub_stopping(h) && !held(h, j->e.system, t)) {
-		int rc = ST(h)->outbox_get(SS(h), j->e.case_id, j->e.system, &cur);
-		if (rc == CC_EOK && cur.due_ms <= t) {
-			j->e = cur;
-			j->rc = deliver_one(j);
-		} else if (rc != CC_EOK && rc != CC_ENOTFOUND) {
-			j->rc = cc_hub_fail(h, rc, "outbox_get");
-		}
+	while (p->rc == CC_EOK && p->left > 0 && !cc_hub_stopping(h) &&
+	       !held(h, p->system, cc_hub_now(h))) {
+		if (!take_next(h, p, &j->e))
+			break;
+		p->left--;
+		p->in_hand[j->slot] = j->e.case_id;
+		int rc = deliver_one(j);
+		p->in_hand[j->slot] = 0;
+		p->done++;
+		if (rc && p->rc == CC_EOK)
+			p->rc = rc;
 	}
 	h->env.unlock(h->env.ctx);
 }
 
 /* Deliveries to a system at once: its slots, when the environment runs jobs. */
-static size_t batch_width(const struct cc_hub *h, int system)
+static size_t pool_width(const struct cc_hub *h, int system)
 {
 	bool can = h->env.run && h->env.lock && h->env.unlock;
 	return can && h->nslots[system] > 1 ? h->nslots[system] : 1;
@@ -775,7 +818,7 @@ static size_t batch_width(const struct cc_hub *h, int system)
 
 int cc_hub_deliver(struct cc_hub *h, int system, int max, int *delivered)
 {
-	size_t width = batch_width(h, system);
+	size_t width = pool_width(h, system);
 	int done = 0;
 	if (delivered)
 		*delivered = 0;
@@ -784,14 +827,13 @@ int cc_hub_deliver(struct cc_hub *h, int system, int max, int *delivered)
 		if (held(h, system, t))
 			break;
 		struct cc_outbox_entry due[CC_HUB_SLOTS_MAX];
-		size_t want = (size_t)(max - done) < width ? (size_t)(max - done) : width;
 		size_t n = 0;
-		int rc = ST(h)->outbox_due(SS(h), system, t, due, want, &n);
+		int rc = ST(h)->outbox_due(SS(h), system, t, due, width, &n);
 		if (rc)
 			return cc_hub_fail(h, rc, "outbox_due");
 		if (n == 0)
 			break;
-		if (n == 1) {
+		if (n == 1) { /* one at a time: through the system's own connector */
 			struct job j = { .h = h, .e = due[0], .cn = &h->conn[system] };
 			rc = deliver_one(&j);
 			if (rc)
@@ -799,21 +841,24 @@ int cc_hub_deliver(struct cc_hub *h, int system, int max, int *delivered)
 			done++;
 			continue;
 		}
+		/* as many workers as entries due now, each pulling until none is */
+		struct pool p = { .system = system, .left = max - done };
 		struct job jobs[CC_HUB_SLOTS_MAX];
 		void *args[CC_HUB_SLOTS_MAX];
 		for (size_t i = 0; i < n; i++) {
-			jobs[i] = (struct job){ .h = h, .e = due[i], .cn = &h->slots[system][i],
-				                .parallel = true };
+			jobs[i] = (struct job){ .h = h, .cn = &h->slots[system][i], .parallel = true,
+				                .pool = &p, .slot = i };
 			args[i] = &jobs[i];
 		}
 		h->sys[system].in_batch = true;
 		h->sys[system].batch_counted = false;
-		h->env.run(h->env.ctx, n, job_run, args);
+		h->env.run(h->env.ctx, n, worker_run, args);
 		h->sys[system].in_batch = false;
-		for (size_t i = 0; i < n; i++)
-			if (jobs[i].rc)
-				return jobs[i].rc;
-		done += (int)n;
+		done += p.done;
+		if (p.rc)
+			return p.rc;
+		if (p.done == 0)
+			break;
 	}
 	if (delivered)
 		*delivered = done;
