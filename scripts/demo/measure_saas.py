@@ -103,7 +103,9 @@ def first_sync(args, dirpath):
                 break
             if n != last:
                 last, t_last = n, time.time()
-            elif time.time() - t_last > 120:
+            # before the first copy concord reads the source (10,000 records
+            # take minutes); after it, two minutes without a copy is a stall
+            elif time.time() - t_last > (120 if n > 0 else 1800):
                 print("stalled at %d of %d copies" % (n, args.records))
                 break
             time.sleep(1)
