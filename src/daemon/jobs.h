@@ -1,9 +1,9 @@
 /*
- * Jobs: the threads of the outbox's batches (cc_hub_env.run, .lock,
- * .unlock). A batch runs one thread per job; the jobs take turns at the
+ * Jobs: the threads of the outbox's workers (cc_hub_env.run, .lock,
+ * .unlock). A round runs one thread per job; the jobs take turns at the
  * hub through one mutex, held by a job for everything but its connector
  * calls, so that the engine and the store are used by one thread at a
- * time while the calls to the remote system overlap. While a batch runs,
+ * time while the calls to the remote system overlap. While a round runs,
  * the calling thread wakes every JOBS_WAIT_MS to call `waiting` with the
  * hub held (the daemon answers its admin requests there).
  */
