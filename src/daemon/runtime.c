@@ -326,7 +326,10 @@ static int parts_build(struct cc_runtime *rt, struct parts *p, char *err, size_t
 		size_t n = conc > 1 ? (size_t)conc : 0;
 		if (n > CC_HUB_SLOTS_MAX)
 			n = CC_HUB_SLOTS_MAX;
-		if (n && cc_http_pace_create(&p->pace[i], sf->rate_per_sec, 0)) {
+		/* a burst no larger than the requests in flight: a steady rate
+		 * (a SaaS limit counted per window refuses a burst of a whole
+		 * second's requests at once, and a refused write costs a read) */
+		if (n && cc_http_pace_create(&p->pace[i], sf->rate_per_sec, (double)conc)) {
 			snprintf(err, errlen, "out of memory");
 			return 2;
 		}
