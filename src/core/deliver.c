@@ -864,3 +864,62 @@ int cc_hub_deliver(struct cc_hub *h, int system, int max, int *delivered)
 		*delivered = done;
 	return CC_EOK;
 }
+
+int cc_hub_deliver_systems(struct cc_hub *h, const bool *skip, int max, int *delivered)
+{
+	int total = 0;
+	if (delivered)
+		*delivered = 0;
+	/* systems delivering one at a time, one after another */
+	for (size_t s = 0; s < h->cfg->nsystems && !cc_hub_stopping(h); s++) {
+		if ((skip && skip[s]) || pool_width(h, (int)s) > 1)
+			continue;
+		int n = 0;
+		int rc = cc_hub_deliver(h, (int)s, max, &n);
+		if (rc)
+			return rc;
+		total += n;
+	}
+	/* the others at once: every worker of every system in one round */
+	struct pool *pools = calloc(h->cfg->nsystems, sizeof(*pools));
+	struct job *jobs = calloc(h->cfg->nsystems * CC_HUB_SLOTS_MAX, sizeof(*jobs));
+	void **args = calloc(h->cfg->nsystems * CC_HUB_SLOTS_MAX, sizeof(*args));
+	int rc = pools && jobs && args ? CC_EOK : CC_ENOMEM;
+	size_t n = 0;
+	int64_t t = cc_hub_now(h);
+	for (size_t s = 0; rc == CC_EOK && s < h->cfg->nsystems && !cc_hub_stopping(h); s++) {
+		size_t width = pool_width(h, (int)s);
+		if ((skip && skip[s]) || width == 1 || held(h, (int)s, t))
+			continue;
+		struct cc_outbox_entry due[CC_HUB_SLOTS_MAX];
+		size_t k = 0;
+		rc = ST(h)->outbox_due(SS(h), (int)s, t, due, width, &k);
+		if (rc) {
+			rc = cc_hub_fail(h, rc, "outbox_due");
+			break;
+		}
+		pools[s] = (struct pool){ .system = (int)s, .left = max };
+		for (size_t i = 0; i < k; i++) {
+			jobs[n] = (struct job){ .h = h, .cn = &h->slots[s][i], .parallel = true,
+				                .pool = &pools[s], .slot = i };
+			args[n] = &jobs[n];
+			n++;
+		}
+		h->sys[s].in_batch = k > 0;
+		h->sys[s].batch_counted = false;
+	}
+	if (rc == CC_EOK && n > 0)
+		h->env.run(h->env.ctx, n, worker_run, args);
+	for (size_t s = 0; pools && s < h->cfg->nsystems; s++) {
+		h->sys[s].in_batch = false;
+		total += pools[s].done;
+		if (rc == CC_EOK && pools[s].rc)
+			rc = pools[s].rc;
+	}
+	free(pools);
+	free(jobs);
+	free(args);
+	if (delivered)
+		*delivered = total;
+	return rc;
+}

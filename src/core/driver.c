@@ -162,18 +162,14 @@ static int poll(struct cc_driver *d, int s)
 
 static int deliver_all(struct cc_driver *d)
 {
-	for (size_t i = 0; i < d->cfg->nsystems && !stopping(d); i++) {
-		int s = (int)i;
-		if (paused(d, s))
-			continue;
-		int n = 0;
-		int rc = cc_hub_deliver(d->hub, s, CC_DRIVER_DELIVERIES, &n);
-		if (rc)
-			return rc;
-		if (n)
-			between(d);
-	}
-	return CC_EOK;
+	bool skip[CC_MAX_SYSTEMS] = { false };
+	for (size_t i = 0; i < d->cfg->nsystems; i++)
+		skip[i] = paused(d, (int)i);
+	int n = 0;
+	int rc = cc_hub_deliver_systems(d->hub, skip, CC_DRIVER_DELIVERIES, &n);
+	if (rc == CC_EOK && n)
+		between(d);
+	return rc;
 }
 
 /*

@@ -128,6 +128,13 @@ int cc_hub_poll(struct cc_hub *h, int system);
  * one entry per slot at once (different records each).
  */
 int cc_hub_deliver(struct cc_hub *h, int system, int max, int *delivered);
+/*
+ * Delivers what is due to every system not in skip (skip may be NULL), up
+ * to max entries each: systems without delivery slots one after another,
+ * then every worker of every other system in one round at once (a system's
+ * workers never wait for another system's). *delivered: the total.
+ */
+int cc_hub_deliver_systems(struct cc_hub *h, const bool *skip, int max, int *delivered);
 /* Deliveries at once to one system, at most. */
 #define CC_HUB_SLOTS_MAX 16
 /*
