@@ -590,6 +590,29 @@ static enum cc_result base_list(void *self, int64_t since_s, int64_t after_mtime
 	send_ahead(b, l.keys, l.n, call);
 	for (size_t i = 0; i < l.n; i++) {
 		res = cc_base_observe(b, l.keys[i].id, "list", &pg->items[pg->nitems], call);
+		if (res == CC_RETRY && pg->nitems > 0) {
+			/*
+			 * A read that may pass (a hold, a 5xx) after others went
+			 * well: the page ends before it, and the next one starts
+			 * there. Failing it whole would throw those reads away, and
+			 * a busy system (holds every second) would be read again and
+			 * again without progress.
+			 */
+			free(pg->next_id);
+			pg->next_id = strdup(l.keys[i - 1].id);
+			pg->next_mtime_s = l.keys[i - 1].mtime_s;
+			pg->more = true;
+			if (!pg->next_id) {
+				res = cc_base_oom(b, call);
+				goto out;
+			}
+			call->result = CC_OK;
+			call->outcome_unknown = false;
+			call->retry_after_ms = 0;
+			call->reason[0] = '\0';
+			res = CC_OK;
+			goto out;
+		}
 		if (res != CC_OK)
 			goto out;
 		/* keyset position as listed, so that paging never skips a record

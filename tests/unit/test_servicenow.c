@@ -514,7 +514,8 @@ static void test_audit_once(void **state)
 struct by_url {
 	struct {
 		const char *in_url, *body;
-		int fail_first; /* answer 500 this many times first */
+		int fail_first; /* answer fail_status (500 when 0) this many times first */
+		int fail_status;
 	} rule[6];
 	int hits[6];
 };
@@ -531,7 +532,7 @@ static void exchange_by_url(void *ctx, const char *method, const char *url, cons
 		if (!strstr(url, b->rule[i].in_url))
 			continue;
 		bool fail = b->hits[i]++ < b->rule[i].fail_first;
-		out->status = fail ? 500 : 200;
+		out->status = !fail ? 200 : b->rule[i].fail_status ? b->rule[i].fail_status : 500;
 		out->body = fail ? "{\"error\":{\"message\":\"boom\"}}" : b->rule[i].body;
 		out->body_len = strlen(out->body);
 		return;
@@ -540,9 +541,10 @@ static void exchange_by_url(void *ctx, const char *method, const char *url, cons
 }
 
 /*
- * A poll page that fails after some of its records were read returns none
- * of them, and forgets having read them: the next listing reads them again
- * (kept as seen, they were skipped for good: a lost change).
+ * A poll page that fails (ERROR) after some of its records were read
+ * returns none of them, and forgets having read them: the next listing
+ * reads them again (kept as seen, they were skipped for good: a lost
+ * change).
  */
 static void test_failed_page_forgets_reads(void **state)
 {
@@ -554,7 +556,7 @@ static void test_failed_page_forgets_reads(void **state)
 		  "\"sys_mod_count\":\"1\"}]}", 0 },
 		{ "sys_audit", "{\"result\":[]}", 0 },
 		{ "/incident/" SID1, REC(SID1, "1", "2026-12-05 10:00:02"), 0 },
-		{ "/incident/" SID2, REC(SID2, "1", "2026-12-05 10:00:03"), 1 },
+		{ "/incident/" SID2, REC(SID2, "1", "2026-12-05 10:00:03"), 1, 400 },
 	} };
 	struct canned unused = { .n = 0 };
 	struct cc_http_transport tr;
@@ -564,8 +566,8 @@ static void test_failed_page_forgets_reads(void **state)
 	cfg.systems[0].comments = false;
 	struct cc_page pg;
 	struct cc_call call = { 0 };
-	/* SID1 read, SID2's read fails: the page fails, nothing returned */
-	assert_int_equal(c.ops->list_changes(c.self, 1796464801, 0, NULL, 10, &pg, &call), CC_RETRY);
+	/* SID1 read, SID2's read refused: the page fails, nothing returned */
+	assert_int_equal(c.ops->list_changes(c.self, 1796464801, 0, NULL, 10, &pg, &call), CC_ERROR);
 	assert_int_equal(pg.nitems, 0);
 	assert_true(bu.hits[2] >= 1);
 	/* the same listing again: both records, SID1 read again */
@@ -583,6 +585,48 @@ static void test_failed_page_forgets_reads(void **state)
 	assert_int_equal(c.ops->list_changes(c.self, 1796464801, 0, NULL, 10, &pg, &call), CC_OK);
 	assert_int_equal(pg.nitems, 0);
 	assert_int_equal(bu.hits[2], sid1_reads);
+	cc_page_clear(&pg);
+	c.ops->destroy(c.self);
+}
+
+/*
+ * A read that may pass (500) after others went well ends the page there:
+ * the records read are returned, with the position the next page starts
+ * after; the next page reads the rest.
+ */
+static void test_page_ends_at_retry(void **state)
+{
+	(void)state;
+	struct by_url bu = { .rule = {
+		{ "sysparm_query=sys_updated_on", "{\"result\":[{\"sys_id\":\"" SID1 "\","
+		  "\"sys_updated_on\":\"2026-12-05 10:00:02\",\"sys_mod_count\":\"1\"},"
+		  "{\"sys_id\":\"" SID2 "\",\"sys_updated_on\":\"2026-12-05 10:00:03\","
+		  "\"sys_mod_count\":\"1\"}]}", 0, 0 },
+		{ "sys_audit", "{\"result\":[]}", 0, 0 },
+		{ "/incident/" SID1, REC(SID1, "1", "2026-12-05 10:00:02"), 0, 0 },
+		{ "/incident/" SID2, REC(SID2, "1", "2026-12-05 10:00:03"), 1, 500 },
+	} };
+	struct canned unused = { .n = 0 };
+	struct cc_http_transport tr;
+	struct cc_connector c = make(&unused, &tr);
+	tr.exchange = exchange_by_url;
+	tr.ctx = &bu;
+	cfg.systems[0].comments = false;
+	struct cc_page pg;
+	struct cc_call call = { 0 };
+	assert_int_equal(c.ops->list_changes(c.self, 1796464801, 0, NULL, 10, &pg, &call), CC_OK);
+	assert_int_equal(call.result, CC_OK);
+	assert_int_equal(pg.nitems, 1);
+	assert_string_equal(pg.items[0].remote_id, SID1);
+	assert_true(pg.more);
+	assert_string_equal(pg.next_id, SID1);
+	assert_int_equal(pg.next_mtime_s, 1796464802);
+	cc_page_clear(&pg);
+	memset(&call, 0, sizeof(call));
+	assert_int_equal(c.ops->list_changes(c.self, 1796464801, 1796464802, SID1, 10, &pg, &call),
+	                 CC_OK);
+	assert_int_equal(pg.nitems, 1);
+	assert_string_equal(pg.items[0].remote_id, SID2);
 	cc_page_clear(&pg);
 	c.ops->destroy(c.self);
 }
@@ -632,6 +676,7 @@ int main(void)
 		cmocka_unit_test(test_update_request), cmocka_unit_test(test_update_policy),
 		cmocka_unit_test(test_error_redacted), cmocka_unit_test(test_audit_once),
 		cmocka_unit_test(test_failed_page_forgets_reads),
+		cmocka_unit_test(test_page_ends_at_retry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
