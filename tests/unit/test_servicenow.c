@@ -553,9 +553,9 @@ static void test_failed_page_forgets_reads(void **state)
 		{ "sysparm_query=sys_updated_on", "{\"result\":[{\"sys_id\":\"" SID1 "\","
 		  "\"sys_updated_on\":\"2026-12-05 10:00:02\",\"sys_mod_count\":\"1\"},"
 		  "{\"sys_id\":\"" SID2 "\",\"sys_updated_on\":\"2026-12-05 10:00:03\","
-		  "\"sys_mod_count\":\"1\"}]}", 0 },
-		{ "sys_audit", "{\"result\":[]}", 0 },
-		{ "/incident/" SID1, REC(SID1, "1", "2026-12-05 10:00:02"), 0 },
+		  "\"sys_mod_count\":\"1\"}]}", 0, 0 },
+		{ "sys_audit", "{\"result\":[]}", 0, 0 },
+		{ "/incident/" SID1, REC(SID1, "1", "2026-12-05 10:00:02"), 0, 0 },
 		{ "/incident/" SID2, REC(SID2, "1", "2026-12-05 10:00:03"), 1, 400 },
 	} };
 	struct canned unused = { .n = 0 };
