@@ -174,8 +174,11 @@ enum cc_result cc_base_get_array(struct cc_connector_base *b, const char *op, ch
 enum cc_result cc_base_malformed(struct cc_connector_base *b, struct cc_call *call,
                                  const char *op, const char *what, const char *id)
 {
-	return cc_call_malformed(call, b->ops->who, op, "%s%s%s", what, id ? " of " : "",
-	                         id ? id : "");
+	enum cc_result r = cc_call_malformed(call, b->ops->who, op, "%s%s%s", what,
+	                                     id ? " of " : "", id ? id : "");
+	/* the id is the remote's text: it may hold anything, a credential too */
+	cc_http_redact(b->http, call->reason, sizeof(call->reason));
+	return r;
 }
 
 enum cc_result cc_base_oom(struct cc_connector_base *b, struct cc_call *call)
