@@ -41,21 +41,20 @@ struct job {
 	struct cc_hub *h;
 	struct cc_outbox_entry e;
 	struct cc_connector *cn;
-	bool parallel;
-	struct pool *pool;         /* parallel: the round this worker belongs to */
+	struct pool *pool;         /* a worker's round; NULL: one delivery at a time */
 	size_t slot;               /* its place in pool->in_hand */
 };
 
 /* Before and after a connector call: others may use the hub meanwhile. */
 static void away(const struct job *j)
 {
-	if (j->parallel)
+	if (j->pool)
 		j->h->env.unlock(j->h->env.ctx);
 }
 
 static void back(const struct job *j)
 {
-	if (j->parallel)
+	if (j->pool)
 		j->h->env.lock(j->h->env.ctx);
 }
 
@@ -816,52 +815,48 @@ static size_t pool_width(const struct cc_hub *h, int system)
 	return can && h->nslots[system] > 1 ? h->nslots[system] : 1;
 }
 
-int cc_hub_deliver(struct cc_hub *h, int system, int max, int *delivered)
+/* One delivery after another through the system's own connector. */
+static int deliver_in_turn(struct cc_hub *h, int system, int max, int *done)
 {
-	size_t width = pool_width(h, system);
-	int done = 0;
-	if (delivered)
-		*delivered = 0;
-	while (done < max && !cc_hub_stopping(h)) {
+	*done = 0;
+	while (*done < max && !cc_hub_stopping(h)) {
 		int64_t t = cc_hub_now(h);
 		if (held(h, system, t))
 			break;
-		struct cc_outbox_entry due[CC_HUB_SLOTS_MAX];
+		struct job j = { .h = h, .cn = &h->conn[system] };
 		size_t n = 0;
-		int rc = ST(h)->outbox_due(SS(h), system, t, due, width, &n);
+		int rc = ST(h)->outbox_due(SS(h), system, t, &j.e, 1, &n);
 		if (rc)
 			return cc_hub_fail(h, rc, "outbox_due");
 		if (n == 0)
 			break;
-		if (n == 1) { /* one at a time: through the system's own connector */
-			struct job j = { .h = h, .e = due[0], .cn = &h->conn[system] };
-			rc = deliver_one(&j);
-			if (rc)
-				return rc;
-			done++;
-			continue;
-		}
-		/* as many workers as entries due now, each pulling until none is */
-		struct pool p = { .system = system, .left = max - done };
-		struct job jobs[CC_HUB_SLOTS_MAX];
-		void *args[CC_HUB_SLOTS_MAX];
-		for (size_t i = 0; i < n; i++) {
-			jobs[i] = (struct job){ .h = h, .cn = &h->slots[system][i], .parallel = true,
-				                .pool = &p, .slot = i };
-			args[i] = &jobs[i];
-		}
-		h->sys[system].in_batch = true;
-		h->sys[system].batch_counted = false;
-		h->env.run(h->env.ctx, n, worker_run, args);
-		h->sys[system].in_batch = false;
-		done += p.done;
-		if (p.rc)
-			return p.rc;
-		if (p.done == 0)
-			break;
+		rc = deliver_one(&j);
+		if (rc)
+			return rc;
+		(*done)++;
 	}
-	if (delivered)
-		*delivered = done;
+	return CC_EOK;
+}
+
+/*
+ * A round's workers for one system, appended at jobs[*n]: as many as
+ * entries are due now, up to its slots, each with its own instance.
+ */
+static int add_workers(struct cc_hub *h, int system, int64_t t, int max, struct pool *p,
+                       struct job *jobs, void **args, size_t *n)
+{
+	struct cc_outbox_entry due[CC_HUB_SLOTS_MAX];
+	size_t k = 0;
+	int rc = ST(h)->outbox_due(SS(h), system, t, due, pool_width(h, system), &k);
+	if (rc)
+		return cc_hub_fail(h, rc, "outbox_due");
+	*p = (struct pool){ .system = system, .left = max };
+	for (size_t i = 0; i < k; i++, (*n)++) {
+		jobs[*n] = (struct job){ .h = h, .cn = &h->slots[system][i], .pool = p, .slot = i };
+		args[*n] = &jobs[*n];
+	}
+	h->sys[system].in_batch = k > 0;
+	h->sys[system].batch_counted = false;
 	return CC_EOK;
 }
 
@@ -875,10 +870,10 @@ int cc_hub_deliver_systems(struct cc_hub *h, const bool *skip, int max, int *del
 		if ((skip && skip[s]) || pool_width(h, (int)s) > 1)
 			continue;
 		int n = 0;
-		int rc = cc_hub_deliver(h, (int)s, max, &n);
+		int rc = deliver_in_turn(h, (int)s, max, &n);
+		total += n;
 		if (rc)
 			return rc;
-		total += n;
 	}
 	/* the others at once: every worker of every system in one round */
 	struct pool *pools = calloc(h->cfg->nsystems, sizeof(*pools));
@@ -887,27 +882,9 @@ int cc_hub_deliver_systems(struct cc_hub *h, const bool *skip, int max, int *del
 	int rc = pools && jobs && args ? CC_EOK : CC_ENOMEM;
 	size_t n = 0;
 	int64_t t = cc_hub_now(h);
-	for (size_t s = 0; rc == CC_EOK && s < h->cfg->nsystems && !cc_hub_stopping(h); s++) {
-		size_t width = pool_width(h, (int)s);
-		if ((skip && skip[s]) || width == 1 || held(h, (int)s, t))
-			continue;
-		struct cc_outbox_entry due[CC_HUB_SLOTS_MAX];
-		size_t k = 0;
-		rc = ST(h)->outbox_due(SS(h), (int)s, t, due, width, &k);
-		if (rc) {
-			rc = cc_hub_fail(h, rc, "outbox_due");
-			break;
-		}
-		pools[s] = (struct pool){ .system = (int)s, .left = max };
-		for (size_t i = 0; i < k; i++) {
-			jobs[n] = (struct job){ .h = h, .cn = &h->slots[s][i], .parallel = true,
-				                .pool = &pools[s], .slot = i };
-			args[n] = &jobs[n];
-			n++;
-		}
-		h->sys[s].in_batch = k > 0;
-		h->sys[s].batch_counted = false;
-	}
+	for (size_t s = 0; rc == CC_EOK && s < h->cfg->nsystems && !cc_hub_stopping(h); s++)
+		if (!(skip && skip[s]) && pool_width(h, (int)s) > 1 && !held(h, (int)s, t))
+			rc = add_workers(h, (int)s, t, max, &pools[s], jobs, args, &n);
 	if (rc == CC_EOK && n > 0)
 		h->env.run(h->env.ctx, n, worker_run, args);
 	for (size_t s = 0; pools && s < h->cfg->nsystems; s++) {
@@ -922,4 +899,19 @@ int cc_hub_deliver_systems(struct cc_hub *h, const bool *skip, int max, int *del
 	if (delivered)
 		*delivered = total;
 	return rc;
+}
+
+int cc_hub_deliver(struct cc_hub *h, int system, int max, int *delivered)
+{
+	if (pool_width(h, system) == 1) {
+		int n = 0;
+		int rc = deliver_in_turn(h, system, max, &n);
+		if (delivered)
+			*delivered = n;
+		return rc;
+	}
+	bool skip[CC_MAX_SYSTEMS];
+	for (size_t s = 0; s < CC_MAX_SYSTEMS; s++)
+		skip[s] = (int)s != system;
+	return cc_hub_deliver_systems(h, skip, max, delivered);
 }

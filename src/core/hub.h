@@ -124,8 +124,8 @@ int cc_hub_poll(struct cc_hub *h, int system);
 
 /*
  * Delivers up to max outbox entries of a system that are due now: one
- * after another, or, with env.run and delivery slots, in batches of up to
- * one entry per slot at once (different records each).
+ * after another, or, with env.run and delivery slots, by one worker per
+ * slot at once (cc_hub_deliver_systems for this system alone).
  */
 int cc_hub_deliver(struct cc_hub *h, int system, int max, int *delivered);
 /*

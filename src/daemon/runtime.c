@@ -262,7 +262,6 @@ static void parts_destroy(struct parts *p)
 	memset(p->conn, 0, sizeof(p->conn));
 	memset(p->slots, 0, sizeof(p->slots));
 	p->nconn = 0;
-
 	if (p->fc) {
 		cc_config_file_free(p->fc);
 		p->fc = NULL;
@@ -319,10 +318,9 @@ static int parts_build(struct cc_runtime *rt, struct parts *p, char *err, size_t
 	for (size_t i = 0; i < cfg->nsystems; i++) {
 		char cerr[300];
 		const struct cc_system_file *sf = &p->fc->system[i];
-		/* concurrency > 1 (absent: 4, as the schema documents it):
-		 * deliveries to as many records at once, one pace for all
-		 * instances of the system */
-		int conc = sf->max_concurrency > 0 ? sf->max_concurrency : 4;
+		/* concurrency > 1 (absent: the default): deliveries to as many
+		 * records at once, one pace for all instances of the system */
+		int conc = sf->max_concurrency > 0 ? sf->max_concurrency : CC_HTTP_CONCURRENCY_DEFAULT;
 		size_t n = conc > 1 ? (size_t)conc : 0;
 		if (n > CC_HUB_SLOTS_MAX)
 			n = CC_HUB_SLOTS_MAX;

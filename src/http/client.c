@@ -60,7 +60,6 @@
 /* A system asking to be left alone for longer is taken at CC_HTTP_HOLD_MAX_MS. */
 #define HOLD_MAX_MS CC_HTTP_HOLD_MAX_MS
 #define HEADER_VALUE_MAX 128
-#define DEFAULT_CONCURRENCY 4
 #define CONCURRENCY_MAX 16
 /* Longest sleep in curl_multi_poll: the interrupt hook is asked this often. */
 #define POLL_MAX_MS CC_HTTP_INTERRUPT_MS
@@ -298,7 +297,7 @@ int cc_http_client_create(struct cc_http_client **out, const struct cc_http_opti
 	if (o->auth)
 		c->auth = *o->auth;
 
-	c->concurrency = o->max_concurrency > 0 ? o->max_concurrency : DEFAULT_CONCURRENCY;
+	c->concurrency = o->max_concurrency > 0 ? o->max_concurrency : CC_HTTP_CONCURRENCY_DEFAULT;
 	if (c->concurrency > CONCURRENCY_MAX)
 		c->concurrency = CONCURRENCY_MAX;
 	/* A stand-in transport needs no connections. */

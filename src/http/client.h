@@ -85,6 +85,8 @@ struct cc_http_options {
 };
 
 #define CC_HTTP_INTERRUPT_MS 100
+/* Requests at once when max_concurrency is 0 (the `concurrency` key's default). */
+#define CC_HTTP_CONCURRENCY_DEFAULT 4
 /* By default, a Retry-After (or rate-limit reset) further away than this is taken as this. */
 #define CC_HTTP_HOLD_MAX_MS ((int64_t)10 * 60 * 1000)
 

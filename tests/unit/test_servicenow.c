@@ -541,6 +541,30 @@ static void exchange_by_url(void *ctx, const char *method, const char *url, cons
 }
 
 /*
+ * A connector whose listing shows SID1 and SID2 (comments off, no audit
+ * rows); SID2's first read answers sid2_status, then its record.
+ */
+static struct cc_connector two_records(struct by_url *bu, struct cc_http_transport *tr,
+                                       int sid2_status)
+{
+	*bu = (struct by_url){ .rule = {
+		{ "sysparm_query=sys_updated_on", "{\"result\":[{\"sys_id\":\"" SID1 "\","
+		  "\"sys_updated_on\":\"2026-12-05 10:00:02\",\"sys_mod_count\":\"1\"},"
+		  "{\"sys_id\":\"" SID2 "\",\"sys_updated_on\":\"2026-12-05 10:00:03\","
+		  "\"sys_mod_count\":\"1\"}]}", 0, 0 },
+		{ "sys_audit", "{\"result\":[]}", 0, 0 },
+		{ "/incident/" SID1, REC(SID1, "1", "2026-12-05 10:00:02"), 0, 0 },
+		{ "/incident/" SID2, REC(SID2, "1", "2026-12-05 10:00:03"), 1, sid2_status },
+	} };
+	static struct canned unused = { .n = 0 };
+	struct cc_connector c = make(&unused, tr);
+	tr->exchange = exchange_by_url;
+	tr->ctx = bu;
+	cfg.systems[0].comments = false;
+	return c;
+}
+
+/*
  * A poll page that fails (ERROR) after some of its records were read
  * returns none of them, and forgets having read them: the next listing
  * reads them again (kept as seen, they were skipped for good: a lost
@@ -549,21 +573,9 @@ static void exchange_by_url(void *ctx, const char *method, const char *url, cons
 static void test_failed_page_forgets_reads(void **state)
 {
 	(void)state;
-	struct by_url bu = { .rule = {
-		{ "sysparm_query=sys_updated_on", "{\"result\":[{\"sys_id\":\"" SID1 "\","
-		  "\"sys_updated_on\":\"2026-12-05 10:00:02\",\"sys_mod_count\":\"1\"},"
-		  "{\"sys_id\":\"" SID2 "\",\"sys_updated_on\":\"2026-12-05 10:00:03\","
-		  "\"sys_mod_count\":\"1\"}]}", 0, 0 },
-		{ "sys_audit", "{\"result\":[]}", 0, 0 },
-		{ "/incident/" SID1, REC(SID1, "1", "2026-12-05 10:00:02"), 0, 0 },
-		{ "/incident/" SID2, REC(SID2, "1", "2026-12-05 10:00:03"), 1, 400 },
-	} };
-	struct canned unused = { .n = 0 };
+	struct by_url bu;
 	struct cc_http_transport tr;
-	struct cc_connector c = make(&unused, &tr);
-	tr.exchange = exchange_by_url;
-	tr.ctx = &bu;
-	cfg.systems[0].comments = false;
+	struct cc_connector c = two_records(&bu, &tr, 400);
 	struct cc_page pg;
 	struct cc_call call = { 0 };
 	/* SID1 read, SID2's read refused: the page fails, nothing returned */
@@ -597,21 +609,9 @@ static void test_failed_page_forgets_reads(void **state)
 static void test_page_ends_at_retry(void **state)
 {
 	(void)state;
-	struct by_url bu = { .rule = {
-		{ "sysparm_query=sys_updated_on", "{\"result\":[{\"sys_id\":\"" SID1 "\","
-		  "\"sys_updated_on\":\"2026-12-05 10:00:02\",\"sys_mod_count\":\"1\"},"
-		  "{\"sys_id\":\"" SID2 "\",\"sys_updated_on\":\"2026-12-05 10:00:03\","
-		  "\"sys_mod_count\":\"1\"}]}", 0, 0 },
-		{ "sys_audit", "{\"result\":[]}", 0, 0 },
-		{ "/incident/" SID1, REC(SID1, "1", "2026-12-05 10:00:02"), 0, 0 },
-		{ "/incident/" SID2, REC(SID2, "1", "2026-12-05 10:00:03"), 1, 500 },
-	} };
-	struct canned unused = { .n = 0 };
+	struct by_url bu;
 	struct cc_http_transport tr;
-	struct cc_connector c = make(&unused, &tr);
-	tr.exchange = exchange_by_url;
-	tr.ctx = &bu;
-	cfg.systems[0].comments = false;
+	struct cc_connector c = two_records(&bu, &tr, 500);
 	struct cc_page pg;
 	struct cc_call call = { 0 };
 	assert_int_equal(c.ops->list_changes(c.self, 1796464801, 0, NULL, 10, &pg, &call), CC_OK);
