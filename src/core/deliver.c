@@ -24,7 +24,18 @@
  * held). Each worker takes the next due entry no other has in hand, until
  * none is due or `left` is spent; no batch waits for its slowest call.
  */
+/*
+ * What the jobs of one round share (with the hub held): the polls still
+ * reading (cc_hub_poll_and_deliver; 0 in a round of deliveries alone) and
+ * the first store failure of one.
+ */
+struct round {
+	int polls;
+	int rc;
+};
+
 struct pool {
+	struct round *round;
 	int system;
 	int left;                  /* entries still to take in this round */
 	int done;
@@ -43,6 +54,8 @@ struct job {
 	struct cc_connector *cn;
 	struct pool *pool;         /* a worker's round; NULL: one delivery at a time */
 	size_t slot;               /* its place in pool->in_hand */
+	int poll;                  /* >= 0: not a worker but the poll of that system */
+	struct round *round;       /* the poll's round */
 };
 
 /* Before and after a connector call: others may use the hub meanwhile. */
@@ -786,17 +799,24 @@ static bool take_next(struct cc_hub *h, struct pool *p, struct cc_outbox_entry *
  * next due entry no other worker has in hand and delivers it (letting go
  * of the hub during the connector calls), and again, until nothing is due,
  * the round's entries are spent, the system asks for a pause, or a stop.
+ * While a poll of its round still reads, it waits for what the poll brings
+ * instead (env.wait), past the round's entries and through a pause.
  */
-static void worker_run(void *arg)
+static void worker_run(struct job *j)
 {
-	struct job *j = arg;
 	struct cc_hub *h = j->h;
 	struct pool *p = j->pool;
 	h->env.lock(h->env.ctx);
-	while (p->rc == CC_EOK && p->left > 0 && !cc_hub_stopping(h) &&
-	       !held(h, p->system, cc_hub_now(h))) {
-		if (!take_next(h, p, &j->e))
+	while (p->rc == CC_EOK && p->round->rc == CC_EOK && !cc_hub_stopping(h)) {
+		bool reading = p->round->polls > 0;
+		if (!reading && p->left <= 0)
 			break;
+		if (held(h, p->system, cc_hub_now(h)) || !take_next(h, p, &j->e)) {
+			if (!reading || p->rc)
+				break;
+			h->env.wait(h->env.ctx);
+			continue;
+		}
 		p->left--;
 		p->in_hand[j->slot] = j->e.case_id;
 		int rc = deliver_one(j);
@@ -806,6 +826,29 @@ static void worker_run(void *arg)
 			p->rc = rc;
 	}
 	h->env.unlock(h->env.ctx);
+}
+
+/* The poll of a round, on its own thread; the workers hear when it ends. */
+static void poll_job(struct job *j)
+{
+	struct cc_hub *h = j->h;
+	h->env.lock(h->env.ctx);
+	int rc = cc_hub_poll_away(h, j->poll);
+	if (rc && j->round->rc == CC_EOK)
+		j->round->rc = rc;
+	j->round->polls--;
+	h->env.wake(h->env.ctx);
+	h->env.unlock(h->env.ctx);
+}
+
+/* A job of a round (env.run): a worker, or a poll. */
+static void job_run(void *arg)
+{
+	struct job *j = arg;
+	if (j->poll >= 0)
+		poll_job(j);
+	else
+		worker_run(j);
 }
 
 /* Deliveries to a system at once: its slots, when the environment runs jobs. */
@@ -840,24 +883,74 @@ static int deliver_in_turn(struct cc_hub *h, int system, int max, int *done)
 
 /*
  * A round's workers for one system, appended at jobs[*n]: as many as
- * entries are due now, up to its slots, each with its own instance.
+ * entries are due now, up to its slots (every slot when `all`: a poll of
+ * the round brings work), each with its own instance.
  */
-static int add_workers(struct cc_hub *h, int system, int64_t t, int max, struct pool *p,
-                       struct job *jobs, void **args, size_t *n)
+static int add_workers(struct cc_hub *h, int system, int64_t t, int max, bool all,
+                       struct round *r, struct pool *p, struct job *jobs, void **args,
+                       size_t *n)
 {
 	struct cc_outbox_entry due[CC_HUB_SLOTS_MAX];
 	size_t k = 0;
 	int rc = ST(h)->outbox_due(SS(h), system, t, due, pool_width(h, system), &k);
 	if (rc)
 		return cc_hub_fail(h, rc, "outbox_due");
-	*p = (struct pool){ .system = system, .left = max };
+	if (all)
+		k = pool_width(h, system);
+	*p = (struct pool){ .round = r, .system = system, .left = max };
 	for (size_t i = 0; i < k; i++, (*n)++) {
-		jobs[*n] = (struct job){ .h = h, .cn = &h->slots[system][i], .pool = p, .slot = i };
+		jobs[*n] = (struct job){ .h = h, .cn = &h->slots[system][i], .pool = p, .slot = i,
+			                 .poll = -1 };
 		args[*n] = &jobs[*n];
 	}
 	h->sys[system].in_batch = k > 0;
 	h->sys[system].batch_counted = false;
 	return CC_EOK;
+}
+
+/*
+ * One round at once: the polls of the systems in poll (jobs first, so
+ * that an environment running jobs in turn reads before it delivers), and
+ * the workers of every other system not in skip that has slots; *done
+ * grows by the deliveries made.
+ */
+static int round_run(struct cc_hub *h, const bool *poll, const bool *skip, int max, int *done)
+{
+	size_t ns = h->cfg->nsystems;
+	struct round r = { 0 };
+	struct pool *pools = calloc(ns, sizeof(*pools));
+	struct job *jobs = calloc(ns * (CC_HUB_SLOTS_MAX + 1), sizeof(*jobs));
+	void **args = calloc(ns * (CC_HUB_SLOTS_MAX + 1), sizeof(*args));
+	int rc = pools && jobs && args ? CC_EOK : CC_ENOMEM;
+	size_t n = 0;
+	for (size_t s = 0; rc == CC_EOK && poll && s < ns; s++) {
+		if (!poll[s] || (skip && skip[s]))
+			continue;
+		jobs[n] = (struct job){ .h = h, .poll = (int)s, .round = &r };
+		args[n] = &jobs[n];
+		n++;
+		r.polls++;
+	}
+	int64_t t = cc_hub_now(h);
+	for (size_t s = 0; rc == CC_EOK && s < ns && !cc_hub_stopping(h); s++) {
+		bool polled = poll && poll[s];
+		if (!(skip && skip[s]) && !polled && pool_width(h, (int)s) > 1 && !held(h, (int)s, t))
+			rc = add_workers(h, (int)s, t, max, r.polls > 0, &r, &pools[s], jobs, args, &n);
+	}
+	if (rc == CC_EOK && n > 0)
+		h->env.run(h->env.ctx, n, job_run, args);
+	for (size_t s = 0; pools && s < ns; s++) {
+		h->sys[s].in_batch = false;
+		*done += pools[s].done;
+		if (rc == CC_EOK && pools[s].rc)
+			rc = pools[s].rc;
+	}
+	if (rc == CC_EOK)
+		rc = r.rc;
+	free(pools);
+	free(jobs);
+	free(args);
+	return rc;
 }
 
 int cc_hub_deliver_systems(struct cc_hub *h, const bool *skip, int max, int *delivered)
@@ -876,26 +969,33 @@ int cc_hub_deliver_systems(struct cc_hub *h, const bool *skip, int max, int *del
 			return rc;
 	}
 	/* the others at once: every worker of every system in one round */
-	struct pool *pools = calloc(h->cfg->nsystems, sizeof(*pools));
-	struct job *jobs = calloc(h->cfg->nsystems * CC_HUB_SLOTS_MAX, sizeof(*jobs));
-	void **args = calloc(h->cfg->nsystems * CC_HUB_SLOTS_MAX, sizeof(*args));
-	int rc = pools && jobs && args ? CC_EOK : CC_ENOMEM;
-	size_t n = 0;
-	int64_t t = cc_hub_now(h);
-	for (size_t s = 0; rc == CC_EOK && s < h->cfg->nsystems && !cc_hub_stopping(h); s++)
-		if (!(skip && skip[s]) && pool_width(h, (int)s) > 1 && !held(h, (int)s, t))
-			rc = add_workers(h, (int)s, t, max, &pools[s], jobs, args, &n);
-	if (rc == CC_EOK && n > 0)
-		h->env.run(h->env.ctx, n, worker_run, args);
-	for (size_t s = 0; pools && s < h->cfg->nsystems; s++) {
-		h->sys[s].in_batch = false;
-		total += pools[s].done;
-		if (rc == CC_EOK && pools[s].rc)
-			rc = pools[s].rc;
+	int rc = round_run(h, NULL, skip, max, &total);
+	if (delivered)
+		*delivered = total;
+	return rc;
+}
+
+int cc_hub_poll_and_deliver(struct cc_hub *h, const bool *poll, const bool *skip, int max,
+                            int *delivered)
+{
+	if (delivered)
+		*delivered = 0;
+	bool others = false;
+	for (size_t s = 0; s < h->cfg->nsystems; s++)
+		others = others || (!poll[s] && !(skip && skip[s]) && pool_width(h, (int)s) > 1);
+	if (!others || !h->env.wait || !h->env.wake) {
+		/* nobody to deliver while they read: the polls one after another */
+		for (size_t s = 0; s < h->cfg->nsystems && !cc_hub_stopping(h); s++) {
+			if (!poll[s] || (skip && skip[s]))
+				continue;
+			int rc = cc_hub_poll(h, (int)s);
+			if (rc)
+				return rc;
+		}
+		return CC_EOK;
 	}
-	free(pools);
-	free(jobs);
-	free(args);
+	int total = 0;
+	int rc = round_run(h, poll, skip, max, &total);
 	if (delivered)
 		*delivered = total;
 	return rc;

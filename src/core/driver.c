@@ -142,21 +142,55 @@ static int take_webhooks(struct cc_driver *d, int s, bool *poll_now)
 	return CC_EOK;
 }
 
-static int poll(struct cc_driver *d, int s)
+/* What each system's poll did, for env.polled (before: filled before it). */
+static void polled(struct cc_driver *d, int s, struct cc_driver_poll *p, uint64_t seen_before)
 {
 	struct cc_hub_system_status hs;
 	cc_hub_system_status(d->hub, s, &hs);
-	struct cc_driver_poll p = { .first = hs.last_poll_start_ms == 0,
-		                    .failures_before = hs.poll_failures };
-	uint64_t before = cc_hub_stats(d->hub)->observations;
-	int rc = cc_hub_poll(d->hub, s);
+	p->observations = cc_hub_stats(d->hub)->observations_of[s] - seen_before;
+	p->failures_after = hs.poll_failures;
+	if (d->env.polled)
+		d->env.polled(d->env.ctx, s, p);
+}
+
+/*
+ * The systems in poll_now polled while the others are delivered to
+ * (cc_hub_poll_and_deliver): a first sync's copies start with its first
+ * page, not after its last.
+ */
+static int poll_all(struct cc_driver *d, const bool *poll_now, bool *any)
+{
+	size_t ns = d->cfg->nsystems;
+	bool mask[CC_MAX_SYSTEMS] = { false }, skip[CC_MAX_SYSTEMS] = { false };
+	struct cc_driver_poll p[CC_MAX_SYSTEMS];
+	uint64_t seen[CC_MAX_SYSTEMS], polls[CC_MAX_SYSTEMS];
+	*any = false;
+	for (size_t i = 0; i < ns; i++) {
+		int s = (int)i;
+		skip[i] = paused(d, s);
+		mask[i] = poll_now[i] && !skip[i] && !stopping(d);
+		if (!mask[i])
+			continue;
+		struct cc_hub_system_status hs;
+		cc_hub_system_status(d->hub, s, &hs);
+		p[i] = (struct cc_driver_poll){ .first = hs.last_poll_start_ms == 0,
+			                        .failures_before = hs.poll_failures };
+		seen[i] = cc_hub_stats(d->hub)->observations_of[i];
+		polls[i] = cc_hub_stats(d->hub)->polls_of[i];
+		*any = true;
+	}
+	if (!*any)
+		return CC_EOK;
+	int n = 0;
+	int rc = cc_hub_poll_and_deliver(d->hub, mask, skip, CC_DRIVER_DELIVERIES, &n);
 	if (rc)
 		return rc;
-	cc_hub_system_status(d->hub, s, &hs);
-	p.observations = cc_hub_stats(d->hub)->observations - before;
-	p.failures_after = hs.poll_failures;
-	if (d->env.polled)
-		d->env.polled(d->env.ctx, s, &p);
+	for (size_t i = 0; i < ns; i++) {
+		if (!mask[i] || cc_hub_stats(d->hub)->polls_of[i] == polls[i])
+			continue; /* not polled after all: a stop came first */
+		polled(d, (int)i, &p[i], seen[i]);
+		between(d);
+	}
 	return CC_EOK;
 }
 
@@ -173,7 +207,8 @@ static int deliver_all(struct cc_driver *d)
 }
 
 /*
- * Webhooks first, then deliveries, then polls, then deliveries again: a
+ * Webhooks first, then deliveries, then polls (while the systems not
+ * polled are delivered to), then deliveries again: a
  * change a webhook brought is written to the other systems before any
  * poll of this step makes it wait, and what the polls found goes out in
  * the same step.
@@ -194,18 +229,11 @@ int cc_driver_step(struct cc_driver *d, bool force_poll)
 	int rc = deliver_all(d);
 	if (rc)
 		return rc;
-	bool polled = false;
-	for (size_t i = 0; i < d->cfg->nsystems && !stopping(d); i++) {
-		int s = (int)i;
-		if (!poll_now[s] || paused(d, s))
-			continue;
-		rc = poll(d, s);
-		if (rc)
-			return rc;
-		polled = true;
-		between(d);
-	}
-	return polled ? deliver_all(d) : CC_EOK;
+	bool any = false;
+	rc = poll_all(d, poll_now, &any);
+	if (rc)
+		return rc;
+	return any ? deliver_all(d) : CC_EOK;
 }
 
 int64_t cc_driver_next_wake(struct cc_driver *d)

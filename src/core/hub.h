@@ -62,6 +62,16 @@ struct cc_hub_env {
 	void (*run)(void *ctx, size_t n, void (*job)(void *arg), void **args);
 	void (*lock)(void *ctx);
 	void (*unlock)(void *ctx);
+	/*
+	 * Optional, both or none (with run, lock and unlock): polls in the
+	 * same round as deliveries (cc_hub_poll_and_deliver). wait(ctx), with
+	 * the hub held, lets go of it until another job's wake(ctx) or a short
+	 * time, then holds it again: a worker whose system has nothing due
+	 * while a poll of its round is still reading waits so for what the
+	 * poll brings. Without them, polls and deliveries take turns.
+	 */
+	void (*wait)(void *ctx);
+	void (*wake)(void *ctx);
 	void *ctx;
 };
 
@@ -82,6 +92,7 @@ struct cc_hub_stats {
 	uint64_t cursor_resets;  /* cursors found in their system's future, taken back */
 	uint64_t requests[CC_MAX_SYSTEMS]; /* API budget, every request counted */
 	uint64_t polls_of[CC_MAX_SYSTEMS]; /* polls per system */
+	uint64_t observations_of[CC_MAX_SYSTEMS]; /* observations ingested per system */
 };
 
 struct cc_hub;
@@ -135,6 +146,19 @@ int cc_hub_deliver(struct cc_hub *h, int system, int max, int *delivered);
  * workers never wait for another system's). *delivered: the total.
  */
 int cc_hub_deliver_systems(struct cc_hub *h, const bool *skip, int max, int *delivered);
+/*
+ * Polls every system in poll (each through its own connector, as
+ * cc_hub_poll) while the other systems not in skip are delivered to, in
+ * one round at once: what a poll page brings is delivered while the next
+ * page is read (a first sync's copies start with its first page instead
+ * of after its last). A system being polled is not delivered to in that
+ * round (its own connector is busy reading). Workers keep going, past max,
+ * as long as a poll of the round reads. Without env.run, env.wait and
+ * delivery slots: the polls one after another, then cc_hub_deliver_systems
+ * for the others. Returns 0, or the first store failure.
+ */
+int cc_hub_poll_and_deliver(struct cc_hub *h, const bool *poll, const bool *skip, int max,
+                            int *delivered);
 /* Deliveries at once to one system, at most. */
 #define CC_HUB_SLOTS_MAX 16
 /*

@@ -72,6 +72,9 @@ bool cc_hub_needs_delivery(struct cc_hub *h, const struct cc_case *c, int sys);
 /* Outbox entries for every system that has something to receive. */
 int cc_hub_schedule(struct cc_hub *h, struct cc_case *c);
 
+/* poll.c: cc_hub_poll as a job of a round, the hub let go during its calls */
+int cc_hub_poll_away(struct cc_hub *h, int system);
+
 /* ingest.c */
 int cc_hub_apply_observation(struct cc_hub *h, struct cc_case *c,
                              const struct cc_observation *o);

@@ -400,6 +400,8 @@ static int ingest_locked(struct cc_hub *h, const struct cc_observation *o)
 	uint64_t id;
 	int rc = ST(h)->link_find(SS(h), o->system, o->remote_id, &id);
 	h->stats.observations++;
+	if (o->system >= 0 && o->system < CC_MAX_SYSTEMS)
+		h->stats.observations_of[o->system]++;
 	if (rc == CC_EOK) {
 		rc = ST(h)->case_load(SS(h), id, &c);
 		if (rc)

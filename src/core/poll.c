@@ -101,7 +101,12 @@ static void poll_failed(struct cc_hub *h, int system, int64_t started, int64_t r
 	cc_hub_breaker_failure(h, system, rt->poll_backoffs);
 }
 
-int cc_hub_poll(struct cc_hub *h, int system)
+/*
+ * The poll itself. away: a job of a round (cc_hub_poll_and_deliver) that
+ * lets go of the hub during each page's connector call, and wakes the
+ * workers waiting for what each page brought.
+ */
+static int poll_run(struct cc_hub *h, int system, bool away)
 {
 	struct sys_runtime *rt = &h->sys[system];
 	const struct cc_system_def *sd = &h->cfg->systems[system];
@@ -135,8 +140,12 @@ int cc_hub_poll(struct cc_hub *h, int system)
 		struct cc_page pg = { 0 };
 		struct cc_call call;
 		cc_hub_call_init(h, &call);
+		if (away)
+			h->env.unlock(h->env.ctx);
 		enum cc_result r = cn->ops->list_changes(cn->self, since, after_mtime, after_id,
 		                                         page_size, &pg, &call);
+		if (away)
+			h->env.lock(h->env.ctx);
 		call.recv_ms = cc_hub_now(h);
 		cc_hub_count_call(h, system, &call);
 		if (page == 0 && call.has_date)
@@ -167,6 +176,8 @@ int cc_hub_poll(struct cc_hub *h, int system)
 		if (pg.next_id && pg.next_mtime_s > newest)
 			newest = pg.next_mtime_s;
 		rc = cc_hub_ingest_batch(h, pg.items, pg.nitems);
+		if (away && pg.nitems)
+			h->env.wake(h->env.ctx);
 		bool more = pg.more && (pg.nitems > 0 || pg.next_id);
 		if (more) {
 			struct cc_observation *last = &pg.items[pg.nitems ? pg.nitems - 1 : 0];
@@ -221,3 +232,12 @@ int cc_hub_poll(struct cc_hub *h, int system)
 	return save_state(h, system);
 }
 
+int cc_hub_poll(struct cc_hub *h, int system)
+{
+	return poll_run(h, system, false);
+}
+
+int cc_hub_poll_away(struct cc_hub *h, int system)
+{
+	return poll_run(h, system, true);
+}

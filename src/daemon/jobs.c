@@ -17,6 +17,7 @@ struct cc_jobs {
 	pthread_mutex_t hub;   /* held by whoever uses the hub */
 	pthread_mutex_t mu;    /* guards done */
 	pthread_cond_t cv;     /* done went up */
+	pthread_cond_t moved;  /* the hub changed: a worker waiting for work may look again */
 	size_t done;
 	void (*waiting)(void *ctx);
 	void *ctx;
@@ -42,6 +43,7 @@ int cc_jobs_create(struct cc_jobs **out, void (*waiting)(void *ctx), void *ctx)
 	ok = ok && pthread_condattr_init(&ca) == 0;
 	ok = ok && pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
 	     pthread_cond_init(&j->cv, &ca) == 0;
+	ok = ok && pthread_cond_init(&j->moved, &ca) == 0;
 	if (!ok) {
 		free(j); /* an init that failed on Linux allocated nothing */
 		return CC_ENOMEM;
@@ -58,6 +60,7 @@ void cc_jobs_destroy(struct cc_jobs *j)
 	if (!j)
 		return;
 	pthread_cond_destroy(&j->cv);
+	pthread_cond_destroy(&j->moved);
 	pthread_mutex_destroy(&j->mu);
 	pthread_mutex_destroy(&j->hub);
 	free(j);
@@ -71,6 +74,25 @@ void cc_jobs_lock(void *jobs)
 void cc_jobs_unlock(void *jobs)
 {
 	pthread_mutex_unlock(&((struct cc_jobs *)jobs)->hub);
+}
+
+void cc_jobs_wait(void *jobs)
+{
+	struct cc_jobs *j = jobs;
+	struct timespec at;
+	clock_gettime(CLOCK_MONOTONIC, &at);
+	at.tv_nsec += (long)JOBS_IDLE_MS * 1000000L;
+	if (at.tv_nsec >= 1000000000L) {
+		at.tv_sec++;
+		at.tv_nsec -= 1000000000L;
+	}
+	/* a spurious wake-up or the timeout: the caller looks again either way */
+	(void)pthread_cond_timedwait(&j->moved, &j->hub, &at);
+}
+
+void cc_jobs_wake(void *jobs)
+{
+	pthread_cond_broadcast(&((struct cc_jobs *)jobs)->moved);
 }
 
 static void *task_main(void *arg)

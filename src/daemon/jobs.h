@@ -5,7 +5,9 @@
  * calls, so that the engine and the store are used by one thread at a
  * time while the calls to the remote system overlap. While a round runs,
  * the calling thread wakes every JOBS_WAIT_MS to call `waiting` with the
- * hub held (the daemon answers its admin requests there).
+ * hub held (the daemon answers its admin requests there). A job with
+ * nothing to do yet (a worker while a poll of its round is still reading)
+ * waits on the hub's mutex for another job's wake.
  */
 #ifndef CC_DAEMON_JOBS_H
 #define CC_DAEMON_JOBS_H
@@ -13,6 +15,8 @@
 #include <stddef.h>
 
 #define JOBS_WAIT_MS 50
+/* A job waiting for work (cc_jobs_wait) looks again after this at most. */
+#define JOBS_IDLE_MS 100
 
 struct cc_jobs;
 
@@ -25,5 +29,12 @@ void cc_jobs_destroy(struct cc_jobs *j);
 void cc_jobs_run(void *jobs, size_t n, void (*job)(void *arg), void **args);
 void cc_jobs_lock(void *jobs);
 void cc_jobs_unlock(void *jobs);
+/*
+ * cc_hub_env.wait and .wake: with the hub held, lets go of it until
+ * cc_jobs_wake or JOBS_IDLE_MS, then holds it again; and wakes every job
+ * waiting so (with the hub held).
+ */
+void cc_jobs_wait(void *jobs);
+void cc_jobs_wake(void *jobs);
 
 #endif

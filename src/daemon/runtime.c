@@ -92,6 +92,9 @@ struct cc_runtime {
 	struct cc_jobs *jobs;        /* the threads of the deliveries at once */
 	/* admin requests taken during a remote call (on_wait) */
 	bool in_wait;
+	/* a round of jobs runs (env_run): a poll's calls are then on a job's
+	 * thread, where admin requests are not answered (jobs_waiting does) */
+	bool in_round;
 	int64_t wait_since_ms;       /* the first on_wait since the loop last had the store */
 	bool trace;                  /* CONCORD_TRACE=http: a log line per request and webhook */
 	bool pause_set[CC_MAX_SYSTEMS], pause_to[CC_MAX_SYSTEMS];
@@ -150,7 +153,20 @@ static bool env_stopping(void *ctx)
 /* The outbox's batches (cc_hub_env.run, .lock, .unlock): daemon/jobs.h. */
 static void env_run(void *ctx, size_t n, void (*job)(void *arg), void **args)
 {
-	cc_jobs_run(((struct cc_runtime *)ctx)->jobs, n, job, args);
+	struct cc_runtime *rt = ctx;
+	rt->in_round = true; /* set before the threads start, cleared after they end */
+	cc_jobs_run(rt->jobs, n, job, args);
+	rt->in_round = false;
+}
+
+static void env_wait(void *ctx)
+{
+	cc_jobs_wait(((struct cc_runtime *)ctx)->jobs);
+}
+
+static void env_wake(void *ctx)
+{
+	cc_jobs_wake(((struct cc_runtime *)ctx)->jobs);
 }
 
 static void env_lock(void *ctx)
@@ -352,6 +368,7 @@ static int parts_build(struct cc_runtime *rt, struct parts *p, char *err, size_t
 	struct cc_hub_env env = { .now_ms = env_now, .random = env_random, .on_audit = env_audit,
 		                  .redact = env_redact, .stopping = env_stopping,
 		                  .run = env_run, .lock = env_lock, .unlock = env_unlock,
+		                  .wait = env_wait, .wake = env_wake,
 		                  .ctx = rt };
 	rc = cc_hub_create(&p->hub, cfg, &rt->store, p->conn, &env);
 	if (rc) {
@@ -1033,8 +1050,8 @@ static void serve_admin(struct cc_runtime *rt, bool deferred)
 static bool on_wait(void *ctx)
 {
 	struct cc_runtime *rt = ctx;
-	if (stop_requested)
-		return true;
+	if (stop_requested || rt->in_round)
+		return stop_requested != 0;
 	int64_t now = wall_ms();
 	if (!rt->wait_since_ms)
 		rt->wait_since_ms = now;

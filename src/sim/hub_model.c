@@ -173,6 +173,7 @@ static int start_hub(struct hub_model *m)
 {
 	struct cc_hub_env env = { .now_ms = env_now, .random = env_random, .on_audit = env_audit,
 		                  .run = run_in_turn, .lock = no_lock, .unlock = no_lock,
+		                  .wait = no_lock, .wake = no_lock,
 		                  .ctx = m };
 	char err[200];
 	if (sim_crashable_store_restart(&m->store, err, sizeof(err))) {

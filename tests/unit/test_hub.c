@@ -20,9 +20,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/connector.h"
 #include "core/driver.h"
@@ -2181,6 +2183,212 @@ static void test_deliveries_at_once(void **state)
 	assert_outbox_empty(w);
 }
 
+/*
+ * Threads for a round that polls while it delivers (cc_hub_poll_and_deliver):
+ * a thread per job, the hub behind one mutex, a worker waiting for work on
+ * a condition. The fake systems are not thread-safe: B's slots use theirs
+ * under th.fake (A's poll thread alone reads A).
+ */
+static struct {
+	pthread_mutex_t hub, fake;
+	pthread_cond_t moved;
+	int creates;        /* creates B's slots made (atomic) */
+	int lists;          /* A's listing pages read */
+	bool overlap;       /* A's second page was read after a create to B */
+	int waits;
+} th = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+	 0, 0, false, 0 };
+
+struct th_task {
+	void (*job)(void *arg);
+	void *arg;
+};
+
+static void *th_main(void *arg)
+{
+	struct th_task *t = arg;
+	t->job(t->arg);
+	return NULL;
+}
+
+static void th_run(void *ctx, size_t n, void (*job)(void *arg), void **args)
+{
+	(void)ctx;
+	pthread_t t[32];
+	struct th_task tk[32];
+	assert_true(n <= 32);
+	bt.runs++;
+	for (size_t i = 0; i < n; i++) {
+		tk[i] = (struct th_task){ job, args[i] };
+		assert_int_equal(pthread_create(&t[i], NULL, th_main, &tk[i]), 0);
+	}
+	for (size_t i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+}
+
+static void th_lock(void *ctx)
+{
+	(void)ctx;
+	pthread_mutex_lock(&th.hub);
+}
+
+static void th_unlock(void *ctx)
+{
+	(void)ctx;
+	pthread_mutex_unlock(&th.hub);
+}
+
+static void th_wait(void *ctx)
+{
+	(void)ctx;
+	struct timespec at;
+	clock_gettime(CLOCK_REALTIME, &at);
+	at.tv_nsec += 10 * 1000000L;
+	if (at.tv_nsec >= 1000000000L) {
+		at.tv_sec++;
+		at.tv_nsec -= 1000000000L;
+	}
+	th.waits++;
+	pthread_cond_timedwait(&th.moved, &th.hub, &at);
+}
+
+static void th_wake(void *ctx)
+{
+	(void)ctx;
+	pthread_cond_broadcast(&th.moved);
+}
+
+/* A's listing: its second page waits (5 s at most) for a create to B. */
+static enum cc_result th_list(void *self, int64_t since_s, int64_t after_mtime_s,
+                              const char *after_id, size_t page_size, struct cc_page *out,
+                              struct cc_call *call)
+{
+	if (++th.lists == 2) {
+		for (int i = 0; i < 5000 && !__atomic_load_n(&th.creates, __ATOMIC_SEQ_CST); i++)
+			nanosleep(&(struct timespec){ 0, 1000000L }, NULL);
+		th.overlap = __atomic_load_n(&th.creates, __ATOMIC_SEQ_CST) > 0;
+	}
+	return fake_list(self, since_s, after_mtime_s, after_id, page_size, out, call);
+}
+
+static enum cc_result th_slot_find(void *self, const char *corr, struct cc_observation *out,
+                                   bool *found, struct cc_call *call)
+{
+	pthread_mutex_lock(&th.fake);
+	enum cc_result r = slot_find(self, corr, out, found, call);
+	pthread_mutex_unlock(&th.fake);
+	return r;
+}
+
+static enum cc_result th_slot_create(void *self, const struct cc_write *wr,
+                                     struct cc_observation *out, struct cc_call *call)
+{
+	pthread_mutex_lock(&th.fake);
+	enum cc_result r = slot_create(self, wr, out, call);
+	pthread_mutex_unlock(&th.fake);
+	__atomic_add_fetch(&th.creates, 1, __ATOMIC_SEQ_CST);
+	return r;
+}
+
+static enum cc_result th_slot_read(void *self, const char *remote_id, struct cc_observation *out,
+                                   struct cc_call *call)
+{
+	pthread_mutex_lock(&th.fake);
+	enum cc_result r = slot_read(self, remote_id, out, call);
+	pthread_mutex_unlock(&th.fake);
+	return r;
+}
+
+static enum cc_result th_slot_update(void *self, const struct cc_write *wr,
+                                     struct cc_observation *out, struct cc_call *call)
+{
+	pthread_mutex_lock(&th.fake);
+	enum cc_result r = slot_update(self, wr, out, call);
+	pthread_mutex_unlock(&th.fake);
+	return r;
+}
+
+static const struct cc_connector_ops th_slot_ops = {
+	.version = CC_CONNECTOR_OPS_VERSION,
+	.kind = "fake",
+	.read = th_slot_read,
+	.find_by_correlation = th_slot_find,
+	.create = th_slot_create,
+	.update = th_slot_update,
+};
+
+/*
+ * A poll and deliveries in one round: while A's poll reads its second
+ * page, B's workers already create the records of its first (the copies
+ * of a first sync start with its first page); the workers wait for the
+ * poll's pages instead of ending their round, and every record reaches B
+ * once. Without env.wait, the same call polls first and delivers after.
+ */
+static void test_poll_while_delivering(void **state)
+{
+	struct world *w = *state;
+	memset(&bt, 0, sizeof(bt));
+	th.creates = th.lists = th.waits = 0;
+	th.overlap = false;
+	w->cfg.create_settle_ms = 0;
+	static struct cc_connector_ops a_ops;
+	a_ops = *w->conn[A].ops;
+	a_ops.list_changes = th_list;
+	w->conn[A].ops = &a_ops;
+	cc_hub_destroy(w->hub);
+	struct cc_hub_env env = { .now_ms = env_now, .random = env_random, .on_audit = env_audit,
+		                  .stopping = env_stopping, .redact = env_redact,
+		                  .run = th_run, .lock = th_lock, .unlock = th_unlock,
+		                  .wait = th_wait, .wake = th_wake, .ctx = w };
+	assert_int_equal(cc_hub_create(&w->hub, &w->cfg, &w->st, w->conn, &env), CC_EOK);
+	struct slot_self selves[4];
+	struct cc_connector slots[4];
+	for (int i = 0; i < 4; i++) {
+		selves[i] = (struct slot_self){ &w->fk[B], i };
+		slots[i] = (struct cc_connector){ &th_slot_ops, &selves[i] };
+	}
+	assert_int_equal(cc_hub_set_delivery_slots(w->hub, B, slots, 4), CC_EOK);
+	poll(w, B); /* B's clock known */
+	for (int i = 0; i < 4; i++)
+		person_new(&w->fk[A], "First sync", "New", "high");
+
+	bool only_a[NSYS] = { [A] = true };
+	int n = 0;
+	assert_int_equal(cc_hub_poll_and_deliver(w->hub, only_a, NULL, 20, &n), CC_EOK);
+	assert_true(th.overlap);
+	assert_int_equal(th.lists, 2);      /* pages of two */
+	assert_int_equal(bt.runs, 1);
+	assert_int_equal(n, 4);             /* the second page's too: the workers waited */
+	assert_true(th.waits > 0);
+	assert_int_equal(w->fk[B].n_create, 4);
+	assert_int_equal(w->fk[B].nrec, 4);
+	assert_int_equal(stats(w)->observations_of[A], 4);
+	assert_int_equal(deliver(w, B), 0);
+
+	/* without wait and wake: the poll, and nothing delivered during it */
+	cc_hub_destroy(w->hub);
+	env.wait = env.wake = NULL;
+	assert_int_equal(cc_hub_create(&w->hub, &w->cfg, &w->st, w->conn, &env), CC_EOK);
+	assert_int_equal(cc_hub_set_delivery_slots(w->hub, B, slots, 4), CC_EOK);
+	th.lists = 0;
+	th.creates = 0;
+	for (int i = 0; i < 4; i++)
+		person_new(&w->fk[A], "Later", "New", "high");
+	advance(w, 1000);
+	w->fk[A].n_list = 0;
+	n = 0;
+	assert_int_equal(cc_hub_poll_and_deliver(w->hub, only_a, NULL, 20, &n), CC_EOK);
+	assert_int_equal(n, 0);
+	assert_int_equal(th.creates, 0);
+	poll(w, B);
+	int later = deliver(w, B);
+	if (later != 4)
+		print_error("delivered %d, B has %zu records, %d creates\n", later, w->fk[B].nrec,
+		            th.creates);
+	assert_int_equal(later, 4);
+	assert_int_equal(w->fk[B].nrec, 8);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -2224,6 +2432,7 @@ int main(void)
 		T(test_webhook_body_ingested),
 		T(test_poll_holds_do_not_grow_backoff),
 		T(test_deliveries_at_once),
+		T(test_poll_while_delivering),
 		T(test_batch_failures_count_once),
 		T(test_workers_never_share_a_record),
 	};
