@@ -31,6 +31,7 @@
  */
 struct round {
 	int polls;
+	bool reading[CC_MAX_SYSTEMS]; /* that system's poll reads: its workers wait */
 	int rc;
 };
 
@@ -811,7 +812,8 @@ static void worker_run(struct job *j)
 		bool reading = p->round->polls > 0;
 		if (!reading && p->left <= 0)
 			break;
-		if (held(h, p->system, cc_hub_now(h)) || !take_next(h, p, &j->e)) {
+		if (p->round->reading[p->system] || held(h, p->system, cc_hub_now(h)) ||
+		    !take_next(h, p, &j->e)) {
 			if (!reading || p->rc)
 				break;
 			h->env.wait(h->env.ctx);
@@ -837,6 +839,7 @@ static void poll_job(struct job *j)
 	if (rc && j->round->rc == CC_EOK)
 		j->round->rc = rc;
 	j->round->polls--;
+	j->round->reading[j->poll] = false;
 	h->env.wake(h->env.ctx);
 	h->env.unlock(h->env.ctx);
 }
@@ -911,8 +914,10 @@ static int add_workers(struct cc_hub *h, int system, int64_t t, int max, bool al
 /*
  * One round at once: the polls of the systems in poll (jobs first, so
  * that an environment running jobs in turn reads before it delivers), and
- * the workers of every other system not in skip that has slots; *done
- * grows by the deliveries made.
+ * the workers of every system not in skip that has slots (a polled
+ * system's wait until its poll has read its last page: a record is never
+ * read by the poll while a worker writes it); *done grows by the
+ * deliveries made.
  */
 static int round_run(struct cc_hub *h, const bool *poll, const bool *skip, int max, int *done)
 {
@@ -930,13 +935,12 @@ static int round_run(struct cc_hub *h, const bool *poll, const bool *skip, int m
 		args[n] = &jobs[n];
 		n++;
 		r.polls++;
+		r.reading[s] = true;
 	}
 	int64_t t = cc_hub_now(h);
-	for (size_t s = 0; rc == CC_EOK && s < ns && !cc_hub_stopping(h); s++) {
-		bool polled = poll && poll[s];
-		if (!(skip && skip[s]) && !polled && pool_width(h, (int)s) > 1 && !held(h, (int)s, t))
+	for (size_t s = 0; rc == CC_EOK && s < ns && !cc_hub_stopping(h); s++)
+		if (!(skip && skip[s]) && pool_width(h, (int)s) > 1 && !held(h, (int)s, t))
 			rc = add_workers(h, (int)s, t, max, r.polls > 0, &r, &pools[s], jobs, args, &n);
-	}
 	if (rc == CC_EOK && n > 0)
 		h->env.run(h->env.ctx, n, job_run, args);
 	for (size_t s = 0; pools && s < ns; s++) {
@@ -982,7 +986,7 @@ int cc_hub_poll_and_deliver(struct cc_hub *h, const bool *poll, const bool *skip
 		*delivered = 0;
 	bool others = false;
 	for (size_t s = 0; s < h->cfg->nsystems; s++)
-		others = others || (!poll[s] && !(skip && skip[s]) && pool_width(h, (int)s) > 1);
+		others = others || (!(skip && skip[s]) && pool_width(h, (int)s) > 1);
 	if (!others || !h->env.wait || !h->env.wake) {
 		/* nobody to deliver while they read: the polls one after another */
 		for (size_t s = 0; s < h->cfg->nsystems && !cc_hub_stopping(h); s++) {

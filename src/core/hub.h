@@ -148,14 +148,14 @@ int cc_hub_deliver(struct cc_hub *h, int system, int max, int *delivered);
 int cc_hub_deliver_systems(struct cc_hub *h, const bool *skip, int max, int *delivered);
 /*
  * Polls every system in poll (each through its own connector, as
- * cc_hub_poll) while the other systems not in skip are delivered to, in
- * one round at once: what a poll page brings is delivered while the next
- * page is read (a first sync's copies start with its first page instead
- * of after its last). A system being polled is not delivered to in that
- * round (its own connector is busy reading). Workers keep going, past max,
- * as long as a poll of the round reads. Without env.run, env.wait and
- * delivery slots: the polls one after another, then cc_hub_deliver_systems
- * for the others. Returns 0, or the first store failure.
+ * cc_hub_poll) while the systems not in skip are delivered to, in one
+ * round at once: what a poll page brings is delivered while the next page
+ * is read (a first sync's copies start with its first page instead of
+ * after its last). A system being polled is delivered to once its own
+ * poll has ended (a record is never read by its poll while a worker
+ * writes it). Workers keep going, past max, as long as a poll of the
+ * round reads. Without env.run, env.wait and delivery slots: the polls one
+ * after another, and no delivery. Returns 0, or the first store failure.
  */
 int cc_hub_poll_and_deliver(struct cc_hub *h, const bool *poll, const bool *skip, int max,
                             int *delivered);

@@ -2318,11 +2318,12 @@ static const struct cc_connector_ops th_slot_ops = {
 };
 
 /*
- * A poll and deliveries in one round: while A's poll reads its second
- * page, B's workers already create the records of its first (the copies
- * of a first sync start with its first page); the workers wait for the
- * poll's pages instead of ending their round, and every record reaches B
- * once. Without env.wait, the same call polls first and delivers after.
+ * Polls and deliveries in one round: A and B are both polled (a first
+ * start); once B's own short poll has ended, and while A's poll reads its
+ * second page, B's workers already create the records of A's first (the
+ * copies of a first sync start with its first page); the workers wait for
+ * the poll's pages instead of ending their round, and every record reaches
+ * B once. Without env.wait, the same call polls and delivers nothing.
  */
 static void test_poll_while_delivering(void **state)
 {
@@ -2348,13 +2349,13 @@ static void test_poll_while_delivering(void **state)
 		slots[i] = (struct cc_connector){ &th_slot_ops, &selves[i] };
 	}
 	assert_int_equal(cc_hub_set_delivery_slots(w->hub, B, slots, 4), CC_EOK);
-	poll(w, B); /* B's clock known */
 	for (int i = 0; i < 4; i++)
 		person_new(&w->fk[A], "First sync", "New", "high");
 
-	bool only_a[NSYS] = { [A] = true };
+	/* both polled (a first start): B's short poll ends, then its workers start */
+	bool both[NSYS] = { [A] = true, [B] = true };
 	int n = 0;
-	assert_int_equal(cc_hub_poll_and_deliver(w->hub, only_a, NULL, 20, &n), CC_EOK);
+	assert_int_equal(cc_hub_poll_and_deliver(w->hub, both, NULL, 20, &n), CC_EOK);
 	assert_true(th.overlap);
 	assert_int_equal(th.lists, 2);      /* pages of two */
 	assert_int_equal(bt.runs, 1);
@@ -2377,6 +2378,7 @@ static void test_poll_while_delivering(void **state)
 	advance(w, 1000);
 	w->fk[A].n_list = 0;
 	n = 0;
+	bool only_a[NSYS] = { [A] = true };
 	assert_int_equal(cc_hub_poll_and_deliver(w->hub, only_a, NULL, 20, &n), CC_EOK);
 	assert_int_equal(n, 0);
 	assert_int_equal(th.creates, 0);
