@@ -32,8 +32,17 @@
 struct round {
 	int polls;
 	bool reading[CC_MAX_SYSTEMS]; /* that system's poll reads: its workers wait */
+	bool started[CC_MAX_SYSTEMS]; /* that system's poll job has begun */
+	struct pool *pools;           /* each system's workers (nsystems) */
 	int rc;
 };
+
+/*
+ * A create waiting for a poll of its target during a round whose polls
+ * still read is looked at again after this at least (the target's poll
+ * runs again in the round: see poll_job), not over and over meanwhile.
+ */
+#define GATE_RECHECK_MS 250
 
 struct pool {
 	struct round *round;
@@ -258,6 +267,8 @@ static int deliver_create(struct job *j, struct cc_case *c)
 		/* at >= t: a poll due now is this step's, and the entry follows it */
 		int64_t next_poll = cc_hub_next_poll(h, T);
 		e->due_ms = next_poll > at ? next_poll : at;
+		if (j->pool && j->pool->round->polls > 0 && e->due_ms < t + GATE_RECHECK_MS)
+			e->due_ms = t + GATE_RECHECK_MS;
 		ST(h)->rollback(SS(h));
 		cc_case_clear(c);
 		return tx_put(h, e, false);
@@ -823,6 +834,8 @@ static void worker_run(struct job *j)
 		p->in_hand[j->slot] = j->e.case_id;
 		int rc = deliver_one(j);
 		p->in_hand[j->slot] = 0;
+		if (p->round->polls > 0)
+			h->env.wake(h->env.ctx); /* a poll may wait for this one to end */
 		p->done++;
 		if (rc && p->rc == CC_EOK)
 			p->rc = rc;
@@ -830,16 +843,57 @@ static void worker_run(struct job *j)
 	h->env.unlock(h->env.ctx);
 }
 
-/* The poll of a round, on its own thread; the workers hear when it ends. */
+/* True while a worker of s has an entry in hand. */
+static bool in_hand(const struct cc_hub *h, const struct round *r, int s)
+{
+	for (size_t k = 0; k < h->nslots[s] && k < CC_HUB_SLOTS_MAX; k++)
+		if (r->pools[s].in_hand[k])
+			return true;
+	return false;
+}
+
+/* True while the poll of another system than s reads in the round. */
+static bool others_read(const struct cc_hub *h, const struct round *r, int s)
+{
+	for (size_t k = 0; k < h->cfg->nsystems; k++)
+		if ((int)k != s && r->started[k] && r->reading[k])
+			return true;
+	return false;
+}
+
+/*
+ * The poll of a round, on its own thread; the workers hear when it ends.
+ * While another poll of the round still reads (a first sync's source), the
+ * system is polled again whenever its poll falls due (a create into it
+ * waits for a poll of it that began after the case was made: the gate
+ * brings that poll forward), its workers waiting meanwhile.
+ */
 static void poll_job(struct job *j)
 {
 	struct cc_hub *h = j->h;
+	struct round *r = j->round;
+	int s = j->poll;
 	h->env.lock(h->env.ctx);
-	int rc = cc_hub_poll_away(h, j->poll);
-	if (rc && j->round->rc == CC_EOK)
-		j->round->rc = rc;
-	j->round->polls--;
-	j->round->reading[j->poll] = false;
+	r->started[s] = true;
+	int rc = cc_hub_poll_away(h, s);
+	r->reading[s] = false;
+	h->env.wake(h->env.ctx);
+	while (rc == CC_EOK && r->rc == CC_EOK && !cc_hub_stopping(h) && others_read(h, r, s)) {
+		if (cc_hub_now(h) < cc_hub_next_poll(h, s)) {
+			h->env.wait(h->env.ctx);
+			continue;
+		}
+		/* no record of s is written while its poll reads */
+		r->reading[s] = true;
+		while (in_hand(h, r, s))
+			h->env.wait(h->env.ctx);
+		rc = cc_hub_poll_away(h, s);
+		r->reading[s] = false;
+		h->env.wake(h->env.ctx);
+	}
+	if (rc && r->rc == CC_EOK)
+		r->rc = rc;
+	r->polls--;
 	h->env.wake(h->env.ctx);
 	h->env.unlock(h->env.ctx);
 }
@@ -924,6 +978,7 @@ static int round_run(struct cc_hub *h, const bool *poll, const bool *skip, int m
 	size_t ns = h->cfg->nsystems;
 	struct round r = { 0 };
 	struct pool *pools = calloc(ns, sizeof(*pools));
+	r.pools = pools;
 	struct job *jobs = calloc(ns * (CC_HUB_SLOTS_MAX + 1), sizeof(*jobs));
 	void **args = calloc(ns * (CC_HUB_SLOTS_MAX + 1), sizeof(*args));
 	int rc = pools && jobs && args ? CC_EOK : CC_ENOMEM;

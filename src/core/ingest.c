@@ -440,7 +440,7 @@ static int ingest_locked(struct cc_hub *h, const struct cc_observation *o)
 			 * after its first record was raised), and older ones still
 			 * waiting to be created here. */
 			rc = ST(h)->case_scan_recent(SS(h), ds.raised_ms - h->cfg->dedup_window_ms,
-			                             dedup_visit, &ds);
+			                             o->system, dedup_visit, &ds);
 			if (rc == CC_EOK)
 				rc = ST(h)->case_scan_creating(SS(h), o->system, dedup_visit, &ds);
 			if (rc)

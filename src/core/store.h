@@ -19,7 +19,8 @@
 
 #include <stddef.h>
 
-#define CC_STORE_OPS_VERSION 3 /* 2: notes; 3: outbox_due, several entries at once */
+#define CC_STORE_OPS_VERSION 4 /* 2: notes; 3: outbox_due, several entries at once;
+                                  4: case_scan_recent leaves out a system's linked cases */
 
 /* The longest note (see note_get), its NUL included. */
 #define CC_NOTE_MAX 1024
@@ -89,8 +90,15 @@ struct cc_store_ops {
 	int (*case_save)(void *self, const struct cc_case *c);
 	/* Case linked to (system, remote_id): CC_ENOTFOUND when none. */
 	int (*link_find)(void *self, int system, const char *remote_id, uint64_t *out_id);
-	/* Visits cases created at or after since_ms, newest first. */
-	int (*case_scan_recent)(void *self, int64_t since_ms, cc_case_visit_fn fn, void *arg);
+	/*
+	 * Visits cases created at or after since_ms, newest first, leaving out
+	 * those linked to a record of system `unlinked_in` (a link_find row;
+	 * -1: none left out) without loading them: a first sync's dedup looks
+	 * at the cases not yet in the system the new record comes from, and
+	 * must not decode every case of the burst for each record of it.
+	 */
+	int (*case_scan_recent)(void *self, int64_t since_ms, int unlinked_in, cc_case_visit_fn fn,
+	                        void *arg);
 	/* Visits cases still waiting for their create in `system`, by id. */
 	int (*case_scan_creating)(void *self, int system, cc_case_visit_fn fn, void *arg);
 	/* Visits every case, by id. */

@@ -77,11 +77,12 @@ static int w_link_find(void *self, int system, const char *remote_id, uint64_t *
 	return INNER(c)->link_find(ISELF(c), system, remote_id, out_id);
 }
 
-static int w_scan_recent(void *self, int64_t since_ms, cc_case_visit_fn fn, void *arg)
+static int w_scan_recent(void *self, int64_t since_ms, int unlinked_in, cc_case_visit_fn fn,
+                         void *arg)
 {
 	struct crashable *c = self;
 	DOWN(c);
-	return INNER(c)->case_scan_recent(ISELF(c), since_ms, fn, arg);
+	return INNER(c)->case_scan_recent(ISELF(c), since_ms, unlinked_in, fn, arg);
 }
 
 static int w_scan_creating(void *self, int system, cc_case_visit_fn fn, void *arg)

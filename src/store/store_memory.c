@@ -286,12 +286,22 @@ static int mem_link_find(void *self, int system, const char *remote_id, uint64_t
 	return CC_ENOTFOUND;
 }
 
-static int mem_case_scan_recent(void *self, int64_t since_ms, cc_case_visit_fn fn, void *arg)
+/* A case linked to a record of system s (as link_find would find it). */
+static bool linked_in(const struct cc_case *c, int s)
+{
+	if (s < 0 || s >= CC_MAX_SYSTEMS)
+		return false;
+	const struct cc_link *l = &c->link[s];
+	return (l->status == CC_LINK_LINKED || l->status == CC_LINK_PARKED) && l->remote_id;
+}
+
+static int mem_case_scan_recent(void *self, int64_t since_ms, int unlinked_in,
+                                cc_case_visit_fn fn, void *arg)
 {
 	struct mem *m = self;
 	for (size_t i = m->ncases; i-- > 0;) {
 		const struct cc_case *c = m->cases[i];
-		if (c && c->created_ms >= since_ms && fn(arg, c))
+		if (c && c->created_ms >= since_ms && !linked_in(c, unlinked_in) && fn(arg, c))
 			break;
 	}
 	return CC_EOK;

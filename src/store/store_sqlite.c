@@ -168,7 +168,8 @@ static const char *const stmt_sql[Q__COUNT] = {
 	/* ids through the created_ms index (the planner would rather scan the
 	 * whole table by id), sorted in memory, then each body by id */
 	[Q_SCAN_RECENT] = "SELECT id FROM cases INDEXED BY cases_created WHERE created_ms >= ?1"
-	                  " ORDER BY id DESC",
+	                  " AND NOT EXISTS (SELECT 1 FROM links l WHERE l.case_id = cases.id"
+	                  " AND l.system = ?2) ORDER BY id DESC",
 	[Q_SCAN_BODY] = "SELECT body FROM cases WHERE id = ?1",
 	[Q_SCAN_CREATING] = "SELECT c.body FROM creating k JOIN cases c ON c.id = k.case_id"
 	                    " WHERE k.system = ?1 ORDER BY k.case_id",
@@ -771,7 +772,8 @@ static int scan_busy(struct sq *s, enum stmt k, const char *what)
 	return sq_failf(s, CC_EINVAL, "%s: called from its own callback", what);
 }
 
-static int sq_case_scan_recent(void *self, int64_t since_ms, cc_case_visit_fn fn, void *arg)
+static int sq_case_scan_recent(void *self, int64_t since_ms, int unlinked_in,
+                               cc_case_visit_fn fn, void *arg)
 {
 	struct sq *s = self;
 	int rc = scan_busy(s, Q_SCAN_RECENT, "case_scan_recent");
@@ -779,6 +781,7 @@ static int sq_case_scan_recent(void *self, int64_t since_ms, cc_case_visit_fn fn
 		return rc;
 	sqlite3_stmt *q = s->q[Q_SCAN_RECENT], *body = s->q[Q_SCAN_BODY];
 	sqlite3_bind_int64(q, 1, since_ms);
+	sqlite3_bind_int(q, 2, unlinked_in); /* -1: no system has it */
 	s->scanning[Q_SCAN_RECENT] = true;
 	for (;;) {
 		int r = sqlite3_step(q);

@@ -289,15 +289,24 @@ static void test_scans(void **state)
 	struct cc_store *st = *state;
 	for (uint64_t id = 1; id <= 5; id++) {
 		struct cc_case c;
-		make_case(&c, id, "x", NULL);
+		make_case(&c, id, "x", id == 4 ? "r4" : NULL); /* case 4 has a record in system 1 */
 		save(st, &c);
 		cc_case_clear(&c);
 	}
 	struct visit v = { .n = 0 };
-	assert_int_equal(OPS(st)->case_scan_recent(SELF(st), 3000, visit_fn, &v), CC_EOK);
+	assert_int_equal(OPS(st)->case_scan_recent(SELF(st), 3000, -1, visit_fn, &v), CC_EOK);
 	assert_int_equal(v.n, 3);
 	assert_int_equal(v.ids[0], 5);
 	assert_int_equal(v.ids[1], 4);
+	/* the cases with a record in system 1 left out; system 0 has none */
+	v = (struct visit){ .n = 0 };
+	assert_int_equal(OPS(st)->case_scan_recent(SELF(st), 3000, 1, visit_fn, &v), CC_EOK);
+	assert_int_equal(v.n, 2);
+	assert_int_equal(v.ids[0], 5);
+	assert_int_equal(v.ids[1], 3);
+	v = (struct visit){ .n = 0 };
+	assert_int_equal(OPS(st)->case_scan_recent(SELF(st), 3000, 0, visit_fn, &v), CC_EOK);
+	assert_int_equal(v.n, 3);
 	assert_int_equal(v.ids[2], 3);
 	v = (struct visit){ .stop_after = 2 };
 	assert_int_equal(OPS(st)->case_scan_all(SELF(st), visit_fn, &v), CC_EOK);
@@ -623,7 +632,7 @@ static void test_scan_creating(void **state)
 	assert_int_equal(v.n, 0);
 	/* scans hand out the case as saved */
 	v = (struct visit){ .n = 0 };
-	assert_int_equal(OPS(st)->case_scan_recent(SELF(st), 0, visit_fn, &v), CC_EOK);
+	assert_int_equal(OPS(st)->case_scan_recent(SELF(st), 0, -1, visit_fn, &v), CC_EOK);
 	assert_int_equal(v.n, 6);
 	assert_int_equal(v.ids[0], 6);
 }
