@@ -412,6 +412,16 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, self._r().user(self.account, full=True) | {"locale": "en_US",
                                                                             "groups": {"size": 1, "items": []},
                                                                             "applicationRoles": {"size": 1, "items": []}})
+        pm = re.match(r"^/rest/api/3/project/([^/]+)/statuses/?$", path)
+        if pm and m == "GET":
+            emu.stats.bump("requests.project_statuses")
+            ref = urllib.parse.unquote(pm.group(1))
+            if not any(ref.upper() == k or ref == pid for k, (pid, _) in emu.projects.items()):
+                raise ApiError(404, ["No project could be found with key '%s'." % ref])
+            t = wf.ISSUE_TYPE
+            return self._send(200, [{"self": "%s/rest/api/3/issuetype/%s" % (self.base, t["id"]),
+                                     "id": t["id"], "name": t["name"], "subtask": t["subtask"],
+                                     "statuses": [wf.status_json(sid, self.base) for sid in wf.STATUSES]}])
         if path.rstrip("/") == "/rest/api/3/search/jql" and m in ("GET", "POST"):
             emu.stats.bump("requests.search")
             return self._search()

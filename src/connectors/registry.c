@@ -15,12 +15,14 @@ extern const struct cc_connector_kind cc_rt_kind;
 extern const struct cc_connector_kind cc_redmine_kind;
 extern const struct cc_connector_kind cc_servicenow_kind;
 extern const struct cc_connector_kind cc_sentinel_kind;
+extern const struct cc_connector_kind cc_jira_kind;
 
 static const struct cc_connector_kind *const kinds[] = {
 	&cc_rt_kind,
 	&cc_redmine_kind,
 	&cc_servicenow_kind,
 	&cc_sentinel_kind,
+	&cc_jira_kind,
 	NULL,
 };
 

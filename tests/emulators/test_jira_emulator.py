@@ -101,6 +101,17 @@ class AuthAndMyself(Base):
         self.assertEqual((me["emailAddress"], me["timeZone"]), ("ada@example.com", TZ))
         self.assertEqual(self.emu.call("GET", "/rest/api/3/myself", auth=BOB)[2]["timeZone"], "UTC")
 
+    def test_project_statuses(self):
+        # spec getStatusesForProject: a top-level array of issue types, each with its statuses and
+        # their statusCategory; an unknown project is 404.
+        st, _, types = self.emu.call("GET", "/rest/api/3/project/EMU/statuses")
+        self.assertEqual(st, 200)
+        self.assertIsInstance(types, list)
+        got = {s["name"]: s["statusCategory"]["key"] for t in types for s in t["statuses"]}
+        self.assertEqual(got, {"To Do": "new", "In Progress": "indeterminate",
+                               "In Review": "indeterminate", "Done": "done"})
+        self.assertEqual(self.emu.call("GET", "/rest/api/3/project/NOPE/statuses")[0], 404)
+
 
 class IssuesAndFields(Base):
     def test_create_get_shape(self):

@@ -21,6 +21,7 @@
 
 #include "connectors/registry.h"
 #include "connectors/servicenow/sn_wire.h"
+#include "connectors/text.h"
 #include "http/client.h"
 
 #define SID1 "0123456789abcdef0123456789abcdef"
@@ -253,10 +254,10 @@ static void test_hook(void **state)
 static void test_basic(void **state)
 {
 	(void)state;
-	char *c = sn_basic_credential("admin", "s3cret!");
+	char *c = cc_basic_credential("admin", "s3cret!");
 	assert_string_equal(c, "YWRtaW46czNjcmV0IQ==");
 	free(c);
-	c = sn_basic_credential("ab", "c");
+	c = cc_basic_credential("ab", "c");
 	assert_string_equal(c, "YWI6Yw==");
 	free(c);
 }

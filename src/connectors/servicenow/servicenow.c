@@ -927,7 +927,7 @@ static int init(struct cc_connector_base *b, const struct cc_connector_setup *st
 /* Basic: base64 of user:secret (with OAuth the base sends no secret). */
 static char *credential(struct cc_connector_base *b, const char *secret)
 {
-	return sn_basic_credential(((struct sn *)b)->user, secret);
+	return cc_basic_credential(((struct sn *)b)->user, secret);
 }
 
 static void clear(struct cc_connector_base *b)

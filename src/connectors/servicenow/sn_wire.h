@@ -144,7 +144,4 @@ struct sn_hook {
  */
 const char *sn_hook_parse(const char *body, size_t len, struct sn_hook *h);
 
-/* Base64 of "user:secret" (Basic authentication); NULL when out of memory. */
-char *sn_basic_credential(const char *user, const char *secret);
-
 #endif

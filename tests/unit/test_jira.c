@@ -1,0 +1,357 @@
+/*
+ * The Jira connector: the learnt workflow's paths (src/connectors/jira/
+ * workflow.c), and the connector's requests through the HTTP client's
+ * stand-in transport, against a small Jira of the test's own (one issue,
+ * the workflow To Do -> In Progress -> In Review -> Done with a resolution
+ * on the Done screen, Reopen back to To Do): the listing's JQL and
+ * nextPageToken, a status three transitions away reached along its path
+ * with the resolution filled from the write, a status the project does
+ * not have never forced, and a moved issue a CONFLICT without a write.
+ */
+#include "connectors/jira/workflow.h"
+#include "connectors/registry.h"
+#include "core/buf.h"
+#include "core/types.h"
+#include "http/client.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- the workflow ---- */
+
+static bool next(struct cc_jira_workflow *w, const char *from, const char *to,
+                 const char *const *visited, size_t n, char *hop)
+{
+	return cc_jira_workflow_next(w, from, to, visited, n, hop, 64);
+}
+
+static void test_workflow_paths(void **state)
+{
+	(void)state;
+	struct cc_jira_workflow w;
+	char hop[64];
+	assert_int_equal(cc_jira_workflow_init(&w), CC_EOK);
+	assert_int_equal(cc_jira_workflow_status(&w, "To Do", "new"), CC_EOK);
+	assert_int_equal(cc_jira_workflow_status(&w, "In Progress", "indeterminate"), CC_EOK);
+	assert_int_equal(cc_jira_workflow_status(&w, "In Review", "indeterminate"), CC_EOK);
+	assert_int_equal(cc_jira_workflow_status(&w, "Done", "done"), CC_EOK);
+	assert_int_equal(cc_jira_workflow_status(&w, NULL, "done"), CC_EOK); /* ignored */
+
+	/* only To Do's transitions seen: a step towards Done's category */
+	assert_int_equal(cc_jira_workflow_edge(&w, "To Do", "In Progress"), CC_EOK);
+	assert_true(next(&w, "To Do", "Done", NULL, 0, hop));
+	assert_string_equal(hop, "In Progress");
+	/* In Progress: back to To Do (further from done, and visited) or on to In Review */
+	assert_int_equal(cc_jira_workflow_edge(&w, "In Progress", "To Do"), CC_EOK);
+	assert_int_equal(cc_jira_workflow_edge(&w, "In Progress", "In Review"), CC_EOK);
+	const char *v1[] = { "To Do" };
+	assert_true(next(&w, "In Progress", "Done", v1, 1, hop));
+	assert_string_equal(hop, "In Review");
+	/* never away from the target's category, visited or not */
+	const char *v2[] = { "In Review" };
+	assert_false(next(&w, "In Progress", "Done", v2, 1, hop));
+	/* a status nobody has seen is not looked for */
+	assert_false(next(&w, "To Do", "Blocked", NULL, 0, hop));
+	/* once the whole path is known: its first step, names in any case */
+	assert_int_equal(cc_jira_workflow_edge(&w, "In Review", "Done"), CC_EOK);
+	assert_int_equal(cc_jira_workflow_edge(&w, "Done", "To Do"), CC_EOK);
+	assert_int_equal(cc_jira_workflow_edge(&w, "Done", "To Do"), CC_EOK); /* once */
+	assert_int_equal(w.ne, 5);
+	assert_true(next(&w, "to do", "DONE", NULL, 0, hop));
+	assert_string_equal(hop, "In Progress");
+	assert_true(next(&w, "Done", "In Review", NULL, 0, hop));
+	assert_string_equal(hop, "To Do");
+	assert_true(next(&w, "In Review", "Done", NULL, 0, hop));
+	assert_string_equal(hop, "Done");
+	cc_jira_workflow_clear(&w);
+}
+
+/* ---- a small Jira on the stand-in transport ---- */
+
+struct seen {
+	char method[8], url[512], body[2048];
+};
+static struct seen g_req[32];
+static int g_n;
+static char g_status[32];      /* the issue's status */
+static char g_resolution[32];  /* "" when none */
+static int64_t g_updated_ms;
+static char g_answer[4096];
+static const char *g_list;     /* the search answer */
+
+static const char *category(const char *st)
+{
+	return !strcmp(st, "To Do") ? "new" : !strcmp(st, "Done") ? "done" : "indeterminate";
+}
+
+/* From the issue's status: [id, to, needs resolution] */
+static const struct {
+	const char *from, *id, *to;
+	bool resolution;
+} g_flow[] = {
+	{ "To Do", "11", "In Progress", false }, { "In Progress", "21", "To Do", false },
+	{ "In Progress", "31", "In Review", false }, { "In Review", "41", "In Progress", false },
+	{ "In Review", "51", "Done", true }, { "Done", "61", "To Do", false },
+};
+
+static void issue_json(void)
+{
+	time_t s = (time_t)(g_updated_ms / 1000);
+	struct tm tm;
+	gmtime_r(&s, &tm);
+	char when[40];
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(g_answer, sizeof(g_answer),
+	         "{\"id\":\"10001\",\"key\":\"EMU-1\",\"fields\":{\"summary\":\"Printer\","
+	         "\"updated\":\"%s.%03d+0000\",\"created\":\"2026-12-01T10:00:00.000+1100\","
+	         "\"status\":{\"name\":\"%s\",\"statusCategory\":{\"key\":\"%s\"}},"
+	         "\"labels\":[\"concord-1\"],\"resolution\":%s%s%s}}",
+	         when, (int)(g_updated_ms % 1000), g_status, category(g_status),
+	         g_resolution[0] ? "{\"name\":\"" : "null", g_resolution,
+	         g_resolution[0] ? "\"}" : "");
+}
+
+static void exchange(void *ctx, const char *method, const char *url, const char *body,
+                     const char *if_match, struct cc_http_raw_answer *out)
+{
+	(void)ctx, (void)if_match;
+	struct seen *s = &g_req[g_n < 32 ? g_n : 31];
+	g_n++;
+	snprintf(s->method, sizeof(s->method), "%s", method);
+	snprintf(s->url, sizeof(s->url), "%s", url);
+	snprintf(s->body, sizeof(s->body), "%s", body ? body : "");
+	long status = 200;
+	if (strstr(url, "/project/EMU/statuses")) {
+		snprintf(g_answer, sizeof(g_answer), "[{\"name\":\"Task\",\"statuses\":["
+		         "{\"name\":\"To Do\",\"statusCategory\":{\"key\":\"new\"}},"
+		         "{\"name\":\"In Progress\",\"statusCategory\":{\"key\":\"indeterminate\"}},"
+		         "{\"name\":\"In Review\",\"statusCategory\":{\"key\":\"indeterminate\"}},"
+		         "{\"name\":\"Done\",\"statusCategory\":{\"key\":\"done\"}}]}]");
+	} else if (strstr(url, "/search/jql")) {
+		snprintf(g_answer, sizeof(g_answer), "%s", g_list ? g_list : "{\"issues\":[]}");
+	} else if (strstr(url, "/transitions") && !strcmp(method, "GET")) {
+		struct cc_buf b = { 0 };
+		cc_buf_add(&b, "{\"transitions\":[");
+		bool first = true;
+		for (size_t i = 0; i < sizeof(g_flow) / sizeof(g_flow[0]); i++) {
+			if (strcmp(g_flow[i].from, g_status))
+				continue;
+			char t[300];
+			snprintf(t, sizeof(t), "%s{\"id\":\"%s\",\"name\":\"t%s\",\"to\":{\"name\":\"%s\","
+			         "\"statusCategory\":{\"key\":\"%s\"}},\"fields\":{%s}}", first ? "" : ",",
+			         g_flow[i].id, g_flow[i].id, g_flow[i].to, category(g_flow[i].to),
+			         g_flow[i].resolution ? "\"resolution\":{\"required\":true}" : "");
+			cc_buf_add(&b, t);
+			first = false;
+		}
+		cc_buf_add(&b, "]}");
+		snprintf(g_answer, sizeof(g_answer), "%.*s", (int)b.len, (const char *)b.data);
+		cc_buf_free(&b);
+	} else if (strstr(url, "/transitions")) {
+		json_t *j = json_loads(body, 0, NULL);
+		const char *id = json_string_value(json_object_get(json_object_get(j, "transition"),
+		                                                   "id"));
+		status = 400;
+		snprintf(g_answer, sizeof(g_answer), "{\"errorMessages\":[\"not valid\"]}");
+		for (size_t i = 0; id && i < sizeof(g_flow) / sizeof(g_flow[0]); i++) {
+			if (strcmp(g_flow[i].from, g_status) || strcmp(g_flow[i].id, id))
+				continue;
+			const char *res = json_string_value(json_object_get(
+				json_object_get(json_object_get(j, "fields"), "resolution"), "name"));
+			if (g_flow[i].resolution && !res)
+				break;
+			snprintf(g_status, sizeof(g_status), "%s", g_flow[i].to);
+			if (res)
+				snprintf(g_resolution, sizeof(g_resolution), "%s", res);
+			g_updated_ms += 1000;
+			status = 204;
+			g_answer[0] = '\0';
+		}
+		json_decref(j);
+	} else if (strstr(url, "/changelog")) {
+		snprintf(g_answer, sizeof(g_answer), "{\"startAt\":0,\"total\":0,\"isLast\":true,"
+		         "\"values\":[]}");
+	} else if (strstr(url, "/comment")) {
+		snprintf(g_answer, sizeof(g_answer), "{\"startAt\":0,\"total\":0,\"comments\":[]}");
+	} else if (!strcmp(method, "PUT")) {
+		g_updated_ms += 1000;
+		status = 204;
+		g_answer[0] = '\0';
+	} else {
+		issue_json();
+	}
+	*out = (struct cc_http_raw_answer){ .status = status, .body = g_answer,
+		                            .body_len = strlen(g_answer) };
+}
+
+static const struct cc_http_transport g_transport = { exchange, NULL };
+
+enum { F_TITLE, F_STATE, F_RESOLUTION, F_COUNT };
+
+static struct cc_config g_cfg;
+
+static void connector(struct cc_connector *c)
+{
+	cc_config_defaults(&g_cfg);
+	const char *names[] = { "title", "state", "resolution" };
+	const char *rn[] = { "summary", "status", "resolution" };
+	for (int f = 0; f < F_COUNT; f++) {
+		g_cfg.fields[f] = (struct cc_field_def){ .name = names[f], .type = CC_FT_STRING };
+		g_cfg.systems[0].map[f] = (struct cc_field_map){ .mapped = true, .remote_name = rn[f] };
+	}
+	g_cfg.nfields = F_COUNT;
+	g_cfg.nsystems = 1;
+	g_cfg.systems[0].name = g_cfg.systems[0].kind = "jira";
+	static struct cc_connector_setting st[] = { { "email", "ada@example.com" },
+		                                    { "project", "EMU" } };
+	struct cc_connector_setup setup = { .base_url = "https://site.example", .secret = "tok",
+		                            .cfg = &g_cfg, .settings = st, .nsettings = 2,
+		                            .transport = &g_transport };
+	char err[200];
+	assert_int_equal(cc_connector_create(c, "jira", &setup, err, sizeof(err)), 0);
+	snprintf(g_status, sizeof(g_status), "To Do");
+	g_resolution[0] = '\0';
+	g_updated_ms = 1796000000123LL;
+	g_n = 0;
+	g_list = NULL;
+}
+
+static int count(const char *method, const char *part)
+{
+	int n = 0;
+	for (int i = 0; i < g_n && i < 32; i++)
+		n += !strcmp(g_req[i].method, method) && strstr(g_req[i].url, part) != NULL;
+	return n;
+}
+
+/* Done is three transitions away: taken one by one, the resolution on the last screen. */
+static void test_status_along_its_path(void **state)
+{
+	(void)state;
+	struct cc_connector c;
+	connector(&c);
+	struct cc_write w = { .remote_id = "10001", .expected_rv = (uint64_t)g_updated_ms };
+	w.values[F_STATE] = "Done";
+	w.values[F_RESOLUTION] = "Won't Do";
+	struct cc_observation o;
+	struct cc_call call = { 0 };
+	assert_int_equal(c.ops->update(c.self, &w, &o, &call), CC_OK);
+	assert_string_equal(g_status, "Done");
+	assert_string_equal(g_resolution, "Won't Do");
+	assert_int_equal(count("POST", "/transitions"), 3);
+	assert_int_equal(count("PUT", "/issue/10001"), 0); /* nothing an edit sets */
+	/* the order: 11, 31, 51 (with the resolution) */
+	int k = 0;
+	const char *want[] = { "\"11\"", "\"31\"", "\"51\"" };
+	for (int i = 0; i < g_n && i < 32; i++) {
+		if (strcmp(g_req[i].method, "POST") || !strstr(g_req[i].url, "/transitions"))
+			continue;
+		assert_non_null(strstr(g_req[i].body, want[k]));
+		k++;
+	}
+	assert_non_null(strstr(g_req[g_n - 1 < 31 ? g_n - 1 : 31].url, "/rest/api/3/"));
+	assert_string_equal(o.fields[F_STATE].value, "Done");
+	assert_string_equal(o.fields[F_RESOLUTION].value, "Won't Do");
+	cc_observation_clear(&o);
+
+	/* back to To Do: one transition, no resolution needed */
+	g_n = 0;
+	w.expected_rv = (uint64_t)g_updated_ms;
+	w.values[F_STATE] = "To Do";
+	w.values[F_RESOLUTION] = NULL;
+	memset(&call, 0, sizeof(call));
+	assert_int_equal(c.ops->update(c.self, &w, &o, &call), CC_OK);
+	assert_int_equal(count("POST", "/transitions"), 1);
+	assert_string_equal(g_status, "To Do");
+	cc_observation_clear(&o);
+	c.ops->destroy(c.self);
+}
+
+/* A status the project does not have, or Done without a resolution: ERROR, nothing forced. */
+static void test_status_never_forced(void **state)
+{
+	(void)state;
+	struct cc_connector c;
+	connector(&c);
+	struct cc_write w = { .remote_id = "10001", .expected_rv = (uint64_t)g_updated_ms };
+	w.values[F_STATE] = "Blocked";
+	struct cc_observation o;
+	struct cc_call call = { 0 };
+	assert_int_equal(c.ops->update(c.self, &w, &o, &call), CC_ERROR);
+	assert_non_null(strstr(call.reason, "no transition path"));
+	assert_int_equal(count("POST", "/transitions"), 0);
+	assert_string_equal(g_status, "To Do");
+	cc_observation_clear(&o);
+
+	/* Done without the resolution its screen requires: the two steps before it only */
+	g_n = 0;
+	w.values[F_STATE] = "Done";
+	memset(&call, 0, sizeof(call));
+	assert_int_equal(c.ops->update(c.self, &w, &o, &call), CC_ERROR);
+	assert_non_null(strstr(call.reason, "needs field resolution"));
+	assert_int_equal(count("POST", "/transitions"), 2);
+	assert_string_equal(g_status, "In Review");
+	cc_observation_clear(&o);
+
+	/* moved since the version expected: CONFLICT, nothing written */
+	g_n = 0;
+	w.expected_rv = (uint64_t)g_updated_ms - 1;
+	memset(&call, 0, sizeof(call));
+	assert_int_equal(c.ops->update(c.self, &w, &o, &call), CC_CONFLICT);
+	assert_int_equal(count("POST", "/transitions"), 0);
+	assert_int_equal(count("PUT", "/issue"), 0);
+	cc_observation_clear(&o);
+	c.ops->destroy(c.self);
+}
+
+/* The listing: the JQL by updated (a minute's overlap, in epoch ms), then nextPageToken. */
+static void test_listing(void **state)
+{
+	(void)state;
+	struct cc_connector c;
+	connector(&c);
+	issue_json(); /* g_answer: the issue, for the reads */
+	g_list = "{\"issues\":[{\"id\":\"10001\",\"fields\":{\"updated\":"
+	         "\"2026-12-01T10:00:05.250+1100\"}}],\"nextPageToken\":\"p2\",\"isLast\":false}";
+	struct cc_page pg;
+	struct cc_call call = { 0 };
+	assert_int_equal(c.ops->list_changes(c.self, 1796000000, 0, NULL, 50, &pg, &call), CC_OK);
+	json_t *q = json_loads(g_req[1].body, 0, NULL); /* [0]: the project's statuses */
+	assert_non_null(q);
+	assert_string_equal(json_string_value(json_object_get(q, "jql")),
+	                    "project = \"EMU\" AND updated >= 1795999940000 ORDER BY updated ASC, "
+	                    "key ASC");
+	json_decref(q);
+	assert_non_null(strstr(g_req[2].body, "\"nextPageToken\": \"p2\"") ?
+	                        g_req[2].body : strstr(g_req[2].body, "\"nextPageToken\":\"p2\""));
+	cc_page_clear(&pg);
+
+	/* a listing without its issues: malformed, never an empty page */
+	g_list = "{\"values\":[]}";
+	g_n = 0;
+	memset(&call, 0, sizeof(call));
+	assert_int_not_equal(c.ops->list_changes(c.self, 1796000000, 0, NULL, 50, &pg, &call),
+	                     CC_OK);
+	assert_non_null(strstr(call.reason, "malformed answer"));
+	cc_page_clear(&pg);
+	c.ops->destroy(c.self);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_workflow_paths),
+		cmocka_unit_test(test_status_along_its_path),
+		cmocka_unit_test(test_status_never_forced),
+		cmocka_unit_test(test_listing),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
