@@ -129,6 +129,12 @@ struct body_queue {
 	struct reject_log rj;
 };
 
+/* Delivery ids remembered per system, and their longest. */
+#define DELIVERED_MAX 256
+#define DELIVERY_ID_MAX 80
+/* The header of a sender's delivery id (Jira Cloud's; the same across its retries). */
+#define DELIVERY_ID_HEADER "X-Atlassian-Webhook-Identifier"
+
 struct cc_webhook_listener {
 	struct MHD_Daemon *d;
 	int wake_fd;                   /* eventfd: readable when something was queued */
@@ -156,7 +162,32 @@ struct cc_webhook_listener {
 	unsigned log_count, log_suppressed;
 	uint64_t evicted, evicted_logged; /* connections shut to make room */
 	int64_t evict_log_at;
+	/* the delivery ids last accepted per system (X-Atlassian-Webhook-Identifier), a
+	 * ring under mu: a delivery the sender retries or sends twice is queued once */
+	char delivered[CC_MAX_SYSTEMS][DELIVERED_MAX][DELIVERY_ID_MAX];
+	size_t delivered_next[CC_MAX_SYSTEMS];
 };
+
+/*
+ * True when delivery id `id` of system s was accepted already; otherwise
+ * remembers it (the oldest of DELIVERED_MAX forgotten) and says false. An
+ * id too long to keep is never taken for a duplicate.
+ */
+static bool delivered_before(struct cc_webhook_listener *l, int s, const char *id)
+{
+	if (!id || !id[0] || strlen(id) >= DELIVERY_ID_MAX)
+		return false;
+	bool seen = false;
+	pthread_mutex_lock(&l->mu);
+	for (size_t i = 0; i < DELIVERED_MAX && !seen; i++)
+		seen = strcmp(l->delivered[s][i], id) == 0;
+	if (!seen) {
+		snprintf(l->delivered[s][l->delivered_next[s]], DELIVERY_ID_MAX, "%s", id);
+		l->delivered_next[s] = (l->delivered_next[s] + 1) % DELIVERED_MAX;
+	}
+	pthread_mutex_unlock(&l->mu);
+	return seen;
+}
 
 /* One HTTP request: the body so far (kept for webhooks whose system
  * reads bodies, counted for the others). */
@@ -704,6 +735,7 @@ static enum MHD_Result auth_start(struct cc_webhook_listener *l, struct MHD_Conn
 	enum cc_webhook_auth_mode mode = l->opt.auth[s];
 	const char *key = l->opt.auth_key[s];
 	enum cc_webhook_verdict v = CC_WEBHOOK_OK;
+	const char *sig;
 	*refused = false;
 	switch (mode) {
 	case CC_WEBHOOK_AUTH_NONE:
@@ -717,9 +749,11 @@ static enum MHD_Result auth_start(struct cc_webhook_listener *l, struct MHD_Conn
 		                                          c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION));
 		break;
 	case CC_WEBHOOK_AUTH_SIGNATURE:
-		v = cc_webhook_signature_parse(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-		                                                           CC_WEBHOOK_SIGNATURE_HEADER),
-		                               rq->want);
+		/* the same scheme under the name Jira Cloud (and GitHub) give it */
+		sig = MHD_lookup_connection_value(c, MHD_HEADER_KIND, CC_WEBHOOK_SIGNATURE_HEADER);
+		if (!sig)
+			sig = MHD_lookup_connection_value(c, MHD_HEADER_KIND, CC_WEBHOOK_HUB_HEADER);
+		v = cc_webhook_signature_parse(sig, rq->want);
 		if (v == CC_WEBHOOK_OK &&
 		    (!key || !key[0] || cc_webhook_mac_begin(&rq->mac, key, strlen(key)))) {
 			*refused = true;
@@ -810,6 +844,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			return reject(l, c, rq, s, MHD_HTTP_UNAUTHORIZED,
 			              cc_webhook_verdict_reason(CC_WEBHOOK_AUTH_SIGNATURE, v), false);
 		}
+	}
+	/* authenticated (or open): a delivery seen already is acknowledged, not queued */
+	if (delivered_before(l, s, MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	                                                       DELIVERY_ID_HEADER))) {
+		drop_kept(l, rq);
+		return reply(l, c, MHD_HTTP_OK, "duplicate delivery: already accepted\n");
 	}
 	if (rq->keep_for == s && rq->received > 0) {
 		char *body = rq->buf;

@@ -12,6 +12,9 @@
  *       lowercase; anything else (no prefix, another algorithm, more or
  *       fewer than 64 digits, a character that is not a hex digit, blanks
  *       inside) is malformed, which is a failure.
+ *   X-Hub-Signature: sha256=<64 hex digits>
+ *       the same, under the name Jira Cloud's webhooks with a secret use;
+ *       read only when X-Concord-Signature is absent.
  *   Authorization: Bearer <token>
  *       the system's webhook_token, for senders that cannot compute a
  *       signature. The scheme word is compared without case.
@@ -27,6 +30,9 @@
 #include <stddef.h>
 
 #define CC_WEBHOOK_SIGNATURE_HEADER "X-Concord-Signature"
+/* The same scheme as Jira Cloud's admin webhooks (and GitHub's) send it,
+ * looked at when X-Concord-Signature is absent. */
+#define CC_WEBHOOK_HUB_HEADER "X-Hub-Signature"
 #define CC_WEBHOOK_SIGNATURE_PREFIX "sha256="
 #define CC_WEBHOOK_MAC_LEN 32 /* bytes of an HMAC-SHA256 */
 

@@ -6,8 +6,10 @@ Starts `concord serve` with four systems whose API is a closed loopback port
 sends a bearer token (webhook_token), `closed` has neither (refused, 403),
 `open` opts out (webhook_auth: none). Checks:
 
-- rt: a body signed with the secret, 202 (also in uppercase hex, and sent
-  chunked in pieces); a wrong secret, a changed body byte, no header, no
+- rt: a body signed with the secret, 202 (also in uppercase hex, sent
+  chunked in pieces, and as X-Hub-Signature, Jira Cloud's name); a
+  delivery sent twice with one X-Atlassian-Webhook-Identifier: 202, then
+  200 and not queued again (an unsigned body naming that id: 401); a wrong secret, a changed body byte, no header, no
   `sha256=` prefix, a truncated signature: 401, with a short reason that
   never repeats the secret; a 2 MiB body: 413 before any of it is read;
 - redmine: the right bearer token 202, a wrong one and none 401;
@@ -246,7 +248,17 @@ def run(port, store, proc, log):
     pieces = [body[:5], body[5:20], body[20:]]
     st, _ = hook("/webhook/rt", None, {"X-Concord-Signature": sig}, chunks=pieces)
     check(st == 202, "rt: the signed body sent chunked in three pieces: 202 (got %s)" % st)
-    accepted_rt = 3
+    st, _ = hook("/webhook/rt", body, {"X-Hub-Signature": sig})
+    check(st == 202, "rt: the same signature as X-Hub-Signature (Jira Cloud's name): 202 (got %s)"
+          % st)
+    once = {"X-Concord-Signature": sig, "X-Atlassian-Webhook-Identifier": "delivery-77"}
+    st, _ = hook("/webhook/rt", body, once)
+    check(st == 202, "rt: a delivery with its X-Atlassian-Webhook-Identifier: 202 (got %s)" % st)
+    st, text = hook("/webhook/rt", body, once)
+    check(st == 200 and "duplicate" in text,
+          "rt: the same delivery again: 200, acknowledged, not queued twice (got %s %r)"
+          % (st, text.strip()))
+    accepted_rt = 5
 
     bad = [
         ("a wrong secret", body, {"X-Concord-Signature": sign(body, SECRET + "x")}),
@@ -255,6 +267,9 @@ def run(port, store, proc, log):
         ("no sha256= prefix", body, {"X-Concord-Signature": sig[7:]}),
         ("a truncated signature", body, {"X-Concord-Signature": sig[:-2]}),
         ("a bearer token instead", body, {"Authorization": "Bearer " + SECRET}),
+        ("a wrong X-Hub-Signature", body, {"X-Hub-Signature": sign(body, SECRET + "x")}),
+        ("an unsigned delivery id already accepted", body,
+         {"X-Atlassian-Webhook-Identifier": "delivery-77"}),
     ]
     for what, b, h in bad:
         st, text = hook("/webhook/rt", b, h)
