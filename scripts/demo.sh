@@ -1,10 +1,10 @@
 #!/bin/bash
-# `make demo`: one hub, four systems, on loopback: a real Request Tracker 5
-# and a real Redmine 5 from Debian's packages, and emulated ServiceNow and
-# Microsoft Sentinel (emulators/). Starts the peers (installing them the first
-# time), then scripts/demo/story.py starts the emulators and `concord serve`
-# with examples/four-systems.yaml and tells the story of an incident raised
-# in Sentinel (docs in README.md). Needs root (apt-get, and the peers'
+# `make demo`: one hub, five systems, on loopback: a real Request Tracker 5
+# and a real Redmine 5 from Debian's packages, and emulated ServiceNow,
+# Microsoft Sentinel and Jira Cloud (emulators/). Starts the peers
+# (installing them the first time), then scripts/demo/story.py starts the
+# emulators and `concord serve` with examples/five-systems.yaml and tells
+# the story of an incident raised in Sentinel (docs in README.md). Needs root (apt-get, and the peers'
 # service accounts).
 set -euo pipefail
 
@@ -44,9 +44,9 @@ set -a
 . "$peers/peers.env"
 set +a
 
-say "ServiceNow and Microsoft Sentinel (emulated) with Request Tracker and Redmine (real): one hub"
-# scripts/demo/story.py starts the two emulators and concord serve with
-# examples/four-systems.yaml, and tells the story step by step.
+say "ServiceNow, Microsoft Sentinel and Jira (emulated) with Request Tracker and Redmine (real): one hub"
+# scripts/demo/story.py starts the three emulators and concord serve with
+# examples/five-systems.yaml, and tells the story step by step.
 /usr/bin/python3 "$here/scripts/demo/story.py" --concord "$concord" --dir "$work"
 say "done: RT $RT_URL (root/password) and Redmine $REDMINE_URL (admin/admin123456) keep running"
 echo "stop them with: tests/integration/peers/stop-peers.sh $peers --wipe"

@@ -1,9 +1,10 @@
 #!/usr/bin/python3
-"""`concord demo`: one hub between emulated SaaS systems (ServiceNow and
-Microsoft Sentinel), virtual people working in them, the emulators' faults,
+"""`concord demo`: one hub between emulated SaaS systems (ServiceNow,
+Microsoft Sentinel and, with --systems servicenow,sentinel,jira, Jira
+Cloud), virtual people working in them, the emulators' faults,
 and the figures of the run as one JSON object.
 
-    saas_demo.py --concord BUILD/concord [--systems servicenow,sentinel]
+    saas_demo.py --concord BUILD/concord [--systems servicenow,sentinel[,jira]]
                  [--seconds N] [--faults all|none|LIST] [--poll SECONDS]
                  [--json] [--seed S] [--keep DIR] [--no-webhooks]
 
@@ -11,7 +12,8 @@ LIST is a comma list of: latency, 429, 5xx, timeout, dup, reorder, skew,
 kill (SIGKILL of concord half way, then a restart). The run: the emulators
 start on loopback with signed webhooks to concord; `concord serve` starts
 with a configuration written for them (the one of
-examples/servicenow-sentinel.yaml, with the emulators' addresses); people
+examples/servicenow-sentinel.yaml, or examples/servicenow-sentinel-jira.yaml
+with Jira, with the emulators' addresses); people
 raise incidents, move states along each system's workflow, resolve and
 close with close codes and classifications, change severities and comment,
 for N seconds; then the faults stop and the demo waits (at most 120 s) for
@@ -61,6 +63,24 @@ NEXT_STATES = {
     "sentinel": {"new": ["in_progress"], "in_progress": ["resolved"],
                  "on_hold": ["resolved"], "resolved": ["in_progress"],
                  "closed": ["in_progress"], "canceled": ["in_progress"]},
+    # Jira: each is one or more transitions (In Progress to Done is two:
+    # through In Review, the Done screen with its resolution)
+    "jira": {"new": ["in_progress"], "in_progress": ["in_review", "resolved", "new"],
+             "on_hold": ["in_review"], "in_review": ["resolved", "in_progress"],
+             "resolved": ["new"], "closed": ["new"], "canceled": ["new"]},
+}
+# A state a person in another system set, as each system's people go on from it.
+NEXT_STATES["servicenow"]["in_review"] = ["on_hold", "resolved"]
+NEXT_STATES["sentinel"]["in_review"] = ["resolved"]
+# The canonical states each system's record stands for (its mapping's sets):
+# two systems agree on a state when their sets meet.
+STATE_SETS = {
+    "servicenow": {"1": {"new"}, "2": {"in_progress", "in_review"}, "3": {"on_hold"},
+                   "6": {"resolved"}, "7": {"closed"}, "8": {"canceled"}},
+    "sentinel": {"New": {"new"}, "Active": {"in_progress", "on_hold", "in_review"},
+                 "Closed": {"resolved", "closed", "canceled"}},
+    "jira": {"To Do": {"new"}, "In Progress": {"in_progress", "on_hold"},
+             "In Review": {"in_review"}, "Done": {"resolved", "closed", "canceled"}},
 }
 
 
@@ -73,7 +93,9 @@ def config_yaml(args, port, dirpath, systems):
     """examples/servicenow-sentinel.yaml with the run's store, listener and
     poll interval; the emulators' addresses and secrets come through the
     environment, as for a real pair."""
-    with open(os.path.join(sides.ROOT, "examples", "servicenow-sentinel.yaml")) as f:
+    example = "servicenow-sentinel-jira.yaml" if "jira" in systems else \
+        "servicenow-sentinel.yaml"
+    with open(os.path.join(sides.ROOT, "examples", example)) as f:
         text = f.read()
     text = text.replace("store: sqlite:concord-saas.db",
                         "store: sqlite:%s/concord.db\nlisten: 127.0.0.1:%d" % (dirpath, port))
@@ -208,6 +230,8 @@ def person_step(world, args):
         else:
             state = rng.choice(nxt)
             res = rng.choice(sides.RESOLUTIONS) if state in ("resolved", "closed") else None
+            if res and inc["state"] in ("resolved", "closed", "canceled") and inc["resolution"]:
+                res = inc["resolution"]  # closing what was resolved keeps its resolution
             s.set_state(rid, state, res)
             with world.lock:
                 inc["state"] = state
@@ -233,9 +257,7 @@ def person_step(world, args):
 def covers(system, field, value, rec):
     """Does the system's record show the canonical value, as its mapping can?"""
     if field == "state":
-        if system == "sentinel":
-            return rec["remote_state"] == sides.ST_STATUS[value]
-        return rec["state"] == value
+        return value in STATE_SETS[system].get(rec["remote_state"], set())
     if field == "severity":
         if system == "sentinel":
             return sides.ST_SEVERITY[value] == sides.ST_SEVERITY.get(rec["severity"])
@@ -339,7 +361,8 @@ def check_converged(world):
         if sn:
             for name, rec in recs.items():
                 if name != "servicenow":
-                    if not covers(name, "state", sn["state"], rec):
+                    if not (STATE_SETS["servicenow"].get(sn["remote_state"], set()) &
+                            STATE_SETS[name].get(rec["remote_state"], set())):
                         problems.append("%s: state %s in servicenow, %s in %s" % (
                             inc["key"], sn["remote_state"], rec["remote_state"], name))
                     if not covers(name, "severity", sn["severity"], rec):
@@ -415,7 +438,7 @@ def emulator_writes(world):
     n = 0
     for s in world.systems:
         st = s.emu.stats() or {}
-        w = st.get("writes_by_user") or {}
+        w = st.get("writes_by_user") or st.get("writes_by_account") or {}
         n += sum(v for k, v in w.items() if k in (getattr(s, "concord_user", None),
                                                    getattr(s, "concord_client", (None,))[0]))
     return n
@@ -438,9 +461,9 @@ def main(argv=None):
     for n in names:
         if n not in sides.SIDES:
             ap.error("unknown system %r (known: %s)" % (n, ", ".join(sides.SIDES)))
-    if sorted(names) != ["sentinel", "servicenow"]:
-        ap.error("this build's demo runs servicenow,sentinel (the pair of "
-                 "examples/servicenow-sentinel.yaml)")
+    if sorted(names) not in (["sentinel", "servicenow"], ["jira", "sentinel", "servicenow"]):
+        ap.error("this build's demo runs servicenow,sentinel (examples/servicenow-sentinel.yaml) "
+                 "or servicenow,sentinel,jira (examples/servicenow-sentinel-jira.yaml)")
     faults = set(FAULTS_ALL) if args.faults == "all" else set() if args.faults == "none" else \
         set(f.strip() for f in args.faults.split(",") if f.strip())
     bad = faults - set(FAULTS_ALL)
@@ -465,7 +488,7 @@ def main(argv=None):
         log(args, "emulators: " + ", ".join("%s %s" % (s.name, s.emu.url) for s in systems))
         cfg = os.path.join(dirpath, "concord.yaml")
         with open(cfg, "w") as f:
-            f.write(config_yaml(args, port, dirpath, systems))
+            f.write(config_yaml(args, port, dirpath, names))
         env = dict(os.environ, CONCORD_ADMIN_TOKEN=secrets.token_hex(16),
                    CONCORD_WEBHOOK_SECRET=secret)
         for s in systems:

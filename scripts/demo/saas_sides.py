@@ -1,5 +1,5 @@
 """The demo's view of the emulated SaaS systems (ServiceNow, Microsoft
-Sentinel): starting an emulator, what a person does in it (raise, move the
+Sentinel, Jira Cloud): starting an emulator, what a person does in it (raise, move the
 state, change the severity, comment, resolve or close with its companion
 fields), and reading back records, comments and the emulator's own history.
 
@@ -26,7 +26,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 PY = "/usr/bin/python3"
 
 # canonical values the demo's configuration uses (examples/servicenow-sentinel.yaml)
-STATES = ("new", "in_progress", "on_hold", "resolved", "closed", "canceled")
+STATES = ("new", "in_progress", "on_hold", "in_review", "resolved", "closed", "canceled")
 SEVERITIES = ("critical", "high", "moderate", "low")
 RESOLUTIONS = ("fixed", "false_alarm", "undetermined")
 
@@ -427,7 +427,205 @@ class Sentinel:
                 for h in doc["history"]]
 
 
-SIDES = {"servicenow": ServiceNow, "sentinel": Sentinel}
+# ---- Jira Cloud ----------------------------------------------------------
+
+JI_PROJECT = "OPS"
+# canonical state -> the status a person moves the issue to (lossy: the sets
+# of examples/servicenow-sentinel-jira.yaml)
+JI_STATUS = {"new": "To Do", "in_progress": "In Progress", "on_hold": "In Progress",
+             "in_review": "In Review", "resolved": "Done", "closed": "Done", "canceled": "Done"}
+JI_STATUS_BACK = {"To Do": "new", "In Progress": "in_progress", "In Review": "in_review",
+                  "Done": "resolved"}
+JI_PRIORITY = {"critical": "Highest", "high": "High", "moderate": "Medium", "low": "Low"}
+JI_PRIORITY_BACK = {"Highest": "critical", "High": "high", "Medium": "moderate", "Low": "low",
+                    "Lowest": "informational"}
+JI_RESOLUTION = {"fixed": "Done", "false_alarm": "Won't Do", "undetermined": "Cannot Reproduce"}
+JI_RESOLUTION_BACK = {v: k for k, v in JI_RESOLUTION.items()}
+# the emulator's workflow as its people know it: status -> {next status: transition id}
+JI_FLOW = {"To Do": {"In Progress": "11"}, "In Progress": {"To Do": "21", "In Review": "31"},
+           "In Review": {"In Progress": "41", "Done": "51"}, "Done": {"To Do": "61"}}
+
+
+def ji_account_id(email):
+    """The emulator's account id of an email (emulators/jira/server.py)."""
+    return "712020:" + str(uuid.uuid5(uuid.NAMESPACE_URL, "mailto:" + email.lower()))
+
+
+def ji_path(frm, to):
+    """The statuses from frm to to along JI_FLOW (breadth first), frm excluded."""
+    prev, queue = {frm: None}, [frm]
+    while queue:
+        cur = queue.pop(0)
+        if cur == to:
+            break
+        for nxt in JI_FLOW.get(cur, {}):
+            if nxt not in prev:
+                prev[nxt] = cur
+                queue.append(nxt)
+    if to not in prev:
+        return []
+    path, cur = [], to
+    while cur != frm:
+        path.append(cur)
+        cur = prev[cur]
+    return path[::-1]
+
+
+def adf(text):
+    """Plain text to a minimal ADF document: paragraphs at blank lines, hard breaks at newlines."""
+    content = []
+    for para in text.split("\n\n"):
+        nodes = []
+        for i, line in enumerate(para.split("\n")):
+            if i:
+                nodes.append({"type": "hardBreak"})
+            if line:
+                nodes.append({"type": "text", "text": line})
+        content.append({"type": "paragraph", "content": nodes})
+    return {"type": "doc", "version": 1, "content": content}
+
+
+def adf_text(node):
+    """An ADF document's text: paragraphs joined by a blank line, hard breaks as newlines."""
+    if not isinstance(node, dict):
+        return ""
+    if node.get("type") == "text":
+        return node.get("text", "")
+    if node.get("type") == "hardBreak":
+        return "\n"
+    parts = [adf_text(c) for c in node.get("content") or []]
+    if node.get("type") == "doc":
+        return "\n\n".join(p for p in parts if p)
+    return "".join(parts)
+
+
+class Jira:
+    """People at a Jira Cloud site (emulated), in project OPS."""
+
+    name = "jira"
+    person = "bob@example.com"
+    concord_email = "concord@example.com"
+    concord_user = ji_account_id("concord@example.com")
+
+    def __init__(self, dirpath, webhook_url=None, webhook_secret=None, rate_limit=0):
+        args = ["--project", JI_PROJECT + ":Operations", "--user", "%s:bob-token" % self.person,
+                "--user", "%s:concord-token" % self.concord_email, "--time-zone", "UTC"]
+        if webhook_url:
+            args += ["--webhook", webhook_url, "--webhook-secret", webhook_secret]
+        if rate_limit:
+            args += ["--burst-limit", str(rate_limit)]
+        self.emu = Emulator("jira", dirpath, "jira", args)
+        auth = base64.b64encode(("%s:bob-token" % self.person).encode()).decode()
+        self.h = {"Authorization": "Basic " + auth, "Accept": "application/json"}
+
+    def env(self):
+        """The environment examples/servicenow-sentinel-jira.yaml reads."""
+        return {"JIRA_URL": self.emu.url, "JIRA_EMAIL": self.concord_email,
+                "JIRA_API_TOKEN": "concord-token", "JIRA_PROJECT": JI_PROJECT}
+
+    def _u(self, tail):
+        return self.emu.url + "/rest/api/3" + tail
+
+    def _call(self, method, url, body=None):
+        st, doc, _ = http(method, url, body, self.h)
+        if st >= 300:
+            raise HttpError(st, json.dumps(doc) if not isinstance(doc, str) else doc)
+        return doc
+
+    def _search(self, fields):
+        out, token = [], None
+        while True:
+            body = {"jql": "project = %s ORDER BY key ASC" % JI_PROJECT, "maxResults": 100,
+                    "fields": fields}
+            if token:
+                body["nextPageToken"] = token
+            doc = retrying(lambda: self._call("POST", self._u("/search/jql"), body), "search Jira")
+            out += doc["issues"]
+            token = doc.get("nextPageToken")
+            if not token or doc.get("isLast"):
+                return out
+
+    def raise_incident(self, title, severity):
+        body = {"fields": {"project": {"key": JI_PROJECT}, "issuetype": {"name": "Task"},
+                           "summary": title, "priority": {"name": JI_PRIORITY[severity]}}}
+
+        def landed():
+            for i in self._search(["summary"]):
+                if i["fields"]["summary"] == title:
+                    return {"id": i["id"]}
+            return None
+        return retrying_once(lambda: self._call("POST", self._u("/issue"), body), landed,
+                             "raise in Jira")["id"]
+
+    def _status(self, rid):
+        doc = retrying(lambda: self._call("GET", self._u("/issue/%s?fields=status" % rid)),
+                       "read in Jira")
+        return doc["fields"]["status"]["name"]
+
+    def set_state(self, rid, state, resolution=None, notes=None):
+        """Through the workflow, one transition after another, as a person clicks."""
+        target = JI_STATUS[state]
+        for _ in range(6):
+            cur = self._status(rid)
+            if cur == target:
+                return
+            path = ji_path(cur, target)
+            if not path:
+                raise HttpError(400, "no path from %s to %s" % (cur, target))
+            body = {"transition": {"id": JI_FLOW[cur][path[0]]}}
+            if path[0] == "Done":
+                body["fields"] = {"resolution": {"name": JI_RESOLUTION[resolution or "fixed"]}}
+            try:
+                self._call("POST", self._u("/issue/%s/transitions" % rid), body)
+            except (HttpError, OSError):
+                time.sleep(0.25)  # a fault, or it moved meanwhile: look again
+        raise HttpError(409, "the issue did not reach %s" % target)
+
+    def set_severity(self, rid, severity):
+        retrying(lambda: self._call("PUT", self._u("/issue/%s" % rid),
+                                    {"fields": {"priority": {"name": JI_PRIORITY[severity]}}}),
+                 "priority in Jira")
+
+    def set_title(self, rid, title):
+        retrying(lambda: self._call("PUT", self._u("/issue/%s" % rid),
+                                    {"fields": {"summary": title}}), "summary in Jira")
+
+    def comment(self, rid, text):
+        def landed():
+            doc = self._call("GET", self._u("/issue/%s/comment?maxResults=100" % rid))
+            return True if any(adf_text(c["body"]) == text for c in doc["comments"]) else None
+        retrying_once(lambda: self._call("POST", self._u("/issue/%s/comment" % rid),
+                                         {"body": adf(text)}), landed, "comment in Jira")
+
+    def records(self):
+        out = {}
+        for i in self._search(["summary", "status", "priority", "resolution"]):
+            f = i["fields"]
+            st = f["status"]["name"]
+            out[i["id"]] = {
+                "title": f["summary"], "state": JI_STATUS_BACK.get(st, "?" + st),
+                "severity": JI_PRIORITY_BACK.get((f.get("priority") or {}).get("name"), "?"),
+                "resolution": JI_RESOLUTION_BACK.get((f.get("resolution") or {}).get("name"), ""),
+                "remote_state": st}
+        return out
+
+    def comments(self):
+        out = {}
+        for rid in self.records():
+            doc = retrying(lambda: self._call("GET", self._u(
+                "/issue/%s/comment?maxResults=100" % rid)), "comments of Jira")
+            out[rid] = [adf_text(c["body"]) for c in doc["comments"]]
+        return out
+
+    def history(self, rid):
+        st, doc, _ = http("GET", self.emu.url + "/emulator/history?id=" + rid)
+        if st != 200:
+            return []
+        return [(JI_STATUS_BACK.get(h["status_name"], h["status_name"]), h.get("author"), h["at"])
+                for h in doc["history"]]
+
+
+SIDES = {"servicenow": ServiceNow, "sentinel": Sentinel, "jira": Jira}
 
 
 def pick(rng, seq):

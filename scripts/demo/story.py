@@ -1,20 +1,29 @@
 #!/usr/bin/python3
-"""`make demo`, the story: one hub, four systems: ServiceNow and Microsoft
-Sentinel (emulated, emulators/) with Request Tracker and Redmine (real, from
-Debian's packages, already started by scripts/demo.sh, their addresses in
-the environment from peers.env). The configuration is
-examples/four-systems.yaml.
+"""`make demo`, the story: one hub, five systems: ServiceNow, Microsoft
+Sentinel and Jira Cloud (emulated, emulators/) with Request Tracker and
+Redmine (real, from Debian's packages, already started by scripts/demo.sh,
+their addresses in the environment from peers.env). The configuration is
+examples/five-systems.yaml.
 
     story.py --concord BUILD/concord --dir WORKDIR
 
-1. An incident raised in Sentinel reaches ServiceNow, RT and Redmine, once each.
-2. Resolved in ServiceNow with a close code: Sentinel closes with the
-   classification the code maps to; RT and Redmine resolve.
-3. Closed in ServiceNow: Sentinel, Closed already, is not written (its own
-   history says so); Redmine closes; RT's resolved stands for closed too.
-4. A severity change and a comment in Sentinel reach ServiceNow and do not
+1. An incident raised in Sentinel reaches ServiceNow, RT, Redmine and Jira,
+   once each.
+2. Moved in Jira through two transitions (To Do, In Progress, In Review):
+   each other system shows it in its own workflow (ServiceNow In Progress,
+   Sentinel Active, RT open, Redmine In Progress).
+3. Resolved in ServiceNow with a close code: Sentinel closes with the
+   classification the code maps to; RT and Redmine resolve; Jira goes In
+   Review -> Done with the resolution its Done screen requires, from the code.
+4. Closed in ServiceNow: Sentinel, Closed already, is not written (its own
+   history says so); Redmine closes; RT's resolved and Jira's Done stand for
+   closed too.
+5. A severity change and a comment in Sentinel reach ServiceNow and do not
    move its state.
-5. State flips, counted from the ServiceNow emulator's own history: 0.
+6. A second incident, raised and resolved in Redmine (which has no close
+   code): Jira's Done transition takes its resolution from the companion
+   default, ServiceNow's resolve its close code and notes.
+7. State flips, counted from the ServiceNow emulator's own history: 0.
 Exits non-zero when a step does not happen within its time.
 """
 
@@ -79,6 +88,46 @@ class Redmine:
         return [(i["id"], i["status"]["name"], i["priority"]["name"]) for i in doc["issues"]
                 if i["subject"] == title]
 
+    def _status_id(self, name):
+        st, doc, _ = http("GET", self.url + "/issue_statuses.json", headers=self.h)
+        return next(s["id"] for s in doc["issue_statuses"] if s["name"] == name)
+
+    def person(self):
+        """Headers of a person, carol: the peers' one account is concord's, so the admin
+        key creates her (once), makes her a member of the project and acts as her
+        (X-Redmine-Switch-User, Redmine's impersonation for admin keys)."""
+        st, doc, _ = http("GET", self.url + "/users.json?name=carol", headers=self.h)
+        users = [u for u in (doc or {}).get("users", []) if u.get("login") == "carol"]
+        if users:
+            uid = users[0]["id"]
+        else:
+            st, doc, _ = http("POST", self.url + "/users.json", {"user": {
+                "login": "carol", "firstname": "Carol", "lastname": "Ops",
+                "mail": "carol@example.com", "password": "carol-pass-1234"}}, headers=self.h)
+            if st != 201:
+                sys.exit("demo: Redmine refused the user carol: %s %s" % (st, doc))
+            uid = doc["user"]["id"]
+        st, doc, _ = http("GET", self.url + "/roles.json", headers=self.h)
+        role = next((r["id"] for r in doc["roles"] if r["name"] in ("Developer", "Manager")),
+                    doc["roles"][0]["id"])
+        http("POST", self.url + "/projects/%s/memberships.json" % self.project,
+             {"membership": {"user_id": uid, "role_ids": [role]}}, headers=self.h)  # 422: a member
+        return dict(self.h, **{"X-Redmine-Switch-User": "carol"})
+
+    def create(self, title):
+        """carol's new issue."""
+        st, doc, _ = http("POST", self.url + "/issues.json", {"issue": {
+            "project_id": self.project, "subject": title}}, headers=self.person())
+        if st != 201:
+            sys.exit("demo: Redmine refused the issue: %s %s" % (st, doc))
+        return doc["issue"]["id"]
+
+    def resolve(self, iid):
+        st, doc, _ = http("PUT", self.url + "/issues/%s.json" % iid, {"issue": {
+            "status_id": self._status_id("Resolved")}}, headers=self.person())
+        if st not in (200, 204):
+            sys.exit("demo: Redmine refused the status: %s %s" % (st, doc))
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -91,23 +140,25 @@ def main():
     secret = secrets.token_hex(16)
     sn = sides.ServiceNow(args.dir, "http://127.0.0.1:%d/webhook/servicenow" % port, secret)
     st = sides.Sentinel(args.dir, "http://127.0.0.1:%d/webhook/sentinel" % port, secret)
+    ji = sides.Jira(args.dir, "http://127.0.0.1:%d/webhook/jira" % port, secret)
     rt, rm = RT(), Redmine()
     concord = None
     try:
-        say("starting the ServiceNow and Sentinel emulators (signed webhooks to concord)")
+        say("starting the ServiceNow, Sentinel and Jira emulators (signed webhooks to concord)")
         sn.emu.start()
         st.emu.start()
-        print("ServiceNow %s, Sentinel %s" % (sn.emu.url, st.emu.url))
+        ji.emu.start()
+        print("ServiceNow %s, Sentinel %s, Jira %s" % (sn.emu.url, st.emu.url, ji.emu.url))
         cfg = os.path.join(args.dir, "concord.yaml")
-        with open(os.path.join(sides.ROOT, "examples", "four-systems.yaml")) as f:
+        with open(os.path.join(sides.ROOT, "examples", "five-systems.yaml")) as f:
             text = f.read()
-        text = text.replace("store: sqlite:concord-four.db", "store: sqlite:%s/concord.db\n"
+        text = text.replace("store: sqlite:concord-five.db", "store: sqlite:%s/concord.db\n"
                             "listen: 127.0.0.1:%d" % (args.dir, port))
         with open(cfg, "w") as f:
             f.write(text)
         env = dict(os.environ, CONCORD_ADMIN_TOKEN=secrets.token_hex(16),
-                   CONCORD_WEBHOOK_SECRET=secret, **sn.env(), **st.env())
-        say("concord check -c examples/four-systems.yaml, then concord serve")
+                   CONCORD_WEBHOOK_SECRET=secret, **sn.env(), **st.env(), **ji.env())
+        say("concord check -c examples/five-systems.yaml, then concord serve")
         chk = subprocess.run([args.concord, "check", "-c", cfg], env=env, capture_output=True,
                              text=True)
         print((chk.stdout + chk.stderr).strip().splitlines()[0] if (chk.stdout + chk.stderr).strip() else "")
@@ -120,27 +171,41 @@ def main():
 
         stamp = time.strftime("%H%M%S")
         title = "Suspicious sign-in from a new country (%s)" % stamp
-        say("1. raised in Sentinel: it reaches ServiceNow, RT and Redmine, once each")
+        say("1. raised in Sentinel: it reaches ServiceNow, RT, Redmine and Jira, once each")
         inc = st.raise_incident(title, "high")
         print("Sentinel incident %s: %s (High)" % (inc, title))
 
+        def jira_ids(t):
+            return [r for r, v in ji.records().items() if v["title"] == t]
+
         def everywhere():
             s = [r for r, v in sn.records().items() if v["title"] == title]
-            t, m = rt.find(title), rm.find(title)
-            return (s, t, m) if s and t and m else None
-        s_ids, t_ids, m_ids = wait_for("the copies", everywhere)
+            t, m, j = rt.find(title), rm.find(title), jira_ids(title)
+            return (s, t, m, j) if s and t and m and j else None
+        s_ids, t_ids, m_ids, j_ids = wait_for("the copies", everywhere)
         time.sleep(3)  # a second copy would show by now
         s_ids = [r for r, v in sn.records().items() if v["title"] == title]
-        t_ids, m_ids = rt.find(title), rm.find(title)
-        print("ServiceNow %d record(s), RT %d ticket(s), Redmine %d issue(s)" % (
-            len(s_ids), len(t_ids), len(m_ids)))
-        if (len(s_ids), len(t_ids), len(m_ids)) != (1, 1, 1):
+        t_ids, m_ids, j_ids = rt.find(title), rm.find(title), jira_ids(title)
+        print("ServiceNow %d record(s), RT %d ticket(s), Redmine %d issue(s), Jira %d issue(s)" % (
+            len(s_ids), len(t_ids), len(m_ids), len(j_ids)))
+        if (len(s_ids), len(t_ids), len(m_ids), len(j_ids)) != (1, 1, 1, 1):
             sys.exit("demo: expected one copy in each system")
-        sid = s_ids[0]
+        sid, jid = s_ids[0], j_ids[0]
+
+        say("2. moved in Jira through two transitions: each system shows it in its own workflow")
+        ji.set_state(jid, "in_progress")
+        ji.set_state(jid, "in_review")
+        print("Jira: To Do -> In Progress -> In Review (a person's two transitions)")
+        wait_for("ServiceNow In Progress", lambda: sn.records()[sid]["remote_state"] == "2")
+        wait_for("Sentinel Active", lambda: st.records()[inc]["remote_state"] == "Active")
+        wait_for("RT open", lambda: rt.find(title)[0][1] == "open")
+        wait_for("Redmine In Progress", lambda: rm.find(title)[0][1] == "In Progress")
+        print("ServiceNow 2 (In Progress), Sentinel Active, RT open, Redmine In Progress; "
+              "Jira stays In Review: %s" % ji.records()[jid]["remote_state"])
         print("  ServiceNow priority %s (impact and urgency written, priority computed), RT priority %s, "
               "Redmine %s" % (sn.records()[sid]["severity"], t_ids[0][2], m_ids[0][2]))
 
-        say("2. resolved in ServiceNow with a close code: Sentinel closes with the mapped classification")
+        say("3. resolved in ServiceNow with a close code: Sentinel closes with the mapped classification, Jira goes Done")
         sn.set_state(sid, "resolved", "fixed", "Password reset, sessions revoked")
         rec = wait_for("Sentinel Closed", lambda: (lambda r: r if r["remote_state"] == "Closed" else None)(
             st.records()[inc]))
@@ -150,9 +215,13 @@ def main():
             p.get("classificationComment")))
         wait_for("RT resolved", lambda: rt.find(title)[0][1] == "resolved")
         wait_for("Redmine Resolved", lambda: rm.find(title)[0][1] == "Resolved")
-        print("RT: resolved, Redmine: Resolved")
+        jrec = wait_for("Jira Done", lambda: (lambda r: r if r["remote_state"] == "Done" else None)(
+            ji.records()[jid]))
+        print("RT: resolved, Redmine: Resolved, Jira: Done (resolution %s, on its Done screen)"
+              % sides.JI_RESOLUTION.get(jrec["resolution"], jrec["resolution"]))
+        print("  Jira's path: " + " -> ".join(s for s, _, _ in ji.history(jid)))
 
-        say("3. closed in ServiceNow: Sentinel (Closed already) is not written")
+        say("4. closed in ServiceNow: Sentinel (Closed already) is not written")
 
         def sentinel_writes():  # concord's writes the Sentinel emulator applied
             return (st.emu.stats().get("writes_by_user") or {}).get(st.concord_client[0], 0)
@@ -166,7 +235,7 @@ def main():
         if writes_after != writes_before:
             sys.exit("demo: Sentinel was written although it was Closed already")
 
-        say("4. severity and a comment in Sentinel: they reach ServiceNow, its state stays Closed")
+        say("5. severity and a comment in Sentinel: they reach ServiceNow, its state stays Closed")
         st.set_severity(inc, "moderate")
         st.comment(inc, "Sign-in was the user travelling; MFA confirmed.")
         wait_for("ServiceNow priority 3", lambda: sn.records()[sid]["severity"] == "moderate")
@@ -176,7 +245,24 @@ def main():
         if sn.records()[sid]["remote_state"] != "7":
             sys.exit("demo: ServiceNow's state moved")
 
-        say("5. state flips, from the ServiceNow emulator's own history")
+        say("6. raised and resolved in Redmine (no close code): Jira's Done screen takes the "
+            "companion's resolution")
+        title2 = "Printer queue stuck on floor 3 (%s)" % stamp
+        rm_id = rm.create(title2)
+        print("Redmine issue %s: %s" % (rm_id, title2))
+        j2 = wait_for("the Jira copy", lambda: (jira_ids(title2) or [None])[0])
+        s2 = wait_for("the ServiceNow copy", lambda: next(
+            (r for r, v in sn.records().items() if v["title"] == title2), None))
+        rm.resolve(rm_id)
+        j2rec = wait_for("Jira Done", lambda: (lambda r: r if r["remote_state"] == "Done" else None)(
+            ji.records()[j2]))
+        s2rec = wait_for("ServiceNow Resolved", lambda: (lambda r: r if r["remote_state"] == "6"
+                                                         else None)(sn.records()[s2]))
+        print("Jira: Done, resolution %s (the companion default); ServiceNow: Resolved, close "
+              "code %s" % (sides.JI_RESOLUTION.get(j2rec["resolution"], j2rec["resolution"]),
+                           sides.SN_CLOSE_CODE.get(s2rec["resolution"], s2rec["resolution"])))
+
+        say("7. state flips, from the ServiceNow emulator's own history")
         hist = sn.history(sid)
         print(" -> ".join("%s (%s)" % (s, u) for s, u, _ in hist))
         back = 0
@@ -200,6 +286,7 @@ def main():
             concord.wait(15)
         sn.emu.stop()
         st.emu.stop()
+        ji.emu.stop()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 /*
- * concord demo: one hub between emulated SaaS systems (ServiceNow and
- * Microsoft Sentinel), with virtual people and the emulators' faults; ends
+ * concord demo: one hub between emulated SaaS systems (ServiceNow,
+ * Microsoft Sentinel, and Jira Cloud when asked), with virtual people and the emulators' faults; ends
  * with the run's figures as one JSON object. The emulators are test tools
  * of the source tree (emulators/), and the run is told by
  * scripts/demo/saas_demo.py, which this command runs with this very binary
@@ -26,12 +26,13 @@
 
 static void demo_usage(FILE *f)
 {
-	fprintf(f, "usage: concord demo [--systems servicenow,sentinel] [--seconds N]\n"
+	fprintf(f, "usage: concord demo [--systems servicenow,sentinel[,jira]] [--seconds N]\n"
 	           "                    [--faults all|none|LIST] [--poll SECONDS] [--json]\n"
 	           "                    [--seed S] [--keep DIR] [--no-webhooks]\n"
 	           "\n"
-	           "Starts the ServiceNow and Sentinel emulators on loopback, a hub between\n"
-	           "them, and virtual people working in both for N seconds (default 60);\n"
+	           "Starts the ServiceNow and Sentinel emulators (and Jira's) on loopback, a\n"
+	           "hub between them, and virtual people working in each for N seconds\n"
+	           "(default 60);\n"
 	           "then waits for every system to agree and prints the figures: changes,\n"
 	           "converged, duplicates, loop_writes, state_flips,\n"
 	           "writes_per_change_per_target, api_calls_per_change, latency_p50_ms,\n"

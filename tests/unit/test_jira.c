@@ -182,6 +182,13 @@ static void exchange(void *ctx, const char *method, const char *url, const char 
 	} else if (strstr(url, "/comment")) {
 		snprintf(g_answer, sizeof(g_answer), "{\"startAt\":0,\"total\":0,\"comments\":[]}");
 	} else if (!strcmp(method, "PUT")) {
+		/* an edit screen with the resolution on it */
+		json_t *j = json_loads(body, 0, NULL);
+		const char *res = json_string_value(json_object_get(
+			json_object_get(json_object_get(j, "fields"), "resolution"), "name"));
+		if (res)
+			snprintf(g_resolution, sizeof(g_resolution), "%s", res);
+		json_decref(j);
 		g_updated_ms += 1000;
 		status = 204;
 		g_answer[0] = '\0';
@@ -271,6 +278,20 @@ static void test_status_along_its_path(void **state)
 	assert_int_equal(c.ops->update(c.self, &w, &o, &call), CC_OK);
 	assert_int_equal(count("POST", "/transitions"), 1);
 	assert_string_equal(g_status, "To Do");
+	cc_observation_clear(&o);
+
+	/* a resolution changed while the status stays: an edit, no transition */
+	snprintf(g_status, sizeof(g_status), "Done");
+	snprintf(g_resolution, sizeof(g_resolution), "Done");
+	g_n = 0;
+	w.expected_rv = (uint64_t)g_updated_ms;
+	w.values[F_STATE] = NULL;
+	w.values[F_RESOLUTION] = "Duplicate";
+	memset(&call, 0, sizeof(call));
+	assert_int_equal(c.ops->update(c.self, &w, &o, &call), CC_OK);
+	assert_int_equal(count("POST", "/transitions"), 0);
+	assert_int_equal(count("PUT", "/issue/10001"), 1);
+	assert_string_equal(g_resolution, "Duplicate");
 	cc_observation_clear(&o);
 	c.ops->destroy(c.self);
 }

@@ -583,10 +583,16 @@ static enum cc_result lookup(struct cc_connector_base *b, const char *corr, char
 
 /* ---- writes ---------------------------------------------------------------- */
 
-/* Remote fields a PUT of the issue cannot set: moved by transitions. */
-static bool by_transition(const char *rn)
+/*
+ * Remote fields a PUT of the issue does not set: the status (moved by
+ * transitions only), and the resolution when the write moves the status
+ * (it goes on the transition's screen). A resolution changed on an issue
+ * whose status stays is PUT: sites that put it on the edit screen take it,
+ * the others answer 400 "cannot be set", quoted as the write's ERROR.
+ */
+static bool by_transition(const char *rn, bool moves)
 {
-	return !strcmp(rn, "status") || !strcmp(rn, "resolution");
+	return !strcmp(rn, "status") || (moves && !strcmp(rn, "resolution"));
 }
 
 /* Labels: the value's, comma-separated, and the correlation label kept (or added). */
@@ -608,18 +614,20 @@ static json_t *labels_of(const char *v, const char *corr)
 	return a;
 }
 
-/* The fields of w that an edit (or a create) sets, into fields. */
+/* The fields of w that an edit (or a create) sets, into fields; moves: a transition follows. */
 static enum cc_result set_values(struct jira *j, const struct cc_write *w, const char *corr,
-                                 json_t *fields, struct cc_call *call)
+                                 bool moves, json_t *fields, struct cc_call *call)
 {
 	for (int f = 0; f < CC_MAX_FIELDS; f++) {
 		const char *rn = cc_base_remote_name(&j->base, f);
 		const char *v = w->values[f];
-		if (!rn || !v || by_transition(rn))
+		if (!rn || !v || by_transition(rn, moves))
 			continue;
 		json_t *x;
-		if (!strcmp(rn, "description"))
-			x = v[0] ? cc_adf_from_text(v) : json_null();
+		if (!strcmp(rn, "description") || !strcmp(rn, "resolution"))
+			x = !v[0] ? json_null()
+			    : !strcmp(rn, "resolution") ? json_pack("{s:s}", "name", v)
+			                                : cc_adf_from_text(v);
 		else if (!strcmp(rn, "labels"))
 			x = labels_of(v, corr);
 		else if (!strcmp(rn, "priority"))
@@ -809,10 +817,12 @@ static enum cc_result write(struct cc_connector_base *b, const struct cc_write *
 	if (corr)
 		snprintf(corr_copy, sizeof(corr_copy), "%s", corr);
 	json_decref(issue);
+	const char *target = value_of(j, w, "status");
+	bool moves = target && target[0] && strcasecmp(target, from);
 	json_t *fields = json_object();
 	if (!fields)
 		return cc_base_oom(b, call);
-	res = set_values(j, w, corr_copy[0] ? corr_copy : NULL, fields, call);
+	res = set_values(j, w, corr_copy[0] ? corr_copy : NULL, moves, fields, call);
 	if (res == CC_OK && w->correlation_id && !json_object_get(fields, "labels")) {
 		/* the stamp alone: the label added, the others kept */
 		json_t *up = json_pack("{s:{s:[{s:s}]}}", "update", "labels", "add",
@@ -834,8 +844,7 @@ static enum cc_result write(struct cc_connector_base *b, const struct cc_write *
 		json_decref(body);
 	}
 	json_decref(fields);
-	const char *target = value_of(j, w, "status");
-	if (res == CC_OK && target && target[0] && strcasecmp(target, from)) {
+	if (res == CC_OK && moves) {
 		res = prepare(b, call);
 		if (res == CC_OK) {
 			*wrote = true;
@@ -862,7 +871,8 @@ static enum cc_result create_body(struct cc_connector_base *b, const struct cc_w
 	*body = fields ? json_pack("{s:o}", "fields", fields) : NULL;
 	if (!*body)
 		return cc_base_oom(b, call);
-	enum cc_result res = set_values(j, w, w->correlation_id, fields, call);
+	/* the status follows the create (created): so does a resolution */
+	enum cc_result res = set_values(j, w, w->correlation_id, true, fields, call);
 	if (res != CC_OK) {
 		json_decref(*body);
 		*body = NULL;
