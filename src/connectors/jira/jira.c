@@ -894,7 +894,11 @@ static enum cc_result created(struct cc_connector_base *b, const struct cc_write
 				res = transition(j, w, id, from, target, call);
 			if (res != CC_OK) {
 				call->outcome_unknown = false; /* created: only its status is not */
-				return res == CC_ERROR ? CC_OK : res;
+				if (res != CC_ERROR)
+					return res;
+				/* the issue as it is, read below: an OK create names its issue */
+				call->result = CC_OK;
+				call->reason[0] = '\0';
 			}
 		}
 	}
