@@ -128,7 +128,10 @@ static char *issue_value(void *ctx, int f, const char *rn, bool *present)
 	if (!strcmp(rn, "description"))
 		return cc_adf_to_text(v);
 	if (!strcmp(rn, "assignee") || !strcmp(rn, "reporter")) {
-		const char *who = person_of(v);
+		/* the accountId a write sends (an email the account shows names authors only) */
+		const char *who = cc_json_text(v, "accountId");
+		if (!who)
+			who = person_of(v);
 		if (!who)
 			return strdup("");
 		return strdup(cc_base_user_field(&iv->j->base, f)
