@@ -1,7 +1,8 @@
 /*
- * Replayed answers of the real RT and Redmine servers (and of ServiceNow
- * and Sentinel as their documentation gives them: tests/replay/servicenow
- * and tests/replay/sentinel, no server here): each scenario (one JSON file
+ * Replayed answers of the real RT and Redmine servers (and of ServiceNow,
+ * Sentinel and Jira Cloud as their documentation gives them:
+ * tests/replay/servicenow, tests/replay/sentinel and tests/replay/jira, no
+ * server here): each scenario (one JSON file
  * under tests/replay/KIND, README.md)
  * holds the exchanges one or more connector operations had with a live
  * peer, in order (method, path, what the request must carry, the answer's
@@ -303,11 +304,14 @@ static int server_start(json_t *sc, const char *kind)
 	if (!srv.base)
 		srv.base = "";
 	bool rt = strcmp(kind, "rt") == 0, sn = strcmp(kind, "servicenow") == 0;
-	bool sentinel = strcmp(kind, "sentinel") == 0;
-	srv.auth_name = rt || sn || sentinel ? "Authorization" : "X-Redmine-API-Key";
-	/* ServiceNow: Basic, base64 of "replay:" REPLAY_SECRET (settings user "replay") */
-	srv.auth_value = rt ? "token " REPLAY_SECRET
-	                 : sn ? "Basic cmVwbGF5OnJlcGxheS1zZWNyZXQtMDAwMA==" : REPLAY_SECRET;
+	bool sentinel = strcmp(kind, "sentinel") == 0, jira = strcmp(kind, "jira") == 0;
+	srv.auth_name = rt || sn || sentinel || jira ? "Authorization" : "X-Redmine-API-Key";
+	/* ServiceNow: Basic, base64 of "replay:" REPLAY_SECRET (settings user "replay");
+	 * Jira: base64 of "replay@example.com:" REPLAY_SECRET (settings email) */
+	srv.auth_value = rt     ? "token " REPLAY_SECRET
+	                 : sn   ? "Basic cmVwbGF5OnJlcGxheS1zZWNyZXQtMDAwMA=="
+	                 : jira ? "Basic cmVwbGF5QGV4YW1wbGUuY29tOnJlcGxheS1zZWNyZXQtMDAwMA=="
+	                        : REPLAY_SECRET;
 	/* a kind with a token of its own: the scenario's "auth" (the token endpoint's) */
 	if (json_is_string(json_object_get(sc, "auth")))
 		srv.auth_value = json_string_value(json_object_get(sc, "auth"));
@@ -369,8 +373,10 @@ static void server_stop(void)
 
 /* ---- the connector under test ---------------------------------------------- */
 
-enum { F_TITLE, F_STATE, F_PRIORITY, F_ASSIGNEE, F_COUNT };
-static const char *const field_names[F_COUNT] = { "title", "state", "priority", "assignee" };
+/* the last three: mapped by Jira's scenarios only (unless a scenario's map names them) */
+enum { F_TITLE, F_STATE, F_PRIORITY, F_ASSIGNEE, F_RESOLUTION, F_TAGS, F_DESCRIPTION, F_COUNT };
+static const char *const field_names[F_COUNT] = { "title", "state", "priority", "assignee",
+	                                          "resolution", "tags", "description" };
 static struct cc_config g_cfg;
 static int g_interrupt_polls;
 
@@ -389,7 +395,7 @@ static int field_index(const char *name)
 	return -1;
 }
 
-/* The configuration: one system of the scenario's kind, four fields, its map. */
+/* The configuration: one system of the scenario's kind, its fields, its map. */
 static void config_for(const char *kind, json_t *map)
 {
 	static const char *const rt_names[F_COUNT] = { "Subject", "Status", "Priority", "Owner" };
@@ -398,8 +404,12 @@ static void config_for(const char *kind, json_t *map)
 	static const char *const sn_names[F_COUNT] = { "short_description", "state", "priority",
 		                                       NULL };
 	static const char *const st_names[F_COUNT] = { "title", "status", "severity", "owner" };
+	static const char *const jira_names[F_COUNT] = { "summary", "status", "priority",
+		                                         "assignee", "resolution", "labels",
+		                                         "description" };
 	static const enum cc_field_type types[F_COUNT] = { CC_FT_STRING, CC_FT_ENUM, CC_FT_PRIORITY,
-		                                           CC_FT_USER };
+		                                           CC_FT_USER, CC_FT_ENUM, CC_FT_STRING,
+		                                           CC_FT_TEXT };
 	bool rt = strcmp(kind, "rt") == 0, sn = strcmp(kind, "servicenow") == 0;
 	cc_config_defaults(&g_cfg);
 	g_cfg.nfields = F_COUNT;
@@ -416,6 +426,7 @@ static void config_for(const char *kind, json_t *map)
 		                 : rt                           ? rt_names[f]
 		                 : sn                           ? sn_names[f]
 		                 : strcmp(kind, "sentinel") == 0 ? st_names[f]
+		                 : strcmp(kind, "jira") == 0     ? jira_names[f]
 		                                                : rm_names[f];
 		sd->map[f] = (struct cc_field_map){ .mapped = rn != NULL, .remote_name = rn };
 	}

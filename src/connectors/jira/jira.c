@@ -128,7 +128,10 @@ static char *issue_value(void *ctx, int f, const char *rn, bool *present)
 	if (!strcmp(rn, "description"))
 		return cc_adf_to_text(v);
 	if (!strcmp(rn, "assignee") || !strcmp(rn, "reporter")) {
-		const char *who = person_of(v);
+		/* the accountId a write sends (an email the account shows names authors only) */
+		const char *who = cc_json_text(v, "accountId");
+		if (!who)
+			who = person_of(v);
 		if (!who)
 			return strdup("");
 		return strdup(cc_base_user_field(&iv->j->base, f)
@@ -904,7 +907,11 @@ static enum cc_result created(struct cc_connector_base *b, const struct cc_write
 				res = transition(j, w, id, from, target, call);
 			if (res != CC_OK) {
 				call->outcome_unknown = false; /* created: only its status is not */
-				return res == CC_ERROR ? CC_OK : res;
+				if (res != CC_ERROR)
+					return res;
+				/* the issue as it is, read below: an OK create names its issue */
+				call->result = CC_OK;
+				call->reason[0] = '\0';
 			}
 		}
 	}
