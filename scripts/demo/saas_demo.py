@@ -39,6 +39,7 @@ import argparse
 import json
 import os
 import random
+import re
 import secrets
 import shutil
 import signal
@@ -97,8 +98,8 @@ def config_yaml(args, port, dirpath, systems):
         "servicenow-sentinel.yaml"
     with open(os.path.join(sides.ROOT, "examples", example)) as f:
         text = f.read()
-    text = text.replace("store: sqlite:concord-saas.db",
-                        "store: sqlite:%s/concord.db\nlisten: 127.0.0.1:%d" % (dirpath, port))
+    text = re.sub(r"(?m)^store: sqlite:\S+$",
+                  "store: sqlite:%s/concord.db\nlisten: 127.0.0.1:%d" % (dirpath, port), text, 1)
     text = text.replace("poll_interval: 5s", "poll_interval: %gs" % args.poll)
     # The demo's people raise no twin of an incident in the other system, so
     # no create waits for one: a hub that must catch near-simultaneous twins
