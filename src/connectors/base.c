@@ -372,11 +372,17 @@ static enum cc_result base_update(void *self, const struct cc_write *w,
 		                    b->ops->record, w->remote_id, b->ops->place);
 	if (wrote && w->expected_rv && out->rv != w->expected_rv)
 		cc_base_date_sample(call, out->mtime_s); /* the version moved during this call */
-	/* every written field must read back as written */
+	/*
+	 * every written field must read back as written; one the record does
+	 * not carry as it is now (Jira's resolution on an issue that is not
+	 * done) is not compared: the connector wrote nothing there, and the
+	 * engine takes no value from it either
+	 */
 	for (int f = 0; f < CC_MAX_FIELDS; f++) {
 		const char *rn = cc_base_remote_name(b, f);
 		const char *got = out->fields[f].present ? out->fields[f].value : "";
-		if (!rn || !w->values[f] || cc_same_text(got, w->values[f]))
+		if (!rn || !w->values[f] || !out->fields[f].present ||
+		    cc_same_text(got, w->values[f]))
 			continue;
 		cc_call_fail(call, CC_ERROR, "%s: %s not set to '%.40s' (is '%.40s'): %.60s", who, rn,
 		             w->values[f], got, why[0] ? why : "no message");

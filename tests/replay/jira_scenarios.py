@@ -318,6 +318,10 @@ def record(i, corr=None, desc_text="", cl=None, cs=(), texts=()):
             if it["fieldId"] in remote:
                 times[remote[it["fieldId"]]] = secs_of(e["created"])
                 authors[remote[it["fieldId"]]] = person(e["author"])
+    if f["status"]["statusCategory"]["key"] != "done":
+        # a resolution belongs to a done issue: none is read from another
+        for d in (values, times, authors):
+            del d["resolution"]
     rec = {"id": i["id"], "rv": str(ms_of(f["updated"])), "deleted": False,
            "mtime_s": secs_of(f["updated"]), "created_s": created, "correlation_id": corr,
            "fields": values, "field_times": times, "authors": authors}

@@ -118,6 +118,20 @@ static char *issue_value(void *ctx, int f, const char *rn, bool *present)
 	struct issue *iv = ctx;
 	json_t *v = json_object_get(iv->fields, rn);
 	*present = true;
+	/*
+	 * A resolution belongs to a done issue (Done's screen sets it, Reopen
+	 * clears it): an issue in another status carries none, rather than an
+	 * empty one, so that another system's resolution of a reopened case is
+	 * neither taken from it nor written to it.
+	 */
+	if (!strcmp(rn, "resolution")) {
+		const char *cat = cc_json_text(json_object_get(json_object_get(iv->fields, "status"),
+		                                               "statusCategory"), "key");
+		if (!cat || strcmp(cat, "done") != 0) {
+			*present = false;
+			return NULL;
+		}
+	}
 	if (!json_object_get(iv->fields, rn) && strcmp(rn, "resolution") != 0 &&
 	    strcmp(rn, "assignee") != 0 && strcmp(rn, "description") != 0) {
 		*present = false;
@@ -588,14 +602,15 @@ static enum cc_result lookup(struct cc_connector_base *b, const char *corr, char
 
 /*
  * Remote fields a PUT of the issue does not set: the status (moved by
- * transitions only), and the resolution when the write moves the status
- * (it goes on the transition's screen). A resolution changed on an issue
- * whose status stays is PUT: sites that put it on the edit screen take it,
- * the others answer 400 "cannot be set", quoted as the write's ERROR.
+ * transitions only), and the resolution unless the issue stays done (a
+ * write that moves the status puts it on the transition's screen; an issue
+ * that is not done carries none). A resolution changed on an issue that
+ * stays done is PUT: sites that put it on the edit screen take it, the
+ * others answer 400 "cannot be set", quoted as the write's ERROR.
  */
-static bool by_transition(const char *rn, bool moves)
+static bool by_transition(const char *rn, bool moves, bool done)
 {
-	return !strcmp(rn, "status") || (moves && !strcmp(rn, "resolution"));
+	return !strcmp(rn, "status") || ((moves || !done) && !strcmp(rn, "resolution"));
 }
 
 /* Labels: the value's, comma-separated, and the correlation label kept (or added). */
@@ -617,14 +632,17 @@ static json_t *labels_of(const char *v, const char *corr)
 	return a;
 }
 
-/* The fields of w that an edit (or a create) sets, into fields; moves: a transition follows. */
+/*
+ * The fields of w that an edit (or a create) sets, into fields; moves: a
+ * transition follows; done: the issue is done and stays so.
+ */
 static enum cc_result set_values(struct jira *j, const struct cc_write *w, const char *corr,
-                                 bool moves, json_t *fields, struct cc_call *call)
+                                 bool moves, bool done, json_t *fields, struct cc_call *call)
 {
 	for (int f = 0; f < CC_MAX_FIELDS; f++) {
 		const char *rn = cc_base_remote_name(&j->base, f);
 		const char *v = w->values[f];
-		if (!rn || !v || by_transition(rn, moves))
+		if (!rn || !v || by_transition(rn, moves, done))
 			continue;
 		json_t *x;
 		if (!strcmp(rn, "description") || !strcmp(rn, "resolution"))
@@ -814,6 +832,9 @@ static enum cc_result write(struct cc_connector_base *b, const struct cc_write *
 	}
 	char from[128];
 	snprintf(from, sizeof(from), "%s", status);
+	const char *cat = cc_json_text(json_object_get(json_object_get(fl, "status"),
+	                                               "statusCategory"), "key");
+	bool from_done = cat && !strcmp(cat, "done");
 	const char *corr = w->correlation_id ? w->correlation_id
 	                                     : corr_label(json_object_get(fl, "labels"));
 	char corr_copy[96] = "";
@@ -822,10 +843,11 @@ static enum cc_result write(struct cc_connector_base *b, const struct cc_write *
 	json_decref(issue);
 	const char *target = value_of(j, w, "status");
 	bool moves = target && target[0] && strcasecmp(target, from);
+	bool done = !moves && from_done;
 	json_t *fields = json_object();
 	if (!fields)
 		return cc_base_oom(b, call);
-	res = set_values(j, w, corr_copy[0] ? corr_copy : NULL, moves, fields, call);
+	res = set_values(j, w, corr_copy[0] ? corr_copy : NULL, moves, done, fields, call);
 	if (res == CC_OK && w->correlation_id && !json_object_get(fields, "labels")) {
 		/* the stamp alone: the label added, the others kept */
 		json_t *up = json_pack("{s:{s:[{s:s}]}}", "update", "labels", "add",
@@ -875,7 +897,7 @@ static enum cc_result create_body(struct cc_connector_base *b, const struct cc_w
 	if (!*body)
 		return cc_base_oom(b, call);
 	/* the status follows the create (created): so does a resolution */
-	enum cc_result res = set_values(j, w, w->correlation_id, true, fields, call);
+	enum cc_result res = set_values(j, w, w->correlation_id, true, false, fields, call);
 	if (res != CC_OK) {
 		json_decref(*body);
 		*body = NULL;
