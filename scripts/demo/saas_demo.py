@@ -26,7 +26,8 @@ every system to show the same cases. The figures:
   loop_writes        writes by concord after convergence, in a quiet window of
                      three poll intervals (a loop keeps writing)
   state_flips        a ServiceNow state returning, by concord's write, to a
-                     value it had left with no person choosing it since
+                     value it had left with no person choosing it (or a state
+                     it stands for, as In Progress for Jira's In Review) since
   writes_per_change_per_target  concord's writes applied in the emulators
                      (from their own records), / changes / (systems - 1)
   api_calls_per_change  concord's API requests (its /admin/status) / changes
@@ -408,7 +409,10 @@ def state_flips(world, sn):
                 left_at[prev] = epoch_of(at)
                 if user == sn.concord_user and state in left_at:
                     since = left_at[state]
-                    if not any(v == state and t >= since - 1.0 for (t, v) in chosen):
+                    # a person's choice of any state this ServiceNow state stands for
+                    # (Jira's In Review is ServiceNow's In Progress)
+                    stands = STATE_SETS["servicenow"].get(sides.SN_STATE.get(state), {state})
+                    if not any(v in stands and t >= since - 1.0 for (t, v) in chosen):
                         flips += 1
                         details.append("%s: back to %s at %s" % (inc["key"], state, at))
             prev = state
