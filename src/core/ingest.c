@@ -177,10 +177,22 @@ static int apply_observation(struct cc_hub *h, struct cc_case *c, const struct c
 		bool same = L->shadow[f] && strcmp(v, L->shadow[f]) == 0;
 		bool touched = same && of->mtime_s && L->shadow_mtime_s[f] &&
 		               of->mtime_s > L->shadow_mtime_s[f];
+		const char *iu = h->cfg->systems[S].integration_user;
+		/*
+		 * Set by the integration user, with the field's own change time (a
+		 * field history: Jira's changelog, ServiceNow's audit, RT's and
+		 * Redmine's transactions; not a record's last editor, which may
+		 * have changed another field): a write of concord's as the system
+		 * shows it, never a person's change. A step of a write that took
+		 * several requests (Jira's transitions on the way to a status, cut
+		 * short by a failure) or an older write of ours seen late: it is
+		 * what the system holds (the shadow), the case keeps its value, and
+		 * the projection writes that again where the two differ.
+		 */
+		bool ours_exact = iu && of->author && of->mtime_s && strcmp(of->author, iu) == 0;
 		if (L->pending_mask & bit) {
 			/* A person may set the very value a stale write of ours
 			 * carried: that is their change, not our confirmation. */
-			const char *iu = h->cfg->systems[S].integration_user;
 			bool ours = !iu || !of->author || strcmp(of->author, iu) == 0;
 			if (ours && cc_str_cmp(v, L->pending[f]) == 0) {
 				if (cc_str_set(&L->shadow[f], v))
@@ -195,6 +207,16 @@ static int apply_observation(struct cc_hub *h, struct cc_case *c, const struct c
 			if (same && !touched)
 				continue; /* not applied, or not visible yet */
 			L->pending_mask &= ~bit; /* superseded by someone else's change */
+		}
+		if (ours_exact && !(same && !touched)) {
+			if (cc_str_set(&L->shadow[f], v))
+				return CC_ENOMEM;
+			L->shadow_mtime_s[f] = of->mtime_s;
+			rc = cc_hub_audit(h, c, S, (int)f, CC_AUDIT_ECHO, v, NULL, 0,
+			                  "set by the integration user: not a change");
+			if (rc)
+				return rc;
+			continue;
 		}
 		if (same && !touched) {
 			if (!L->shadow_mtime_s[f])

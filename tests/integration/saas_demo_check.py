@@ -8,14 +8,17 @@ two emulators (no root, loopback), and its figures checked:
   latency_p99_ms < 1000 (webhooks on).
 
 With --faults all concord is killed with SIGKILL half way and restarted.
-Usage: saas_demo_check.py CONCORD SECONDS FAULTS
+Usage: saas_demo_check.py CONCORD SECONDS FAULTS [SYSTEMS]
+(SYSTEMS: servicenow,sentinel, or servicenow,sentinel,jira with Jira
+Cloud's emulator as the third system.)
 """
 import json
 import subprocess
 import sys
 
 concord, seconds, faults = sys.argv[1], sys.argv[2], sys.argv[3]
-p = subprocess.run([concord, "demo", "--systems", "servicenow,sentinel", "--seconds", seconds,
+systems = sys.argv[4] if len(sys.argv) > 4 else "servicenow,sentinel"
+p = subprocess.run([concord, "demo", "--systems", systems, "--seconds", seconds,
                     "--faults", faults, "--json"], capture_output=True, text=True, timeout=900)
 line = (p.stdout.strip().splitlines() or [""])[-1]
 try:

@@ -466,6 +466,17 @@ static void person_edit(struct fake *f, const char *id, int field, const char *v
 	xset(&r->author[field], "person");
 }
 
+/* A write of concord's (the integration user's) seen in a remote system's history. */
+static void concord_edit(struct fake *f, const char *id, int field, const char *value)
+{
+	struct fake_rec *r = find_rec(f, id);
+	assert_non_null(r);
+	bump(f, r);
+	xset(&r->val[field], value);
+	r->fmtime[field] = r->mtime_s;
+	xset(&r->author[field], "concord");
+}
+
 /* An edit of a field the hub does not map: a new remote version only. */
 static void person_touch(struct fake *f, const char *id)
 {
@@ -2391,6 +2402,38 @@ static void test_poll_while_delivering(void **state)
 	assert_int_equal(w->fk[B].nrec, 8);
 }
 
+/*
+ * A value the integration user set, with the field's own change time (a
+ * step of a write that took several requests, cut short: Jira's
+ * transitions on the way to a status), is never a person's change: B's
+ * title "half way" by concord stays out of the case, A is not written, and
+ * B gets the case's title again.
+ */
+static void test_integration_user_value_is_no_change(void **state)
+{
+	struct world *w = *state;
+	w->cfg.systems[B].integration_user = "concord";
+	const char *a = person_new(&w->fk[A], "Printer on fire", "New", "high");
+	poll(w, A);
+	advance(w, SETTLE_MS);
+	poll(w, B);
+	assert_int_equal(deliver(w, B), 1);
+	assert_int_equal(w->fk[B].nrec, 1);
+	const char *b = w->fk[B].rec[0].id;
+	advance(w, 3000);
+	concord_edit(&w->fk[B], b, F_TITLE, "half way");
+	int writes_a = w->fk[A].n_update;
+	poll(w, B);
+	assert_true(w->audits[CC_AUDIT_ECHO] > 0);
+	assert_int_equal(deliver(w, A), 0);            /* nothing for A */
+	assert_int_equal(w->fk[A].n_update, writes_a);
+	assert_string_equal(val(&w->fk[A], 0, F_TITLE), "Printer on fire");
+	assert_int_equal(deliver(w, B), 1);            /* B gets the case's title again */
+	assert_string_equal(val(&w->fk[B], 0, F_TITLE), "Printer on fire");
+	(void)a;
+	w->cfg.systems[B].integration_user = NULL;
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -2435,6 +2478,7 @@ int main(void)
 		T(test_poll_holds_do_not_grow_backoff),
 		T(test_deliveries_at_once),
 		T(test_poll_while_delivering),
+		T(test_integration_user_value_is_no_change),
 		T(test_batch_failures_count_once),
 		T(test_workers_never_share_a_record),
 	};
