@@ -322,6 +322,25 @@ static void test_status_never_forced(void **state)
 	assert_string_equal(g_status, "In Review");
 	cc_observation_clear(&o);
 
+	/* ... unless the configuration names a companion default for Done's resolution */
+	static const struct cc_companion comp[] = { { F_RESOLUTION, "Cannot Reproduce" } };
+	static const char *const done_set[] = { "resolved", NULL };
+	static struct cc_value_entry done = { .remote = "Done", .canonical = done_set,
+		                              .companions = comp, .ncompanions = 1 };
+	g_cfg.systems[0].map[F_STATE].entries = &done;
+	g_cfg.systems[0].map[F_STATE].nentries = 1;
+	g_n = 0;
+	w.expected_rv = (uint64_t)g_updated_ms;
+	memset(&call, 0, sizeof(call));
+	assert_int_equal(c.ops->update(c.self, &w, &o, &call), CC_OK);
+	assert_string_equal(g_status, "Done");
+	assert_string_equal(g_resolution, "Cannot Reproduce");
+	cc_observation_clear(&o);
+	g_cfg.systems[0].map[F_STATE].entries = NULL;
+	g_cfg.systems[0].map[F_STATE].nentries = 0;
+	snprintf(g_status, sizeof(g_status), "To Do");
+	g_resolution[0] = '\0';
+
 	/* moved since the version expected: CONFLICT, nothing written */
 	g_n = 0;
 	w.expected_rv = (uint64_t)g_updated_ms - 1;

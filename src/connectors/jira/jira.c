@@ -678,9 +678,39 @@ static const char *value_of(struct jira *j, const struct cc_write *w, const char
 }
 
 /*
+ * The default the configuration names for remote field rn as a companion
+ * of status `to` (`companions:` of its value), or NULL. A write carries a
+ * companion only when the system does not hold one (core/merge.c); a
+ * resolution Jira cleared on a reopen is still held as far as the engine
+ * knows (an issue that is not done shows none, not an empty one), so the
+ * Done screen of a later write takes the default.
+ */
+static const char *companion_default(struct jira *j, const char *to, const char *rn)
+{
+	const struct cc_system_def *sd = &j->base.cfg->systems[j->base.system];
+	for (size_t f = 0; f < j->base.cfg->nfields; f++) {
+		const struct cc_field_map *m = &sd->map[f];
+		if (!m->mapped || !m->remote_name || strcmp(m->remote_name, "status") != 0)
+			continue;
+		for (size_t e = 0; e < m->nentries; e++) {
+			const struct cc_value_entry *ve = &m->entries[e];
+			if (!ve->remote || strcasecmp(ve->remote, to) != 0)
+				continue;
+			for (size_t k = 0; k < ve->ncompanions; k++) {
+				const struct cc_field_map *cm = &sd->map[ve->companions[k].field];
+				if (cm->mapped && cm->remote_name && !strcmp(cm->remote_name, rn))
+					return ve->companions[k].dflt;
+			}
+		}
+	}
+	return NULL;
+}
+
+/*
  * The fields a transition's screen requires, filled from the write (a
- * resolution from its companion), into *fields (a new object); ERROR
- * naming a required field the write does not supply.
+ * resolution from its companion), else from the companion's default
+ * (companion_default), into *fields (a new object); ERROR naming a required
+ * field neither supplies.
  */
 static enum cc_result screen_fields(struct jira *j, const struct cc_write *w, json_t *tr,
                                     json_t **fields, struct cc_call *call)
@@ -694,6 +724,8 @@ static enum cc_result screen_fields(struct jira *j, const struct cc_write *w, js
 		if (!json_is_true(json_object_get(meta, "required")))
 			continue;
 		const char *v = value_of(j, w, key);
+		if (!v || !v[0])
+			v = companion_default(j, cc_json_text(json_object_get(tr, "to"), "name"), key);
 		if (!v || !v[0]) {
 			json_decref(*fields);
 			*fields = NULL;
@@ -859,8 +891,21 @@ static enum cc_result write(struct cc_connector_base *b, const struct cc_write *
 		         : cc_base_oom(b, call);
 		json_decref(up);
 	}
-	if (res == CC_OK && json_object_size(fields)) {
-		json_t *body = json_pack("{s:O}", "fields", fields);
+	/*
+	 * a resolution goes alone, last: a site whose edit screen lacks it
+	 * refuses it (400), and the other fields must not be refused with it
+	 */
+	json_t *resolution = json_object_get(fields, "resolution");
+	if (resolution) {
+		json_incref(resolution);
+		json_object_del(fields, "resolution");
+	}
+	for (int put = 0; put < 2 && res == CC_OK; put++) {
+		json_t *part = put == 0 ? fields : resolution;
+		if (!part || (put == 0 && !json_object_size(fields)))
+			continue;
+		json_t *body = put == 0 ? json_pack("{s:O}", "fields", fields)
+		                        : json_pack("{s:{s:O}}", "fields", "resolution", resolution);
 		long st;
 		*wrote = true;
 		res = body ? cc_base_request(b, "update", "PUT", cc_strf(API "/issue/%s", id), body,
@@ -868,6 +913,7 @@ static enum cc_result write(struct cc_connector_base *b, const struct cc_write *
 		           : cc_base_oom(b, call);
 		json_decref(body);
 	}
+	json_decref(resolution);
 	json_decref(fields);
 	if (res == CC_OK && moves) {
 		res = prepare(b, call);
