@@ -831,11 +831,21 @@ static void worker_run(struct job *j)
 		}
 		p->left--;
 		p->in_hand[j->slot] = j->e.case_id;
+		uint64_t sent = h->stats.requests[p->system];
 		int rc = deliver_one(j);
 		p->in_hand[j->slot] = 0;
 		p->done++;
 		if (rc && p->rc == CC_EOK)
 			p->rc = rc;
+		/*
+		 * a delivery that sent nothing (a create waiting for a poll of its
+		 * target) let go of the hub at no point: while polls read, the
+		 * next one waits its turn, or thousands of waiting creates taken
+		 * one after another would keep the polls they wait for from ever
+		 * taking the hub
+		 */
+		if (reading && h->stats.requests[p->system] == sent)
+			h->env.wait(h->env.ctx);
 	}
 	h->env.unlock(h->env.ctx);
 }
