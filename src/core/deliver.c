@@ -33,6 +33,7 @@ struct round {
 	int polls;
 	bool reading[CC_MAX_SYSTEMS]; /* that system's poll reads: its workers wait */
 	bool started[CC_MAX_SYSTEMS]; /* that system's poll job has begun */
+	struct pool *pools;           /* each system's workers (nsystems) */
 	int rc;
 };
 
@@ -846,8 +847,19 @@ static void worker_run(struct job *j)
 		 */
 		if (reading && h->stats.requests[p->system] == sent)
 			h->env.wait(h->env.ctx);
+		else if (p->round->polls > 0)
+			h->env.wake(h->env.ctx); /* a poll may wait for this one to end */
 	}
 	h->env.unlock(h->env.ctx);
+}
+
+/* True while a worker of s has an entry in hand. */
+static bool in_hand(const struct cc_hub *h, const struct round *r, int s)
+{
+	for (size_t k = 0; k < h->nslots[s] && k < CC_HUB_SLOTS_MAX; k++)
+		if (r->pools[s].in_hand[k])
+			return true;
+	return false;
 }
 
 /* True while the poll of another system than s reads in the round. */
@@ -881,15 +893,12 @@ static void poll_job(struct job *j)
 			h->env.wait(h->env.ctx);
 			continue;
 		}
-		/*
-		 * its workers go on meanwhile: this poll reads mostly the copies
-		 * they made (a first sync's echoes, each one read in full), and
-		 * the target's creates would wait for it; an observation of a
-		 * record a worker is writing is one the engine takes like any
-		 * other seen during a write (pending, confirmed, or set by the
-		 * integration user: never a person's change)
-		 */
+		/* no record of s is written while its poll reads */
+		r->reading[s] = true;
+		while (in_hand(h, r, s))
+			h->env.wait(h->env.ctx);
 		rc = cc_hub_poll_away(h, s);
+		r->reading[s] = false;
 		h->env.wake(h->env.ctx);
 	}
 	if (rc && r->rc == CC_EOK)
@@ -979,6 +988,7 @@ static int round_run(struct cc_hub *h, const bool *poll, const bool *skip, int m
 	size_t ns = h->cfg->nsystems;
 	struct round r = { 0 };
 	struct pool *pools = calloc(ns, sizeof(*pools));
+	r.pools = pools;
 	struct job *jobs = calloc(ns * (CC_HUB_SLOTS_MAX + 1), sizeof(*jobs));
 	void **args = calloc(ns * (CC_HUB_SLOTS_MAX + 1), sizeof(*args));
 	int rc = pools && jobs && args ? CC_EOK : CC_ENOMEM;
