@@ -154,8 +154,8 @@ static void polled(struct cc_driver *d, int s, struct cc_driver_poll *p, uint64_
 }
 
 /*
- * The systems in poll_now polled while the others are delivered to
- * (cc_hub_poll_and_deliver): a first sync's copies start with its first
+ * The systems in poll_now polled; at a first sync while the others are
+ * delivered to (cc_hub_poll_and_deliver): its copies start with its first
  * page, not after its last.
  */
 static int poll_all(struct cc_driver *d, const bool *poll_now, bool *any)
@@ -181,8 +181,31 @@ static int poll_all(struct cc_driver *d, const bool *poll_now, bool *any)
 	}
 	if (!*any)
 		return CC_EOK;
-	int n = 0;
-	int rc = cc_hub_poll_and_deliver(d->hub, mask, skip, CC_DRIVER_DELIVERIES, &n);
+	/*
+	 * A first poll (a first sync: the whole source) is read while the
+	 * others are delivered to; later polls, incremental and short, one
+	 * after another as before (each one's failure or recovery reported
+	 * when it ends, not when the slowest of a round does).
+	 */
+	bool first = false;
+	for (size_t i = 0; i < ns; i++)
+		first = first || (mask[i] && p[i].first);
+	int rc = CC_EOK;
+	if (first) {
+		int n = 0;
+		rc = cc_hub_poll_and_deliver(d->hub, mask, skip, CC_DRIVER_DELIVERIES, &n);
+	} else {
+		for (size_t i = 0; i < ns && rc == CC_EOK; i++) {
+			if (!mask[i] || stopping(d))
+				continue;
+			rc = cc_hub_poll(d->hub, (int)i);
+			if (rc == CC_EOK) {
+				polled(d, (int)i, &p[i], seen[i]);
+				between(d);
+			}
+			mask[i] = false; /* reported */
+		}
+	}
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < ns; i++) {

@@ -182,14 +182,19 @@ static int apply_observation(struct cc_hub *h, struct cc_case *c, const struct c
 		 * Set by the integration user, with the field's own change time (a
 		 * field history: Jira's changelog, ServiceNow's audit, RT's and
 		 * Redmine's transactions; not a record's last editor, which may
-		 * have changed another field): a write of concord's as the system
-		 * shows it, never a person's change. A step of a write that took
-		 * several requests (Jira's transitions on the way to a status, cut
-		 * short by a failure) or an older write of ours seen late: it is
-		 * what the system holds (the shadow), the case keeps its value, and
-		 * the projection writes that again where the two differ.
+		 * have changed another field), while a write of this field is of
+		 * unknown outcome (a step of a write that took several requests:
+		 * Jira's transitions on the way to a status, cut short), or held
+		 * since concord created the record (a create whose status could not
+		 * follow): concord's own write as the system shows it, never a
+		 * person's change. It is what the system holds (the shadow), the
+		 * case keeps its value, and the projection writes that again where
+		 * the two differ. A later edit made with the account is a change.
 		 */
 		bool ours_exact = iu && of->author && of->mtime_s && strcmp(of->author, iu) == 0;
+		/* ... and outside a write of unknown outcome, only a value the record
+		 * has held since concord created it (a person may use the account) */
+		bool ours_since_create = ours_exact && o->created_s && of->mtime_s <= o->created_s;
 		if (L->pending_mask & bit) {
 			/* A person may set the very value a stale write of ours
 			 * carried: that is their change, not our confirmation. */
@@ -207,8 +212,19 @@ static int apply_observation(struct cc_hub *h, struct cc_case *c, const struct c
 			if (same && !touched)
 				continue; /* not applied, or not visible yet */
 			L->pending_mask &= ~bit; /* superseded by someone else's change */
+			if (ours_exact) {
+				/* or by a step of our own write, cut short */
+				if (cc_str_set(&L->shadow[f], v))
+					return CC_ENOMEM;
+				L->shadow_mtime_s[f] = of->mtime_s;
+				rc = cc_hub_audit(h, c, S, (int)f, CC_AUDIT_ECHO, v, NULL, 0,
+				                  "set by the integration user: not a change");
+				if (rc)
+					return rc;
+				continue;
+			}
 		}
-		if (ours_exact && !(same && !touched)) {
+		if (ours_since_create && !(same && !touched)) {
 			if (cc_str_set(&L->shadow[f], v))
 				return CC_ENOMEM;
 			L->shadow_mtime_s[f] = of->mtime_s;

@@ -22,6 +22,9 @@ import urllib.request
 
 CONCORD, ROOT = sys.argv[1], sys.argv[2]
 AUTH = "Basic " + base64.b64encode(b"concord:pw").decode()
+# a person's account: concord's own (the integration user's) edits are its writes, never
+# a person's change (docs/architecture.md, ingest)
+PERSON = "Basic " + base64.b64encode(b"alice:alice-pw").decode()
 failures = []
 
 
@@ -31,10 +34,10 @@ def check(cond, what):
         failures.append(what)
 
 
-def call(port, method, path, body=None):
+def call(port, method, path, body=None, auth=AUTH):
     req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), method=method,
                                  data=json.dumps(body).encode() if body is not None else None,
-                                 headers={"Authorization": AUTH,
+                                 headers={"Authorization": auth,
                                           "Content-Type": "application/json",
                                           "Accept": "application/json"})
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -46,7 +49,8 @@ def start(d, name):
     out = open(os.path.join(d, name + ".out"), "w+")
     p = subprocess.Popen(["/usr/bin/python3", os.path.join(ROOT, "emulators/servicenow/server.py"),
                           "--port", "0", "--db", os.path.join(d, name + ".db"),
-                          "--user", "concord:pw", "--sys-user", "ann.lee"],
+                          "--user", "concord:pw", "--user", "alice:alice-pw",
+                          "--sys-user", "ann.lee"],
                          stdout=out, stderr=subprocess.DEVNULL)
     for _ in range(100):
         out.seek(0)
@@ -156,7 +160,7 @@ def main():
 
         # a change in B comes back to A
         call(b, "PATCH", "/api/now/table/incident/" + copy["sys_id"],
-             {"state": "2", "impact": "2", "urgency": "3", "assigned_to": ""})
+             {"state": "2", "impact": "2", "urgency": "3", "assigned_to": ""}, auth=PERSON)
         time.sleep(1.2)
         log = sync(d, cfg)
         back = call(a, "GET", "/api/now/table/incident/" + rec["sys_id"] +
@@ -168,7 +172,8 @@ def main():
         # a resolve in B: its close code and notes are A's data policy's
         # companions of state 6, written with it in one PATCH
         call(b, "PATCH", "/api/now/table/incident/" + copy["sys_id"],
-             {"state": "6", "close_code": "Solved (Permanently)", "close_notes": "done"})
+             {"state": "6", "close_code": "Solved (Permanently)", "close_notes": "done"},
+             auth=PERSON)
         time.sleep(1.2)
         log = sync(d, cfg)
         res = call(a, "GET", "/api/now/table/incident/" + rec["sys_id"]

@@ -62,6 +62,7 @@ struct fake_rec {
 	char *id;
 	uint64_t rv;
 	int64_t mtime_s;
+	int64_t created_s;
 	char *corr;
 	char *val[NF];
 	int64_t fmtime[NF];
@@ -152,6 +153,7 @@ static void rec_to_obs(const struct fake *f, const struct fake_rec *r, struct cc
 	o->remote_id = xstrdup(r->id);
 	o->rv = r->rv;
 	o->mtime_s = r->mtime_s;
+	o->created_s = r->created_s;
 	o->correlation_id = xstrdup(r->corr);
 	for (int i = 0; i < NF; i++)
 		assert_int_equal(cc_observation_set(o, i, r->val[i] ? r->val[i] : "", r->fmtime[i],
@@ -466,7 +468,22 @@ static void person_edit(struct fake *f, const char *id, int field, const char *v
 	xset(&r->author[field], "person");
 }
 
-/* A write of concord's (the integration user's) seen in a remote system's history. */
+/*
+ * A value concord's account set at the record's creation, seen later (a
+ * create whose next step failed): the field's time is the creation's.
+ */
+static void concord_at_create(struct fake *f, const char *id, int field, const char *value)
+{
+	struct fake_rec *r = find_rec(f, id);
+	assert_non_null(r);
+	r->created_s = r->mtime_s;
+	bump(f, r);
+	xset(&r->val[field], value);
+	r->fmtime[field] = r->created_s;
+	xset(&r->author[field], "concord");
+}
+
+/* A later edit made with concord's account (by a person using it). */
 static void concord_edit(struct fake *f, const char *id, int field, const char *value)
 {
 	struct fake_rec *r = find_rec(f, id);
@@ -2403,11 +2420,11 @@ static void test_poll_while_delivering(void **state)
 }
 
 /*
- * A value the integration user set, with the field's own change time (a
- * step of a write that took several requests, cut short: Jira's
- * transitions on the way to a status), is never a person's change: B's
- * title "half way" by concord stays out of the case, A is not written, and
- * B gets the case's title again.
+ * A value the integration user set when it created the record (a create
+ * whose next step failed: Jira's transitions towards the status) is never
+ * a person's change: B's title "half way" by concord stays out of the
+ * case, A is not written, and B gets the case's title again. A later edit
+ * made with the account is a change, as a person may use it.
  */
 static void test_integration_user_value_is_no_change(void **state)
 {
@@ -2421,7 +2438,7 @@ static void test_integration_user_value_is_no_change(void **state)
 	assert_int_equal(w->fk[B].nrec, 1);
 	const char *b = w->fk[B].rec[0].id;
 	advance(w, 3000);
-	concord_edit(&w->fk[B], b, F_TITLE, "half way");
+	concord_at_create(&w->fk[B], b, F_TITLE, "half way");
 	int writes_a = w->fk[A].n_update;
 	poll(w, B);
 	assert_true(w->audits[CC_AUDIT_ECHO] > 0);
@@ -2430,6 +2447,12 @@ static void test_integration_user_value_is_no_change(void **state)
 	assert_string_equal(val(&w->fk[A], 0, F_TITLE), "Printer on fire");
 	assert_int_equal(deliver(w, B), 1);            /* B gets the case's title again */
 	assert_string_equal(val(&w->fk[B], 0, F_TITLE), "Printer on fire");
+	/* a later edit with the account is a person's change: it reaches A */
+	advance(w, 3000);
+	concord_edit(&w->fk[B], b, F_TITLE, "edited with the account");
+	poll(w, B);
+	assert_int_equal(deliver(w, A), 1);
+	assert_string_equal(val(&w->fk[A], 0, F_TITLE), "edited with the account");
 	(void)a;
 	w->cfg.systems[B].integration_user = NULL;
 }
