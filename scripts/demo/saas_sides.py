@@ -20,9 +20,13 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+# Jira's document format as the Jira emulator writes and reads it (a test tool of the tree)
+sys.path.insert(0, os.path.join(ROOT, "emulators", "jira"))
+import adf as jira_adf  # noqa: E402
 PY = "/usr/bin/python3"
 
 # canonical values the demo's configuration uses (examples/servicenow-sentinel.yaml)
@@ -471,34 +475,6 @@ def ji_path(frm, to):
     return path[::-1]
 
 
-def adf(text):
-    """Plain text to a minimal ADF document: paragraphs at blank lines, hard breaks at newlines."""
-    content = []
-    for para in text.split("\n\n"):
-        nodes = []
-        for i, line in enumerate(para.split("\n")):
-            if i:
-                nodes.append({"type": "hardBreak"})
-            if line:
-                nodes.append({"type": "text", "text": line})
-        content.append({"type": "paragraph", "content": nodes})
-    return {"type": "doc", "version": 1, "content": content}
-
-
-def adf_text(node):
-    """An ADF document's text: paragraphs joined by a blank line, hard breaks as newlines."""
-    if not isinstance(node, dict):
-        return ""
-    if node.get("type") == "text":
-        return node.get("text", "")
-    if node.get("type") == "hardBreak":
-        return "\n"
-    parts = [adf_text(c) for c in node.get("content") or []]
-    if node.get("type") == "doc":
-        return "\n\n".join(p for p in parts if p)
-    return "".join(parts)
-
-
 class Jira:
     """People at a Jira Cloud site (emulated), in project OPS."""
 
@@ -593,9 +569,9 @@ class Jira:
     def comment(self, rid, text):
         def landed():
             doc = self._call("GET", self._u("/issue/%s/comment?maxResults=100" % rid))
-            return True if any(adf_text(c["body"]) == text for c in doc["comments"]) else None
+            return True if any(jira_adf.to_text(c["body"]) == text for c in doc["comments"]) else None
         retrying_once(lambda: self._call("POST", self._u("/issue/%s/comment" % rid),
-                                         {"body": adf(text)}), landed, "comment in Jira")
+                                         {"body": jira_adf.from_text(text)}), landed, "comment in Jira")
 
     def records(self):
         out = {}
@@ -614,7 +590,7 @@ class Jira:
         for rid in self.records():
             doc = retrying(lambda: self._call("GET", self._u(
                 "/issue/%s/comment?maxResults=100" % rid)), "comments of Jira")
-            out[rid] = [adf_text(c["body"]) for c in doc["comments"]]
+            out[rid] = [jira_adf.to_text(c["body"]) for c in doc["comments"]]
         return out
 
     def history(self, rid):

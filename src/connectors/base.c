@@ -248,6 +248,23 @@ void cc_base_date_sample(struct cc_call *call, int64_t stamped_s)
 
 /* ---- read, find, writes -------------------------------------------------- */
 
+enum cc_result cc_base_webhook_read(struct cc_connector_base *b, const char *id,
+                                    struct cc_page *pg, struct cc_call *call)
+{
+	pg->items = calloc(1, sizeof(*pg->items));
+	if (!pg->items)
+		return cc_base_oom(b, call);
+	cc_base_read_ahead(b, id, "webhook", call);
+	enum cc_result res = cc_base_observe(b, id, "webhook", &pg->items[0], call);
+	cc_prefetch_clear(&b->ahead);
+	if (res != CC_OK) {
+		cc_page_clear(pg);
+		return res;
+	}
+	pg->nitems = 1;
+	return CC_OK;
+}
+
 enum cc_result cc_base_observe(struct cc_connector_base *b, const char *id, const char *op,
                                struct cc_observation *out, struct cc_call *call)
 {

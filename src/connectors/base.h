@@ -317,6 +317,15 @@ enum cc_result cc_base_get_array(struct cc_connector_base *b, const char *op, ch
 enum cc_result cc_base_observe(struct cc_connector_base *b, const char *id, const char *op,
                                struct cc_observation *out, struct cc_call *call);
 
+/*
+ * A webhook's one-record page: the record `id` observed as it is now
+ * (its reads sent at once where the kind allows: cc_base_read_ahead) into
+ * pg (cleared by the caller). The op is "webhook". A failure leaves pg
+ * empty.
+ */
+enum cc_result cc_base_webhook_read(struct cc_connector_base *b, const char *id,
+                                    struct cc_page *pg, struct cc_call *call);
+
 /* A malformed answer: "WHO OP: malformed answer: WHAT[ of ID]". */
 enum cc_result cc_base_malformed(struct cc_connector_base *b, struct cc_call *call,
                                  const char *op, const char *what, const char *id);

@@ -20,11 +20,6 @@
 #define CONFLICTS_BEFORE_BACKOFF 3
 
 /*
- * Deliveries at once to one system: what its workers share (with the hub
- * held). Each worker takes the next due entry no other has in hand, until
- * none is due or `left` is spent; no batch waits for its slowest call.
- */
-/*
  * What the jobs of one round share (with the hub held): the polls still
  * reading (cc_hub_poll_and_deliver; 0 in a round of deliveries alone) and
  * the first store failure of one.
@@ -44,6 +39,11 @@ struct round {
  */
 #define GATE_RECHECK_MS 250
 
+/*
+ * Deliveries at once to one system: what its workers share (with the hub
+ * held). Each worker takes the next due entry no other has in hand, until
+ * none is due or `left` is spent; no batch waits for its slowest call.
+ */
 struct pool {
 	struct round *round;
 	int system;

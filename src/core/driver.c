@@ -190,22 +190,20 @@ static int poll_all(struct cc_driver *d, const bool *poll_now, bool *any)
 	bool first = false;
 	for (size_t i = 0; i < ns; i++)
 		first = first || (mask[i] && p[i].first);
-	int rc = CC_EOK;
-	if (first) {
-		int n = 0;
-		rc = cc_hub_poll_and_deliver(d->hub, mask, skip, CC_DRIVER_DELIVERIES, &n);
-	} else {
-		for (size_t i = 0; i < ns && rc == CC_EOK; i++) {
+	if (!first) {
+		for (size_t i = 0; i < ns; i++) {
 			if (!mask[i] || stopping(d))
 				continue;
-			rc = cc_hub_poll(d->hub, (int)i);
-			if (rc == CC_EOK) {
-				polled(d, (int)i, &p[i], seen[i]);
-				between(d);
-			}
-			mask[i] = false; /* reported */
+			int rc = cc_hub_poll(d->hub, (int)i);
+			if (rc)
+				return rc;
+			polled(d, (int)i, &p[i], seen[i]);
+			between(d);
 		}
+		return CC_EOK;
 	}
+	int n = 0;
+	int rc = cc_hub_poll_and_deliver(d->hub, mask, skip, CC_DRIVER_DELIVERIES, &n);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < ns; i++) {

@@ -195,7 +195,8 @@ static int apply_observation(struct cc_hub *h, struct cc_case *c, const struct c
 		/* ... and outside a write of unknown outcome, only a value the record
 		 * has held since concord created it (a person may use the account) */
 		bool ours_since_create = ours_exact && o->created_s && of->mtime_s <= o->created_s;
-		if (L->pending_mask & bit) {
+		bool was_pending = L->pending_mask & bit;
+		if (was_pending) {
 			/* A person may set the very value a stale write of ours
 			 * carried: that is their change, not our confirmation. */
 			bool ours = !iu || !of->author || strcmp(of->author, iu) == 0;
@@ -211,20 +212,11 @@ static int apply_observation(struct cc_hub *h, struct cc_case *c, const struct c
 			}
 			if (same && !touched)
 				continue; /* not applied, or not visible yet */
-			L->pending_mask &= ~bit; /* superseded by someone else's change */
-			if (ours_exact) {
-				/* or by a step of our own write, cut short */
-				if (cc_str_set(&L->shadow[f], v))
-					return CC_ENOMEM;
-				L->shadow_mtime_s[f] = of->mtime_s;
-				rc = cc_hub_audit(h, c, S, (int)f, CC_AUDIT_ECHO, v, NULL, 0,
-				                  "set by the integration user: not a change");
-				if (rc)
-					return rc;
-				continue;
-			}
+			/* superseded by someone else's change, or by a step of our
+			 * own write, cut short (ours_exact, below) */
+			L->pending_mask &= ~bit;
 		}
-		if (ours_since_create && !(same && !touched)) {
+		if ((was_pending ? ours_exact : ours_since_create) && !(same && !touched)) {
 			if (cc_str_set(&L->shadow[f], v))
 				return CC_ENOMEM;
 			L->shadow_mtime_s[f] = of->mtime_s;

@@ -76,16 +76,23 @@ void cc_jobs_unlock(void *jobs)
 	pthread_mutex_unlock(&((struct cc_jobs *)jobs)->hub);
 }
 
-void cc_jobs_wait(void *jobs)
+/* CLOCK_MONOTONIC's now plus ms (the clock of the conditions' attributes). */
+static struct timespec deadline(long ms)
 {
-	struct cc_jobs *j = jobs;
 	struct timespec at;
 	clock_gettime(CLOCK_MONOTONIC, &at);
-	at.tv_nsec += (long)JOBS_IDLE_MS * 1000000L;
+	at.tv_nsec += ms * 1000000L;
 	if (at.tv_nsec >= 1000000000L) {
 		at.tv_sec++;
 		at.tv_nsec -= 1000000000L;
 	}
+	return at;
+}
+
+void cc_jobs_wait(void *jobs)
+{
+	struct cc_jobs *j = jobs;
+	struct timespec at = deadline(JOBS_IDLE_MS);
 	/* a spurious wake-up or the timeout: the caller looks again either way */
 	(void)pthread_cond_timedwait(&j->moved, &j->hub, &at);
 }
@@ -130,13 +137,7 @@ void cc_jobs_run(void *jobs, size_t n, void (*job)(void *arg), void **args)
 	/* the started ones: wait, and meanwhile let `waiting` have the hub */
 	pthread_mutex_lock(&j->mu);
 	while (j->done < threads) {
-		struct timespec at;
-		clock_gettime(CLOCK_MONOTONIC, &at);
-		at.tv_nsec += (long)JOBS_WAIT_MS * 1000000L;
-		if (at.tv_nsec >= 1000000000L) {
-			at.tv_sec++;
-			at.tv_nsec -= 1000000000L;
-		}
+		struct timespec at = deadline(JOBS_WAIT_MS);
 		int rc = pthread_cond_timedwait(&j->cv, &j->mu, &at);
 		if (rc == ETIMEDOUT && j->done < threads && j->waiting) {
 			pthread_mutex_unlock(&j->mu);

@@ -86,6 +86,7 @@ static char g_resolution[32];  /* "" when none */
 static int64_t g_updated_ms;
 static char g_answer[4096];
 static const char *g_list;     /* the search answer */
+static const char *g_statuses; /* the project's statuses answer (NULL: the workflow's) */
 
 static const char *category(const char *st)
 {
@@ -129,7 +130,9 @@ static void exchange(void *ctx, const char *method, const char *url, const char 
 	snprintf(s->url, sizeof(s->url), "%s", url);
 	snprintf(s->body, sizeof(s->body), "%s", body ? body : "");
 	long status = 200;
-	if (strstr(url, "/project/EMU/statuses")) {
+	if (strstr(url, "/project/EMU/statuses") && g_statuses) {
+		snprintf(g_answer, sizeof(g_answer), "%s", g_statuses);
+	} else if (strstr(url, "/project/EMU/statuses")) {
 		snprintf(g_answer, sizeof(g_answer), "[{\"name\":\"Task\",\"statuses\":["
 		         "{\"name\":\"To Do\",\"statusCategory\":{\"key\":\"new\"}},"
 		         "{\"name\":\"In Progress\",\"statusCategory\":{\"key\":\"indeterminate\"}},"
@@ -373,6 +376,22 @@ static void test_listing(void **state)
 	assert_non_null(strstr(g_req[2].body, "\"nextPageToken\": \"p2\"") ?
 	                        g_req[2].body : strstr(g_req[2].body, "\"nextPageToken\":\"p2\""));
 	cc_page_clear(&pg);
+
+	/* the project's statuses of the wrong shape: malformed, no search sent (the
+	 * cursor stays: a failed page is the poll's failure) */
+	c.ops->destroy(c.self);
+	connector(&c);
+	g_statuses = "{\"statuses\":[]}";
+	memset(&call, 0, sizeof(call));
+	assert_int_not_equal(c.ops->list_changes(c.self, 1796000000, 0, NULL, 50, &pg, &call),
+	                     CC_OK);
+	assert_non_null(strstr(call.reason, "malformed answer"));
+	assert_int_equal(pg.nitems, 0);
+	assert_int_equal(count("POST", "/search/jql"), 0);
+	cc_page_clear(&pg);
+	g_statuses = NULL;
+	g_list = "{\"issues\":[{\"id\":\"10001\",\"fields\":{\"updated\":"
+	         "\"2026-12-01T10:00:05.250+1100\"}}],\"nextPageToken\":\"p2\",\"isLast\":false}";
 
 	/* a listing without its issues: malformed, never an empty page */
 	g_list = "{\"values\":[]}";

@@ -1053,16 +1053,7 @@ static enum cc_result jira_webhook(void *self, const char *body, size_t len,
 		return malformed(j, call, "webhook", "not {webhookEvent, issue: {id}}", NULL);
 	if (!ours)
 		return CC_OK;
-	pg->items = calloc(1, sizeof(*pg->items));
-	if (!pg->items)
-		return cc_base_oom(&j->base, call);
-	enum cc_result res = cc_base_observe(&j->base, idb, "webhook", &pg->items[0], call);
-	if (res != CC_OK) {
-		cc_page_clear(pg);
-		return res;
-	}
-	pg->nitems = 1;
-	return CC_OK;
+	return cc_base_webhook_read(&j->base, idb, pg, call);
 }
 
 /* ---- the connector ------------------------------------------------------ */

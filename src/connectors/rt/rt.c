@@ -895,18 +895,7 @@ static enum cc_result rt_webhook(void *self, const char *body, size_t len, struc
 	snprintf(idb, sizeof(idb), "%" PRIu64, tid);
 	if (txn && cc_seen_covers(&r->base.seen, idb, txn))
 		return CC_OK; /* concord's own write, read back already */
-	pg->items = calloc(1, sizeof(*pg->items));
-	if (!pg->items)
-		return cc_base_oom(&r->base, call);
-	cc_base_read_ahead(&r->base, idb, "webhook", call);
-	enum cc_result res = cc_base_observe(&r->base, idb, "webhook", &pg->items[0], call);
-	cc_prefetch_clear(&r->base.ahead);
-	if (res != CC_OK) {
-		cc_page_clear(pg);
-		return res;
-	}
-	pg->nitems = 1;
-	return CC_OK;
+	return cc_base_webhook_read(&r->base, idb, pg, call);
 }
 
 /* ---- the connector ------------------------------------------------------ */

@@ -641,16 +641,7 @@ static enum cc_result sentinel_webhook(void *self, const char *body, size_t len,
 	 */
 	if (!ours)
 		return CC_OK; /* another workspace's */
-	pg->items = calloc(1, sizeof(*pg->items));
-	if (!pg->items)
-		return cc_base_oom(&s->base, call);
-	enum cc_result res = cc_base_observe(&s->base, idb, "webhook", &pg->items[0], call);
-	if (res != CC_OK) {
-		cc_page_clear(pg);
-		return res;
-	}
-	pg->nitems = 1;
-	return CC_OK;
+	return cc_base_webhook_read(&s->base, idb, pg, call);
 }
 
 /* ---- the connector ------------------------------------------------------ */

@@ -804,18 +804,7 @@ static enum cc_result sn_webhook(void *self, const char *body, size_t len, struc
 	if (strcmp(h.table, s->table) != 0 ||
 	    cc_seen_covers(&s->base.seen, h.sys_id, (uint64_t)h.mod_count + 1))
 		return CC_OK;
-	pg->items = calloc(1, sizeof(*pg->items));
-	if (!pg->items)
-		return cc_base_oom(&s->base, call);
-	cc_base_read_ahead(&s->base, h.sys_id, "webhook", call);
-	enum cc_result res = cc_base_observe(&s->base, h.sys_id, "webhook", &pg->items[0], call);
-	cc_prefetch_clear(&s->base.ahead);
-	if (res != CC_OK) {
-		cc_page_clear(pg);
-		return res;
-	}
-	pg->nitems = 1;
-	return CC_OK;
+	return cc_base_webhook_read(&s->base, h.sys_id, pg, call);
 }
 
 /* ---- the connector ------------------------------------------------------ */
