@@ -11,6 +11,10 @@ fuzz=${3:-}
 passed=0
 failed=0
 skipped=0
+# What failed, said again just above the last line, where a CI log's tail
+# shows it.
+failures=$(mktemp)
+trap 'rm -f "$failures"' EXIT
 
 run_suite() { # dir label [meson test options]
 	dir=$1
@@ -18,7 +22,7 @@ run_suite() { # dir label [meson test options]
 	shift 2
 	if ! ninja -C "$dir" >"$dir/build-output.txt" 2>&1; then
 		grep -E "error|FAILED" "$dir/build-output.txt" | head -n 20 | sed "s/^/[$label] why: /"
-		echo "BUILD FAILED in $dir"
+		echo "BUILD FAILED in $dir" | tee -a "$failures"
 		failed=$((failed + 1))
 		return
 	fi
@@ -36,6 +40,10 @@ run_suite() { # dir label [meson test options]
 	if [ "${ko:-0}" -gt 0 ] || [ "${to:-0}" -gt 0 ]; then
 		grep -E "^(FAIL |not ok|\[  FAILED  \]|ERROR|Traceback)|AssertionError|runtime error:|ERROR: AddressSanitizer" \
 			"$dir/test-output.txt" | head -n 40 | sed "s/^/[$label] why: /"
+		grep -E "^ *[0-9]+/[0-9]+ .*(FAIL|TIMEOUT)" "$dir/test-output.txt" |
+			sed "s/^ */[$label] failed: /" >>"$failures"
+		grep -E "^(FAIL |not ok|\[  FAILED  \])|AssertionError|runtime error:|ERROR: AddressSanitizer" \
+			"$dir/test-output.txt" | head -n 8 | sed "s/^/[$label] why: /" >>"$failures"
 	fi
 	if [ -z "$ok" ]; then
 		echo "[$label] meson test did not run"; cat "$dir/test-output.txt"; failed=$((failed + 1))
@@ -50,5 +58,6 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print
 	run_suite "$asan" "asan+ubsan" --no-suite hostile --no-suite emulators
 [ -n "$fuzz" ] && run_suite "$fuzz" fuzz --suite fuzz
 
+cat "$failures"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
