@@ -139,6 +139,10 @@ static const struct value_map jira_priority[] = {
 	{ "Medium", { "moderate" } },  { "Low", { "low" } },
 	{ "Lowest", { "planning" } },
 };
+static const struct value_map jira_resolution[] = {
+	{ "Done", { "true_positive", "undetermined" } },
+	{ "Won't Do", { "false_positive", "benign_positive" } },
+};
 static const struct value_map jira_group[] = {
 	{ "Networking", { "network" } },
 	{ "Service Desk", { "service_desk" } },
@@ -176,9 +180,31 @@ static const struct field_spec kind_fields[NKINDS][SF__COUNT] = {
 		[SF_PRIORITY] = ENUM(jira_priority),
 		[SF_ASSIGNEE] = USER,
 		[SF_CALLER] = USER,
+		[SF_CLASSIFICATION] = ENUM(jira_resolution),
 		[SF_GROUP] = ENUM(jira_group),
 	},
 };
+
+/*
+ * The states a kind takes only with its classification field set in the
+ * same write (a close code, a classification, a resolution): the scenario's
+ * required fields, as the oracle reads them.
+ */
+static bool needs_classification(int kind, const char *state)
+{
+	if (!state)
+		return false;
+	switch (kind) {
+	case SIM_KIND_SNOW:
+		return !strcmp(state, "6") || !strcmp(state, "7");
+	case SIM_KIND_SENTINEL:
+		return !strcmp(state, "Closed");
+	case SIM_KIND_JIRA:
+		return !strcmp(state, "Done");
+	default:
+		return false;
+	}
+}
 
 static const char *const kind_names[NKINDS] = { "snow", "sentinel", "jira" };
 static const char *const field_names[SF__COUNT] = {
@@ -1023,6 +1049,75 @@ static int canon_canonical(int field, const char *v, struct cset *cs)
 	return 0;
 }
 
+/*
+ * Whether record r's final value of field f is judged: its kind carries
+ * the field, and holds it in the record's final state (a Jira-like issue
+ * holds a resolution only while Done).
+ */
+static bool holds_final(const struct record *r, int f)
+{
+	if (!carries(r->kind, f))
+		return false;
+	return !(r->kind == SIM_KIND_JIRA && f == SF_CLASSIFICATION && r->fin &&
+	         !needs_classification(r->kind, r->fin->values[SF_STATE]));
+}
+
+/*
+ * Whether a person create gave field f a value: not when the kind does not
+ * carry it, nor when the kind holds it only in states that need it (a
+ * Jira-like resolution) and the record was raised without one.
+ */
+static bool raised_with(int kind, const struct sim_event *e, int f)
+{
+	if (!e->values[f])
+		return false;
+	return !(kind == SIM_KIND_JIRA && f == SF_CLASSIFICATION && !e->values[f][0] &&
+	         !needs_classification(kind, e->values[SF_STATE]));
+}
+
+/*
+ * Whether the hub write of the classification field at rec_ev position m
+ * of record ri went with a write of a state that needs it (the same
+ * request, write_id): a companion, which the state change justifies.
+ */
+static bool companion_write(const struct judge *j, size_t ri, size_t m, int kind)
+{
+	const struct sim_log *log = j->log;
+	const struct sim_event *c = &log->ev[j->rec_ev.val[m]];
+	for (size_t q = j->rec_ev.off[ri]; q < j->rec_ev.off[ri + 1]; q++) {
+		const struct sim_event *e = &log->ev[j->rec_ev.val[q]];
+		if (e->kind == SIM_EV_HUB_WRITE && e->write_id == c->write_id &&
+		    e->field == SF_STATE && needs_classification(kind, e->value))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Whether record ri's final value of field f is the one a companion gave
+ * it: the last event that set f is the integration's create of the record
+ * in a state that needs f, or a companion write.
+ */
+static bool final_by_companion(const struct judge *j, size_t ri, int f)
+{
+	const struct sim_log *log = j->log;
+	const struct record *r = &j->rec[ri];
+	if (f != SF_CLASSIFICATION || !r->fin || !r->fin->values[f] || !r->fin->values[f][0])
+		return false;
+	bool by = false;
+	for (size_t m = j->rec_ev.off[ri]; m < j->rec_ev.off[ri + 1]; m++) {
+		const struct sim_event *e = &log->ev[j->rec_ev.val[m]];
+		if (e->kind == SIM_EV_PERSON_CREATE || e->kind == SIM_EV_HUB_CREATE) {
+			by = e->kind == SIM_EV_HUB_CREATE && e->values[f] && e->values[f][0] &&
+			     needs_classification(r->kind, e->values[SF_STATE]);
+		} else if ((e->kind == SIM_EV_PERSON_EDIT || e->kind == SIM_EV_HUB_WRITE) &&
+		           e->field == f && e->value && e->value[0]) {
+			by = e->kind == SIM_EV_HUB_WRITE && companion_write(j, ri, m, r->kind);
+		}
+	}
+	return by;
+}
+
 /* The set a person event (a create, an edit or a resolution) gives to `field`. */
 static int person_set(const struct judge *j, const struct sim_event *e, int field,
                       struct cset *cs)
@@ -1113,7 +1208,7 @@ static int check_field(struct judge *j, size_t i, int f)
 			const struct sim_event *e = &log->ev[j->rec_ev.val[m]];
 			if (e->kind == SIM_EV_HUB_CREATE && e->t_ms < first_mirror)
 				first_mirror = e->t_ms;
-			bool in = (e->kind == SIM_EV_PERSON_CREATE && e->values[f]) ||
+			bool in = (e->kind == SIM_EV_PERSON_CREATE && raised_with(r->kind, e, f)) ||
 			          (e->kind == SIM_EV_PERSON_EDIT && e->field == f);
 			if (!in || !carries(r->kind, f))
 				continue;
@@ -1155,16 +1250,31 @@ static int check_field(struct judge *j, size_t i, int f)
 		whole_window = !owner_has;
 	}
 
-	/* The final values to judge, in canonical terms. */
+	/* Whether a record of the incident was raised without a value of f. */
+	bool raised_without = false;
+	for (size_t k = 0; k < nrecs && !raised_without; k++)
+		for (size_t m = j->rec_ev.off[recs[k]]; m < j->rec_ev.off[recs[k] + 1]; m++) {
+			const struct sim_event *e = &log->ev[j->rec_ev.val[m]];
+			if (e->kind == SIM_EV_PERSON_CREATE && !raised_with(j->rec[recs[k]].kind, e, f))
+				raised_without = true;
+		}
+
+	/* The final values to judge, in canonical terms. A value a companion
+	 * gave (a state's default) stands when no person's value counts, or
+	 * when, under an owner the owner never spoke to, the incident may keep
+	 * the value it was raised without. */
+	bool default_stands = np == 0 || (whole_window && raised_without);
 	struct cset *fin = j->scratch_cs;
 	size_t nf = 0;
 	int rc = -1;
 	for (size_t k = 0; k < nrecs; k++) {
 		const struct record *r = &j->rec[recs[k]];
-		if (!r->fin || !carries(r->kind, f))
+		if (!r->fin || !holds_final(r, f))
 			continue;
 		if (rule == SIM_RULE_OWNER_IGNORE && r->system != owner)
 			continue;
+		if (default_stands && final_by_companion(j, recs[k], f))
+			continue; /* no person chose one: the state's default stands */
 		if (canon(r->kind, f, r->fin->values[f], &fin[nf]))
 			goto out;
 		nf++;
@@ -1194,7 +1304,7 @@ static int check_field(struct judge *j, size_t i, int f)
 			char vals[400] = "";
 			for (size_t k = 0; k < nrecs; k++) {
 				const struct record *r = &j->rec[recs[k]];
-				if (!r->fin || !carries(r->kind, f) ||
+				if (!r->fin || !holds_final(r, f) ||
 				    (rule == SIM_RULE_OWNER_IGNORE && r->system != owner))
 					continue;
 				describe_value(vals, sizeof(vals), r, r->fin->values[f] ? r->fin->values[f] : "");
@@ -1230,15 +1340,8 @@ static int check_field(struct judge *j, size_t i, int f)
 	}
 	/* Under an owner rule the owner never spoke to: an incident raised in a
 	 * system without the field may keep it unset. */
-	if (!allowed && whole_window && cset_has(&inter, "")) {
-		for (size_t k = 0; k < nrecs && !allowed; k++) {
-			for (size_t m = j->rec_ev.off[recs[k]]; m < j->rec_ev.off[recs[k] + 1]; m++) {
-				const struct sim_event *e = &log->ev[j->rec_ev.val[m]];
-				if (e->kind == SIM_EV_PERSON_CREATE && !e->values[f])
-					allowed = true;
-			}
-		}
-	}
+	if (!allowed && whole_window && cset_has(&inter, "") && raised_without)
+		allowed = true;
 	if (!allowed) {
 		j->res->lost_updates++;
 		if (!has_note(j, false)) {
@@ -1246,7 +1349,7 @@ static int check_field(struct judge *j, size_t i, int f)
 			const struct record *r0 = NULL;
 			for (size_t k = 0; k < nrecs && !r0; k++) {
 				const struct record *r = &j->rec[recs[k]];
-				if (r->fin && carries(r->kind, f) &&
+				if (r->fin && holds_final(r, f) &&
 				    !(rule == SIM_RULE_OWNER_IGNORE && r->system != owner))
 					r0 = r;
 			}
@@ -1542,6 +1645,8 @@ static int check_writes(struct judge *j, size_t root)
 			if (e->field < 0 || e->field >= SF__COUNT)
 				continue;
 			bool hub = e->kind == SIM_EV_HUB_WRITE;
+			if (hub && e->field == SF_CLASSIFICATION && companion_write(j, ri, m, r->kind))
+				continue; /* justified by the state it goes with */
 			if (hub) {
 				size_t k = ++writes[e->field];
 				size_t justified = count_upto(times[e->field], ntimes[e->field], e->t_ms);

@@ -403,6 +403,31 @@ static enum step mirror_comments(struct dual_model *m, struct dual_pipe *p,
 	return STEP_OK;
 }
 
+/*
+ * A careful integrator's write to B (system sys): a state that needs the
+ * classification field (sim/scenario.h: a close code, a classification, a
+ * resolution) goes with one when neither the write nor B's record (cur;
+ * NULL for a create) has one, as B's form asks for it: A's value (a, of
+ * system from) translated, else the field's default.
+ */
+static void fill_required(const struct dual_model *m, int sys, struct cc_write *wr,
+                          const struct cc_observation *cur, const struct cc_observation *a,
+                          int from)
+{
+	enum sim_kind k = m->w->sys[sys].kind;
+	const char *cls = wr->values[SF_CLASSIFICATION];
+	const struct cc_field_map *md = map_of(m, sys, SF_CLASSIFICATION);
+	if (!sim_state_needs_classification(k, wr->values[SF_STATE]) || (cls && cls[0]) ||
+	    !md->mapped)
+		return;
+	if (cur && value_of(cur, SF_CLASSIFICATION)[0])
+		return;
+	const struct cc_field_map *ms = map_of(m, from, SF_CLASSIFICATION);
+	const char *v = ms->mapped && value_of(a, SF_CLASSIFICATION)[0]
+	                ? translate(ms, value_of(a, SF_CLASSIFICATION), md, "") : NULL;
+	wr->values[SF_CLASSIFICATION] = v && v[0] ? v : sim_classification_default(k);
+}
+
 /* Creates A's record in B; links and groups the pair. */
 static enum step create_in_b(struct dual_model *m, struct dual_pipe *p,
                              const struct cc_observation *a)
@@ -426,6 +451,7 @@ static enum step create_in_b(struct dual_model *m, struct dual_pipe *p,
 		if (eq != (rr->op == CC_ROUTE_EQ))
 			return STEP_OK;
 	}
+	fill_required(m, p->to, &wr, NULL, a, p->from);
 	struct cc_observation out;
 	struct cc_call call = { 0 };
 	const struct cc_connector *cb = &m->w->conn[p->to];
@@ -484,6 +510,11 @@ static enum step update_b(struct dual_model *m, struct dual_pipe *p,
 				continue;
 			src = p->to, dst = p->from, so = &b, dobs = a;
 		}
+		/* a classification the integration wrote (the default its form
+		 * filled on a close, fill_required) is not news to copy on */
+		const char *by = so->fields[f].author;
+		if (f == SF_CLASSIFICATION && by && strcmp(by, m->w->integration_user) == 0)
+			continue;
 		const struct cc_field_map *ms = map_of(m, src, f), *md = map_of(m, dst, f);
 		bool same;
 		if (stands_for_same(m, f, ms, value_of(so, f), md, value_of(dobs, f), &same)) {
@@ -509,6 +540,7 @@ static enum step update_b(struct dual_model *m, struct dual_pipe *p,
 			if (wb.values[f])
 				snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
 				         names[0] ? ", " : "", m->cfg.fields[f].name);
+		fill_required(m, p->to, &wb, &b, a, p->from);
 		narrate(m, p, a->remote_id, "updates %s blindly: %s", bid, names);
 		struct cc_observation out;
 		struct cc_call c2 = { 0 };

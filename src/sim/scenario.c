@@ -24,6 +24,7 @@ static const char *const sent_class[] = { "Undetermined", "TruePositive", "False
 static const char *const jira_state[] = { "To Do", "In Progress", "Waiting", "Done", NULL };
 static const char *const jira_priority[] = { "Highest", "High", "Medium", "Low", "Lowest", NULL };
 static const char *const jira_group[] = { "Networking", "Service Desk", "Security", NULL };
+static const char *const jira_resolution[] = { "Done", "Won't Do", NULL };
 
 bool sim_kind_carries(enum sim_kind k, int field)
 {
@@ -32,8 +33,8 @@ bool sim_kind_carries(enum sim_kind k, int field)
 		return field >= 0 && field < SF__COUNT;
 	case SIM_KIND_SENTINEL:
 		return field != SF_CALLER && field != SF_GROUP && field >= 0 && field < SF__COUNT;
-	case SIM_KIND_JIRA:
-		return field != SF_CLASSIFICATION && field >= 0 && field < SF__COUNT;
+	case SIM_KIND_JIRA: /* the classification is the resolution */
+		return field >= 0 && field < SF__COUNT;
 	}
 	return false;
 }
@@ -47,7 +48,7 @@ const char *const *sim_kind_values(enum sim_kind k, int field)
 		return k == SIM_KIND_SNOW ? snow_priority
 		       : k == SIM_KIND_SENTINEL ? sent_priority : jira_priority;
 	case SF_CLASSIFICATION:
-		return k == SIM_KIND_SNOW ? snow_class : k == SIM_KIND_SENTINEL ? sent_class : NULL;
+		return k == SIM_KIND_SNOW ? snow_class : k == SIM_KIND_SENTINEL ? sent_class : jira_resolution;
 	case SF_GROUP:
 		return k == SIM_KIND_SNOW ? snow_group : k == SIM_KIND_JIRA ? jira_group : NULL;
 	default:
@@ -71,6 +72,32 @@ const char *sim_kind_initial_state(enum sim_kind k)
 const char *sim_kind_name(enum sim_kind k)
 {
 	return k == SIM_KIND_SNOW ? "servicenow" : k == SIM_KIND_SENTINEL ? "sentinel" : "jira";
+}
+
+/* ---- required fields ---------------------------------------------------- */
+
+/* The companion defaults of the configuration below, and of a Jira-like Done screen. */
+#define CLOSE_DEFAULT "Undetermined"
+#define RESOLUTION_DEFAULT "Done"
+
+bool sim_state_needs_classification(enum sim_kind k, const char *state)
+{
+	if (!state)
+		return false;
+	switch (k) {
+	case SIM_KIND_SNOW:
+		return !strcmp(state, "6") || !strcmp(state, "7");
+	case SIM_KIND_SENTINEL:
+		return !strcmp(state, "Closed");
+	case SIM_KIND_JIRA:
+		return !strcmp(state, "Done");
+	}
+	return false;
+}
+
+const char *sim_classification_default(enum sim_kind k)
+{
+	return k == SIM_KIND_JIRA ? RESOLUTION_DEFAULT : CLOSE_DEFAULT;
 }
 
 /* ---- the Jira-like workflow ------------------------------------------- */
@@ -120,21 +147,36 @@ int sim_jira_path_len(const char *from, const char *to)
 
 #define SET(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
+/*
+ * The states that need the classification field (sim_state_needs_classification)
+ * carry it as a companion: the case's classification, else the default.
+ */
+static const struct cc_companion snow_close_code[] = { { SF_CLASSIFICATION, CLOSE_DEFAULT } };
+static const struct cc_companion sent_classification[] = { { SF_CLASSIFICATION, CLOSE_DEFAULT } };
+static const struct cc_companion jira_resolution_companion[] = { { SF_CLASSIFICATION,
+	                                                             RESOLUTION_DEFAULT } };
+#define NEEDS(r, set, d, cps)                                                              \
+	{ .remote = (r), .canonical = (set), .dflt = (d), .companions = (cps),              \
+	  .ncompanions = sizeof(cps) / sizeof((cps)[0]) }
+
 static const struct cc_value_entry snow_state_map[] = {
-	CC_VALUE("1", SET("new"), NULL),       CC_VALUE("2", SET("in_progress"), NULL),
-	CC_VALUE("3", SET("on_hold"), NULL),   CC_VALUE("6", SET("resolved"), NULL),
-	CC_VALUE("7", SET("closed"), NULL),    CC_VALUE("8", SET("canceled"), NULL),
+	CC_VALUE("1", SET("new"), NULL),
+	CC_VALUE("2", SET("in_progress"), NULL),
+	CC_VALUE("3", SET("on_hold"), NULL),
+	NEEDS("6", SET("resolved"), NULL, snow_close_code),
+	NEEDS("7", SET("closed"), NULL, snow_close_code),
+	CC_VALUE("8", SET("canceled"), NULL),
 };
 static const struct cc_value_entry sent_state_map[] = {
 	CC_VALUE("New", SET("new"), NULL),
 	CC_VALUE("Active", SET("in_progress", "on_hold"), "in_progress"),
-	CC_VALUE("Closed", SET("resolved", "closed", "canceled"), "resolved"),
+	NEEDS("Closed", SET("resolved", "closed", "canceled"), "resolved", sent_classification),
 };
 static const struct cc_value_entry jira_state_map[] = {
 	CC_VALUE("To Do", SET("new"), NULL),
 	CC_VALUE("In Progress", SET("in_progress"), NULL),
 	CC_VALUE("Waiting", SET("on_hold"), NULL),
-	CC_VALUE("Done", SET("resolved", "closed", "canceled"), "resolved"),
+	NEEDS("Done", SET("resolved", "closed", "canceled"), "resolved", jira_resolution_companion),
 };
 static const struct cc_value_entry snow_priority_map[] = {
 	CC_VALUE("1", SET("critical"), NULL), CC_VALUE("2", SET("high"), NULL), CC_VALUE("3", SET("moderate"), NULL),
@@ -162,6 +204,11 @@ static const struct cc_value_entry sent_class_map[] = {
 	CC_VALUE("TruePositive", SET("true_positive"), NULL),
 	CC_VALUE("FalsePositive", SET("false_positive"), NULL),
 	CC_VALUE("BenignPositive", SET("benign_positive"), NULL),
+};
+/* A Jira-like resolution stands for the classifications it closes with. */
+static const struct cc_value_entry jira_resolution_map[] = {
+	CC_VALUE("Done", SET("true_positive", "undetermined"), "true_positive"),
+	CC_VALUE("Won't Do", SET("false_positive", "benign_positive"), "false_positive"),
 };
 static const struct cc_value_entry snow_group_map[] = {
 	CC_VALUE("Network", SET("network"), NULL),
@@ -226,6 +273,7 @@ static void map_kind(struct cc_system_def *sd, enum sim_kind k)
 		sd->map[SF_PRIORITY] = TMAP("priority", jira_priority_map);
 		sd->map[SF_ASSIGNEE] = identity_map("assignee");
 		sd->map[SF_CALLER] = identity_map("reporter");
+		sd->map[SF_CLASSIFICATION] = TMAP("resolution", jira_resolution_map);
 		sd->map[SF_GROUP] = TMAP("components", jira_group_map);
 		sd->routes = jira_routes;
 		sd->nroutes = 1;

@@ -21,6 +21,21 @@ void sim_kind_user(enum sim_kind k, const char *login, char *buf, size_t len);
 const char *sim_kind_initial_state(enum sim_kind k);
 const char *sim_kind_name(enum sim_kind k);
 
+/*
+ * Required fields of a state (the screens and data policies of the real
+ * systems): a ServiceNow-like record is Resolved (6) or Closed (7) only with
+ * a close code, a Sentinel-like incident Closed only with a classification,
+ * a Jira-like issue Done only with a resolution; each is the classification
+ * field of its kind. A Jira-like issue holds a resolution only while Done
+ * (leaving Done clears it). Whether `state` (a kind's remote value) needs
+ * the classification field:
+ */
+bool sim_state_needs_classification(enum sim_kind k, const char *state);
+/* The remote value the scenario's configuration names as the companion
+ * default of a state that needs one (a Jira-like Done screen's default
+ * resolution is the same value), or NULL. */
+const char *sim_classification_default(enum sim_kind k);
+
 /* Jira-like workflow: is there a transition from -> to? */
 bool sim_jira_transition(const char *from, const char *to);
 /* Shortest path of transitions; returns the number of hops (0: same), -1 none. */

@@ -223,6 +223,10 @@ static bool new_value(struct sim_people *p, int sys, int rec, int f, char *buf, 
 			const char *const *vals = sim_kind_values(k, f);
 			if (!vals)
 				return false;
+			/* a Jira-like resolution is on the Done screen only */
+			if (f == SF_CLASSIFICATION && k == SIM_KIND_JIRA &&
+			    !sim_state_needs_classification(k, w->sys[sys].recs[rec].val[SF_STATE]))
+				return false;
 			const char *v = vals[sim_rng_below(&p->rng, count(vals))];
 			if (f == SF_STATE && k == SIM_KIND_JIRA && !sim_jira_transition(cur, v))
 				continue;
@@ -238,6 +242,13 @@ static bool new_value(struct sim_people *p, int sys, int rec, int f, char *buf, 
 
 static const int editable[] = { SF_TITLE, SF_DESCRIPTION, SF_STATE, SF_STATE, SF_PRIORITY,
 	                        SF_ASSIGNEE, SF_CLASSIFICATION };
+
+/* The classification a new record is raised with: none on a Jira-like issue
+ * (no resolution before Done). */
+static const char *initial_classification(enum sim_kind k)
+{
+	return k == SIM_KIND_JIRA ? "" : "Undetermined";
+}
 
 static int do_create(struct sim_people *p)
 {
@@ -259,7 +270,7 @@ static int do_create(struct sim_people *p)
 	vals[SF_ASSIGNEE] = assignee;
 	const char *caller = sim_callers[sim_rng_below(&p->rng, count(sim_callers))];
 	vals[SF_CALLER] = sim_kind_carries(k, SF_CALLER) ? caller : NULL;
-	vals[SF_CLASSIFICATION] = sim_kind_carries(k, SF_CLASSIFICATION) ? "Undetermined" : NULL;
+	vals[SF_CLASSIFICATION] = initial_classification(k);
 	int group = (int)sim_rng_below(&p->rng, 3);
 	const char *const *gv = sim_kind_values(k, SF_GROUP);
 	vals[SF_GROUP] = gv ? gv[group] : NULL;
@@ -285,7 +296,7 @@ static int do_create(struct sim_people *p)
 			[SF_PRIORITY] = pr2[sim_rng_below(&p->rng, count(pr2))],
 			[SF_ASSIGNEE] = "",
 			[SF_CALLER] = sim_kind_carries(k2, SF_CALLER) ? caller : NULL,
-			[SF_CLASSIFICATION] = sim_kind_carries(k2, SF_CLASSIFICATION) ? "Undetermined" : NULL,
+			[SF_CLASSIFICATION] = initial_classification(k2),
 			[SF_GROUP] = gv2 ? gv2[group] : NULL,
 		};
 		for (int f = 0; f < SF__COUNT; f++)
@@ -339,6 +350,26 @@ static bool sibling(struct sim_people *p, int sys, int rec, int field, int *osys
 	return false;
 }
 
+/*
+ * A person's edit of field f. A state that needs the classification field
+ * (scenario.h) is set with one, as the system's form asks for it: the
+ * person picks a value when the record has none.
+ */
+static void person_edit(struct sim_people *p, int sys, int rec, int f, const char *v)
+{
+	struct sim_world *w = p->w;
+	enum sim_kind k = w->sys[sys].kind;
+	const char *who = person(p);
+	if (sim_person_edit(w, sys, rec, f, v, who) <= 0 || f != SF_STATE ||
+	    !sim_state_needs_classification(k, v))
+		return;
+	const char *cur = w->sys[sys].recs[rec].val[SF_CLASSIFICATION];
+	const char *const *vals = sim_kind_values(k, SF_CLASSIFICATION);
+	if ((!cur || !cur[0]) && vals)
+		sim_person_edit(w, sys, rec, SF_CLASSIFICATION,
+		                vals[sim_rng_below(&p->rng, count(vals))], who);
+}
+
 static int do_edit(struct sim_people *p)
 {
 	struct sim_world *w = p->w;
@@ -350,7 +381,7 @@ static int do_edit(struct sim_people *p)
 		return 0;
 	char v[256];
 	if (new_value(p, sys, rec, f, v, sizeof(v)))
-		sim_person_edit(w, sys, rec, f, v, person(p));
+		person_edit(p, sys, rec, f, v);
 	int osys, orec;
 	if (p->gap == 0 && sim_rng_chance(&p->rng, 0.15) && sibling(p, sys, rec, f, &osys, &orec)) {
 		/* someone else edits the same field of the same incident, seconds apart */
@@ -386,7 +417,7 @@ static int run_pending(struct sim_people *p, struct pending *a)
 	} else {
 		char v[256];
 		if (new_value(p, a->sys, a->rec, a->field, v, sizeof(v)))
-			sim_person_edit(w, a->sys, a->rec, a->field, v, person(p));
+			person_edit(p, a->sys, a->rec, a->field, v);
 	}
 	return rc;
 }

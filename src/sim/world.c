@@ -82,6 +82,17 @@ static void replace(struct sim_world *w, char **slot, const char *v)
 
 /* ---- records ---------------------------------------------------------- */
 
+/*
+ * A Jira-like issue holds a resolution only while Done: in any other status
+ * the field is absent from what it shows (as the Jira connector reads it),
+ * not empty.
+ */
+static bool resolution_hidden(enum sim_kind k, const struct sim_record *r, int f)
+{
+	return k == SIM_KIND_JIRA && f == SF_CLASSIFICATION &&
+	       !sim_state_needs_classification(k, r->val[SF_STATE]);
+}
+
 int sim_record_observe(const struct sim_world *w, int sys, int rec, struct cc_observation *out)
 {
 	const struct sim_system *s = &w->sys[sys];
@@ -97,7 +108,7 @@ int sim_record_observe(const struct sim_world *w, int sys, int rec, struct cc_ob
 	if (!out->remote_id || (r->corr && !out->correlation_id))
 		rc = -1;
 	for (int f = 0; f < SF__COUNT && !rc; f++)
-		if (sim_kind_carries(s->kind, f))
+		if (sim_kind_carries(s->kind, f) && !resolution_hidden(s->kind, r, f))
 			rc = cc_observation_set(out, f, r->val[f] ? r->val[f] : "", r->fmtime_s[f],
 			                        r->fauthor[f]);
 	for (size_t c = 0; c < r->ncomments && !rc; c++)
@@ -207,6 +218,15 @@ static void set_field(struct sim_world *w, int sys, int rec, int f, const char *
 	r->fmtime_s[f] = clock_s(w, sys);
 }
 
+/* The Jira-like workflow's post-function: leaving Done clears the resolution. */
+static void clear_resolution(struct sim_world *w, int sys, int rec, const char *who)
+{
+	struct sim_record *r = &w->sys[sys].recs[rec];
+	if (w->sys[sys].kind == SIM_KIND_JIRA && r->val[SF_CLASSIFICATION] &&
+	    r->val[SF_CLASSIFICATION][0] && !sim_state_needs_classification(SIM_KIND_JIRA, r->val[SF_STATE]))
+		set_field(w, sys, rec, SF_CLASSIFICATION, "", who);
+}
+
 static int add_comment(struct sim_world *w, int sys, int rec, const char *body, const char *who)
 {
 	struct sim_system *s = &w->sys[sys];
@@ -268,6 +288,7 @@ int sim_person_edit(struct sim_world *w, int sys, int rec, int field, const char
 		               .value = (char *)value, .incident = -1 };
 	log_event(w, &e);
 	set_field(w, sys, rec, field, value, who);
+	clear_resolution(w, sys, rec, who);
 	record_changed(w, sys, rec);
 	return 1;
 }
@@ -542,6 +563,45 @@ static bool valid_value(enum sim_kind k, int f, const char *v)
 	return false;
 }
 
+/*
+ * The required fields of the state a write leaves a record in (record r,
+ * NULL for a create), as the real connectors and systems treat them.
+ * vals, the caller's copy of the write's values, is adjusted first: a
+ * Jira-like write carries a resolution only into or within Done (the
+ * transition's screen, or an edit while Done; the Jira connector leaves it
+ * out otherwise), and a move into Done without one takes the Done screen's
+ * default, which the Jira connector takes from the companion default of
+ * its configuration (here the scenario's). Returns CC_OK, or CC_ERROR with
+ * call->reason when that state needs a classification that neither the
+ * write nor the record holds: ServiceNow's data policy answers 403,
+ * Sentinel and Jira 400.
+ */
+static enum cc_result required_fields(struct sim_world *w, int sys, const struct sim_record *r,
+                                      const char *vals[SF__COUNT], struct cc_call *call)
+{
+	enum sim_kind k = w->sys[sys].kind;
+	const char *held = r && r->val[SF_STATE] ? r->val[SF_STATE] : "";
+	const char *state = vals[SF_STATE] && vals[SF_STATE][0] ? vals[SF_STATE]
+	                    : r ? held : sim_kind_initial_state(k);
+	bool needs = sim_state_needs_classification(k, state);
+	const char **cls = &vals[SF_CLASSIFICATION];
+	if (k == SIM_KIND_JIRA) {
+		if (!needs)
+			*cls = NULL;
+		else if (!sim_state_needs_classification(k, held) && (!*cls || !(*cls)[0]))
+			*cls = sim_classification_default(k);
+	}
+	const char *after = *cls ? *cls : r && r->val[SF_CLASSIFICATION] ? r->val[SF_CLASSIFICATION] : "";
+	if (!needs || after[0])
+		return CC_OK;
+	call->result = CC_ERROR;
+	snprintf(call->reason, sizeof(call->reason), "%s",
+	         k == SIM_KIND_SNOW ? "403 Data Policy Exception: close_code is mandatory"
+	         : k == SIM_KIND_SENTINEL ? "400 classification is required to close an incident"
+	                                  : "400 resolution is required by the Done screen");
+	return CC_ERROR;
+}
+
 static enum cc_result c_create(void *self, const struct cc_write *wr, struct cc_observation *out,
                                struct cc_call *call)
 {
@@ -552,14 +612,17 @@ static enum cc_result c_create(void *self, const struct cc_write *wr, struct cc_
 	cc_observation_init(out);
 	if (gate(w, sys, call) != CC_OK)
 		return call->result;
+	const char *vals[SF__COUNT];
+	memcpy(vals, wr->values, sizeof(vals));
 	for (int f = 0; f < SF__COUNT; f++) {
-		if (wr->values[f] && sim_kind_carries(k, f) && !valid_value(k, f, wr->values[f])) {
+		if (vals[f] && sim_kind_carries(k, f) && !valid_value(k, f, vals[f])) {
 			call->result = CC_ERROR;
-			snprintf(call->reason, sizeof(call->reason), "400 invalid value '%s'",
-			         wr->values[f]);
+			snprintf(call->reason, sizeof(call->reason), "400 invalid value '%s'", vals[f]);
 			return CC_ERROR;
 		}
 	}
+	if (required_fields(w, sys, NULL, vals, call) != CC_OK)
+		return CC_ERROR;
 	int rec = new_record(w, sys);
 	if (rec < 0) {
 		call->result = CC_RETRY;
@@ -570,7 +633,7 @@ static enum cc_result c_create(void *self, const struct cc_write *wr, struct cc_
 	for (int f = 0; f < SF__COUNT; f++) {
 		if (!sim_kind_carries(k, f))
 			continue;
-		const char *v = wr->values[f] ? wr->values[f] : "";
+		const char *v = vals[f] ? vals[f] : "";
 		if (f == SF_STATE && !v[0])
 			v = sim_kind_initial_state(k);
 		if (f == SF_STATE) {
@@ -621,8 +684,10 @@ static enum cc_result c_update(void *self, const struct cc_write *wr, struct cc_
 		snprintf(call->reason, sizeof(call->reason), "412 Precondition Failed");
 		return CC_CONFLICT;
 	}
+	const char *vals[SF__COUNT];
+	memcpy(vals, wr->values, sizeof(vals));
 	for (int f = 0; f < SF__COUNT; f++) {
-		const char *v = wr->values[f];
+		const char *v = vals[f];
 		if (!v || !sim_kind_carries(k, f))
 			continue;
 		if (!valid_value(k, f, v) ||
@@ -632,10 +697,12 @@ static enum cc_result c_update(void *self, const struct cc_write *wr, struct cc_
 			return CC_ERROR;
 		}
 	}
+	if (required_fields(w, sys, r, vals, call) != CC_OK)
+		return CC_ERROR;
 	uint64_t write_id = ++w->next_write_id;
 	bool changed = false;
 	for (int f = 0; f < SF__COUNT; f++) {
-		const char *v = wr->values[f];
+		const char *v = vals[f];
 		if (!v || !sim_kind_carries(k, f) || strcmp(v, r->val[f] ? r->val[f] : "") == 0)
 			continue;
 		if (f == SF_STATE) {
@@ -652,6 +719,7 @@ static enum cc_result c_update(void *self, const struct cc_write *wr, struct cc_
 		set_field(w, sys, rec, f, v, w->integration_user);
 		changed = true;
 	}
+	clear_resolution(w, sys, rec, w->integration_user);
 	if (changed) {
 		w->hub_writes++;
 		record_changed(w, sys, rec);

@@ -54,8 +54,8 @@ static bool kind_carries(enum sim_kind kind, int f)
 		return true;
 	case SIM_KIND_SENTINEL:
 		return f != SF_CALLER && f != SF_GROUP;
-	case SIM_KIND_JIRA:
-		return f != SF_CLASSIFICATION;
+	case SIM_KIND_JIRA: /* the classification is the resolution, held while Done */
+		return true;
 	}
 	return false;
 }
@@ -969,6 +969,105 @@ static void test_owner(void)
 	sim_log_clear(&log);
 }
 
+/*
+ * Required fields: a state that needs the classification field (SNOW's
+ * Resolved, Sentinel's Closed, Jira's Done) is written with it in the same
+ * request, a companion the state change justifies; a default no person
+ * chose stands; a Jira-like issue is judged on its resolution only while
+ * Done.
+ */
+static void build_required(struct sim_log *log, bool separate)
+{
+	setup(log, 3, three, 1000);
+	log->rules[SF_CLASSIFICATION] = SIM_RULE_OWNER_IGNORE;
+	log->owner[SF_CLASSIFICATION] = 1;
+	person_create(log, 1000, 2, 0, 1, "title=Needs|state=To Do|classification=");
+	claim(log, 1000, 2, 0, 1);
+	hub_create(log, 2000, 0, 0, "title=Needs|state=1");
+	claim(log, 2000, 0, 0, 1);
+	hub_create(log, 2000, 1, 0, "title=Needs|state=New");
+	claim(log, 2000, 1, 0, 1);
+	edit(log, 3000, 2, 0, SF_STATE, "Done");
+	edit(log, 3000, 2, 0, SF_CLASSIFICATION, "Won't Do");
+	hub_write(log, 3100, 0, 0, SF_STATE, "6", 1);
+	hub_write(log, 3100, 0, 0, SF_CLASSIFICATION, "Undetermined", 1);
+	hub_write(log, 3100, 1, 0, SF_STATE, "Closed", 2);
+	hub_write(log, 3200, 1, 0, SF_CLASSIFICATION, "Undetermined", separate ? 3 : 2);
+	finalize(log);
+}
+
+static void test_required_fields(void)
+{
+	struct sim_log log;
+	struct oracle_result r;
+	build_required(&log, false);
+	judge(&log, &r);
+	show(__func__, &r);
+	CHECK(clean(&r));
+	sim_log_clear(&log);
+
+	/* the same value in a request of its own is a value no person chose */
+	build_required(&log, true);
+	judge(&log, &r);
+	CHECK(!r.converged);
+	CHECK_EQ(r.divergent_fields, 1);
+	CHECK(strstr(r.first_problem, "classification") != NULL);
+	sim_log_clear(&log);
+
+	/* a default stands only where no person's value counts: the owner's
+	 * own classification must reach its record */
+	build_required(&log, false);
+	edit(&log, 2500, 1, 0, SF_CLASSIFICATION, "TruePositive");
+	finalize(&log);
+	judge(&log, &r);
+	CHECK_EQ(r.lost_updates, 1);
+	sim_log_clear(&log);
+
+	/* each Done carries its resolution again (Jira cleared it on the way
+	 * out): justified by the state, not by classification edits */
+	for (int separate = 0; separate < 2; separate++) {
+		setup(&log, 2, snow_jira, 1000);
+		person_create(&log, 1000, 0, 0, 1, "title=L|state=1|classification=Undetermined");
+		claim(&log, 1000, 0, 0, 1);
+		hub_create(&log, 1100, 1, 0, "title=L|state=To Do|classification=");
+		claim(&log, 1100, 1, 0, 1);
+		edit(&log, 2000, 0, 0, SF_STATE, "6");
+		hub_write(&log, 2100, 1, 0, SF_STATE, "Done", 1);
+		hub_write(&log, 2100, 1, 0, SF_CLASSIFICATION, "Done", separate ? 5 : 1);
+		edit(&log, 3000, 0, 0, SF_STATE, "2");
+		hub_write(&log, 3100, 1, 0, SF_STATE, "To Do", 2);
+		edit(&log, 4000, 0, 0, SF_STATE, "7");
+		hub_write(&log, 4100, 1, 0, SF_STATE, "Done", 3);
+		hub_write(&log, 4100, 1, 0, SF_CLASSIFICATION, "Done", separate ? 4 : 3);
+		finalize(&log);
+		judge(&log, &r);
+		if (separate) {
+			CHECK_EQ(r.loop_writes, 1);
+		} else {
+			show("required, done twice", &r);
+			CHECK(clean(&r));
+		}
+		sim_log_clear(&log);
+	}
+
+	/* Jira holds a resolution only while Done: none in To Do is no divergence */
+	setup(&log, 2, snow_jira, 1000);
+	person_create(&log, 1000, 0, 0, 1, "title=Open|state=2|classification=Undetermined");
+	claim(&log, 1000, 0, 0, 1);
+	hub_create(&log, 1100, 1, 0, "title=Open|state=In Progress|classification=");
+	claim(&log, 1100, 1, 0, 1);
+	finalize(&log);
+	judge(&log, &r);
+	CHECK(clean(&r));
+	/* ... but a Done issue without one diverges */
+	set_final(&log, 0, 0, SF_STATE, "6");
+	set_final(&log, 1, 0, SF_STATE, "Done");
+	judge(&log, &r);
+	CHECK(!r.converged);
+	CHECK(strstr(r.first_problem, "classification") != NULL);
+	sim_log_clear(&log);
+}
+
 /* A field nobody set must stay unset everywhere. */
 static void test_never_set(void)
 {
@@ -1215,6 +1314,7 @@ int main(void)
 	test_comments();
 	test_owner();
 	test_never_set();
+	test_required_fields();
 	test_manual();
 	test_empty();
 	const char *b = getenv("ORACLE_BENCH");
