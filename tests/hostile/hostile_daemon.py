@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""concord against a hostile remote: tests/hostile/remote.py plays RT and Redmine.
+"""concord against a hostile remote: tests/hostile/remote.py plays RT, Redmine and Jira.
 
 Starts remote.py, then `concord serve` (a temporary directory, an SQLite
 store, the listener on a free loopback port, per system `timeout: 3s`,
-`retry_after_max: 5s` and `poll_interval: 1s`, one RT and one Redmine system both pointed at the
-remote), and runs one episode per hostile mode: good -> hostile for
+`retry_after_max: 5s` and `poll_interval: 1s`, one RT, one Redmine and one Jira system, all
+pointed at the remote), and runs one episode per hostile mode: good -> hostile for
 CC_HOSTILE_SECONDS (5; 12 for the slow ones) -> good. Per episode and
 system it checks, printing the figure it measured in each ok/FAIL line:
   a  the failure is logged once (one `WARN system=S poll failed: ...` line)
@@ -25,7 +25,8 @@ system it checks, printing the figure it measured in each ok/FAIL line:
      within 1 s while the hostile answers are under way;
   r  (redirects) nothing reaches the other host.
 And once: in good mode the cursor moves (so b can see a move); credentials
-(the RT token and the Redmine key, random strings) appear nowhere, after
+(the RT token, the Redmine key and the Jira API token, random strings, and
+the Jira Basic credential that carries it) appear nowhere, after
 401/500 answers that echo them and a delivery dead-lettered on such an
 answer: not in the daemon's log, /admin/status, `concord status`, the
 store's bytes (file and -wal), `concord deadletters list` (f); a paused
@@ -41,6 +42,7 @@ Exit 1 if any check failed. Loopback only; every wait is bounded; the
 remote and the daemons are killed on any exit.
 """
 import atexit
+import base64
 import datetime
 import json
 import math
@@ -72,13 +74,18 @@ RSS_MAX_KB = 200 * 1024
 ANSWER_MAX_S = 1.0
 STOP_MAX_S = 1.0
 BURST_MAX = 5
-SYSTEMS = ["rt", "redmine"]  # the order of the configuration: store index 0, 1
+SYSTEMS = ["rt", "redmine", "jira"]  # the order of the configuration: store index 0, 1, 2
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 ADMIN_TOKEN = "adm-" + secrets.token_hex(12)
 RT_TOKEN = "rtTok" + secrets.token_hex(16)
 RM_KEY = "rmKey" + secrets.token_hex(16)
-SECRETS = {"the RT token": RT_TOKEN, "the Redmine key": RM_KEY}
+JIRA_EMAIL = "concord@example.test"
+JIRA_TOKEN = "jiraTok" + secrets.token_hex(16)
+# Jira's Basic credential: the token travels base64-encoded with the email
+JIRA_BASIC = base64.b64encode(("%s:%s" % (JIRA_EMAIL, JIRA_TOKEN)).encode()).decode()
+SECRETS = {"the RT token": RT_TOKEN, "the Redmine key": RM_KEY, "the Jira API token": JIRA_TOKEN,
+           "the Jira Basic credential": JIRA_BASIC}
 
 # What an episode expects. fails: every poll must fail while hostile (a and
 # b apply); backoff: the answers come at once, so the number of listing
@@ -252,12 +259,23 @@ systems:
     search_lag: 1s
     settings: {{project: test}}
     fields: {{title: subject, state: status}}
+  - name: jira
+    kind: jira
+    url: {base}/jira
+    token: {{env: CC_HOSTILE_JIRA_TOKEN}}
+    timeout: 3s
+    retry_after_max: 5s
+    poll_interval: 1s
+    poll_overlap: 5s
+    search_lag: 1s
+    settings: {{email: {jira_email}, project: TEST}}
+    fields: {{title: summary}}
 """
 
 
 def env():
     return dict(os.environ, CONCORD_ADMIN_TOKEN=ADMIN_TOKEN, CC_HOSTILE_RT_TOKEN=RT_TOKEN,
-                CC_HOSTILE_RM_KEY=RM_KEY)
+                CC_HOSTILE_RM_KEY=RM_KEY, CC_HOSTILE_JIRA_TOKEN=JIRA_TOKEN)
 
 
 class Daemon:
@@ -266,7 +284,8 @@ class Daemon:
         self.port = free_port()
         self.cfg = os.path.join(d, name + ".yaml")
         with open(self.cfg, "w") as f:
-            f.write(CONFIG.format(store=self.store, port=self.port, base=remote.base))
+            f.write(CONFIG.format(store=self.store, port=self.port, base=remote.base,
+                                  jira_email=JIRA_EMAIL))
         self.logpath = os.path.join(d, name + ".log")
         self.proc = None
 
@@ -283,13 +302,13 @@ class Daemon:
             time.sleep(0.1)
         else:
             raise RuntimeError("the daemon did not answer /health within 15 s")
-        end = time.monotonic() + 20  # both systems polled once, successfully
+        end = time.monotonic() + 20  # every system polled once, successfully
         while time.monotonic() < end:
             s = self.status(timeout=3)
             if s and all(s[n]["last_poll_ok"] for n in SYSTEMS):
                 return
             time.sleep(0.2)
-        raise RuntimeError("the daemon did not poll both systems within 20 s")
+        raise RuntimeError("the daemon did not poll every system within 20 s")
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -438,7 +457,7 @@ def wait_recovered(daemon, t_good, log_off, hold=0.0):
 # ---- one episode ------------------------------------------------------------------
 
 def episode(daemon, remote, name, exp):
-    """good -> name -> good, with checks a-e and r; True when both systems recovered."""
+    """good -> name -> good, with checks a-e and r; True when every system recovered."""
     exp = dict(DEFAULT, **exp)
     print("--- episode %s" % name, flush=True)
     log_off = daemon.log_size()
@@ -761,9 +780,12 @@ def main():
                    e["headers"].get("Authorization") == "token " + RT_TOKEN]
         rm_auth = [e for e in seen if e["flavour"] == "redmine" and
                    e["headers"].get("X-Redmine-API-Key") == RM_KEY]
-        check(bool(rt_auth) and bool(rm_auth),
+        jira_auth = [e for e in seen if e["flavour"] == "jira" and
+                     e["headers"].get("Authorization") == "Basic " + JIRA_BASIC]
+        check(bool(rt_auth) and bool(rm_auth) and bool(jira_auth),
               "the remote receives the credentials (rt: %d request(s) with the token, "
-              "redmine: %d with the key), so an echo carries them" % (len(rt_auth), len(rm_auth)))
+              "redmine: %d with the key, jira: %d with the Basic credential), so an echo "
+              "carries them" % (len(rt_auth), len(rm_auth), len(jira_auth)))
         cursor_follows_clock(daemon)
 
         for name, exp in STEPS:

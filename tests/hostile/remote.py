@@ -21,6 +21,7 @@ library only; loopback only; every stream and wait is bounded.
 Mounts (a connector's base URL):
     rt       http://127.0.0.1:P/REST/2.0   (RT REST2)
     redmine  http://127.0.0.1:P/redmine    (Redmine; any path under it)
+    jira     http://127.0.0.1:P/jira       (Jira Cloud REST API v3)
 What each answers in mode good (kinds in brackets):
     rt       GET /queue/NAME -> {"id": 1, "Name": NAME}                       [lookup]
              GET /tickets?..., GET /transactions?... -> {"items": [...],
@@ -37,6 +38,12 @@ What each answers in mode good (kinds in brackets):
                  "offset", "limit"}                                            [list]
              GET /issues/ID.json?include=journals -> the record ID, else 404  [read]
              POST /issues.json, PUT /issues/ID.json -> 403                     [write]
+    jira     GET /rest/api/3/project/KEY/statuses -> one issue type, To Do and
+                 Done; GET /rest/api/3/myself                                [lookup]
+             POST /rest/api/3/search/jql -> {"issues": [...], "isLast": true} [list]
+             GET /rest/api/3/issue/ID, .../changelog, .../comment,
+                 .../transitions -> the record ID, else 404                   [read]
+             POST|PUT /rest/api/3/issue... -> 403                            [write]
 The listings are empty unless records were set (POST /__control/records):
 then they list those records, each changed at the time it was set, and the
 reads answer them. Anything else under a mount: 404 [other]; outside every
@@ -403,7 +410,87 @@ class Redmine(Flavour):
                 "custom_fields": []}
 
 
-FLAVOURS = [RT(), Redmine()]
+class Jira(Flavour):
+    """Jira Cloud's REST API v3, as the jira connector polls it."""
+    name = "jira"
+    prefix = "/jira"
+
+    def __init__(self):
+        self.records = []  # set through POST /__control/records
+        api = r"/rest/api/3"
+        self.routes = [
+            ("GET", api + r"/project/[^/]+/statuses", "lookup", self.statuses),
+            ("GET", api + r"/myself", "lookup", lambda r: (200, {
+                "accountId": "557058:concord", "emailAddress": "concord@example.test",
+                "displayName": "concord", "timeZone": "UTC", "active": True})),
+            ("POST", api + r"/search/jql", "list", self.good_listing),
+            ("POST|PUT|DELETE|PATCH", api + r"/issue(/.*)?", "write", self.no_write),
+            ("GET", api + r"/issue/\d+/changelog", "read", self.changelog),
+            ("GET", api + r"/issue/\d+/comment", "read", self.comments),
+            ("GET", api + r"/issue/\d+/transitions", "read",
+             lambda r: (200, {"transitions": []})),
+            ("GET", api + r"/issue/\d+", "read", self.issue),
+        ]
+
+    def not_found(self, req):
+        return 404, {"errorMessages": ["Issue does not exist or you do not have permission "
+                                       "to see it."], "errors": {}}
+
+    def no_write(self, req):
+        return 403, {"errorMessages": ["writes are not impersonated"], "errors": {}}
+
+    def statuses(self, req):
+        cat = {"key": "new", "name": "To Do"}
+        return 200, [{"id": "10001", "name": "Task", "subtask": False, "statuses": [
+            {"id": "1", "name": "To Do", "statusCategory": cat},
+            {"id": "3", "name": "Done", "statusCategory": {"key": "done", "name": "Done"}}]}]
+
+    def record(self, req):
+        ident = req.path.split("/")[5]
+        return next((r for r in self.records if str(r["id"]) == ident), None)
+
+    def good_listing(self, req):
+        return 200, self.listing(req, [self.item(req, r["id"], r["updated"], r)
+                                       for r in self.records])
+
+    def issue(self, req):
+        r = self.record(req)
+        if not r:
+            return self.not_found(req)
+        return 200, self.item(req, r["id"], r["updated"], r)
+
+    def changelog(self, req):
+        if not self.record(req):
+            return self.not_found(req)
+        return 200, {"startAt": 0, "maxResults": 100, "total": 0, "isLast": True, "values": []}
+
+    def comments(self, req):
+        if not self.record(req):
+            return self.not_found(req)
+        return 200, {"startAt": 0, "maxResults": 100, "total": 0, "comments": []}
+
+    def listing(self, req, value=None, omit=False):
+        doc = {"isLast": True}
+        if not omit:
+            doc["issues"] = [] if value is None else value
+        return doc
+
+    def item(self, req, ident, when, record=None):
+        """An issue as the search and GET /issue answer it; a time like
+        Jira's (2024-01-02T03:04:05.000+0000) unless one is given."""
+        if when is None:
+            when = time.strftime("%Y-%m-%dT%H:%M:%S.000+0000", time.gmtime())
+        elif re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", when):
+            when = when[:-1] + ".000+0000"
+        r = record or {"subject": "hostile", "status": "To Do"}
+        key = str(ident) if isinstance(ident, int) else ident
+        return {"id": key, "key": "TEST-%s" % key, "fields": {
+            "summary": r["subject"], "status": {"name": r["status"],
+                                                "statusCategory": {"key": "new"}},
+            "labels": [], "created": when, "updated": when}}
+
+
+FLAVOURS = [RT(), Redmine(), Jira()]
 
 
 def find_flavour(path):
