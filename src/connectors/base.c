@@ -102,6 +102,7 @@ int cc_base_new(struct cc_connector *out, const struct cc_connector_setup *s, ch
 	};
 	b->cfg = s->cfg;
 	b->system = s->system;
+	b->seen = s->seen ? s->seen : &b->own_seen;
 	const char *iu = cc_setup_integration_user(s);
 	b->iuser = iu ? strdup(iu) : NULL;
 	int rc = CC_ENOMEM;
@@ -129,7 +130,7 @@ static void base_destroy(void *self)
 		return;
 	if (b->ops->clear)
 		b->ops->clear(b);
-	cc_seen_clear(&b->seen);
+	cc_seen_clear(&b->own_seen);
 	cc_prefetch_clear(&b->ahead);
 	cc_http_client_destroy(b->http);
 	free(b->iuser);
@@ -526,7 +527,7 @@ static bool known(struct cc_connector_base *b, const struct cc_listed *k)
 {
 	if (b->ops->known)
 		return b->ops->known(b, k);
-	return k->version && cc_seen_covers(&b->seen, k->id, k->version);
+	return k->version && cc_seen_covers(b->seen, k->id, k->version);
 }
 
 void cc_base_read_ahead(struct cc_connector_base *b, const char *id, const char *op,
@@ -652,7 +653,7 @@ out:
 	if (res != CC_OK) {
 		/* the hub gets none of the page: what was read of it is not seen */
 		for (size_t i = 0; i < pg->nitems; i++)
-			cc_seen_forget(&b->seen, pg->items[i].remote_id);
+			cc_seen_forget(b->seen, pg->items[i].remote_id);
 		cc_page_clear(pg);
 	}
 	return res;

@@ -83,7 +83,10 @@ struct cc_connector_base {
 	int system;                    /* index of this system in cfg->systems */
 	char *iuser;                   /* the integration user's account, may be NULL */
 	struct cc_usermap users;
-	struct cc_seen seen;           /* versions already returned (seen.h) */
+	/* versions already returned (seen.h): the system's shared table
+	 * (cc_connector_setup.seen, borrowed), else own_seen */
+	struct cc_seen *seen;
+	struct cc_seen own_seen;
 	struct cc_prefetch ahead;      /* a poll page's first reads, sent at once */
 	/*
 	 * A header that changes (an OAuth token, oauth.h), set by the kind's

@@ -20,6 +20,7 @@
 #include <stdio.h>
 
 struct cc_http_pace;
+struct cc_seen;
 
 struct cc_http_transport;
 
@@ -66,6 +67,12 @@ struct cc_connector_setup {
 	 * connector). NULL: the connector's client has its own, of rate_per_sec.
 	 */
 	struct cc_http_pace *pace;
+	/*
+	 * The seen cache shared by every instance of this system
+	 * (connectors/seen.h, cc_seen_shared_new; borrowed, outlives the
+	 * connector). NULL: the connector keeps its own.
+	 */
+	struct cc_seen *seen;
 	/* Asked while a request waits; true aborts it (see struct cc_http_options). */
 	bool (*interrupt)(void *ctx);
 	void *interrupt_ctx;

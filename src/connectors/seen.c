@@ -6,6 +6,7 @@
  */
 #include "connectors/seen.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,11 +63,37 @@ static bool grow(struct cc_seen *s)
 	return true;
 }
 
+/* The tables freed: an empty table, its mutex kept. */
+static void empty(struct cc_seen *s)
+{
+	for (size_t i = 0; i < s->cap; i++)
+		free(s->ids[i]);
+	free(s->ids);
+	free(s->rv);
+	free(s->read_end_ms);
+	free(s->settled);
+	pthread_mutex_t *mu = s->mu;
+	memset(s, 0, sizeof(*s));
+	s->mu = mu;
+}
+
+static void lock(const struct cc_seen *s)
+{
+	if (s->mu)
+		pthread_mutex_lock(s->mu);
+}
+
+static void unlock(const struct cc_seen *s)
+{
+	if (s->mu)
+		pthread_mutex_unlock(s->mu);
+}
+
 /* The slot of id, added (rv 0) when new; SIZE_MAX when out of memory. */
 static size_t entry(struct cc_seen *s, const char *id)
 {
 	if (s->n >= SEEN_MAX)
-		cc_seen_clear(s);
+		empty(s);
 	if ((s->n + 1) * 10 > s->cap * 7 && !grow(s))
 		return SIZE_MAX;
 	size_t k = slot(s->ids, s->cap, id);
@@ -83,17 +110,22 @@ static size_t entry(struct cc_seen *s, const char *id)
 
 void cc_seen_put(struct cc_seen *s, const char *id, uint64_t rv)
 {
+	lock(s);
 	size_t k = id ? entry(s, id) : SIZE_MAX;
 	if (k != SIZE_MAX && rv > s->rv[k])
 		s->rv[k] = rv;
+	unlock(s);
 }
 
 void cc_seen_read(struct cc_seen *s, const char *id, uint64_t rv, int64_t start_ms,
                   int64_t end_ms)
 {
+	lock(s);
 	size_t k = id ? entry(s, id) : SIZE_MAX;
-	if (k == SIZE_MAX)
+	if (k == SIZE_MAX) {
+		unlock(s);
 		return;
+	}
 	if (rv != s->rv[k] || !s->read_end_ms[k]) {
 		s->rv[k] = rv;
 		s->read_end_ms[k] = end_ms;
@@ -101,47 +133,83 @@ void cc_seen_read(struct cc_seen *s, const char *id, uint64_t rv, int64_t start_
 	} else if (start_ms - s->read_end_ms[k] >= SEEN_SETTLE_MS) {
 		s->settled[k] = true;
 	}
+	unlock(s);
 }
 
 bool cc_seen_settled(const struct cc_seen *s, const char *id, uint64_t *rv)
 {
-	if (!s->cap || !id)
-		return false;
-	size_t k = slot(s->ids, s->cap, id);
-	if (!s->ids[k])
-		return false;
-	*rv = s->rv[k];
-	return s->settled[k];
+	bool settled = false;
+	lock(s);
+	if (s->cap && id) {
+		size_t k = slot(s->ids, s->cap, id);
+		if (s->ids[k]) {
+			*rv = s->rv[k];
+			settled = s->settled[k];
+		}
+	}
+	unlock(s);
+	return settled;
 }
 
 bool cc_seen_covers(const struct cc_seen *s, const char *id, uint64_t rv)
 {
-	if (!s->cap || !id)
-		return false;
-	size_t k = slot(s->ids, s->cap, id);
-	return s->ids[k] && s->rv[k] >= rv;
+	bool covers = false;
+	lock(s);
+	if (s->cap && id) {
+		size_t k = slot(s->ids, s->cap, id);
+		covers = s->ids[k] && s->rv[k] >= rv;
+	}
+	unlock(s);
+	return covers;
 }
 
 void cc_seen_forget(struct cc_seen *s, const char *id)
 {
-	if (!s->cap || !id)
-		return;
-	size_t k = slot(s->ids, s->cap, id);
-	if (!s->ids[k])
-		return;
-	/* kept in its slot (linear probing needs no hole), as if never read */
-	s->rv[k] = 0;
-	s->read_end_ms[k] = 0;
-	s->settled[k] = false;
+	lock(s);
+	if (s->cap && id) {
+		size_t k = slot(s->ids, s->cap, id);
+		if (s->ids[k]) {
+			/* kept in its slot (linear probing needs no hole), as if never read */
+			s->rv[k] = 0;
+			s->read_end_ms[k] = 0;
+			s->settled[k] = false;
+		}
+	}
+	unlock(s);
 }
 
 void cc_seen_clear(struct cc_seen *s)
 {
-	for (size_t i = 0; i < s->cap; i++)
-		free(s->ids[i]);
-	free(s->ids);
-	free(s->rv);
-	free(s->read_end_ms);
-	free(s->settled);
-	memset(s, 0, sizeof(*s));
+	lock(s);
+	empty(s);
+	unlock(s);
+}
+
+/* A shared table and its mutex, in one allocation (the table first). */
+struct shared {
+	struct cc_seen table;
+	pthread_mutex_t mu;
+};
+
+struct cc_seen *cc_seen_shared_new(void)
+{
+	struct shared *sh = calloc(1, sizeof(*sh));
+	if (!sh)
+		return NULL;
+	if (pthread_mutex_init(&sh->mu, NULL) != 0) {
+		free(sh);
+		return NULL;
+	}
+	sh->table.mu = &sh->mu;
+	return &sh->table;
+}
+
+void cc_seen_shared_free(struct cc_seen *s)
+{
+	if (!s)
+		return;
+	struct shared *sh = (struct shared *)s;
+	empty(&sh->table);
+	pthread_mutex_destroy(&sh->mu);
+	free(sh);
 }

@@ -19,11 +19,21 @@
  * some of its records were read returns none of them, so it forgets them
  * (cc_seen_forget): kept, the next listing would skip them for good.
  *
- * Ownership: the table owns copies of the ids. One thread at a time.
+ * Shared by the instances of one system (its polling instance and its
+ * delivery slots, cc_seen_shared_new): the version a delivery read back
+ * after its write is the one the next poll lists, and the poll need not
+ * read that copy of concord's own again. The hub ingested that read-back
+ * (the write's observation) before the poll can list the record, or its
+ * store failed and the daemon ended with the cache.
+ *
+ * Ownership: the table owns copies of the ids. A table of one instance
+ * (zeroed, no mutex) is used by one thread at a time; a shared one takes
+ * its mutex in every call.
  */
 #ifndef CC_CONNECTORS_SEEN_H
 #define CC_CONNECTORS_SEEN_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -37,6 +47,7 @@ struct cc_seen {
 	bool *settled;        /* rv read again SEEN_SETTLE_MS after that */
 	size_t cap;   /* slots, a power of two (0: empty table) */
 	size_t n;
+	pthread_mutex_t *mu; /* a shared table's (cc_seen_shared_new), else NULL */
 };
 
 /* Remembers that the record `id` was returned at version rv (newest wins). */
@@ -59,5 +70,10 @@ bool cc_seen_settled(const struct cc_seen *s, const char *id, uint64_t *rv);
  */
 void cc_seen_forget(struct cc_seen *s, const char *id);
 void cc_seen_clear(struct cc_seen *s);
+
+/* A table for the instances of one system, each on its own thread; NULL
+ * when out of memory. Freed (with what it holds) by cc_seen_shared_free. */
+struct cc_seen *cc_seen_shared_new(void);
+void cc_seen_shared_free(struct cc_seen *s);
 
 #endif

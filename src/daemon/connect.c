@@ -10,8 +10,8 @@
 
 int cc_connector_create_from_file(struct cc_connector *out, const struct cc_file_config *fc,
                                   size_t system, bool (*interrupt)(void *ctx),
-                                  void *interrupt_ctx, struct cc_http_pace *pace, FILE *trace,
-                                  char *err, size_t errlen)
+                                  void *interrupt_ctx, struct cc_http_pace *pace,
+                                  struct cc_seen *seen, FILE *trace, char *err, size_t errlen)
 {
 	const struct cc_system_file *sf = &fc->system[system];
 	const struct cc_system_def *sd = &fc->engine.systems[system];
@@ -48,6 +48,7 @@ int cc_connector_create_from_file(struct cc_connector *out, const struct cc_file
 		.ca_file = sf->ca_file,
 		.retry_after_max_ms = sf->retry_after_max_ms,
 		.pace = pace,
+		.seen = seen,
 		.interrupt = interrupt,
 		.interrupt_ctx = interrupt_ctx,
 		.trace = trace,

@@ -11,15 +11,17 @@
 #include <stdio.h>
 
 struct cc_http_pace;
+struct cc_seen;
 
 /*
  * interrupt (may be NULL) is asked while a request of the connector waits
- * (see struct cc_http_options): true aborts it. pace (may be NULL) is
- * shared with the system's other instances (see struct cc_connector_setup).
+ * (see struct cc_http_options): true aborts it. pace and seen (each may be
+ * NULL) are shared with the system's other instances (see struct
+ * cc_connector_setup).
  */
 int cc_connector_create_from_file(struct cc_connector *out, const struct cc_file_config *fc,
                                   size_t system, bool (*interrupt)(void *ctx),
-                                  void *interrupt_ctx, struct cc_http_pace *pace, FILE *trace,
-                                  char *err, size_t errlen);
+                                  void *interrupt_ctx, struct cc_http_pace *pace,
+                                  struct cc_seen *seen, FILE *trace, char *err, size_t errlen);
 
 #endif

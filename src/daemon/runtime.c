@@ -14,6 +14,7 @@
 #include "config/config_file.h"
 #include "config/registry_check.h"
 #include "connectors/registry.h"
+#include "connectors/seen.h"
 #include "daemon/connect.h"
 #include "daemon/control.h"
 #include "daemon/jobs.h"
@@ -49,6 +50,7 @@ struct parts {
 	struct cc_connector slots[CC_MAX_SYSTEMS][CC_HUB_SLOTS_MAX];
 	size_t nslots[CC_MAX_SYSTEMS];
 	struct cc_http_pace *pace[CC_MAX_SYSTEMS];
+	struct cc_seen *seen[CC_MAX_SYSTEMS]; /* shared by a system's instances */
 	struct cc_hub *hub;
 	struct cc_driver *driver;     /* the loop over the hub (core/driver.h) */
 	struct cc_webhook_listener *listener;
@@ -274,6 +276,8 @@ static void parts_destroy(struct parts *p)
 		p->nslots[i] = 0;
 		cc_http_pace_destroy(p->pace[i]);
 		p->pace[i] = NULL;
+		cc_seen_shared_free(p->seen[i]);
+		p->seen[i] = NULL;
 	}
 	memset(p->conn, 0, sizeof(p->conn));
 	memset(p->slots, 0, sizeof(p->slots));
@@ -348,16 +352,23 @@ static int parts_build(struct cc_runtime *rt, struct parts *p, char *err, size_t
 			return 2;
 		}
 		p->nconn = i + 1;
+		/* one seen cache: a copy a delivery read back after writing it
+		 * is not read again by the next poll */
+		if (n && !(p->seen[i] = cc_seen_shared_new())) {
+			snprintf(err, errlen, "out of memory");
+			return 2;
+		}
 		if (cc_connector_create_from_file(&p->conn[i], p->fc, i, on_wait, rt, p->pace[i],
-		                                  rt->trace ? rt->log : NULL, cerr, sizeof(cerr))) {
+		                                  p->seen[i], rt->trace ? rt->log : NULL, cerr,
+		                                  sizeof(cerr))) {
 			snprintf(err, errlen, "%s: system %s: %s", rt->path, cfg->systems[i].name, cerr);
 			return 2;
 		}
 		for (size_t slot = 0; slot < n; slot++) {
 			/* asked from a delivery's thread: only whether to stop */
 			if (cc_connector_create_from_file(&p->slots[i][slot], p->fc, i, on_wait_slot, rt,
-			                                  p->pace[i], rt->trace ? rt->log : NULL, cerr,
-			                                  sizeof(cerr))) {
+			                                  p->pace[i], p->seen[i],
+			                                  rt->trace ? rt->log : NULL, cerr, sizeof(cerr))) {
 				snprintf(err, errlen, "%s: system %s: %s", rt->path, cfg->systems[i].name,
 				         cerr);
 				return 2;

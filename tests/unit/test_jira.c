@@ -10,6 +10,7 @@
  */
 #include "connectors/jira/workflow.h"
 #include "connectors/registry.h"
+#include "connectors/seen.h"
 #include "core/buf.h"
 #include "core/types.h"
 #include "http/client.h"
@@ -103,19 +104,27 @@ static const struct {
 	{ "In Review", "51", "Done", true }, { "Done", "61", "To Do", false },
 };
 
-static void issue_json(void)
+/* The issue's `updated`, as Jira writes it. */
+static void updated_text(char *when, size_t len)
 {
 	time_t s = (time_t)(g_updated_ms / 1000);
 	struct tm tm;
 	gmtime_r(&s, &tm);
-	char when[40];
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	char t[32];
+	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(when, len, "%s.%03d+0000", t, (int)(g_updated_ms % 1000));
+}
+
+static void issue_json(void)
+{
+	char when[48];
+	updated_text(when, sizeof(when));
 	snprintf(g_answer, sizeof(g_answer),
 	         "{\"id\":\"10001\",\"key\":\"EMU-1\",\"fields\":{\"summary\":\"Printer\","
-	         "\"updated\":\"%s.%03d+0000\",\"created\":\"2026-12-01T10:00:00.000+1100\","
+	         "\"updated\":\"%s\",\"created\":\"2026-12-01T10:00:00.000+1100\","
 	         "\"status\":{\"name\":\"%s\",\"statusCategory\":{\"key\":\"%s\"}},"
 	         "\"labels\":[\"concord-1\"],\"resolution\":%s%s%s}}",
-	         when, (int)(g_updated_ms % 1000), g_status, category(g_status),
+	         when, g_status, category(g_status),
 	         g_resolution[0] ? "{\"name\":\"" : "null", g_resolution,
 	         g_resolution[0] ? "\"}" : "");
 }
@@ -207,6 +216,7 @@ static const struct cc_http_transport g_transport = { exchange, NULL };
 enum { F_TITLE, F_STATE, F_RESOLUTION, F_COUNT };
 
 static struct cc_config g_cfg;
+static struct cc_seen *g_seen; /* the seen cache the next connector shares, or NULL */
 
 static void connector(struct cc_connector *c)
 {
@@ -224,7 +234,7 @@ static void connector(struct cc_connector *c)
 		                                    { "project", "EMU" } };
 	struct cc_connector_setup setup = { .base_url = "https://site.example", .secret = "tok",
 		                            .cfg = &g_cfg, .settings = st, .nsettings = 2,
-		                            .transport = &g_transport };
+		                            .transport = &g_transport, .seen = g_seen };
 	char err[200];
 	assert_int_equal(cc_connector_create(c, "jira", &setup, err, sizeof(err)), 0);
 	snprintf(g_status, sizeof(g_status), "To Do");
@@ -404,6 +414,43 @@ static void test_listing(void **state)
 	c.ops->destroy(c.self);
 }
 
+/*
+ * A system's instances share one seen cache (connectors/seen.h): the issue
+ * a delivery's instance read back after its write is not read again by the
+ * polling instance; with caches of their own it is.
+ */
+static void test_shared_seen(void **state)
+{
+	(void)state;
+	for (int shared = 0; shared < 2; shared++) {
+		g_seen = shared ? cc_seen_shared_new() : NULL;
+		struct cc_connector delivery, poll;
+		connector(&delivery);
+		connector(&poll);
+		struct cc_observation o;
+		struct cc_call call = { 0 };
+		assert_int_equal(delivery.ops->read(delivery.self, "10001", &o, &call), CC_OK);
+		cc_observation_clear(&o);
+		char when[48], list[200];
+		updated_text(when, sizeof(when));
+		snprintf(list, sizeof(list), "{\"issues\":[{\"id\":\"10001\",\"fields\":{"
+		         "\"updated\":\"%s\"}}],\"isLast\":true}", when);
+		g_list = list;
+		g_n = 0;
+		struct cc_page pg;
+		memset(&call, 0, sizeof(call));
+		assert_int_equal(poll.ops->list_changes(poll.self, 1796000000, 0, NULL, 50, &pg, &call),
+		                 CC_OK);
+		assert_int_equal(count("GET", "/issue/10001"), shared ? 0 : 3);
+		assert_int_equal(pg.nitems, shared ? 0 : 1);
+		cc_page_clear(&pg);
+		delivery.ops->destroy(delivery.self);
+		poll.ops->destroy(poll.self);
+		cc_seen_shared_free(g_seen);
+		g_seen = NULL;
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -411,6 +458,7 @@ int main(void)
 		cmocka_unit_test(test_status_along_its_path),
 		cmocka_unit_test(test_status_never_forced),
 		cmocka_unit_test(test_listing),
+		cmocka_unit_test(test_shared_seen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -512,7 +512,7 @@ static enum cc_result observe(struct cc_connector_base *b, const char *id, const
 	/* grows with every journal, and with updated_on when there is none */
 	out->rv = ((uint64_t)(out->mtime_s > 0 ? out->mtime_s : 0) << RV_JOURNAL_BITS) |
 	          (newest_journal & ((1u << RV_JOURNAL_BITS) - 1));
-	cc_seen_read(&r->base.seen, id, out->rv, started, mono_ms());
+	cc_seen_read(r->base.seen, id, out->rv, started, mono_ms());
 	res = CC_OK;
 out:
 	json_decref(j);
@@ -582,7 +582,7 @@ static enum cc_result fetch(struct cc_connector_base *b, struct cc_listing *l, i
 static bool known(struct cc_connector_base *b, const struct cc_listed *k)
 {
 	uint64_t rv;
-	return cc_seen_settled(&b->seen, k->id, &rv) &&
+	return cc_seen_settled(b->seen, k->id, &rv) &&
 	       (int64_t)(rv >> RV_JOURNAL_BITS) == k->mtime_s;
 }
 

@@ -539,7 +539,7 @@ out:
 	if (res != CC_OK)
 		cc_observation_clear(out);
 	else
-		cc_seen_put(&b->seen, id, out->rv);
+		cc_seen_put(b->seen, id, out->rv);
 	return res;
 }
 
@@ -893,7 +893,7 @@ static enum cc_result rt_webhook(void *self, const char *body, size_t len, struc
 		return cc_call_fail(call, CC_ERROR, "rt: webhook body names no ticket");
 	char idb[24];
 	snprintf(idb, sizeof(idb), "%" PRIu64, tid);
-	if (txn && cc_seen_covers(&r->base.seen, idb, txn))
+	if (txn && cc_seen_covers(r->base.seen, idb, txn))
 		return CC_OK; /* concord's own write, read back already */
 	return cc_base_webhook_read(&r->base, idb, pg, call);
 }

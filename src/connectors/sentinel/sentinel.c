@@ -349,7 +349,7 @@ out:
 	if (res != CC_OK)
 		cc_observation_clear(out);
 	else if (!out->deleted)
-		cc_seen_put(&b->seen, id, out->rv);
+		cc_seen_put(b->seen, id, out->rv);
 	return res;
 }
 

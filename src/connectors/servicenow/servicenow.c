@@ -483,7 +483,7 @@ static enum cc_result observe(struct cc_connector_base *b, const char *id, const
 			goto out;
 		}
 	}
-	cc_seen_put(&b->seen, id, out->rv);
+	cc_seen_put(b->seen, id, out->rv);
 	res = CC_OK;
 out:
 	json_decref(j);
@@ -802,7 +802,7 @@ static enum cc_result sn_webhook(void *self, const char *body, size_t len, struc
 	if (bad)
 		return cc_call_fail(call, CC_ERROR, "servicenow webhook: malformed body: %s", bad);
 	if (strcmp(h.table, s->table) != 0 ||
-	    cc_seen_covers(&s->base.seen, h.sys_id, (uint64_t)h.mod_count + 1))
+	    cc_seen_covers(s->base.seen, h.sys_id, (uint64_t)h.mod_count + 1))
 		return CC_OK;
 	return cc_base_webhook_read(&s->base, h.sys_id, pg, call);
 }
