@@ -788,6 +788,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(400, {"error": "labels: a list of strings without spaces"})
         t0 = time.monotonic()
         now = emu.clock.now_ms()
+        now -= int(float(doc.get("ago_seconds", 0)) * 1000)
         first_id, first_num = emu.store.seed(proj, count, now - spread, spread, status, labels,
                                              next(iter(emu.accounts)), doc.get("seed"))
         return self._send(200, {"count": count, "first_id": first_id, "first_key": "%s-%d" % (proj, first_num),

@@ -760,9 +760,10 @@ class Handler(BaseHTTPRequestHandler):
                 prefix = ("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.OperationalInsights/"
                           "workspaces/%s/providers/Microsoft.SecurityInsights/incidents" % (sub, rg, wsn))
                 spread = int(float(doc.get("spread_seconds", 86400)) * TICKS)
+                ago = int(float(doc.get("ago_seconds", 0)) * TICKS)
                 t0 = time.monotonic()
                 first, last = emu.store.seed("/".join((sub, rg, wsn)).lower(), prefix, count,
-                                             emu.clock.now() - spread, spread, doc.get("seed"))
+                                             emu.clock.now() - ago - spread, spread, doc.get("seed"))
                 return self._send(200, {"first_number": first, "last_number": last, "count": count,
                                         "seconds": round(time.monotonic() - t0, 3)})
             if name == "edit" and self.command == "POST":

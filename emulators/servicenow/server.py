@@ -751,7 +751,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(400, {"error": "count must be within 1..10000000"})
             t0 = time.monotonic()
             emu.store.seed(count, data.get("user", "admin"), data.get("spread_seconds"),
-                           str(data.get("state", "1")))
+                           str(data.get("state", "1")), float(data.get("ago_seconds", 0)))
             return self.send(200, {"created": count, "seconds": round(time.monotonic() - t0, 3)})
         if path == "/emulator/history" and method == "GET":
             sid = q.get("sys_id", "")

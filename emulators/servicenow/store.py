@@ -322,14 +322,14 @@ class Store:
             cur = self.db.execute("DELETE FROM incident WHERE sys_id=?", (sys_id,))
             return cur.rowcount > 0
 
-    def seed(self, count, user="admin", spread_seconds=None, state="1"):
+    def seed(self, count, user="admin", spread_seconds=None, state="1", ago_seconds=0):
         """Bulk-creates count incidents in one transaction (no webhooks).
 
         Their sys_updated_on are spread over the spread_seconds before now
-        (default: one second apart), oldest first."""
+        less ago_seconds (default: one second apart, ending now), oldest first."""
         import datetime
         with self.lock:
-            now = self.clock.now()
+            now = self.clock.now() - datetime.timedelta(seconds=float(ago_seconds))
             spread = float(count if spread_seconds is None else spread_seconds)
             base = int(self.meta_get("incident_number", "10000"))
             rows, hist = [], []

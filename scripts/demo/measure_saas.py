@@ -5,6 +5,7 @@ benchmark program: it prints figures, it is not a test).
     measure_saas.py --concord BUILD/concord first-sync --records N --into servicenow|sentinel
                     [--limit REQUESTS_PER_SECOND] [--latency MS] [--concurrency N]
     measure_saas.py --concord BUILD/concord idle --records N [--intervals K]
+                    [--systems servicenow,sentinel[,jira]] [--dormant M]
 
 first-sync: N incidents seeded in the other emulator, concord started on
 both (examples/servicenow-sentinel.yaml, its own rate_limit set to the
@@ -17,7 +18,11 @@ one): one delivery at a time is then bounded by latency, not by the limit;
 
 idle: N incidents seeded in each emulator, copied over by a first sync;
 then the requests concord makes per poll interval to each system while
-nothing changes (its /admin/status counts).
+nothing changes (its /admin/status counts). With --dormant M, M more
+records are then seeded in each system, last changed an hour before the
+first sync began (records that exist and do not change: a first sync of
+100,000 takes hours here), and the idle requests are counted again, in
+the same run: what the idle polls cost with N and with N + M records.
 """
 
 import argparse
@@ -38,18 +43,23 @@ def count(side):
     st = side.emu.stats() or {}
     if side.name == "sentinel":
         return st.get("incidents", 0)
+    if side.name == "jira":
+        return st.get("issues", 0)
     # ServiceNow: X-Total-Count of a one-row listing
     _, _, h = http("GET", side.emu.url + "/api/now/table/incident?sysparm_limit=1&sysparm_fields=sys_id",
                    headers=side.h)
     return int(h.get("X-Total-Count", "0"))
 
 
-def start(args, dirpath, limits, poll, concurrency=None):
+def start(args, dirpath, limits, poll, concurrency=None, names=("servicenow", "sentinel")):
+    """The emulators of `names` and concord between them: (sides by name, concord)."""
     port = sides.free_port()
     secret = secrets.token_hex(8)
-    sn = sides.ServiceNow(dirpath, None, secret, rate_limit=0)
-    st = sides.Sentinel(dirpath, None, secret, rate_limit=0)
-    for s in (sn, st):
+    made = {"servicenow": lambda: sides.ServiceNow(dirpath, None, secret, rate_limit=0),
+            "sentinel": lambda: sides.Sentinel(dirpath, None, secret, rate_limit=0),
+            "jira": lambda: sides.Jira(dirpath, None, secret, rate_limit=0)}
+    by = {n: made[n]() for n in names}
+    for s in by.values():
         lim = limits.get(s.name)
         if lim:  # per second, for concord; the emulators count per their window
             if s.name == "servicenow":
@@ -58,7 +68,7 @@ def start(args, dirpath, limits, poll, concurrency=None):
                 s.emu.args += ["--rate-limit", str(lim * 60)]
         s.emu.start()
     ns = argparse.Namespace(poll=poll)
-    text = demo.config_yaml(ns, port, dirpath, [sn, st])
+    text = demo.config_yaml(ns, port, dirpath, list(names))
     for name, lim in limits.items():
         if lim:  # concord keeps 5 % below the system's limit, as an operator would
             text = text.replace("  - name: %s\n" % name,
@@ -69,9 +79,11 @@ def start(args, dirpath, limits, poll, concurrency=None):
     cfg = os.path.join(dirpath, "concord.yaml")
     with open(cfg, "w") as f:
         f.write(text)
-    env = dict(os.environ, CONCORD_ADMIN_TOKEN=secrets.token_hex(8), **sn.env(), **st.env())
+    env = dict(os.environ, CONCORD_ADMIN_TOKEN=secrets.token_hex(8))
+    for side in by.values():
+        env.update(side.env())
     c = demo.Concord(args.concord, cfg, dirpath, env, port)
-    return sn, st, c
+    return by, c
 
 
 def system_requests(c):
@@ -82,8 +94,9 @@ def system_requests(c):
 def first_sync(args, dirpath):
     into = args.into
     lim = args.limit
-    sn, st, c = start(args, dirpath, {into: lim}, 5.0,
-                      {into: args.concurrency} if args.concurrency else None)
+    by, c = start(args, dirpath, {into: lim}, 5.0,
+                  {into: args.concurrency} if args.concurrency else None)
+    sn, st = by["servicenow"], by["sentinel"]
     src = st if into == "servicenow" else sn
     dst = sn if into == "servicenow" else st
     try:
@@ -123,37 +136,64 @@ def first_sync(args, dirpath):
         st.emu.stop()
 
 
+def seed(side, n, ago_s=0):
+    """n records in side's emulator, changed over the hour before now less ago_s."""
+    body = {"count": n, "spread_seconds": 3600, "ago_seconds": ago_s}
+    if side.name == "sentinel":
+        body.update(subscription=sides.SUB, resourceGroup=sides.RG, workspace=sides.WS)
+    if side.name == "jira":
+        body.update(project=sides.JI_PROJECT, labels=[])
+    st, doc, _ = http("POST", side.emu.url + "/emulator/seed", body, timeout=600)
+    if st != 200:
+        raise RuntimeError("seeding %s: %s %s" % (side.name, st, doc))
+
+
+def idle_requests(c, intervals, label):
+    r0 = system_requests(c)
+    polls0 = {x["name"]: x["requests"]["polls"] for x in c.status()["systems"]}
+    time.sleep(intervals * 5.0)
+    r1 = system_requests(c)
+    polls1 = {x["name"]: x["requests"]["polls"] for x in c.status()["systems"]}
+    for name in r1:
+        p = polls1[name] - polls0[name]
+        print("idle, %s: %s: %d requests in %d polls: %.2f requests per poll" % (
+            label, name, r1[name] - r0[name], p, (r1[name] - r0[name]) / max(1, p)))
+
+
 def idle(args, dirpath):
-    sn, st, c = start(args, dirpath, {}, 5.0)
+    names = [n.strip() for n in args.systems.split(",") if n.strip()]
+    by, c = start(args, dirpath, {}, 5.0, names=names)
     try:
-        http("POST", sn.emu.url + "/emulator/seed", {"count": args.records, "spread_seconds": 3600},
-             timeout=600)
-        http("POST", st.emu.url + "/emulator/seed", {"count": args.records, "spread_seconds": 3600,
-             "subscription": sides.SUB, "resourceGroup": sides.RG, "workspace": sides.WS},
-             timeout=600)
+        for side in by.values():
+            seed(side, args.records)
         t0 = time.time()
         c.start()
+        want = len(by) * args.records
         while True:  # the first sync: every record copied, the outbox empty
             s = c.status()
-            if s and count(sn) >= 2 * args.records and count(st) >= 2 * args.records and \
+            if s and all(count(x) >= want for x in by.values()) and \
                     all(x["outbox"] == 0 for x in s["systems"]):
                 break
+            if time.time() - t0 > 3600:
+                raise RuntimeError("the first sync did not end within an hour")
             time.sleep(2)
-        print("first sync of %d + %d records: %.0f s" % (args.records, args.records, time.time() - t0))
+        print("first sync of %d records in each of %s: %.0f s" % (
+            args.records, ", ".join(names), time.time() - t0))
         time.sleep(12)  # the last echoes
-        r0 = system_requests(c)
-        polls0 = {x["name"]: x["requests"]["polls"] for x in c.status()["systems"]}
-        time.sleep(args.intervals * 5.0)
-        r1 = system_requests(c)
-        polls1 = {x["name"]: x["requests"]["polls"] for x in c.status()["systems"]}
-        for name in r1:
-            p = polls1[name] - polls0[name]
-            print("idle, %d records in each: %s: %d requests in %d polls: %.2f requests per poll" % (
-                args.records, name, r1[name] - r0[name], p, (r1[name] - r0[name]) / max(1, p)))
+        idle_requests(c, args.intervals, "%d records in each" % args.records)
+        if args.dormant:
+            # changed an hour before the first sync began: behind every cursor
+            ago = time.time() - t0 + 3600
+            for side in by.values():
+                seed(side, args.dormant, ago)
+            print("seeded %d records more in each, last changed %.0f s ago and earlier" % (
+                args.dormant, ago))
+            time.sleep(6)
+            idle_requests(c, args.intervals, "%d records in each" % (args.records + args.dormant))
     finally:
         c.stop()
-        sn.emu.stop()
-        st.emu.stop()
+        for side in by.values():
+            side.emu.stop()
 
 
 def main():
@@ -169,6 +209,9 @@ def main():
     i = sub.add_parser("idle")
     i.add_argument("--records", type=int, default=1000)
     i.add_argument("--intervals", type=int, default=6)
+    i.add_argument("--systems", default="servicenow,sentinel")
+    i.add_argument("--dormant", type=int, default=0,
+                   help="records added to each system after the first sync, unchanged since")
     args = ap.parse_args()
     dirpath = tempfile.mkdtemp(prefix="concord-measure-")
     (first_sync if args.what == "first-sync" else idle)(args, dirpath)
