@@ -168,18 +168,28 @@ def idle(args, dirpath):
             seed(side, args.records)
         t0 = time.time()
         c.start()
-        want = len(by) * args.records
-        while True:  # the first sync: every record copied, the outbox empty
+        # The first sync is over when the outboxes are empty and no system's
+        # count moved for 10 s after the first copies (the seeds of two
+        # systems share titles: dedup links some instead of copying them).
+        last, since = None, time.time()
+        while True:
             s = c.status()
-            if s and all(count(x) >= want for x in by.values()) and \
-                    all(x["outbox"] == 0 for x in s["systems"]):
+            counts = tuple(count(x) for x in by.values())
+            if counts != last:
+                last, since = counts, time.time()
+            if s and all(x["outbox"] == 0 for x in s["systems"]) and \
+                    sum(counts) > len(by) * args.records and time.time() - since >= 10:
                 break
             if time.time() - t0 > 3600:
                 raise RuntimeError("the first sync did not end within an hour")
             time.sleep(2)
-        print("first sync of %d records in each of %s: %.0f s" % (
-            args.records, ", ".join(names), time.time() - t0))
-        time.sleep(12)  # the last echoes
+        print("first sync of %d records in each of %s: %.0f s (records now: %s)" % (
+            args.records, ", ".join(names), time.time() - t0 - 10,
+            ", ".join("%s %d" % (n, k) for n, k in zip(by, last))))
+        # the last echoes, and the overlap windows past the first sync's
+        # burst (Jira's search asks a minute before the cursor: JQL dates
+        # have minute precision, so the last minute's changes are listed again)
+        time.sleep(args.settle)
         idle_requests(c, args.intervals, "%d records in each" % args.records)
         if args.dormant:
             # changed an hour before the first sync began: behind every cursor
@@ -210,6 +220,8 @@ def main():
     i.add_argument("--records", type=int, default=1000)
     i.add_argument("--intervals", type=int, default=6)
     i.add_argument("--systems", default="servicenow,sentinel")
+    i.add_argument("--settle", type=float, default=150,
+                   help="seconds between the first sync and the first count")
     i.add_argument("--dormant", type=int, default=0,
                    help="records added to each system after the first sync, unchanged since")
     args = ap.parse_args()
