@@ -190,7 +190,8 @@ def idle(args, dirpath):
         # burst (Jira's search asks a minute before the cursor: JQL dates
         # have minute precision, so the last minute's changes are listed again)
         time.sleep(args.settle)
-        idle_requests(c, args.intervals, "%d records in each" % args.records)
+        idle_requests(c, args.intervals, "%d seeded in each, %s held" % (
+            args.records, "/".join(str(count(x)) for x in by.values())))
         if args.dormant:
             # changed an hour before the first sync began: behind every cursor
             ago = time.time() - t0 + 3600
@@ -199,7 +200,8 @@ def idle(args, dirpath):
             print("seeded %d records more in each, last changed %.0f s ago and earlier" % (
                 args.dormant, ago))
             time.sleep(6)
-            idle_requests(c, args.intervals, "%d records in each" % (args.records + args.dormant))
+            idle_requests(c, args.intervals, "%d seeded in each, %s held" % (
+                args.records + args.dormant, "/".join(str(count(x)) for x in by.values())))
     finally:
         c.stop()
         for side in by.values():
