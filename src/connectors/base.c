@@ -380,7 +380,16 @@ static enum cc_result base_update(void *self, const struct cc_write *w,
 	enum cc_result res = b->ops->write(b, w, &wrote, why, sizeof(why), call);
 	if (res != CC_OK)
 		return res;
+	/*
+	 * The hub takes only the written fields from this read-back (a
+	 * person's edit caught in the same version is left to the next poll),
+	 * so it stays out of the system's shared seen cache: that poll reads
+	 * the version again. A create's read-back is the hub's whole.
+	 */
+	struct cc_seen *shared = b->seen;
+	b->seen = &b->own_seen;
 	res = cc_base_observe(b, w->remote_id, "update", out, call);
+	b->seen = shared;
 	if (res != CC_OK) {
 		call->outcome_unknown = wrote;
 		return res;

@@ -416,8 +416,8 @@ static void test_listing(void **state)
 
 /*
  * A system's instances share one seen cache (connectors/seen.h): the issue
- * a delivery's instance read back after its write is not read again by the
- * polling instance; with caches of their own it is.
+ * another instance read is not read again by the polling instance; with
+ * caches of their own it is. An update's read-back is never shared.
  */
 static void test_shared_seen(void **state)
 {
@@ -443,6 +443,24 @@ static void test_shared_seen(void **state)
 		                 CC_OK);
 		assert_int_equal(count("GET", "/issue/10001"), shared ? 0 : 3);
 		assert_int_equal(pg.nitems, shared ? 0 : 1);
+		cc_page_clear(&pg);
+
+		/* an update's read-back stays out of it: the hub takes only the
+		 * written fields from it, the poll reads that version again */
+		struct cc_write wr = { .remote_id = "10001" };
+		wr.values[F_TITLE] = "Printer"; /* the stand-in keeps its summary */
+		memset(&call, 0, sizeof(call));
+		assert_int_equal(delivery.ops->update(delivery.self, &wr, &o, &call), CC_OK);
+		cc_observation_clear(&o);
+		updated_text(when, sizeof(when));
+		snprintf(list, sizeof(list), "{\"issues\":[{\"id\":\"10001\",\"fields\":{"
+		         "\"updated\":\"%s\"}}],\"isLast\":true}", when);
+		g_n = 0;
+		memset(&call, 0, sizeof(call));
+		assert_int_equal(poll.ops->list_changes(poll.self, 1796000000, 0, NULL, 50, &pg, &call),
+		                 CC_OK);
+		assert_int_equal(count("GET", "/issue/10001"), 3);
+		assert_int_equal(pg.nitems, 1);
 		cc_page_clear(&pg);
 		delivery.ops->destroy(delivery.self);
 		poll.ops->destroy(poll.self);
