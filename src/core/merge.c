@@ -99,32 +99,13 @@ static const char *companion_value(const struct cc_config *cfg, const struct cc_
 	return cp->dflt;
 }
 
-/* Whether canonical field g is a companion of some value of system sys. */
-static bool is_companion(const struct cc_config *cfg, int sys, size_t g)
-{
-	const struct cc_system_def *sd = &cfg->systems[sys];
-	for (size_t f = 0; f < cfg->nfields; f++) {
-		const struct cc_field_map *m = &sd->map[f];
-		if (!m->mapped || m->kind != CC_MAP_TABLE)
-			continue;
-		for (size_t e = 0; e < m->nentries; e++)
-			for (size_t k = 0; k < m->entries[e].ncompanions; k++)
-				if ((size_t)m->entries[e].companions[k].field == g)
-					return true;
-	}
-	return false;
-}
-
 /*
  * Companions (core/config.h): a field written with a value that has
  * companions carries them in the same write when the system does not hold
  * one yet; and while the system holds (or is written) such a value, a
  * companion is never cleared: its empty write becomes the companion's value,
- * or no write when that is what the system holds already. Nor is a
- * companion field cleared when the case never had a value of it (its
- * version unset): all the system holds is a default concord supplied, and
- * taking it back when the record leaves the state would be a write no
- * person asked for. Returns the change in the number of fields to write.
+ * or no write when that is what the system holds already. Returns the
+ * change in the number of fields to write.
  */
 static int project_companions(const struct cc_config *cfg, const struct cc_case *c, int sys,
                               const char *values[CC_MAX_FIELDS], uint32_t *unmapped)
@@ -155,13 +136,6 @@ static int project_companions(const struct cc_config *cfg, const struct cc_case 
 				dn++;
 				*unmapped &= ~(1u << g);
 			}
-		}
-	}
-	for (size_t g = 0; g < cfg->nfields; g++) {
-		if (values[g] && !values[g][0] && c->f[g].ver.t_ms == CC_VERSION_UNSET.t_ms &&
-		    is_companion(cfg, sys, g)) {
-			values[g] = NULL;
-			dn--;
 		}
 	}
 	return dn;

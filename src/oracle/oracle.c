@@ -1077,17 +1077,34 @@ static bool raised_with(int kind, const struct sim_event *e, int f)
 
 /*
  * Whether the hub write of the classification field at rec_ev position m
- * of record ri went with a write of a state that needs it (the same
- * request, write_id): a companion, which the state change justifies.
+ * of record ri went with a write of a state that needs it, or out of one
+ * (the same request, write_id), or clears it on a record whose state needs
+ * none: a companion set, or a default cleared once the record left the
+ * state, which the state change justifies.
  */
 static bool companion_write(const struct judge *j, size_t ri, size_t m, int kind)
 {
 	const struct sim_log *log = j->log;
 	const struct sim_event *c = &log->ev[j->rec_ev.val[m]];
+	if (!c->value || !c->value[0]) {
+		/* a clear on a record whose state needs none: the default goes */
+		const char *state = NULL;
+		for (size_t q = j->rec_ev.off[ri]; q < m; q++) {
+			const struct sim_event *e = &log->ev[j->rec_ev.val[q]];
+			if (e->kind == SIM_EV_PERSON_CREATE || e->kind == SIM_EV_HUB_CREATE)
+				state = e->values[SF_STATE];
+			else if ((e->kind == SIM_EV_PERSON_EDIT || e->kind == SIM_EV_HUB_WRITE) &&
+			         e->field == SF_STATE)
+				state = e->value;
+		}
+		if (!needs_classification(kind, state))
+			return true;
+	}
 	for (size_t q = j->rec_ev.off[ri]; q < j->rec_ev.off[ri + 1]; q++) {
 		const struct sim_event *e = &log->ev[j->rec_ev.val[q]];
 		if (e->kind == SIM_EV_HUB_WRITE && e->write_id == c->write_id &&
-		    e->field == SF_STATE && needs_classification(kind, e->value))
+		    e->field == SF_STATE &&
+		    (needs_classification(kind, e->value) || needs_classification(kind, e->old_value)))
 			return true;
 	}
 	return false;

@@ -661,19 +661,6 @@ static void test_companions(void **state)
 	assert_string_equal(values[F_STATE], "Active");
 	assert_string_equal(values[F_NOTE], "");
 
-	/* a case that never had a value: the default is not taken back when
-	 * the record leaves Closed */
-	struct cc_case d;
-	new_case(&d);
-	set_field(&d, F_STATE, "in_progress", SNOW, V(1000, 1, 1));
-	link_sys(&d, SENT, "S-2");
-	shadow(&d, SENT, F_STATE, "Closed");
-	shadow(&d, SENT, F_NOTE, "Undetermined");
-	assert_int_equal(cc_project(&cfg, &d, SENT, values, &unmapped), 1);
-	assert_string_equal(values[F_STATE], "Active");
-	assert_null(values[F_NOTE]);
-	cc_case_clear(&d);
-
 	/* a create of a closed case carries it too */
 	set_field(&c, F_STATE, "closed", SNOW, V(4000, 1, 4));
 	c.link[SENT].status = CC_LINK_CREATE;
