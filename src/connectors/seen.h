@@ -20,13 +20,14 @@
  * (cc_seen_forget): kept, the next listing would skip them for good.
  *
  * Shared by the instances of one system (its polling instance and its
- * delivery slots, cc_seen_shared_new): the version a delivery read back
- * after its write is the one the next poll lists, and the poll need not
- * read that copy of concord's own again: the hub ingests the read-back
- * with the write's result (the write's observation), whether the poll
- * lists the record before or after. Where it does not (a create answered
- * after its case was linked otherwise), it audits an alert naming the
- * record; a store failure ends the daemon, and the cache with it.
+ * delivery slots, cc_seen_shared_new): the version a create read back is
+ * the one the next poll lists, and the poll need not read that copy of
+ * concord's own again: the hub takes the create's read-back whole, whether
+ * the poll lists the record before or after. Where it does not (a create
+ * answered after its case was linked otherwise), it audits an alert naming
+ * the record; a store failure ends the daemon, and the cache with it. An
+ * update's read-back stays out (base.c): the hub takes only the written
+ * fields from it, so the next poll must read that version.
  *
  * Ownership: the table owns copies of the ids. A table of one instance
  * (zeroed, no mutex) is used by one thread at a time; a shared one takes
