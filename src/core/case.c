@@ -139,9 +139,20 @@ int cc_case_copy(struct cc_case *dst, const struct cc_case *src)
 	return CC_EOK;
 }
 
+void cc_case_changed(struct cc_case *c)
+{
+	for (size_t s = 0; s < CC_MAX_SYSTEMS; s++)
+		c->link[s].dead_lettered = false;
+}
+
 int cc_case_set_value(struct cc_case *c, int field, const char *value)
 {
-	return cc_str_set(&c->f[field].value, value ? value : "");
+	if (!value)
+		value = "";
+	if (c->f[field].value && strcmp(c->f[field].value, value) == 0)
+		return CC_EOK;
+	cc_case_changed(c);
+	return cc_str_set(&c->f[field].value, value);
 }
 
 int cc_case_add_comment(struct cc_case *c, int origin_system, const char *origin_id,
@@ -151,6 +162,7 @@ int cc_case_add_comment(struct cc_case *c, int origin_system, const char *origin
 	if (!n)
 		return CC_ENOMEM;
 	c->comments = n;
+	cc_case_changed(c);
 	struct cc_comment *cm = &c->comments[c->ncomments];
 	memset(cm, 0, sizeof(*cm));
 	cm->origin_system = origin_system;

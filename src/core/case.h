@@ -47,6 +47,9 @@ struct cc_link {
 	int64_t create_not_before_ms;      /* create gate (hub time) */
 	int64_t create_attempt_ms;         /* last create whose outcome is unknown */
 	bool create_unknown;
+	bool dead_lettered;                /* the last delivery here was given up on: none
+	                                    * is queued until the case changes or a
+	                                    * person retries it */
 };
 
 struct cc_comment {
@@ -75,6 +78,14 @@ struct cc_case {
 int cc_case_init(struct cc_case *c);
 void cc_case_clear(struct cc_case *c);
 int cc_case_copy(struct cc_case *dst, const struct cc_case *src);
+
+/*
+ * The case's content changed (a canonical value, a comment, a person's
+ * resolution): deliveries given up on (dead_lettered) are worth one more
+ * try, so the links lose that mark. cc_case_set_value (when the value
+ * differs) and cc_case_add_comment call it.
+ */
+void cc_case_changed(struct cc_case *c);
 
 /* Replaces *slot with a copy of value (NULL allowed). */
 int cc_str_set(char **slot, const char *value);

@@ -95,6 +95,25 @@ static int64_t backoff_delay(struct cc_hub *h, uint32_t attempts, int64_t retry_
 	return d > retry_after ? d : retry_after;
 }
 
+/*
+ * Marks the link of a delivery refused for good, in the open transaction, so
+ * that nothing queues it again (another system's delivery of the case, a
+ * poll that brings no change) until the case changes or a person retries.
+ */
+static int mark_dead_lettered(struct cc_hub *h, const struct cc_outbox_entry *e)
+{
+	struct cc_case c;
+	int rc = ST(h)->case_load(SS(h), e->case_id, &c);
+	if (rc == CC_ENOTFOUND)
+		return CC_EOK;
+	if (rc)
+		return cc_hub_fail(h, rc, "case_load");
+	c.link[e->system].dead_lettered = true;
+	rc = ST(h)->case_save(SS(h), &c);
+	cc_case_clear(&c);
+	return rc ? cc_hub_fail(h, rc, "case_save") : CC_EOK;
+}
+
 /* Records a failed call on an outbox entry: backoff, breaker, dead letter. */
 static int delivery_failed(struct cc_hub *h, struct cc_outbox_entry *e,
                            const struct cc_call *call)
@@ -127,6 +146,11 @@ static int delivery_failed(struct cc_hub *h, struct cc_outbox_entry *e,
 			rc = ST(h)->outbox_remove(SS(h), e->case_id, e->system);
 		if (rc)
 			return cc_hub_fail(h, rc, "dead_letter_put");
+		/* refused for good: not again until something changes; a write
+		 * retried too long may go through once the system is back */
+		rc = call->result == CC_ERROR ? mark_dead_lettered(h, e) : CC_EOK;
+		if (rc)
+			return rc;
 		h->stats.dead_letters++;
 		struct cc_audit_entry a = { .at_ms = t, .case_id = e->case_id, .system = e->system,
 		                            .field = -1, .decision = CC_AUDIT_DEAD_LETTER,
@@ -738,6 +762,9 @@ static int deliver_one(struct job *j)
 		return tx_put(h, e, true);
 	if (rc)
 		return rc;
+	/* Queued while the last delivery was given up on: a person's retry
+	 * (concord deadletters retry). The mark goes with the next save. */
+	c.link[e->system].dead_lettered = false;
 	switch (c.link[e->system].status) {
 	case CC_LINK_CREATE:
 		rc = deliver_create(j, &c);

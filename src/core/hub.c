@@ -151,6 +151,8 @@ static int64_t create_gate(struct cc_hub *h, int system, int64_t from_ms)
 bool cc_hub_needs_delivery(struct cc_hub *h, const struct cc_case *c, int sys)
 {
 	const struct cc_link *l = &c->link[sys];
+	if (l->dead_lettered)
+		return false; /* given up on until the case changes or a person retries */
 	if (l->status == CC_LINK_CREATE)
 		return true;
 	if (l->status != CC_LINK_LINKED)

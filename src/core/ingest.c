@@ -348,6 +348,7 @@ int cc_hub_attach(struct cc_hub *h, struct cc_case *c, const struct cc_observati
 	L->needs_stamp = h->cfg->systems[o->system].stamp_correlation && !o->correlation_id;
 	L->status = CC_LINK_LINKED;
 	L->create_unknown = false;
+	L->dead_lettered = false; /* a create given up on, found made by hand */
 	L->rv = 0;
 	int rc = cc_hub_audit(h, c, o->system, -1, why, o->remote_id, NULL, score, NULL);
 	if (rc)

@@ -119,6 +119,7 @@ int cc_resolve(const struct cc_config *cfg, struct cc_case *c, int field,
 	fs->parked_value = NULL;
 	fs->parked_system = -1;
 	fs->parked_ver = CC_VERSION_UNSET;
+	cc_case_changed(c); /* a person decided: deliveries given up on go again */
 	out->ver = fs->ver;
 	return CC_EOK;
 }

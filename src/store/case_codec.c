@@ -26,7 +26,8 @@
 #define LF_NEEDS_READ     0x02u
 #define LF_CREATE_UNKNOWN 0x04u
 #define LF_NEEDS_STAMP    0x08u
-#define LF_ALL            0x0fu
+#define LF_DEAD_LETTERED  0x10u
+#define LF_ALL            0x1fu
 
 /* ---- encoder ---------------------------------------------------------- */
 
@@ -128,7 +129,8 @@ static bool link_is_default(const struct cc_link *l)
 {
 	if (l->status != CC_LINK_NONE || l->remote_id || l->rv || l->hub_created ||
 	    l->pending_mask || l->needs_read || l->needs_stamp || l->unmapped_mask || l->ignored_mask ||
-	    l->create_not_before_ms || l->create_attempt_ms || l->create_unknown)
+	    l->create_not_before_ms || l->create_attempt_ms || l->create_unknown ||
+	    l->dead_lettered)
 		return false;
 	for (int i = 0; i < CC_MAX_FIELDS; i++)
 		if (l->shadow[i] || l->shadow_mtime_s[i] || l->pending[i] ||
@@ -159,7 +161,8 @@ static void put_link(struct wr *w, const struct cc_case *c, const struct cc_link
 	put_u8(w, (uint8_t)((l->hub_created ? LF_HUB_CREATED : 0) |
 	                    (l->needs_read ? LF_NEEDS_READ : 0) |
 	                    (l->create_unknown ? LF_CREATE_UNKNOWN : 0) |
-	                    (l->needs_stamp ? LF_NEEDS_STAMP : 0)));
+	                    (l->needs_stamp ? LF_NEEDS_STAMP : 0) |
+	                    (l->dead_lettered ? LF_DEAD_LETTERED : 0)));
 	put_str(w, l->remote_id);
 	put_u(w, l->rv);
 	put_u(w, shadows);
@@ -367,6 +370,7 @@ static void get_link(struct rd *r, const struct cc_case *c, struct cc_link *l)
 	l->needs_read = fl & LF_NEEDS_READ;
 	l->needs_stamp = fl & LF_NEEDS_STAMP;
 	l->create_unknown = fl & LF_CREATE_UNKNOWN;
+	l->dead_lettered = fl & LF_DEAD_LETTERED;
 	get_str(r, &l->remote_id);
 	l->rv = get_u(r);
 	uint32_t m = get_mask(r, CC_MAX_FIELDS);

@@ -270,10 +270,6 @@ systems:
     search_lag: 1s
     settings: {{email: {jira_email}, project: TEST}}
     fields: {{title: summary}}
-    # polled through every mode; no copies: the delivery step's case goes
-    # to Redmine alone, as before (a create refused for good in two systems
-    # is queued again by later scheduling: a known defect, see the issue)
-    routes: [{{field: title, op: eq, value: "raised in jira"}}]
 """
 
 
@@ -631,6 +627,24 @@ def delivery_and_scans(daemon, remote):
           "was dead-lettered (%d dead letter(s))" %
           (len(echoed), ", ".join(sorted({e["method"] + " " + e["path"].split("?")[0]
                                           for e in echoed}))[:120], dead))
+    # Jira refuses the copy too (403 on every write): two creates refused for
+    # good, each dead-lettered once and not sent again (they used to queue
+    # each other again without end)
+    jdead = 0
+    while time.time() < end and not jdead:
+        s = daemon.status(timeout=3)
+        jdead = s["jira"]["dead_letters"] if s else 0
+        time.sleep(0.5)
+    seq = remote.mode("cred-401", scope="write", flavours=["redmine"])
+    time.sleep(6)
+    again = [e for e in remote.log(seq) if e["kind"] == "write"]
+    s = daemon.status(timeout=3) or {}
+    counts = tuple(s.get(n, {}).get("dead_letters", -1) for n in ("redmine", "jira"))
+    check(jdead >= 1 and not again and counts == (1, 1),
+          "f the copies refused for good were sent once: 0 writes in 6 s after both were "
+          "dead-lettered (%d: %s), dead letters redmine %d, jira %d (want 1 each)" %
+          ((len(again), ", ".join(sorted({e["method"] + " " + e["path"].split("?")[0]
+                                          for e in again}))[:120]) + counts))
     remote.mode("good")
     remote.records("rt", [])
     st, body, _ = daemon.status_raw()

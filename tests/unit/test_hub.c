@@ -96,6 +96,8 @@ struct fake {
 	int fail_webhook; /* the next webhook reads answer RETRY (a 503) */
 	const char *fail_reason;
 	int64_t fail_retry_after_ms; /* ... with this Retry-After */
+	bool refuse; /* every create and update answers ERROR (a 400: a field the
+	              * system requires is missing), until cleared */
 };
 
 static int64_t floor_div(int64_t a, int64_t b)
@@ -286,6 +288,11 @@ static enum cc_result fake_create(void *self, const struct cc_write *w, struct c
 {
 	struct fake *f = self;
 	f->n_create++;
+	if (f->refuse) {
+		fill_call(f, call, CC_ERROR);
+		snprintf(call->reason, sizeof(call->reason), "400 required field");
+		return CC_ERROR;
+	}
 	bool apply;
 	enum cc_result r = script_answer(f, &f->next_create, call, &apply);
 	if (!apply)
@@ -313,6 +320,11 @@ static enum cc_result fake_update(void *self, const struct cc_write *w, struct c
 {
 	struct fake *f = self;
 	f->n_update++;
+	if (f->refuse) {
+		fill_call(f, call, CC_ERROR);
+		snprintf(call->reason, sizeof(call->reason), "400 required field");
+		return CC_ERROR;
+	}
 	struct fake_rec *rec = find_rec(f, w->remote_id);
 	if (!rec) {
 		fill_call(f, call, CC_ERROR);
@@ -799,6 +811,97 @@ static void test_new_record_creates_case_and_remote_after_gate(void **state)
  * through concord (first start): its clock is assumed to be the hub's
  * within clock_uncertainty, and its records are synced, not dropped.
  */
+/* Every system polled and delivered to, a few rounds, time moving on. */
+static void rounds(struct world *w, int n)
+{
+	for (int i = 0; i < n; i++) {
+		advance(w, SETTLE_MS);
+		for (int s = 0; s < NSYS; s++)
+			poll(w, s);
+		for (int s = 0; s < NSYS; s++)
+			deliver(w, s);
+	}
+}
+
+/*
+ * A create refused for good (ERROR) is dead-lettered once, and not queued
+ * again by another system's delivery of the same case (two systems refusing
+ * once re-queued each other without end) nor by polls that bring no change.
+ * A change of the case tries again once; so does a person's retry.
+ */
+static void test_refused_create_dead_lettered_once(void **state)
+{
+	struct world *w = *state;
+	w->fk[B].refuse = w->fk[C].refuse = true;
+	person_new(&w->fk[A], "Critical outage", "open", "critical");
+	rounds(w, 8);
+	assert_int_equal(w->fk[B].n_create, 1);
+	assert_int_equal(w->fk[C].n_create, 1);
+	assert_int_equal(stats(w)->dead_letters, 2);
+	assert_outbox_empty(w);
+	struct cc_case c;
+	load_case(w, 1, &c);
+	assert_int_equal(c.link[B].status, CC_LINK_CREATE);
+	assert_true(c.link[B].dead_lettered);
+	assert_true(c.link[C].dead_lettered);
+	cc_case_clear(&c);
+
+	/* the case changes: one more try each, then dead-lettered again */
+	person_edit(&w->fk[A], "A-1", F_TITLE, "Critical outage, all sites");
+	rounds(w, 8);
+	assert_int_equal(w->fk[B].n_create, 2);
+	assert_int_equal(w->fk[C].n_create, 2);
+	assert_int_equal(stats(w)->dead_letters, 4);
+	assert_outbox_empty(w);
+
+	/* B takes it now; a person queues the delivery again (deadletters retry) */
+	w->fk[B].refuse = false;
+	struct cc_outbox_entry e = { .case_id = 1, .system = B, .due_ms = w->now,
+		                     .first_ms = w->now };
+	assert_int_equal(w->st.ops->outbox_put(w->st.self, &e), CC_EOK);
+	rounds(w, 4);
+	assert_int_equal(w->fk[B].n_create, 3);
+	assert_int_equal(w->fk[B].nrec, 1);
+	assert_int_equal(w->fk[C].n_create, 2);
+	load_case(w, 1, &c);
+	assert_int_equal(c.link[B].status, CC_LINK_LINKED);
+	assert_false(c.link[B].dead_lettered);
+	assert_true(c.link[C].dead_lettered);
+	cc_case_clear(&c);
+	assert_outbox_empty(w);
+}
+
+/*
+ * An update refused for good waits too: polls that bring no change do not
+ * queue it again; a person's retry does, and the mark goes.
+ */
+static void test_refused_update_waits_for_a_retry(void **state)
+{
+	struct world *w = *state;
+	establish(w);
+	w->fk[B].refuse = true;
+	person_edit(&w->fk[A], "A-1", F_TITLE, "Printer on fire");
+	rounds(w, 4);
+	assert_int_equal(w->fk[B].n_update, 1);
+	assert_int_equal(stats(w)->dead_letters, 1);
+	w->fk[B].refuse = false;
+	rounds(w, 4);
+	assert_int_equal(w->fk[B].n_update, 1);
+	assert_outbox_empty(w);
+
+	struct cc_outbox_entry e = { .case_id = 1, .system = B, .due_ms = w->now,
+		                     .first_ms = w->now };
+	assert_int_equal(w->st.ops->outbox_put(w->st.self, &e), CC_EOK);
+	rounds(w, 2);
+	assert_int_equal(w->fk[B].n_update, 2);
+	assert_string_equal(val(&w->fk[B], 0, F_TITLE), "Printer on fire");
+	struct cc_case c;
+	load_case(w, 1, &c);
+	assert_false(c.link[B].dead_lettered);
+	cc_case_clear(&c);
+	assert_outbox_empty(w);
+}
+
 /*
  * The create gate waits for a poll of the target begun after the settle
  * time: that poll is brought forward to the gate, not waited for a whole
@@ -2464,6 +2567,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_new_record_creates_case_and_remote_after_gate),
 		T(test_create_brings_target_poll_forward),
+		T(test_refused_create_dead_lettered_once),
+		T(test_refused_update_waits_for_a_retry),
 		T(test_no_date_header_first_start),
 		T(test_echo_suppressed),
 		T(test_person_change_on_b_propagates_to_a),

@@ -122,6 +122,7 @@ static void random_case(struct cc_case *c)
 		l->create_not_before_ms = any_i64();
 		l->create_attempt_ms = any_i64();
 		l->create_unknown = pick(2);
+		l->dead_lettered = pick(2);
 	}
 	size_t n = pick(4) == 0 ? 0 : pick(6);
 	for (size_t k = 0; k < n; k++) {
@@ -193,6 +194,7 @@ static void assert_case_equal(const struct cc_case *a, const struct cc_case *b)
 		assert_true(x->create_not_before_ms == y->create_not_before_ms);
 		assert_true(x->create_attempt_ms == y->create_attempt_ms);
 		assert_int_equal(x->create_unknown, y->create_unknown);
+		assert_int_equal(x->dead_lettered, y->dead_lettered);
 	}
 	assert_int_equal(a->ncomments, b->ncomments);
 	for (size_t i = 0; i < a->ncomments; i++) {
