@@ -8,10 +8,16 @@ import adf
 import workflow as wf
 from timefmt import fmt
 
+# The site's custom fields: one single-line text field (type
+# com.atlassian.jira.plugin.system.customfieldtypes:textfield), on the
+# create and edit screens, as an administrator would add for an external
+# reference. JQL names it cf[10042] or by its name.
+CUSTOM_TEXT = {"customfield_10042": "External reference"}
+TEXT_MAX = 255
 ALL_FIELDS = ("summary", "description", "status", "priority", "labels", "resolution", "resolutiondate",
-              "updated", "created", "assignee", "reporter", "comment", "project", "issuetype")
+              "updated", "created", "assignee", "reporter", "comment", "project", "issuetype") + tuple(CUSTOM_TEXT)
 NAVIGABLE = tuple(f for f in ALL_FIELDS if f != "comment")
-EDITABLE = {"summary", "description", "priority", "labels", "assignee"}
+EDITABLE = {"summary", "description", "priority", "labels", "assignee"} | set(CUSTOM_TEXT)
 CANNOT_SET = "Field '%s' cannot be set. It is not on the appropriate screen, or unknown."
 NOT_ADF = "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
 
@@ -109,6 +115,8 @@ class Renderer:
                 f[name] = self.user(row[name])
             elif name == "project":
                 f[name] = self.project(row["proj"], projects)
+            elif name in CUSTOM_TEXT:
+                f[name] = row["custom"].get(name)
             elif name == "issuetype":
                 f[name] = dict(wf.ISSUE_TYPE, self="%s/rest/api/3/issuetype/%s" % (b, wf.ISSUE_TYPE["id"]))
             elif name == "comment":
@@ -128,6 +136,9 @@ class Renderer:
 
 
 def _item(field, frm, frm_s, to, to_s):
+    if field in CUSTOM_TEXT:
+        return {"field": CUSTOM_TEXT[field], "fieldtype": "custom", "fieldId": field, "from": frm,
+                "fromString": frm_s, "to": to, "toString": to_s}
     return {"field": field, "fieldtype": "jira", "fieldId": field, "from": frm, "fromString": frm_s,
             "to": to, "toString": to_s}
 
@@ -224,6 +235,24 @@ def _changes(cur, new, accounts):
             items.append(_item("assignee", cur["assignee"],
                                accounts[cur["assignee"]]["displayName"] if cur["assignee"] in accounts else None,
                                aid, accounts[aid]["displayName"] if aid else None))
+    custom = dict(cur.get("custom") or {})
+    for k in CUSTOM_TEXT:
+        if k not in new:
+            continue
+        v = new[k]
+        if v is not None and not isinstance(v, str):
+            errors[k] = "Operation value must be a string"
+        elif v is not None and len(v) > TEXT_MAX:
+            errors[k] = "The entered text is too long. It exceeds the allowed limit of %d characters." % TEXT_MAX
+        else:
+            v = v if v else None
+            if v != custom.get(k):
+                items.append(_item(k, None, custom.get(k), None, v))
+                if v is None:
+                    custom.pop(k, None)
+                else:
+                    custom[k] = v
+                changes["custom"] = custom
     if errors:
         raise Invalid([], errors)
     return changes, items
@@ -315,13 +344,15 @@ def check_create(body, projects, accounts, reporter):
             errors[k] = CANNOT_SET % k
     if errors:
         raise Invalid([], errors)
-    blank = {"summary": "", "description": None, "priority": None, "labels": [], "assignee": None}
-    new = {k: f[k] for k in ("summary", "description", "priority", "labels", "assignee") if k in f}
+    blank = {"summary": "", "description": None, "priority": None, "labels": [], "assignee": None,
+             "custom": {}}
+    new = {k: f[k] for k in ("summary", "description", "priority", "labels", "assignee") + tuple(CUSTOM_TEXT)
+           if k in f}
     if "summary" not in new:
         raise Invalid([], {"summary": "You must specify a summary of the issue."})
     changes, _ = _changes(blank, new, accounts)
     row = {"proj": proj, "summary": changes.get("summary", ""), "description": changes.get("description"),
            "status": wf.INITIAL_STATUS, "priority": changes.get("priority", wf.DEFAULT_PRIORITY),
            "resolution": None, "resolutiondate": None, "assignee": changes.get("assignee"),
-           "reporter": reporter, "labels": changes.get("labels", [])}
+           "reporter": reporter, "labels": changes.get("labels", []), "custom": changes.get("custom", {})}
     return row

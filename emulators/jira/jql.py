@@ -2,13 +2,15 @@
 index (table search_index, alias s; labels in search_labels).
 
 Fields: project, key/issuekey, id, updated/updatedDate, created/createdDate,
-labels, status. Operators: = != > >= < <= IN, NOT IN, IS [NOT] EMPTY|NULL
+labels, status, and the site's text custom fields (cf[10042] or by name:
+~ !~ IS [NOT] EMPTY, issues.CUSTOM_TEXT). Operators: = != > >= < <= IN, NOT IN, IS [NOT] EMPTY|NULL
 (where the field takes them); AND, OR, NOT, parentheses; ORDER BY up to 7 of
 updated, created, key, id, project with ASC/DESC. Anything else raises
 JqlError with the message Jira gives, answered as 400."""
 
 import re
 
+from issues import CUSTOM_TEXT
 from timefmt import parse_jql_date
 
 
@@ -171,7 +173,10 @@ class Parser:
             raise self.unexpected(t, "a field name")
         name = t[1]
         field = name.lower()
-        if field not in KNOWN:
+        custom = custom_field(name)
+        if custom:
+            field = custom
+        elif field not in KNOWN:
             raise JqlError("Field '%s' does not exist or you do not have permission to view it." % name)
         # operator
         op_t = self.peek()
@@ -211,6 +216,8 @@ class Parser:
         return JqlError("The operator '%s' is not supported by the '%s' field." % (op, name))
 
     def compile(self, name, field, op, vals):
+        if field in CUSTOM_TEXT:
+            return self.text_clause(name, field, op, vals)
         if field in DATE_FIELDS:
             return self.date_clause(name, DATE_FIELDS[field], op, vals)
         if field in KEY_FIELDS:
@@ -294,6 +301,21 @@ class Parser:
             return "(s.id NOT IN (%s) AND s.id IN (SELECT id FROM search_labels))" % sub
         return "s.id IN (%s)" % sub
 
+    def text_clause(self, name, field, op, vals):
+        """A text field: CONTAINS (~, the store's jira_text_match), its
+        negation, emptiness. '=' is not for text fields, as in Jira."""
+        col = "json_extract(s.custom, '$.%s')" % field
+        if op == "is":
+            return "%s IS NULL" % col
+        if op == "is not":
+            return "%s IS NOT NULL" % col
+        if op not in ("~", "!~"):
+            raise self.unsupported_op(name, op.upper())
+        self.params.append(vals[0][0])
+        if op == "~":
+            return "jira_text_match(%s, ?)" % col
+        return "(%s IS NOT NULL AND NOT jira_text_match(%s, ?))" % (col, col)
+
     def order_list(self):
         order = []
         n = 0
@@ -319,6 +341,20 @@ class Parser:
                 self.take()
                 continue
             return order
+
+
+def custom_field(name):
+    """cf[10042], or a custom field's name (any case) -> "customfield_10042", or None."""
+    m = re.fullmatch(r"cf\[(\d+)\]", name.strip(), re.I)
+    if m:
+        f = "customfield_" + m.group(1)
+        if f not in CUSTOM_TEXT:
+            raise JqlError("Field '%s' does not exist or you do not have permission to view it." % name)
+        return f
+    for f, n in CUSTOM_TEXT.items():
+        if n.lower() == name.strip().lower():
+            return f
+    return None
 
 
 def compile_jql(text, ctx):

@@ -6,17 +6,18 @@ behind one lock: the HTTP threads take turns."""
 
 import json
 import random
+import re
 import sqlite3
 import threading
 import time
 
 COLS = ("id", "proj", "num", "summary", "description", "status", "priority", "resolution",
-        "resolutiondate", "assignee", "reporter", "labels", "created", "updated")
+        "resolutiondate", "assignee", "reporter", "labels", "created", "updated", "custom")
 _COLDEF = """
   id INTEGER PRIMARY KEY, proj TEXT NOT NULL, num INTEGER NOT NULL, summary TEXT NOT NULL,
   description TEXT, status TEXT NOT NULL, priority TEXT, resolution TEXT, resolutiondate INTEGER,
   assignee TEXT, reporter TEXT, labels TEXT NOT NULL DEFAULT '[]', created INTEGER NOT NULL,
-  updated INTEGER NOT NULL"""
+  updated INTEGER NOT NULL, custom TEXT NOT NULL DEFAULT '{}'"""
 
 SCHEMA = """
 PRAGMA journal_mode=WAL;
@@ -51,6 +52,28 @@ CREATE TABLE IF NOT EXISTS webhooks (id INTEGER PRIMARY KEY AUTOINCREMENT, url T
 _SEL = ",".join(COLS)
 
 
+def _words(text):
+    return re.findall(r"[0-9a-z]+", text.lower())
+
+
+def text_match(value, query):
+    """JQL's CONTAINS (~) on a text field, as far as the emulator goes: the
+    query's words (letters and digits; case, punctuation and hyphens do not
+    count) all in the value, a quoted phrase's words one after another.
+    No stemming, no wildcards."""
+    if value is None or query is None:
+        return 0
+    have = _words(value)
+    for m in re.finditer(r'"([^"]*)"|(\S+)', query):
+        words = _words(m.group(1) if m.group(1) is not None else m.group(2))
+        if not words:
+            continue
+        n = len(words)
+        if not any(have[i:i + n] == words for i in range(len(have) - n + 1)):
+            return 0
+    return 1
+
+
 def wall_ms():
     """Real time for the index lag (not the site's skewed clock)."""
     return int(time.time() * 1000)
@@ -61,6 +84,7 @@ def _row(r):
         return None
     d = dict(zip(COLS, r))
     d["labels"] = json.loads(d["labels"])
+    d["custom"] = json.loads(d["custom"] or "{}")
     d["description"] = json.loads(d["description"]) if d["description"] else None
     d["key"] = "%s-%d" % (d["proj"], d["num"])
     return d
@@ -70,8 +94,8 @@ def _vals(d):
     out = []
     for c in COLS:
         v = d[c]
-        if c == "labels":
-            v = json.dumps(v)
+        if c in ("labels", "custom"):
+            v = json.dumps(v if v is not None else ({} if c == "custom" else []))
         elif c == "description":
             v = json.dumps(v) if v is not None else None
         out.append(v)
@@ -82,7 +106,22 @@ class Store:
     def __init__(self, path):
         self.lock = threading.RLock()
         self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self.db.create_function("jira_text_match", 2, text_match, deterministic=True)
+        self._migrate()
         self.db.executescript(SCHEMA)
+
+    def _migrate(self):
+        """A state file of an emulator without custom fields: the column added,
+        the index rebuilt from the issues (queued rows have the old width)."""
+        have = [r[1] for r in self.db.execute("PRAGMA table_info(issues)")]
+        if not have or "custom" in have:
+            return
+        with self._tx():
+            for t in ("issues", "search_index"):
+                self.db.execute("ALTER TABLE %s ADD COLUMN custom TEXT NOT NULL DEFAULT '{}'" % t)
+            self.db.execute("DELETE FROM index_queue")
+            for (iid,) in self.db.execute("SELECT id FROM issues").fetchall():
+                self._index_now(iid)
 
     # -- counters (inside the caller's transaction)
     def _next(self, name, start, n=1):
@@ -298,7 +337,7 @@ class Store:
                 d = {"id": iid, "proj": proj, "num": num, "summary": "Seeded issue %s-%d" % (proj, num),
                      "description": None, "status": status, "priority": "3", "resolution": None,
                      "resolutiondate": None, "assignee": None, "reporter": reporter, "labels": lb,
-                     "created": t, "updated": t}
+                     "created": t, "updated": t, "custom": {}}
                 rows.append(_vals(d))
                 lrows.extend((iid, x) for x in lb)
                 hist.append((iid, status, "seed", t, "seed"))

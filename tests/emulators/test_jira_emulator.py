@@ -370,6 +370,44 @@ class Properties(Base):
                          {"concord.link": {"id": "INC001", "n": 2}})
 
 
+class CustomTextField(Base):
+    def test_text_custom_field(self):
+        # A single-line text custom field (customfield_10042, "External reference"): set on create and edit
+        # (spec createIssue/editIssue: custom fields by id in `fields`), read by id like any field (getIssue
+        # `fields`), changelog items name it (field: its name, fieldtype "custom", fieldId: its id); at most
+        # 255 characters. JQL names it cf[10042] or by name; text fields take CONTAINS (~), not = ("cannot be
+        # used with text fields; see the CONTAINS operator instead",
+        # https://support.atlassian.com/jira-software-cloud/docs/jql-operators/); a quoted phrase finds the
+        # words one after another.
+        cf = "customfield_10042"
+        a = self.create("cf one", **{cf: "concord-0a1b2c3d-17"})
+        b = self.create("cf two", **{cf: "concord-0a1b2c3d-1"})
+        c = self.create("cf none")
+        self.assertEqual(self.get(a["key"], fields=cf)["fields"], {cf: "concord-0a1b2c3d-17"})
+        self.assertIsNone(self.get(c["key"], fields=cf)["fields"][cf])
+        phrase = 'project = EMU AND cf[10042] ~ "\\"concord-0a1b2c3d-17\\"" ORDER BY key ASC'
+        self.assertEqual(self.keys(phrase), [a["key"]])
+        # words in any order, by the field's name
+        self.assertEqual(self.keys('"External reference" ~ "0a1b2c3d concord" ORDER BY key ASC'),
+                         [a["key"], b["key"]])
+        self.assertEqual(self.keys("cf[10042] is EMPTY AND key = %s" % c["key"]), [c["key"]])
+        self.assertEqual(self.keys("cf[10042] is not EMPTY AND key = %s" % c["key"]), [])
+        for bad in ('cf[10042] = "concord-0a1b2c3d-17"', "cf[99999] ~ x", "customfield_10042 ~ x"):
+            st, _, body = self.search(bad)
+            self.assertEqual(st, 400, (bad, body))
+        st, _, body = self.emu.call("PUT", "/rest/api/3/issue/%s" % c["key"], {"fields": {cf: "x" * 256}})
+        self.assertEqual(st, 400, body)
+        self.assertIn(cf, body["errors"])
+        st, _, body = self.emu.call("PUT", "/rest/api/3/issue/%s" % c["key"], {"fields": {cf: "REF-9"}})
+        self.assertEqual(st, 204, body)
+        st, _, log = self.emu.call("GET", "/rest/api/3/issue/%s/changelog" % c["key"])
+        item = log["values"][-1]["items"][0]
+        self.assertEqual((item["field"], item["fieldtype"], item["fieldId"], item["toString"]),
+                         ("External reference", "custom", cf, "REF-9"))
+        st, _, body = self.emu.call("PUT", "/rest/api/3/issue/%s" % c["key"], {"fields": {"customfield_99999": "x"}})
+        self.assertEqual(st, 400, body)
+
+
 class Search(Base):
     @classmethod
     def setUpClass(cls):

@@ -14,6 +14,13 @@ step's time is printed; every step must arrive within 30 s; the issues
 are four in all, and the copy's status changes are those of its path
 (no flip).
 
+With JIRA_LIVE_CORRELATION_FIELD=customfield_10042 the OPS system keeps
+correlation ids in that text custom field instead of labels: the copies
+carry it there and no concord label, and their creates time out after
+Jira applied them (the emulator closes the connection), so concord finds
+each by the field (a CONTAINS search, kept only on an exact value) and
+makes no second one.
+
 Usage: jira_live_sync.py CONCORD
 Exit 0 when every step arrived, 1 otherwise.
 """
@@ -30,6 +37,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "emulators"))
 import jira_harness as H  # noqa: E402
 
 PERSON = (H.EMAIL2, H.TOKEN2)
+CORR_FIELD = os.environ.get("JIRA_LIVE_CORRELATION_FIELD", "")
 
 
 def free_port():
@@ -51,7 +59,7 @@ def config(emu, port, folder):
     poll_overlap: 5s
     search_lag: 1s
     integration_user: %(email)s
-    settings: {email: %(email)s, project: %(key)s}
+    settings: {email: %(email)s, project: %(key)s%(cf)s}
     fields:
       title: {remote: summary}
       state:
@@ -63,7 +71,8 @@ def config(emu, port, folder):
           - {remote: "Done", canonical: done, companions: {resolution: Done}}
       priority: {remote: priority}
       resolution: {remote: resolution}
-""" % {"name": name, "url": emu.base, "email": H.EMAIL, "key": key})
+""" % {"name": name, "url": emu.base, "email": H.EMAIL, "key": key,
+       "cf": ", correlation_field: " + CORR_FIELD if CORR_FIELD and key == "OPS" else ""})
     text = """store: sqlite:%s/concord.db
 listen: 127.0.0.1:%d
 create_settle: 1s
@@ -98,7 +107,8 @@ def main():
                                   {"jql": "project = %s ORDER BY key ASC" % project,
                                    "maxResults": 100,
                                    "fields": ["summary", "status", "priority", "labels",
-                                              "resolution", "comment"]})
+                                              "resolution", "comment"] +
+                                   ([CORR_FIELD] if CORR_FIELD else [])})
             assert st == 200, (st, doc)
             return doc["issues"]
 
@@ -121,12 +131,28 @@ def main():
                 "project": {"key": "EMU"}, "issuetype": {"name": "Task"}, "summary": title,
                 "priority": {"name": "High"}}}, auth=PERSON)
             assert st == 201, (st, doc)
+        if CORR_FIELD:
+            # concord's writes are applied, their answers never come
+            emu.control("POST", "faults", {"p_timeout_after_write": 1.0, "timeout_mode": "close"})
         copies = wait("EMU's two issues created in OPS",
                       lambda: len(issues("OPS")) == 2 and issues("OPS"), t)
         if not copies:
             return 1
         labels = [lb for i in copies for lb in i["fields"]["labels"]]
-        if len(labels) != 2 or not all(lb.startswith("concord-") for lb in labels):
+        if CORR_FIELD:
+            # every create answered by a closed connection: found again by the field
+            time.sleep(4)
+            timeouts = emu.control("GET", "stats")["faults"].get("timeout_after_write", 0)
+            emu.control("POST", "faults", {"p_timeout_after_write": 0.0})
+            print("creates timed out after they were applied: %d" % timeouts)
+            refs = [i["fields"].get(CORR_FIELD) or "" for i in copies]
+            if labels or len(refs) != 2 or not all(r.startswith("concord-") for r in refs):
+                failures.append("each copy carries its correlation id in %s and no label: %s, %s"
+                                % (CORR_FIELD, refs, labels))
+            if timeouts < 2 or len(issues("OPS")) != 2:
+                failures.append("the creates timed out (%d) and made no second issue (%d in OPS)"
+                                % (timeouts, len(issues("OPS"))))
+        elif len(labels) != 2 or not all(lb.startswith("concord-") for lb in labels):
             failures.append("each copy carries its correlation label: %s" % labels)
         ops0 = [i for i in copies if i["fields"]["summary"] == "Printer on fire"][0]
         emu0 = [i for i in issues("EMU") if i["fields"]["summary"] == "Printer on fire"][0]

@@ -217,6 +217,7 @@ enum { F_TITLE, F_STATE, F_RESOLUTION, F_COUNT };
 
 static struct cc_config g_cfg;
 static struct cc_seen *g_seen; /* the seen cache the next connector shares, or NULL */
+static const char *g_corr_field; /* the next connector's correlation_field, or NULL */
 
 static void connector(struct cc_connector *c)
 {
@@ -231,9 +232,12 @@ static void connector(struct cc_connector *c)
 	g_cfg.nsystems = 1;
 	g_cfg.systems[0].name = g_cfg.systems[0].kind = "jira";
 	static struct cc_connector_setting st[] = { { "email", "ada@example.com" },
-		                                    { "project", "EMU" } };
+		                                    { "project", "EMU" },
+		                                    { "correlation_field", NULL } };
+	st[2].value = g_corr_field;
 	struct cc_connector_setup setup = { .base_url = "https://site.example", .secret = "tok",
-		                            .cfg = &g_cfg, .settings = st, .nsettings = 2,
+		                            .cfg = &g_cfg, .settings = st,
+		                            .nsettings = g_corr_field ? 3 : 2,
 		                            .transport = &g_transport, .seen = g_seen };
 	char err[200];
 	assert_int_equal(cc_connector_create(c, "jira", &setup, err, sizeof(err)), 0);
@@ -365,6 +369,107 @@ static void test_status_never_forced(void **state)
 	c.ops->destroy(c.self);
 }
 
+/* The last request whose URL holds part, or NULL. */
+static const struct seen *last(const char *method, const char *part)
+{
+	for (int i = (g_n < 32 ? g_n : 32) - 1; i >= 0; i--)
+		if (!strcmp(g_req[i].method, method) && strstr(g_req[i].url, part))
+			return &g_req[i];
+	return NULL;
+}
+
+/*
+ * correlation_field: the id in a text custom field. The lookup asks JQL's
+ * CONTAINS for the phrase (a text field takes no '=') and keeps only the
+ * issue whose field holds exactly the id; a create sets the field and no
+ * label; a stamp is the field in the edit.
+ */
+static void test_correlation_field(void **state)
+{
+	(void)state;
+	struct cc_connector c;
+	g_corr_field = "customfield_10042";
+	connector(&c);
+	g_corr_field = NULL;
+	g_list = "{\"issues\":[{\"id\":\"10009\",\"fields\":{\"updated\":\"2026-12-01T10:00:00.000+0000\","
+	         "\"customfield_10042\":\"concord-ab12-17 (moved)\"}},"
+	         "{\"id\":\"10001\",\"fields\":{\"updated\":\"2026-12-01T10:00:00.000+0000\","
+	         "\"customfield_10042\":\"concord-ab12-17\"}}],\"isLast\":true}";
+	struct cc_observation o;
+	bool found = false;
+	struct cc_call call = { 0 };
+	cc_observation_init(&o);
+	assert_int_equal(c.ops->find_by_correlation(c.self, "concord-ab12-17", &o, &found, &call),
+	                 CC_OK);
+	assert_true(found);
+	assert_string_equal(o.remote_id, "10001");
+	const struct seen *q = last("POST", "/search/jql");
+	assert_non_null(q);
+	json_t *body = json_loads(q->body, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(body, "jql")),
+	                    "project = \"EMU\" AND cf[10042] ~ \"\\\"concord-ab12-17\\\"\" "
+	                    "ORDER BY created ASC");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(body, "fields"), 1)),
+	                    "customfield_10042");
+	json_decref(body);
+	cc_observation_clear(&o);
+
+	/* only a partial match: none */
+	g_list = "{\"issues\":[{\"id\":\"10009\",\"fields\":{\"customfield_10042\":"
+	         "\"concord-ab12-17 (moved)\"}}],\"isLast\":true}";
+	memset(&call, 0, sizeof(call));
+	cc_observation_init(&o);
+	assert_int_equal(c.ops->find_by_correlation(c.self, "concord-ab12-17", &o, &found, &call),
+	                 CC_OK);
+	assert_false(found);
+	cc_observation_clear(&o);
+
+	/* a create: the field, no label */
+	g_n = 0;
+	struct cc_write w = { .correlation_id = "concord-ab12-18" };
+	w.values[F_TITLE] = "Printer";
+	memset(&call, 0, sizeof(call));
+	cc_observation_init(&o);
+	c.ops->create(c.self, &w, &o, &call);
+	cc_observation_clear(&o);
+	q = last("POST", "/rest/api/3/issue");
+	assert_non_null(q);
+	body = json_loads(q->body, 0, NULL);
+	json_t *fields = json_object_get(body, "fields");
+	assert_string_equal(json_string_value(json_object_get(fields, "customfield_10042")),
+	                    "concord-ab12-18");
+	assert_null(json_object_get(fields, "labels"));
+	json_decref(body);
+
+	/* a stamp: the field in the edit, the labels untouched */
+	g_n = 0;
+	struct cc_write s = { .remote_id = "10001", .correlation_id = "concord-ab12-19" };
+	memset(&call, 0, sizeof(call));
+	cc_observation_init(&o);
+	assert_int_equal(c.ops->update(c.self, &s, &o, &call), CC_OK);
+	cc_observation_clear(&o);
+	q = last("PUT", "/rest/api/3/issue/10001");
+	assert_non_null(q);
+	body = json_loads(q->body, 0, NULL);
+	fields = json_object_get(body, "fields");
+	assert_string_equal(json_string_value(json_object_get(fields, "customfield_10042")),
+	                    "concord-ab12-19");
+	assert_null(json_object_get(fields, "labels"));
+	assert_null(json_object_get(body, "update"));
+	json_decref(body);
+	c.ops->destroy(c.self);
+
+	/* not a custom field id: refused at start */
+	struct cc_connector_setting bad[] = { { "email", "ada@example.com" }, { "project", "EMU" },
+		                              { "correlation_field", "labels" } };
+	struct cc_connector_setup setup = { .base_url = "https://site.example", .secret = "tok",
+		                            .cfg = &g_cfg, .settings = bad, .nsettings = 3,
+		                            .transport = &g_transport };
+	char err[200];
+	assert_int_not_equal(cc_connector_create(&c, "jira", &setup, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "not a custom field id"));
+}
+
 /* The listing: the JQL by updated (a minute's overlap, in epoch ms), then nextPageToken. */
 static void test_listing(void **state)
 {
@@ -477,6 +582,7 @@ int main(void)
 		cmocka_unit_test(test_status_never_forced),
 		cmocka_unit_test(test_listing),
 		cmocka_unit_test(test_shared_seen),
+		cmocka_unit_test(test_correlation_field),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,7 +14,8 @@
  * position by their exact `updated`. A status is never set: it moves
  * through the workflow's transitions (jira/workflow.h finds a path, the
  * screens' required fields come from the write's companions). The
- * correlation id is a label. docs/connectors/jira.md says which API facts
+ * correlation id is a label, or a text custom field when the settings name
+ * one (correlation_field). docs/connectors/jira.md says which API facts
  * this relies on and where they are documented.
  *
  * Ownership: struct jira owns its settings' copies, the learnt workflow
@@ -49,6 +50,8 @@ struct jira {
 	char *project;                 /* the project key */
 	char *issue_type;              /* of the issues concord creates */
 	char *fields;                  /* "summary,status,...": what GET issue asks */
+	char *corr_field;              /* customfield_N holding the correlation id; NULL: a label */
+	char corr_jql[40];             /* its JQL name, cf[N] */
 	char *next;                    /* the search's nextPageToken, between pages */
 	char comment[32];              /* the id of the comment just sent */
 	bool prepared;                 /* the project's statuses were read */
@@ -105,6 +108,21 @@ static const char *corr_label(json_t *labels)
 			return n;
 	}
 	return NULL;
+}
+
+/*
+ * The issue's correlation id: the custom field's value when the settings
+ * name one, else (and for issues labelled before the field was chosen)
+ * the label.
+ */
+static const char *corr_of(struct jira *j, json_t *fl)
+{
+	if (j->corr_field) {
+		const char *v = json_string_value(json_object_get(fl, j->corr_field));
+		if (v && v[0])
+			return v;
+	}
+	return corr_label(json_object_get(fl, "labels"));
 }
 
 struct issue {
@@ -378,7 +396,12 @@ static enum cc_result observe(struct cc_connector_base *b, const char *id, const
 		goto out;
 	}
 	out->created_s = created;
-	const char *corr = corr_label(labels);
+	json_t *cf = j->corr_field ? json_object_get(fl, j->corr_field) : NULL;
+	if (cf && !json_is_string(cf) && !json_is_null(cf)) {
+		res = malformed(j, call, op, "a correlation field that is not text", id);
+		goto out;
+	}
+	const char *corr = corr_of(j, fl);
 	if (corr && !(out->correlation_id = strdup(corr))) {
 		res = cc_base_oom(b, call);
 		goto out;
@@ -478,10 +501,13 @@ static char *read_path(struct cc_connector_base *b, const char *id, int pass)
  * *issues borrowed from it.
  */
 static enum cc_result search(struct jira *j, const char *op, const char *jql, const char *token,
-                             int max, json_t **ans, json_t **issues, struct cc_call *call)
+                             int max, const char *also, json_t **ans, json_t **issues,
+                             struct cc_call *call)
 {
 	json_t *body = json_pack("{s:s, s:i, s:[s]}", "jql", jql, "maxResults", max, "fields",
 	                         "updated");
+	if (body && also)
+		json_array_append_new(json_object_get(body, "fields"), json_string(also));
 	if (body && token)
 		json_object_set_new(body, "nextPageToken", json_string(token));
 	if (!body)
@@ -532,7 +558,7 @@ static enum cc_result fetch(struct cc_connector_base *b, struct cc_listing *l, i
 		return cc_base_oom(b, call);
 	}
 	json_t *ans, *issues;
-	enum cc_result res = search(j, "list", jql, token, PER_PAGE, &ans, &issues, call);
+	enum cc_result res = search(j, "list", jql, token, PER_PAGE, NULL, &ans, &issues, call);
 	free(jql);
 	free(token);
 	if (res != CC_OK)
@@ -571,7 +597,12 @@ static enum cc_result fetch(struct cc_connector_base *b, struct cc_listing *l, i
 	return CC_OK;
 }
 
-/* The issue labelled with corr, if any (search: it may lag behind a create). */
+/*
+ * The issue that carries corr, if any (search: it may lag behind a create).
+ * A label is matched exactly by JQL. A text custom field takes only
+ * CONTAINS (~), a word search: the phrase is asked for, and the issues
+ * found are kept only when the field holds exactly corr.
+ */
 static enum cc_result lookup(struct cc_connector_base *b, const char *corr, char *id,
                              struct cc_call *call)
 {
@@ -579,21 +610,38 @@ static enum cc_result lookup(struct cc_connector_base *b, const char *corr, char
 	id[0] = '\0';
 	for (const char *p = corr; *p; p++)
 		if (*p == '"' || *p == '\\' || *p == ' ')
-			return cc_call_fail(call, CC_ERROR, "jira: '%.40s' cannot be a label", corr);
-	char *jql = cc_strf("project = \"%s\" AND labels = \"%s\" ORDER BY created ASC", j->project,
-	                    corr);
+			return cc_call_fail(call, CC_ERROR, "jira: '%.40s' cannot be a correlation id",
+			                    corr);
+	char *jql = j->corr_field
+		            ? cc_strf("project = \"%s\" AND %s ~ \"\\\"%s\\\"\" ORDER BY created ASC",
+		                      j->project, j->corr_jql, corr)
+		            : cc_strf("project = \"%s\" AND labels = \"%s\" ORDER BY created ASC",
+		                      j->project, corr);
 	if (!jql)
 		return cc_base_oom(b, call);
 	json_t *ans, *issues;
-	enum cc_result res = search(j, "find", jql, NULL, 2, &ans, &issues, call);
+	enum cc_result res = search(j, "find", jql, NULL, j->corr_field ? 20 : 2, j->corr_field,
+	                            &ans, &issues, call);
 	free(jql);
 	if (res != CC_OK)
 		return res;
-	const char *first = cc_json_text(json_array_get(issues, 0), "id");
-	if (json_array_size(issues) && !id_ok(first))
-		res = malformed(j, call, "find", "an issue without a usable id", NULL);
-	else if (first)
-		snprintf(id, CC_BASE_ID_MAX, "%s", first);
+	size_t i;
+	json_t *is;
+	json_array_foreach(issues, i, is) {
+		const char *iid = cc_json_text(is, "id");
+		if (!id_ok(iid)) {
+			res = malformed(j, call, "find", "an issue without a usable id", NULL);
+			break;
+		}
+		if (j->corr_field) {
+			const char *v = json_string_value(
+				json_object_get(json_object_get(is, "fields"), j->corr_field));
+			if (!v || strcmp(v, corr) != 0)
+				continue; /* the words, not the whole value */
+		}
+		snprintf(id, CC_BASE_ID_MAX, "%s", iid);
+		break;
+	}
 	json_decref(ans);
 	return res;
 }
@@ -867,8 +915,11 @@ static enum cc_result write(struct cc_connector_base *b, const struct cc_write *
 	const char *cat = cc_json_text(json_object_get(json_object_get(fl, "status"),
 	                                               "statusCategory"), "key");
 	bool from_done = cat && !strcmp(cat, "done");
-	const char *corr = w->correlation_id ? w->correlation_id
-	                                     : corr_label(json_object_get(fl, "labels"));
+	/* the correlation label a labels write keeps (with a custom field: one
+	 * set before the field was chosen, if any) */
+	const char *corr = w->correlation_id && !j->corr_field
+		                   ? w->correlation_id
+		                   : corr_label(json_object_get(fl, "labels"));
 	char corr_copy[96] = "";
 	if (corr)
 		snprintf(corr_copy, sizeof(corr_copy), "%s", corr);
@@ -880,7 +931,11 @@ static enum cc_result write(struct cc_connector_base *b, const struct cc_write *
 	if (!fields)
 		return cc_base_oom(b, call);
 	res = set_values(j, w, corr_copy[0] ? corr_copy : NULL, moves, done, fields, call);
-	if (res == CC_OK && w->correlation_id && !json_object_get(fields, "labels")) {
+	if (res == CC_OK && w->correlation_id && j->corr_field &&
+	    json_object_set_new(fields, j->corr_field, json_string(w->correlation_id)))
+		res = cc_base_oom(b, call); /* the stamp goes with the fields' PUT */
+	if (res == CC_OK && w->correlation_id && !j->corr_field &&
+	    !json_object_get(fields, "labels")) {
 		/* the stamp alone: the label added, the others kept */
 		json_t *up = json_pack("{s:{s:[{s:s}]}}", "update", "labels", "add",
 		                       w->correlation_id);
@@ -929,21 +984,29 @@ static enum cc_result write(struct cc_connector_base *b, const struct cc_write *
 
 /*
  * A new issue: the project, the issue type, the values an edit sets and
- * the correlation label; the summary, which Jira requires, defaults to the
- * correlation id. The status follows through transitions (created).
+ * the correlation id (a label, or the custom field); the summary, which
+ * Jira requires, defaults to the correlation id. The status follows
+ * through transitions (created).
  */
 static enum cc_result create_body(struct cc_connector_base *b, const struct cc_write *w,
                                   json_t **body, struct cc_call *call)
 {
 	struct jira *j = (struct jira *)b;
-	json_t *fields = json_pack("{s:{s:s}, s:{s:s}, s:s, s:[s]}", "project", "key", j->project,
-	                           "issuetype", "name", j->issue_type, "summary",
-	                           w->correlation_id, "labels", w->correlation_id);
+	json_t *fields = json_pack("{s:{s:s}, s:{s:s}, s:s}", "project", "key", j->project,
+	                           "issuetype", "name", j->issue_type, "summary", w->correlation_id);
 	*body = fields ? json_pack("{s:o}", "fields", fields) : NULL;
 	if (!*body)
 		return cc_base_oom(b, call);
+	const char *label = j->corr_field ? NULL : w->correlation_id;
+	if (json_object_set_new(fields, j->corr_field ? j->corr_field : "labels",
+	                        j->corr_field ? json_string(w->correlation_id)
+	                                      : json_pack("[s]", w->correlation_id))) {
+		json_decref(*body);
+		*body = NULL;
+		return cc_base_oom(b, call);
+	}
 	/* the status follows the create (created): so does a resolution */
-	enum cc_result res = set_values(j, w, w->correlation_id, true, false, fields, call);
+	enum cc_result res = set_values(j, w, label, true, false, fields, call);
 	if (res != CC_OK) {
 		json_decref(*body);
 		*body = NULL;
@@ -1084,17 +1147,40 @@ static int init(struct cc_connector_base *b, const struct cc_connector_setup *st
 			return CC_EINVAL;
 		}
 	}
+	const char *cf = cc_setup_setting(st, "correlation_field");
+	if (cf && cf[0]) {
+		const char *n = !strncmp(cf, "customfield_", 12) ? cf + 12 : "";
+		size_t digits = strspn(n, "0123456789");
+		if (!digits || n[digits] || digits > 12) {
+			snprintf(err, errlen, "jira: correlation_field '%.40s' is not a custom field id "
+			         "(customfield_NNNNN, a text field)", cf);
+			return CC_EINVAL;
+		}
+		snprintf(j->corr_jql, sizeof(j->corr_jql), "cf[%s]", n);
+		if (!(j->corr_field = strdup(cf))) {
+			snprintf(err, errlen, "jira: out of memory");
+			return CC_ENOMEM;
+		}
+	}
 	j->email = strdup(email);
 	j->project = strdup(project);
 	j->issue_type = strdup(type && type[0] ? type : "Task");
 	/* what GET issue asks for: the mapped fields and what the connector needs */
 	struct cc_buf f = { 0 };
 	int rc = cc_buf_add(&f, "updated,created,status,labels,reporter");
+	if (rc == 0 && j->corr_field)
+		rc = cc_buf_add(&f, ",") || cc_buf_add(&f, j->corr_field);
 	for (int k = 0; rc == 0 && k < CC_MAX_FIELDS; k++) {
 		const char *rn = cc_base_remote_name(b, k);
 		if (!rn || !strcmp(rn, "updated") || !strcmp(rn, "created") || !strcmp(rn, "status") ||
 		    !strcmp(rn, "labels") || !strcmp(rn, "reporter"))
 			continue;
+		if (j->corr_field && !strcmp(rn, j->corr_field)) {
+			cc_buf_free(&f);
+			snprintf(err, errlen, "jira: field '%.40s' holds the correlation id; "
+			         "it cannot be mapped too", rn);
+			return CC_EINVAL;
+		}
 		for (const char *p = rn; *p; p++) {
 			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 			      (*p >= '0' && *p <= '9') || *p == '_')) {
@@ -1128,6 +1214,7 @@ static void clear(struct cc_connector_base *b)
 	free(j->project);
 	free(j->issue_type);
 	free(j->fields);
+	free(j->corr_field);
 	free(j->next);
 	cc_jira_workflow_clear(&j->flow);
 }
@@ -1144,8 +1231,8 @@ static const struct cc_base_ops jira_base = {
 	.fetch = fetch,                /* search/jql by updated, nextPageToken */
 	.read_path = read_path,        /* the issue, its changelog, its comments at once */
 	.observe = observe,
-	.lookup = lookup,              /* search of the correlation label */
-	.create_body = create_body,    /* POST issue with the label */
+	.lookup = lookup,              /* search of the correlation label (or field) */
+	.create_body = create_body,    /* POST issue with the label (or field) */
 	.created = created,            /* then the status through the workflow */
 	.write = write,                /* read, PUT the fields, transitions */
 	.comment = comment, .comment_id = comment_id, /* ADF */
@@ -1156,6 +1243,8 @@ static const struct cc_setting_row jira_settings[] = {
 	{ "email", true, NULL, "the Atlassian account of the API token (Basic auth)" },
 	{ "project", true, NULL, "the project key (issues of this project are synced)" },
 	{ "issue_type", false, "Task", "the issue type of the issues concord creates" },
+	{ "correlation_field", false, NULL,
+	  "a text custom field (customfield_NNNNN) that holds the correlation id instead of a label" },
 	{ NULL, false, NULL, NULL },
 };
 
