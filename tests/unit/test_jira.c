@@ -88,6 +88,7 @@ static int64_t g_updated_ms;
 static char g_answer[4096];
 static const char *g_list;     /* the search answer */
 static const char *g_statuses; /* the project's statuses answer (NULL: the workflow's) */
+static const char *g_extra;    /* more members of the issue's fields (",\"k\":v"), or NULL */
 
 static const char *category(const char *st)
 {
@@ -123,10 +124,10 @@ static void issue_json(void)
 	         "{\"id\":\"10001\",\"key\":\"EMU-1\",\"fields\":{\"summary\":\"Printer\","
 	         "\"updated\":\"%s\",\"created\":\"2026-12-01T10:00:00.000+1100\","
 	         "\"status\":{\"name\":\"%s\",\"statusCategory\":{\"key\":\"%s\"}},"
-	         "\"labels\":[\"concord-1\"],\"resolution\":%s%s%s}}",
+	         "\"labels\":[\"concord-1\"],\"resolution\":%s%s%s%s}}",
 	         when, g_status, category(g_status),
 	         g_resolution[0] ? "{\"name\":\"" : "null", g_resolution,
-	         g_resolution[0] ? "\"}" : "");
+	         g_resolution[0] ? "\"}" : "", g_extra ? g_extra : "");
 }
 
 static void exchange(void *ctx, const char *method, const char *url, const char *body,
@@ -457,6 +458,21 @@ static void test_correlation_field(void **state)
 	assert_null(json_object_get(fields, "labels"));
 	assert_null(json_object_get(body, "update"));
 	json_decref(body);
+
+	/* a correlation field that is not text: malformed, nothing observed */
+	g_extra = ",\"customfield_10042\":42";
+	memset(&call, 0, sizeof(call));
+	cc_observation_init(&o);
+	assert_int_equal(c.ops->read(c.self, "10001", &o, &call), CC_RETRY);
+	assert_non_null(strstr(call.reason, "not text"));
+	cc_observation_clear(&o);
+	g_extra = ",\"customfield_10042\":\"concord-ab12-17\"";
+	memset(&call, 0, sizeof(call));
+	cc_observation_init(&o);
+	assert_int_equal(c.ops->read(c.self, "10001", &o, &call), CC_OK);
+	assert_string_equal(o.correlation_id, "concord-ab12-17");
+	cc_observation_clear(&o);
+	g_extra = NULL;
 	c.ops->destroy(c.self);
 
 	/* not a custom field id: refused at start */
